@@ -1,0 +1,1 @@
+/* core/block.c: to be written by the task core (issue 3) work. */

@@ -1,0 +1,1 @@
+/* core/config.c: to be written by the foundation (issue 2) work. */

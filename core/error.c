@@ -1,0 +1,1 @@
+/* core/error.c: to be written by the foundation (issue 2) work. */

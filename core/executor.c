@@ -1,0 +1,1 @@
+/* core/executor.c: to be written by the task core (issue 3) work. */

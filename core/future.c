@@ -1,0 +1,1 @@
+/* core/future.c: to be written by the task core (issue 3) work. */

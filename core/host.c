@@ -1,0 +1,1 @@
+/* core/host.c: to be written by the foundation (issue 2) work. */

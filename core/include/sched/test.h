@@ -1,0 +1,96 @@
+/*
+ * sched/test.h - the deterministic test scheduler's extra controls.
+ *
+ * sched_as_test(host) is a downcast by query: it asks the backend for the
+ * "sched.test" interface, version 1, and returns NULL on a backend that
+ * does not offer it (linux, mac, windows).  The test and cloudflare-sim
+ * backends do.  See sched-test(7) and sched_as_test(3).
+ */
+#ifndef SCHED_TEST_H
+#define SCHED_TEST_H
+
+#include <sched/sched.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sched_test sched_test;
+
+/* The test controls of host's backend, or NULL.  Owned by the host. */
+sched_test *sched_as_test(sched_host *host);
+
+/* Run one runnable; 1 if one ran, 0 if nothing was runnable. */
+int sched_test_tick(sched_test *t);
+int sched_test_tick_background_only(sched_test *t);
+/* Run until nothing is runnable (timers not yet due stay pending).
+ * Returns the number of runnables run. */
+uint64_t sched_test_run_until_parked(sched_test *t);
+/* Run ready work, then fire due timers in due order, moving virtual time
+ * to each, until ns have passed. */
+void sched_test_advance_clock(sched_test *t, uint64_t ns);
+/* Move virtual time to the next timer and fire it; 0 if there was none. */
+int sched_test_advance_clock_to_next_timer(sched_test *t);
+
+typedef struct sched_test_counts {
+    uint64_t foreground;    /* runnable, on foreground executors */
+    uint64_t background;    /* runnable, background */
+    uint64_t timers;        /* waiting on the virtual clock */
+    uint64_t deprioritized; /* runnable, but with a deprioritized label */
+} sched_test_counts;
+int sched_test_has_pending_tasks(sched_test *t);
+void sched_test_pending_counts(sched_test *t, sched_test_counts *out);
+
+void sched_test_deprioritize(sched_test *t, const char *label);
+void sched_test_allow_parking(sched_test *t);
+void sched_test_forbid_parking(sched_test *t);
+int sched_test_is_task_running(sched_test *t, uint64_t task_id);
+
+/* A future that yields a random number of times (mostly 0-1, sometimes
+ * many), drawn from the scheduler's PRNG. */
+sched_future *sched_test_random_delay(sched_test *t);
+
+uint64_t sched_test_seed(sched_test *t);
+/* Next 64 random bits from the scheduler's own PRNG (so a test's own
+ * randomness follows the seed). */
+uint64_t sched_test_rng(sched_test *t);
+
+uint64_t sched_test_now(sched_test *t);     /* virtual monotonic ns */
+int64_t sched_test_utc_ns(sched_test *t);   /* virtual UTC, ns since 1970 */
+
+/* The execution history: the sequence of runnables run, oldest first. */
+typedef struct sched_test_step {
+    uint64_t task_id;
+    const char *label;      /* NULL when the task had none; owned by t */
+} sched_test_step;
+size_t sched_test_history(sched_test *t, const sched_test_step **steps);
+/* A 64-bit FNV-1a hash of the history, for determinism checks. */
+uint64_t sched_test_history_hash(sched_test *t);
+
+/*
+ * Interface "sched.test", version 1, as a backend implements it (returned
+ * by the query op).  Fields are only appended; a NULL op means the backend
+ * does not offer it and the sched_test_* wrapper returns a neutral value
+ * (0, or does nothing).
+ */
+typedef struct sched_test_iface_v1 {
+    uint32_t size;
+    int (*tick)(void *self, int background_only);
+    uint64_t (*run_until_parked)(void *self);
+    void (*advance_clock)(void *self, uint64_t ns);
+    int (*advance_clock_to_next_timer)(void *self);
+    void (*pending_counts)(void *self, sched_test_counts *out);
+    void (*deprioritize)(void *self, const char *label);
+    void (*set_parking_allowed)(void *self, int allowed);
+    uint32_t (*random_yields)(void *self);  /* for sched_test_random_delay */
+    uint64_t (*seed)(void *self);
+    uint64_t (*rng)(void *self);
+    int64_t (*utc_ns)(void *self);
+    size_t (*history)(void *self, const sched_test_step **steps);
+} sched_test_iface_v1;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * core/internal.h - what the files of core/ share with each other.
+ *
+ * Internal names are sched__*; nothing here is exported from libsched.so
+ * (the version script exports sched_* only).  Each module keeps its own
+ * state behind an opaque pointer in struct sched_host, so a module's
+ * layout changes touch only its own file.
+ */
+#ifndef SCHED_INTERNAL_H
+#define SCHED_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sched/sched.h"
+#include "sched/test.h"
+#include "platform.h"
+
+struct sched__config;      /* config.c */
+struct sched__tasks;       /* task.c: the registry of live tasks */
+struct sched__timers;      /* timer.c: the fallback timer thread */
+struct sched__sessions;    /* session.c */
+
+struct sched_test {         /* test.c: the sched_as_test() handle */
+    const sched_test_iface_v1 *iface;
+    void *self;
+};
+
+struct sched_host {
+    /* loader.c */
+    void *lib;                              /* sched__dl_open handle */
+    const sched_plugin_descriptor *desc;
+    sched_backend_ops ops;                  /* ops beyond desc->size are NULL */
+    void *backend;                          /* what ops.create returned */
+    char *plugin_path;
+
+    /* config.c */
+    struct sched__config *cfg;
+
+    /* host.c */
+    sched__thread_id main_thread;
+    atomic_int closed;
+
+    struct sched__tasks *tasks;             /* task.c */
+    struct sched__timers *timers;           /* timer.c; NULL until first used */
+    struct sched__sessions *sessions;       /* session.c; NULL until first used */
+    struct sched_test test;                 /* test.c; iface NULL when absent */
+};
+
+/* The services table every plugin receives (services.c). */
+extern const sched_host_services sched__services;
+
+/* error.c: build an error; err may be NULL.  Returns code. */
+int sched__error_set(sched_error **err, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* host.c: hand a line to the application's log handler. */
+void sched__log(int level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* task.c: the task core's share of the host's life. */
+int sched__tasks_init(sched_host *host);
+/* After the backend is destroyed: drop every remaining live task's future
+ * exactly once and free what nothing else references. */
+void sched__tasks_close(sched_host *host);
+/* The services behind svc->run, svc->drop, svc->info. */
+void sched__runnable_run(sched_runnable *r);
+void sched__runnable_drop(sched_runnable *r);
+int sched__runnable_info(const sched_runnable *r, sched_runnable_info *out);
+int sched__task_is_live(sched_host *host, uint64_t task_id);
+size_t sched__describe_tasks(sched_host *host, char *buf, size_t len);
+
+/* timer.c: the host's fallback for backends without schedule_after. */
+int sched__timer_schedule(sched_host *host, sched_runnable *r, uint64_t delay_ns, int main);
+void sched__timers_close(sched_host *host);
+
+/* session.c */
+void sched__sessions_close(sched_host *host);
+
+#endif

@@ -1,0 +1,1 @@
+/* core/loader.c: to be written by the foundation (issue 2) work. */

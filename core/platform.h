@@ -1,0 +1,90 @@
+/*
+ * core/platform.h - the only place core/ touches the operating system.
+ *
+ * Two implementations: platform_posix.c and platform_win32.c.  The rest of
+ * core/ is shared and calls nothing OS-specific directly.
+ */
+#ifndef SCHED_PLATFORM_H
+#define SCHED_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#include <windows.h>
+typedef SRWLOCK sched__mutex;
+typedef CONDITION_VARIABLE sched__cond;
+typedef HANDLE sched__thread;
+typedef DWORD sched__thread_id;
+#define SCHED__PLUGIN_SUFFIX ".dll"
+#define SCHED__PATH_SEP '\\'
+#else
+#include <pthread.h>
+typedef pthread_mutex_t sched__mutex;
+typedef pthread_cond_t sched__cond;
+typedef pthread_t sched__thread;
+typedef pthread_t sched__thread_id;
+#define SCHED__PLUGIN_SUFFIX ".so"
+#define SCHED__PATH_SEP '/'
+#endif
+
+/* Mutexes and condition variables.  Initialisation cannot fail. */
+void sched__mutex_init(sched__mutex *m);
+void sched__mutex_destroy(sched__mutex *m);
+void sched__mutex_lock(sched__mutex *m);
+void sched__mutex_unlock(sched__mutex *m);
+void sched__cond_init(sched__cond *c);
+void sched__cond_destroy(sched__cond *c);
+void sched__cond_wait(sched__cond *c, sched__mutex *m);
+/* Wait at most ns; returns 0 when signalled (or spuriously), SCHED_ETIMEDOUT. */
+int sched__cond_timedwait(sched__cond *c, sched__mutex *m, uint64_t ns);
+void sched__cond_signal(sched__cond *c);
+void sched__cond_broadcast(sched__cond *c);
+
+/* Threads. */
+int sched__thread_start(sched__thread *t, void (*fn)(void *), void *arg);
+void sched__thread_join(sched__thread t);
+sched__thread_id sched__thread_self(void);
+int sched__thread_equal(sched__thread_id a, sched__thread_id b);
+/* "thread 1234 (name)" for abort messages; never fails. */
+void sched__thread_describe(sched__thread_id t, char *buf, size_t len);
+
+/* Wait on / wake a 32-bit word (futex, WaitOnAddress).  wait returns when
+ * *addr != expected, when woken (or spuriously), or after ns
+ * (SCHED_TIMEOUT_NEVER: never), with 0 or SCHED_ETIMEDOUT. */
+int sched__word_wait(uint32_t *addr, uint32_t expected, uint64_t ns);
+void sched__word_wake_one(uint32_t *addr);
+void sched__word_wake_all(uint32_t *addr);
+
+/* Monotonic clock, nanoseconds. */
+uint64_t sched__mono_ns(void);
+/* Online CPUs, at least 1. */
+unsigned sched__num_cpus(void);
+
+/* Dynamic loading.  sched__dl_open writes the system's reason into err on
+ * failure and returns NULL. */
+void *sched__dl_open(const char *path, char *err, size_t errlen);
+void *sched__dl_sym(void *lib, const char *name);
+void sched__dl_close(void *lib);
+
+/* Does path exist as a regular file?  1 or 0. */
+int sched__file_exists(const char *path);
+/* Is path absolute?  1 or 0. */
+int sched__path_is_absolute(const char *path);
+/* The security checks of sched.conf(5) on a plugin file or directory:
+ * 0, or SCHED_ELOAD with the reason ("is writable by group or others")
+ * in err. */
+int sched__check_permissions(const char *path, char *err, size_t errlen);
+/* Call fn for each file name in dir (not "." or "..").  0 or SCHED_ENOENT. */
+int sched__dir_list(const char *dir, void (*fn)(const char *name, void *arg), void *arg);
+
+/* secure_getenv (NULL in set-uid/set-gid programs), or getenv on Windows. */
+const char *sched__secure_getenv(const char *name);
+/* The per-user config file ($XDG_CONFIG_HOME/sched/sched.conf, or
+ * %APPDATA%\sched\sched.conf) and the system one ($(sysconfdir)/sched.conf
+ * or %PROGRAMDATA%\sched\sched.conf), as malloc'd strings; NULL when the
+ * environment does not give one. */
+char *sched__user_config_path(void);
+char *sched__system_config_path(void);
+
+#endif

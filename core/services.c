@@ -1,0 +1,1 @@
+/* core/services.c: to be written by the foundation (issue 2) work. */

@@ -1,0 +1,1 @@
+/* core/timer.c: to be written by the task core (issue 3) work. */

@@ -1,0 +1,1 @@
+# linux backend: nothing beyond the core's requirements.

@@ -1,0 +1,2 @@
+# benchmark peers (glib, libuv, libevent): optional.
+sched_bench_peers=none
