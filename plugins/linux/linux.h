@@ -1,0 +1,128 @@
+/*
+ * plugins/linux/linux.h - what the files of the linux backend share.
+ *
+ * The backend is four parts around one struct lx_backend:
+ *   pool.c    the worker pool (background runnables, by priority)
+ *   mainq.c   the main-thread queue, its eventfd, run/stop/dispatch
+ *   timers.c  the timer heap and the thread that fires it
+ *   park.c    park/unpark for block(), on a futex in the parker slot
+ * linux.c ties them to the plugin ABI.  Runnables are queued intrusively
+ * through backend_slot[0], so scheduling never allocates.
+ */
+#ifndef LX_LINUX_H
+#define LX_LINUX_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sched/plugin.h>
+
+
+/* The intrusive link of a queued runnable. */
+#define LX_NEXT(r) (*(sched_runnable **)&(r)->backend_slot[0])
+
+/* A FIFO of runnables linked through LX_NEXT.  Not synchronised. */
+struct lx_list {
+    sched_runnable *head;
+    sched_runnable *tail;
+};
+
+static inline void lx_list_push(struct lx_list *l, sched_runnable *r)
+{
+    LX_NEXT(r) = NULL;
+    if (l->tail)
+        LX_NEXT(l->tail) = r;
+    else
+        l->head = r;
+    l->tail = r;
+}
+
+static inline sched_runnable *lx_list_pop(struct lx_list *l)
+{
+    sched_runnable *r = l->head;
+    if (r) {
+        l->head = LX_NEXT(r);
+        if (!l->head)
+            l->tail = NULL;
+    }
+    return r;
+}
+
+/* Drop every runnable of l through svc->drop; l is left empty. */
+static inline void lx_list_drop_all(struct lx_list *l, const sched_host_services *svc)
+{
+    sched_runnable *r;
+    while ((r = lx_list_pop(l)))
+        svc->drop(r);
+}
+
+struct lx_backend;
+struct lx_pool;
+struct lx_timers;
+
+/* The main-thread queue (mainq.c). */
+struct lx_mainq {
+    pthread_mutex_t mu;
+    struct lx_list q;
+    int efd;                    /* eventfd: readable while q is non-empty */
+    atomic_int stop;            /* stop() was called; run() clears it */
+    atomic_int closed;          /* destroy() has begun */
+};
+
+struct lx_backend {
+    const sched_host_services *svc;
+    sched_plugin_host *host;
+    pthread_t main_thread;
+    unsigned ncpu;
+    struct lx_pool *pool;
+    struct lx_timers *timers;
+    struct lx_mainq mainq;
+};
+
+/* Nanoseconds of CLOCK_MONOTONIC. */
+uint64_t lx_now_ns(void);
+
+/* pool.c.  lx_pool_new starts nthreads (>= 1) workers; on failure returns a
+ * negative code and a sentence in err, with nothing left running. */
+int lx_pool_new(struct lx_backend *b, unsigned nthreads, struct lx_pool **out,
+                char *err, size_t errlen);
+/* Queue r for a worker.  Any thread.  0 or SCHED_ECLOSED. */
+int lx_pool_push(struct lx_pool *p, sched_runnable *r, sched_priority prio);
+/* Stop and join every worker; runnables still queued stay queued. */
+void lx_pool_stop(struct lx_pool *p);
+/* Drop what is still queued; returns how many were dropped. */
+size_t lx_pool_drain(struct lx_pool *p);
+void lx_pool_free(struct lx_pool *p);
+
+/* mainq.c */
+int lx_mainq_init(struct lx_mainq *m, char *err, size_t errlen);
+int lx_mainq_push(struct lx_backend *b, sched_runnable *r);
+int lx_mainq_dispatch(struct lx_backend *b);
+int lx_mainq_run(struct lx_backend *b);
+void lx_mainq_stop(struct lx_backend *b);
+/* Wake whatever waits on the eventfd (run(), a main-thread park). */
+void lx_mainq_kick(struct lx_mainq *m);
+size_t lx_mainq_drain(struct lx_backend *b);
+void lx_mainq_fini(struct lx_mainq *m);
+
+/* timers.c */
+int lx_timers_new(struct lx_backend *b, struct lx_timers **out, char *err, size_t errlen);
+/* Queue r to be handed on (to the main queue when main, else the pool) at
+ * or after due_ns.  0, SCHED_ENOMEM or SCHED_ECLOSED; on failure the caller
+ * keeps r. */
+int lx_timers_add(struct lx_timers *t, sched_runnable *r, uint64_t due_ns, int main);
+void lx_timers_stop(struct lx_timers *t);
+size_t lx_timers_drain(struct lx_timers *t);
+void lx_timers_free(struct lx_timers *t);
+
+/* park.c */
+int lx_park(struct lx_backend *b, sched_parker *p, uint64_t timeout_ns);
+void lx_unpark(struct lx_backend *b, sched_parker *p);
+
+/* Futex helpers (park.c). */
+int lx_futex_wait(atomic_uint *word, unsigned expected, const uint64_t *deadline_ns);
+void lx_futex_wake(atomic_uint *word, int n);
+
+#endif

@@ -1,0 +1,564 @@
+/*
+ * tests/test_linux.c - the linux backend, driven through its plugin ABI.
+ *
+ * The real plugins/linux/.libs/linux.so is dlopen()ed and given a services
+ * table of this file's own, whose runnables record how often, where and in
+ * which order they ran or were dropped.  That proves the backend's side of
+ * the contract exactly (run or drop, once each) without the task core in
+ * between.  Config errors through the real host are in test_linux_host.c.
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include <sched/plugin.h>
+
+/* ---- a host of our own ------------------------------------------------- */
+
+typedef struct trun trun;
+struct trun {
+    sched_runnable base;
+    void (*fn)(trun *t);
+    atomic_int runs;
+    atomic_int drops;
+    int prio;
+    uint64_t due;           /* for timers: earliest allowed run time */
+    uint64_t ran_at;
+    int ran_on_main;
+    int order;              /* position in the global run order */
+    void *arg;
+};
+
+static const sched_plugin_descriptor *desc;
+static void *self;                  /* the backend under test */
+static int64_t cfg_threads = -1;    /* -1: key absent */
+static atomic_int run_seq;
+
+static void svc_run(sched_runnable *r)
+{
+    trun *t = (trun *)r;
+    t->order = atomic_fetch_add(&run_seq, 1);
+    t->ran_at = desc->ops.now(self);
+    t->ran_on_main = desc->ops.is_main_thread(self);
+    atomic_fetch_add(&t->runs, 1);
+    if (t->fn)
+        t->fn(t);
+}
+
+static void svc_drop(sched_runnable *r)
+{
+    atomic_fetch_add(&((trun *)r)->drops, 1);
+}
+
+static int svc_info(const sched_runnable *r, sched_runnable_info *out)
+{
+    const trun *t = (const trun *)r;
+    memset(out, 0, out->size);
+    out->size = sizeof *out;
+    out->priority = (uint32_t)t->prio;
+    out->task_id = (uint64_t)(uintptr_t)t;
+    return 0;
+}
+
+static void svc_log(sched_plugin_host *h, int level, const char *msg)
+{
+    (void)h; (void)level; (void)msg;
+}
+
+static int svc_config_int(sched_plugin_host *h, const char *key, int64_t *out)
+{
+    (void)h;
+    if (strcmp(key, "threads") == 0 && cfg_threads != -1) {
+        *out = cfg_threads;
+        return 0;
+    }
+    return SCHED_ENOENT;
+}
+
+static void svc_config_error(sched_plugin_host *h, const char *key, const char *reason,
+                             char *err, size_t errlen)
+{
+    (void)h;
+    snprintf(err, errlen, "test.conf:1: linux.%s: %s", key, reason);
+}
+
+static const sched_host_services services = {
+    .abi_major = SCHED_PLUGIN_ABI_MAJOR,
+    .abi_minor = SCHED_PLUGIN_ABI_MINOR,
+    .size = sizeof(sched_host_services),
+    .run = svc_run,
+    .drop = svc_drop,
+    .info = svc_info,
+    .log = svc_log,
+    .config_int = svc_config_int,
+    .config_error = svc_config_error,
+};
+
+static int open_backend(int64_t threads)
+{
+    sched_backend_env env = { sizeof env, &services, NULL };
+    char err[256] = "";
+    cfg_threads = threads;
+    atomic_store(&run_seq, 0);
+    return desc->ops.create(&env, &self, err, sizeof err);
+}
+
+static void close_backend(void)
+{
+    desc->ops.destroy(self);
+    self = NULL;
+}
+
+/* Wait (politely) until *counter reaches n; 0 when it did within 20 s. */
+static int wait_count(atomic_int *counter, int n)
+{
+    for (int i = 0; i < 20000; i++) {
+        if (atomic_load(counter) >= n)
+            return 0;
+        usleep(1000);
+    }
+    return -1;
+}
+
+static atomic_int done_count;
+static void count_done(trun *t)
+{
+    (void)t;
+    atomic_fetch_add(&done_count, 1);
+}
+
+/* A gate: the first runnable a one-worker pool runs waits here, so what is
+ * queued behind it is ordered by the backend alone. */
+static atomic_int gate_open, gate_entered;
+static void wait_gate(trun *t)
+{
+    (void)t;
+    atomic_store(&gate_entered, 1);
+    while (!atomic_load(&gate_open))
+        usleep(100);
+}
+
+static void block_single_worker(trun *gate)
+{
+    atomic_store(&gate_open, 0);
+    atomic_store(&gate_entered, 0);
+    memset(gate, 0, sizeof *gate);
+    gate->fn = wait_gate;
+    CU_ASSERT_EQUAL_FATAL(desc->ops.schedule(self, &gate->base), 0);
+    while (!atomic_load(&gate_entered))
+        usleep(100);
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+static void test_descriptor_names_linux_and_declares_threads(void)
+{
+    CU_ASSERT_STRING_EQUAL(desc->name, "linux");
+    CU_ASSERT_EQUAL(desc->abi_major, SCHED_PLUGIN_ABI_MAJOR);
+    CU_ASSERT_STRING_EQUAL(desc->config_keys[0].name, "threads");
+    CU_ASSERT_EQUAL(desc->config_keys[0].type, SCHED_CONFIG_INT);
+    CU_ASSERT_EQUAL(desc->config_keys[0].min, 0);
+    CU_ASSERT_EQUAL(desc->config_keys[0].max, 1024);
+    CU_ASSERT_PTR_NULL(desc->config_keys[1].name);
+}
+
+static void test_threads_out_of_range_is_refused_with_the_key(void)
+{
+    sched_backend_env env = { sizeof env, &services, NULL };
+    char err[256] = "";
+    void *s = NULL;
+    cfg_threads = 5000;
+    CU_ASSERT_EQUAL(desc->ops.create(&env, &s, err, sizeof err), SCHED_ECONFIG);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "threads"));
+}
+
+static void test_every_runnable_runs_exactly_once(void)
+{
+    enum { N = 100000 };
+    trun *t = calloc(N, sizeof *t);
+    CU_ASSERT_EQUAL_FATAL(open_backend(2), 0);
+    atomic_store(&done_count, 0);
+    for (int i = 0; i < N; i++) {
+        t[i].fn = count_done;
+        t[i].prio = i % 3;
+        CU_ASSERT_EQUAL(desc->ops.schedule_labeled(self, &t[i].base, NULL, t[i].prio), 0);
+    }
+    CU_ASSERT_EQUAL(wait_count(&done_count, N), 0);
+    close_backend();
+    int bad = 0;
+    for (int i = 0; i < N; i++)
+        bad += atomic_load(&t[i].runs) != 1 || atomic_load(&t[i].drops) != 0 || t[i].ran_on_main;
+    CU_ASSERT_EQUAL(bad, 0);
+    free(t);
+}
+
+/* Runnables queued from inside runnables (workers) run exactly once too. */
+static atomic_int chain_left;
+static trun chain[1000];
+static void chain_next(trun *t)
+{
+    int i = (int)(t - chain) + 1;
+    if (i < 1000) {
+        chain[i].fn = chain_next;
+        desc->ops.schedule(self, &chain[i].base);
+    }
+    atomic_fetch_sub(&chain_left, 1);
+}
+
+static void test_runnables_queued_by_workers_run_exactly_once(void)
+{
+    memset(chain, 0, sizeof chain);
+    atomic_store(&chain_left, 1000);
+    CU_ASSERT_EQUAL_FATAL(open_backend(2), 0);
+    chain[0].fn = chain_next;
+    CU_ASSERT_EQUAL(desc->ops.schedule(self, &chain[0].base), 0);
+    for (int i = 0; i < 20000 && atomic_load(&chain_left) > 0; i++)
+        usleep(1000);
+    close_backend();
+    for (int i = 0; i < 1000; i++)
+        CU_ASSERT_EQUAL(atomic_load(&chain[i].runs), 1);
+}
+
+static void test_higher_priority_runs_first(void)
+{
+    trun gate, t[9];
+    CU_ASSERT_EQUAL_FATAL(open_backend(1), 0);
+    block_single_worker(&gate);
+    memset(t, 0, sizeof t);
+    atomic_store(&done_count, 0);
+    for (int i = 0; i < 9; i++) {    /* low, medium, high, low, ... */
+        t[i].prio = i % 3;
+        t[i].fn = count_done;
+        desc->ops.schedule_labeled(self, &t[i].base, NULL, t[i].prio);
+    }
+    atomic_store(&gate_open, 1);
+    CU_ASSERT_EQUAL(wait_count(&done_count, 9), 0);
+    close_backend();
+    for (int i = 0; i < 9; i++)
+        for (int j = 0; j < 9; j++)
+            if (t[i].prio > t[j].prio)
+                CU_ASSERT_TRUE(t[i].order < t[j].order);
+    /* Within a priority, first queued runs first. */
+    for (int i = 0; i + 3 < 9; i++)
+        CU_ASSERT_TRUE(t[i].order < t[i + 3].order);
+}
+
+/* A low-priority runnable queued behind a stream of high ones still runs
+ * long before the stream ends. */
+static void test_low_priority_does_not_starve(void)
+{
+    enum { N = 500 };
+    trun gate, low, *high = calloc(N, sizeof *high);
+    CU_ASSERT_EQUAL_FATAL(open_backend(1), 0);
+    block_single_worker(&gate);
+    memset(&low, 0, sizeof low);
+    atomic_store(&done_count, 0);
+    low.prio = SCHED_PRIORITY_LOW;
+    low.fn = count_done;
+    desc->ops.schedule_labeled(self, &low.base, NULL, SCHED_PRIORITY_LOW);
+    for (int i = 0; i < N; i++) {
+        high[i].prio = SCHED_PRIORITY_HIGH;
+        high[i].fn = count_done;
+        desc->ops.schedule_labeled(self, &high[i].base, NULL, SCHED_PRIORITY_HIGH);
+    }
+    atomic_store(&gate_open, 1);
+    CU_ASSERT_EQUAL(wait_count(&done_count, N + 1), 0);
+    close_backend();
+    CU_ASSERT_EQUAL(atomic_load(&low.runs), 1);
+    CU_ASSERT_TRUE(low.order < N / 4);
+    free(high);
+}
+
+static void test_timers_never_fire_early_and_fire_in_due_order(void)
+{
+    enum { N = 300 };
+    trun *t = calloc(N, sizeof *t);
+    unsigned seed = 12345;
+    CU_ASSERT_EQUAL_FATAL(open_backend(1), 0);
+    atomic_store(&done_count, 0);
+    for (int i = 0; i < N; i++) {
+        uint64_t delay = (uint64_t)(rand_r(&seed) % 20000) * 1000;   /* 0-20 ms */
+        t[i].fn = count_done;
+        t[i].due = desc->ops.now(self) + delay;
+        CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &t[i].base, delay, 0), 0);
+    }
+    CU_ASSERT_EQUAL(wait_count(&done_count, N), 0);
+    close_backend();
+    int early = 0, misordered = 0;
+    for (int i = 0; i < N; i++) {
+        early += t[i].ran_at < t[i].due;
+        for (int j = 0; j < N; j++)
+            misordered += t[i].due < t[j].due && t[i].order > t[j].order;
+    }
+    CU_ASSERT_EQUAL(early, 0);
+    CU_ASSERT_EQUAL(misordered, 0);
+    free(t);
+}
+
+static void test_main_thread_timers_run_on_the_main_thread(void)
+{
+    trun t[3];
+    memset(t, 0, sizeof t);
+    CU_ASSERT_EQUAL_FATAL(open_backend(1), 0);
+    const sched_pollable_iface_v1 *pi = desc->ops.query(self, "sched.pollable", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pi);
+    for (int i = 0; i < 3; i++) {
+        t[i].due = desc->ops.now(self) + 2000000u * (uint64_t)(3 - i);
+        CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &t[i].base, 2000000u * (uint64_t)(3 - i), 1), 0);
+    }
+    while (atomic_load(&t[0].runs) == 0) {
+        struct pollfd pfd = { pi->fd(self), POLLIN, 0 };
+        CU_ASSERT_EQUAL_FATAL(poll(&pfd, 1, 5000), 1);
+        pi->dispatch(self);
+    }
+    close_backend();
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(atomic_load(&t[i].runs), 1);
+        CU_ASSERT_TRUE(t[i].ran_on_main);
+        CU_ASSERT_TRUE(t[i].ran_at >= t[i].due);
+    }
+    CU_ASSERT_TRUE(t[2].order < t[1].order && t[1].order < t[0].order);
+}
+
+struct pusher {
+    trun *t;
+    int n;
+};
+
+static void *push_main_from_thread(void *arg)
+{
+    struct pusher *p = arg;
+    for (int i = 0; i < p->n; i++)
+        desc->ops.schedule_main(self, &p->t[i].base);
+    return NULL;
+}
+
+static void test_pollable_fd_drives_main_queue_from_an_epoll_loop(void)
+{
+    enum { N = 50 };
+    trun t[N];
+    struct pusher p = { t, N };
+    struct epoll_event ev = { .events = EPOLLIN }, got;
+    pthread_t th;
+    int ran = 0;
+
+    memset(t, 0, sizeof t);
+    CU_ASSERT_EQUAL_FATAL(open_backend(1), 0);
+    const sched_pollable_iface_v1 *pi = desc->ops.query(self, "sched.pollable", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pi);
+    CU_ASSERT_PTR_NULL(desc->ops.query(self, "sched.test", 1));
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    CU_ASSERT_EQUAL(epoll_ctl(ep, EPOLL_CTL_ADD, pi->fd(self), &ev), 0);
+    CU_ASSERT_EQUAL(epoll_wait(ep, &got, 1, 0), 0);        /* nothing queued */
+    pthread_create(&th, NULL, push_main_from_thread, &p);
+    while (ran < N) {
+        CU_ASSERT_EQUAL_FATAL(epoll_wait(ep, &got, 1, 5000), 1);
+        int n = pi->dispatch(self);
+        CU_ASSERT_TRUE(n >= 0);
+        ran += n;
+    }
+    pthread_join(th, NULL);
+    CU_ASSERT_EQUAL(ran, N);
+    CU_ASSERT_EQUAL(epoll_wait(ep, &got, 1, 0), 0);        /* drained: quiet again */
+    close(ep);
+    close_backend();
+    for (int i = 0; i < N; i++) {
+        CU_ASSERT_EQUAL(atomic_load(&t[i].runs), 1);
+        CU_ASSERT_TRUE(t[i].ran_on_main);
+        if (i > 0)
+            CU_ASSERT_TRUE(t[i - 1].order < t[i].order);
+    }
+}
+
+static atomic_int foreign_says_main = -1;
+static void *ask_is_main(void *arg)
+{
+    (void)arg;
+    atomic_store(&foreign_says_main, desc->ops.is_main_thread(self));
+    return NULL;
+}
+
+static void test_is_main_thread_only_on_the_creating_thread(void)
+{
+    trun t;
+    pthread_t th;
+    memset(&t, 0, sizeof t);
+    CU_ASSERT_EQUAL_FATAL(open_backend(2), 0);
+    CU_ASSERT_TRUE(desc->ops.is_main_thread(self));
+    pthread_create(&th, NULL, ask_is_main, NULL);
+    pthread_join(th, NULL);
+    CU_ASSERT_EQUAL(atomic_load(&foreign_says_main), 0);
+    t.fn = count_done;
+    atomic_store(&done_count, 0);
+    desc->ops.schedule(self, &t.base);
+    CU_ASSERT_EQUAL(wait_count(&done_count, 1), 0);
+    close_backend();
+    CU_ASSERT_EQUAL(t.ran_on_main, 0);
+}
+
+static void stop_loop(trun *t)
+{
+    (void)t;
+    desc->ops.stop(self);
+}
+
+static void test_run_returns_after_stop_from_a_worker(void)
+{
+    trun bg, m;
+    memset(&bg, 0, sizeof bg);
+    memset(&m, 0, sizeof m);
+    CU_ASSERT_EQUAL_FATAL(open_backend(2), 0);
+    desc->ops.schedule_main(self, &m.base);
+    bg.fn = stop_loop;
+    desc->ops.schedule_after(self, &bg.base, 1000000, 0);
+    CU_ASSERT_EQUAL(desc->ops.run(self), 0);
+    CU_ASSERT_EQUAL(atomic_load(&m.runs), 1);
+    CU_ASSERT_EQUAL(atomic_load(&bg.runs), 1);
+    /* A stop before run makes run return at once. */
+    desc->ops.stop(self);
+    CU_ASSERT_EQUAL(desc->ops.run(self), 0);
+    close_backend();
+}
+
+static void test_destroy_drops_everything_queued_exactly_once(void)
+{
+    enum { N = 200 };
+    trun gate, *t = calloc(3 * N, sizeof *t);
+    CU_ASSERT_EQUAL_FATAL(open_backend(1), 0);
+    block_single_worker(&gate);
+    for (int i = 0; i < N; i++) {
+        CU_ASSERT_EQUAL(desc->ops.schedule_labeled(self, &t[i].base, NULL, i % 3), 0);
+        CU_ASSERT_EQUAL(desc->ops.schedule_main(self, &t[N + i].base), 0);
+        CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &t[2 * N + i].base,
+                                                 3600ull * 1000000000u, i % 2), 0);
+    }
+    atomic_store(&gate_open, 1);
+    close_backend();
+    int bad = 0, dropped = 0;
+    for (int i = 0; i < 3 * N; i++) {
+        bad += atomic_load(&t[i].runs) + atomic_load(&t[i].drops) != 1;
+        dropped += atomic_load(&t[i].drops);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_TRUE(dropped >= 2 * N);     /* main queue and timers: all dropped */
+    CU_ASSERT_EQUAL(atomic_load(&gate.runs), 1);
+    free(t);
+}
+
+static void test_unpark_before_park_returns_at_once(void)
+{
+    sched_parker p;
+    memset(&p, 0, sizeof p);
+    CU_ASSERT_EQUAL_FATAL(open_backend(1), 0);
+    desc->ops.unpark(self, &p);
+    CU_ASSERT_EQUAL(desc->ops.park(self, &p, SCHED_TIMEOUT_NEVER), 0);
+    CU_ASSERT_EQUAL(desc->ops.park(self, &p, 1000000), SCHED_ETIMEDOUT);
+    close_backend();
+}
+
+static sched_parker shared_parker;
+static void unpark_it(trun *t)
+{
+    (void)t;
+    desc->ops.unpark(self, &shared_parker);
+}
+
+static void *park_in_thread(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)desc->ops.park(self, &shared_parker, SCHED_TIMEOUT_NEVER);
+}
+
+static void test_unpark_from_a_worker_wakes_a_parked_thread(void)
+{
+    trun t;
+    pthread_t th;
+    void *rc;
+    memset(&t, 0, sizeof t);
+    memset(&shared_parker, 0, sizeof shared_parker);
+    CU_ASSERT_EQUAL_FATAL(open_backend(2), 0);
+    pthread_create(&th, NULL, park_in_thread, NULL);
+    t.fn = unpark_it;
+    desc->ops.schedule_after(self, &t.base, 2000000, 0);
+    pthread_join(th, &rc);
+    CU_ASSERT_EQUAL((intptr_t)rc, 0);
+    close_backend();
+}
+
+/* Blocking on the main thread must not starve main-thread work: a park on
+ * the main thread runs the main queue, here the very runnable that
+ * unparks it. */
+static void test_park_on_main_thread_runs_main_queue_work(void)
+{
+    trun bg, m;
+    memset(&bg, 0, sizeof bg);
+    memset(&m, 0, sizeof m);
+    memset(&shared_parker, 0, sizeof shared_parker);
+    CU_ASSERT_EQUAL_FATAL(open_backend(1), 0);
+    m.fn = unpark_it;
+    desc->ops.schedule_after(self, &m.base, 1000000, 1);
+    int rc;
+    do
+        rc = desc->ops.park(self, &shared_parker, SCHED_TIMEOUT_NEVER);
+    while (rc == 0 && atomic_load(&m.runs) == 0);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_EQUAL(atomic_load(&m.runs), 1);
+    CU_ASSERT_TRUE(m.ran_on_main);
+    close_backend();
+}
+
+int main(void)
+{
+    const char *top = getenv("SCHED_TOP_BUILDDIR");
+    char path[4096];
+    void *lib;
+
+    snprintf(path, sizeof path, "%s/plugins/linux/.libs/linux.so", top ? top : "..");
+    lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        fprintf(stderr, "test_linux: %s\n", dlerror());
+        return 1;
+    }
+    sched_plugin_entry_fn entry = (sched_plugin_entry_fn)dlsym(lib, SCHED_PLUGIN_ENTRY_NAME);
+    desc = entry ? entry(&services) : NULL;
+    if (!desc) {
+        fprintf(stderr, "test_linux: %s has no usable entry point\n", path);
+        return 1;
+    }
+
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite s = CU_add_suite("linux backend", NULL, NULL);
+    CU_add_test(s, "descriptor names linux and declares threads", test_descriptor_names_linux_and_declares_threads);
+    CU_add_test(s, "threads out of range is refused with the key", test_threads_out_of_range_is_refused_with_the_key);
+    CU_add_test(s, "every runnable runs exactly once", test_every_runnable_runs_exactly_once);
+    CU_add_test(s, "runnables queued by workers run exactly once", test_runnables_queued_by_workers_run_exactly_once);
+    CU_add_test(s, "higher priority runs first", test_higher_priority_runs_first);
+    CU_add_test(s, "low priority does not starve", test_low_priority_does_not_starve);
+    CU_add_test(s, "timers never fire early and fire in due order", test_timers_never_fire_early_and_fire_in_due_order);
+    CU_add_test(s, "main-thread timers run on the main thread", test_main_thread_timers_run_on_the_main_thread);
+    CU_add_test(s, "pollable fd drives main queue from an epoll loop", test_pollable_fd_drives_main_queue_from_an_epoll_loop);
+    CU_add_test(s, "is_main_thread only on the creating thread", test_is_main_thread_only_on_the_creating_thread);
+    CU_add_test(s, "run returns after stop from a worker", test_run_returns_after_stop_from_a_worker);
+    CU_add_test(s, "destroy drops everything queued exactly once", test_destroy_drops_everything_queued_exactly_once);
+    CU_add_test(s, "unpark before park returns at once", test_unpark_before_park_returns_at_once);
+    CU_add_test(s, "unpark from a worker wakes a parked thread", test_unpark_from_a_worker_wakes_a_parked_thread);
+    CU_add_test(s, "park on main thread runs main queue work", test_park_on_main_thread_runs_main_queue_work);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    CU_cleanup_registry();
+    dlclose(lib);
+    return failed ? 1 : 0;
+}
