@@ -83,5 +83,17 @@ void sched__timers_close(sched_host *host);
 
 /* session.c */
 void sched__sessions_close(sched_host *host);
+/* The session work spawned now belongs to: the session being polled or
+ * entered on the main thread, 0 on any other thread or outside sessions.
+ * The task core calls it once per spawn, before the task is first
+ * scheduled, keeps the id in the task and reports it to the backend as
+ * sched_runnable_info.session_id.  Any thread. */
+uint64_t sched__session_current(sched_host *host);
+/* Whether the task being polled may await a task (or timer) that belongs
+ * to awaited_session: 0, or SCHED_ECROSS when the backend forbids awaits
+ * across sessions ("sched.session" policy) and the two differ.  The task
+ * core calls it from a join's (or a timer's) poll and fails the await with
+ * the code.  Main thread; any other thread gets 0. */
+int sched__session_check_await(sched_host *host, uint64_t awaited_session);
 
 #endif

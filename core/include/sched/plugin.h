@@ -306,6 +306,25 @@ typedef struct sched_pollable_iface_v1 {
     int (*dispatch)(void *self);
 } sched_pollable_iface_v1;
 
+/*
+ * "sched.session" v1: the rules a backend imposes on sessions (requests,
+ * sched_session(3)).  The host's session layer asks for it once per
+ * execution context; a backend that returns NULL imposes none.  The
+ * backend itself enforces max_timers_per_session in schedule_after (by the
+ * runnable's session_id, refusing with SCHED_ELIMIT); the host enforces
+ * the rest.
+ */
+#define SCHED_SESSION_POLICY_NO_CROSS_AWAIT 0x1u /* awaiting another session's task fails: SCHED_ECROSS */
+#define SCHED_SESSION_POLICY_ABORT_HUNG     0x2u /* a session that can never finish is aborted: SCHED_EHUNG */
+
+typedef struct sched_session_policy_iface_v1 {
+    uint32_t size;
+    uint32_t flags;                     /* SCHED_SESSION_POLICY_* */
+    uint64_t wait_until_limit_ns;       /* declared work is cancelled this long after
+                                         * its session ends; 0: never */
+    uint64_t max_timers_per_session;    /* pending timers per session; 0: no limit */
+} sched_session_policy_iface_v1;
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,284 @@
+/*
+ * plugins/cloudflare-sim/loop.c - the isolate's event loop.
+ *
+ * The Workers clock: virtual time stands still while code runs and moves
+ * only when the loop has nothing ready and waits, either to the next timer
+ * (instantly, in virtual time) or for a wake from outside the isolate
+ * (another thread, standing for I/O), by the real time that wait took.
+ *
+ * Every function here runs on the isolate thread and takes cf->mu itself;
+ * the lock is dropped around svc->run.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cfsim.h"
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The history keeps its own copy of each distinct label. */
+static const char *intern_label(cfsim *cf, const char *label)
+{
+    if (label == NULL)
+        return NULL;
+    for (size_t i = cf->nlabels; i > 0; i--)
+        if (strcmp(cf->labels[i - 1], label) == 0)
+            return cf->labels[i - 1];
+    if (cf->nlabels == cf->caplabels) {
+        size_t cap = cf->caplabels ? cf->caplabels * 2 : 16;
+        char **n = realloc(cf->labels, cap * sizeof *n);
+        if (n == NULL)
+            return NULL;
+        cf->labels = n;
+        cf->caplabels = cap;
+    }
+    char *copy = strdup(label);
+    if (copy == NULL)
+        return NULL;
+    cf->labels[cf->nlabels++] = copy;
+    return copy;
+}
+
+static void record(cfsim *cf, sched_runnable *r)
+{
+    sched_runnable_info info = { .size = sizeof info };
+    cf->svc->info(r, &info);
+    if (cf->nhistory == cf->caphistory) {
+        size_t cap = cf->caphistory ? cf->caphistory * 2 : 1024;
+        sched_test_step *n = realloc(cf->history, cap * sizeof *n);
+        if (n == NULL)
+            return;     /* the history is a diagnostic; running goes on */
+        cf->history = n;
+        cf->caphistory = cap;
+    }
+    cf->history[cf->nhistory].task_id = info.task_id;
+    cf->history[cf->nhistory].label = intern_label(cf, info.label);
+    cf->nhistory++;
+}
+
+/* With the lock held: run one ready runnable (dropping the lock around
+ * it).  1 if one ran. */
+static int run_one_locked(cfsim *cf, int background_only)
+{
+    sched_runnable *r = cfsim_ready_pick(cf, background_only);
+    if (r == NULL)
+        return 0;
+    record(cf, r);
+    pthread_mutex_unlock(&cf->mu);
+    cf->svc->run(r);
+    pthread_mutex_lock(&cf->mu);
+    return 1;
+}
+
+/* With the lock held: move the clock to t (never backwards), fire what is
+ * due and tell foreign threads waiting on a virtual deadline. */
+static void clock_to_locked(cfsim *cf, uint64_t t)
+{
+    if (t > cf->now_ns)
+        cf->now_ns = t;
+    cfsim_timers_fire(cf);
+    pthread_cond_broadcast(&cf->cv);
+}
+
+int cfsim_tick(cfsim *cf, int background_only)
+{
+    pthread_mutex_lock(&cf->mu);
+    int ran = run_one_locked(cf, background_only);
+    pthread_mutex_unlock(&cf->mu);
+    return ran;
+}
+
+uint64_t cfsim_run_until_parked(cfsim *cf)
+{
+    uint64_t n = 0;
+    pthread_mutex_lock(&cf->mu);
+    while (run_one_locked(cf, 0))
+        n++;
+    pthread_mutex_unlock(&cf->mu);
+    return n;
+}
+
+int cfsim_advance_to_next_timer(cfsim *cf)
+{
+    uint64_t due;
+    pthread_mutex_lock(&cf->mu);
+    int any = cfsim_timer_next(cf, &due);
+    if (any)
+        clock_to_locked(cf, due);
+    pthread_mutex_unlock(&cf->mu);
+    return any;
+}
+
+void cfsim_advance_clock(cfsim *cf, uint64_t ns)
+{
+    pthread_mutex_lock(&cf->mu);
+    uint64_t target = cf->now_ns + ns < cf->now_ns ? UINT64_MAX : cf->now_ns + ns;
+    for (;;) {
+        while (run_one_locked(cf, 0))
+            ;
+        uint64_t due;
+        if (!cfsim_timer_next(cf, &due) || due > target)
+            break;
+        clock_to_locked(cf, due);
+    }
+    clock_to_locked(cf, target);
+    pthread_mutex_unlock(&cf->mu);
+}
+
+/* With the lock held and nothing ready or armed: wait for a wake from
+ * outside the isolate, at most io_wait_ms of real time (forever when
+ * parking is allowed or forever is asked for).  The clock moves by the
+ * time waited.  1 if something arrived (work, or done() turned true). */
+static int wait_outside_locked(cfsim *cf, int forever, int (*done)(cfsim *, void *), void *arg)
+{
+    uint64_t start = mono_ns();
+    uint64_t limit = cf->io_wait_ms * 1000000u;
+    int arrived = 0;
+    for (;;) {
+        if (cf->nready > 0 || cf->ntimers > 0 || done(cf, arg)) {
+            arrived = 1;
+            break;
+        }
+        uint64_t waited = mono_ns() - start;
+        if (!forever && waited >= limit)
+            break;
+        if (forever) {
+            pthread_cond_wait(&cf->cv, &cf->mu);
+        } else {
+            uint64_t left = limit - waited;
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            uint64_t ns = (uint64_t)ts.tv_nsec + left % 1000000000u;
+            ts.tv_sec += (time_t)(left / 1000000000u + ns / 1000000000u);
+            ts.tv_nsec = (long)(ns % 1000000000u);
+            pthread_cond_timedwait(&cf->cv, &cf->mu, &ts);
+        }
+    }
+    if (arrived)
+        clock_to_locked(cf, cf->now_ns + (mono_ns() - start));
+    return arrived;
+}
+
+static int parker_set(cfsim *cf, void *arg)
+{
+    (void)cf;
+    return ((sched_parker *)arg)->backend_slot[0] != 0;
+}
+
+/* park() on a thread outside the isolate: it cannot run the loop, so it
+ * waits for an unpark or for the isolate's clock to pass the deadline. */
+static int park_foreign(cfsim *cf, sched_parker *p, uint64_t deadline)
+{
+    int rc = 0;
+    pthread_mutex_lock(&cf->mu);
+    while (p->backend_slot[0] == 0 && !cf->closed) {
+        if (cf->now_ns >= deadline) {
+            rc = SCHED_ETIMEDOUT;
+            break;
+        }
+        pthread_cond_wait(&cf->cv, &cf->mu);
+    }
+    p->backend_slot[0] = 0;
+    pthread_mutex_unlock(&cf->mu);
+    return rc;
+}
+
+/*
+ * Block until unpark(p), driving the loop while waiting: run ready work,
+ * and when none is ready jump the clock to the next timer due before the
+ * deadline.  Nothing ready, no timer and no deadline: wait io_wait_ms for a
+ * wake from outside, then report SCHED_EDEADLK (a hung request).
+ */
+int cfsim_park(void *self, sched_parker *p, uint64_t timeout_ns)
+{
+    cfsim *cf = self;
+    uint64_t deadline;
+    pthread_mutex_lock(&cf->mu);
+    deadline = timeout_ns == SCHED_TIMEOUT_NEVER || cf->now_ns + timeout_ns < cf->now_ns
+                   ? SCHED_TIMEOUT_NEVER
+                   : cf->now_ns + timeout_ns;
+    pthread_mutex_unlock(&cf->mu);
+    if (!pthread_equal(pthread_self(), cf->isolate))
+        return park_foreign(cf, p, deadline);
+
+    int rc = 0;
+    pthread_mutex_lock(&cf->mu);
+    for (;;) {
+        if (p->backend_slot[0] != 0)
+            break;
+        cfsim_timers_fire(cf);
+        if (run_one_locked(cf, 0))
+            continue;
+        uint64_t due;
+        if (cfsim_timer_next(cf, &due) && due <= deadline) {
+            clock_to_locked(cf, due);
+            continue;
+        }
+        if (deadline != SCHED_TIMEOUT_NEVER) {
+            clock_to_locked(cf, deadline);
+            rc = SCHED_ETIMEDOUT;
+            break;
+        }
+        if (!wait_outside_locked(cf, cf->parking_allowed, parker_set, p)) {
+            rc = SCHED_EDEADLK;
+            break;
+        }
+    }
+    p->backend_slot[0] = 0;
+    pthread_mutex_unlock(&cf->mu);
+    return rc;
+}
+
+void cfsim_unpark(void *self, sched_parker *p)
+{
+    cfsim *cf = self;
+    pthread_mutex_lock(&cf->mu);
+    p->backend_slot[0] = 1;
+    pthread_cond_broadcast(&cf->cv);
+    pthread_mutex_unlock(&cf->mu);
+}
+
+static int stopping(cfsim *cf, void *arg)
+{
+    (void)arg;
+    return cf->stopping;
+}
+
+/* The isolate's main loop, until stop(): an idle isolate waits for
+ * requests from outside for as long as it takes. */
+int cfsim_run(void *self)
+{
+    cfsim *cf = self;
+    pthread_mutex_lock(&cf->mu);
+    while (!cf->stopping) {
+        cfsim_timers_fire(cf);
+        if (run_one_locked(cf, 0))
+            continue;
+        uint64_t due;
+        if (cfsim_timer_next(cf, &due)) {
+            clock_to_locked(cf, due);
+            continue;
+        }
+        wait_outside_locked(cf, 1, stopping, NULL);
+    }
+    cf->stopping = 0;
+    pthread_mutex_unlock(&cf->mu);
+    return 0;
+}
+
+void cfsim_stop(void *self)
+{
+    cfsim *cf = self;
+    pthread_mutex_lock(&cf->mu);
+    cf->stopping = 1;
+    pthread_cond_broadcast(&cf->cv);
+    pthread_mutex_unlock(&cf->mu);
+}

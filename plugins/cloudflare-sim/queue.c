@@ -1,0 +1,228 @@
+/*
+ * plugins/cloudflare-sim/queue.c - the isolate's ready lanes and timer heap.
+ *
+ * Every function here assumes cf->mu is held.  Runnables are linked
+ * through backend_slot[0], so queueing ready work never allocates; only a
+ * new lane or a heap that must grow does.
+ */
+#include <assert.h>
+#include <stdlib.h>
+
+#include "cfsim.h"
+
+#define NEXT(r) ((r)->backend_slot[0])
+
+/* Which lane a runnable joins: its request's lane when it belongs to one,
+ * else its foreground executor's, else the shared background lane. */
+uint64_t cfsim_lane_key(const sched_runnable_info *info, int main)
+{
+    if (info->session_id != 0)
+        return CFSIM_LANE_SESSION | info->session_id;
+    if (info->executor_id != 0 || main)
+        return CFSIM_LANE_EXECUTOR | info->executor_id;
+    return CFSIM_LANE_BACKGROUND;
+}
+
+static cfsim_lane *lane_find(cfsim *cf, uint64_t key)
+{
+    for (size_t i = 0; i < cf->nlanes; i++)
+        if (cf->lanes[i].key == key)
+            return &cf->lanes[i];
+    return NULL;
+}
+
+/* Append r to its lane.  0, or SCHED_ENOMEM with r untouched. */
+int cfsim_ready_push(cfsim *cf, sched_runnable *r, uint64_t lane_key)
+{
+    cfsim_lane *lane = lane_find(cf, lane_key);
+    if (lane == NULL) {
+        if (cf->nlanes == cf->caplanes) {
+            size_t cap = cf->caplanes ? cf->caplanes * 2 : 8;
+            cfsim_lane *n = realloc(cf->lanes, cap * sizeof *n);
+            if (n == NULL)
+                return SCHED_ENOMEM;
+            cf->lanes = n;
+            cf->caplanes = cap;
+        }
+        lane = &cf->lanes[cf->nlanes++];
+        lane->key = lane_key;
+        lane->head = lane->tail = NULL;
+    }
+    NEXT(r) = NULL;
+    if (lane->tail != NULL)
+        NEXT(lane->tail) = r;
+    else
+        lane->head = r;
+    lane->tail = r;
+    cf->nready++;
+    if (lane_key == CFSIM_LANE_BACKGROUND)
+        cf->nready_background++;
+    return 0;
+}
+
+/* Take the head of a lane drawn from the seed (the background lane only,
+ * when asked).  NULL when nothing is ready. */
+sched_runnable *cfsim_ready_pick(cfsim *cf, int background_only)
+{
+    size_t i;
+    if (background_only) {
+        for (i = 0; i < cf->nlanes; i++)
+            if (cf->lanes[i].key == CFSIM_LANE_BACKGROUND)
+                break;
+        if (i == cf->nlanes)
+            return NULL;
+    } else {
+        if (cf->nlanes == 0)
+            return NULL;
+        i = cf->nlanes == 1 ? 0 : (size_t)sched_prng_below(&cf->rng, cf->nlanes);
+    }
+    cfsim_lane *lane = &cf->lanes[i];
+    sched_runnable *r = lane->head;
+    assert(r != NULL);
+    lane->head = NEXT(r);
+    if (lane->key == CFSIM_LANE_BACKGROUND)
+        cf->nready_background--;
+    if (lane->head == NULL) {
+        /* Keep lanes[] dense: an empty lane is never drawn. */
+        cf->lanes[i] = cf->lanes[--cf->nlanes];
+    }
+    cf->nready--;
+    return r;
+}
+
+static int timer_before(const cfsim_timer *a, const cfsim_timer *b)
+{
+    return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+}
+
+static cfsim_session_timers *stimers_find(const cfsim *cf, uint64_t session_id)
+{
+    for (size_t i = 0; i < cf->nstimers; i++)
+        if (cf->stimers[i].session_id == session_id)
+            return &cf->stimers[i];
+    return NULL;
+}
+
+uint64_t cfsim_session_timers_pending(const cfsim *cf, uint64_t session_id)
+{
+    const cfsim_session_timers *st = stimers_find(cf, session_id);
+    return st ? st->pending : 0;
+}
+
+static int stimers_add(cfsim *cf, uint64_t session_id)
+{
+    cfsim_session_timers *st = stimers_find(cf, session_id);
+    if (st == NULL) {
+        if (cf->nstimers == cf->capstimers) {
+            size_t cap = cf->capstimers ? cf->capstimers * 2 : 8;
+            cfsim_session_timers *n = realloc(cf->stimers, cap * sizeof *n);
+            if (n == NULL)
+                return SCHED_ENOMEM;
+            cf->stimers = n;
+            cf->capstimers = cap;
+        }
+        st = &cf->stimers[cf->nstimers++];
+        st->session_id = session_id;
+        st->pending = 0;
+    }
+    st->pending++;
+    return 0;
+}
+
+static void stimers_remove(cfsim *cf, uint64_t session_id)
+{
+    cfsim_session_timers *st = stimers_find(cf, session_id);
+    assert(st != NULL && st->pending > 0);
+    if (--st->pending == 0)
+        *st = cf->stimers[--cf->nstimers];
+}
+
+/* Arm r for virtual time due.  0, or SCHED_ENOMEM with r untouched. */
+int cfsim_timer_push(cfsim *cf, sched_runnable *r, uint64_t due, uint64_t session_id,
+                     uint64_t lane_key)
+{
+    if (cf->ntimers == cf->captimers) {
+        size_t cap = cf->captimers ? cf->captimers * 2 : 64;
+        cfsim_timer *n = realloc(cf->heap, cap * sizeof *n);
+        if (n == NULL)
+            return SCHED_ENOMEM;
+        cf->heap = n;
+        cf->captimers = cap;
+    }
+    if (session_id != 0 && stimers_add(cf, session_id) != 0)
+        return SCHED_ENOMEM;
+    cfsim_timer t = { due, cf->timer_seq++, session_id, lane_key, r };
+    size_t i = cf->ntimers++;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!timer_before(&t, &cf->heap[parent]))
+            break;
+        cf->heap[i] = cf->heap[parent];
+        i = parent;
+    }
+    cf->heap[i] = t;
+    return 0;
+}
+
+int cfsim_timer_next(const cfsim *cf, uint64_t *due)
+{
+    if (cf->ntimers == 0)
+        return 0;
+    *due = cf->heap[0].due;
+    return 1;
+}
+
+static cfsim_timer timer_pop(cfsim *cf)
+{
+    assert(cf->ntimers > 0);
+    cfsim_timer top = cf->heap[0];
+    cfsim_timer last = cf->heap[--cf->ntimers];
+    size_t i = 0, n = cf->ntimers;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && timer_before(&cf->heap[c + 1], &cf->heap[c]))
+            c++;
+        if (!timer_before(&cf->heap[c], &last))
+            break;
+        cf->heap[i] = cf->heap[c];
+        i = c;
+    }
+    if (n > 0)
+        cf->heap[i] = last;
+    if (top.session_id != 0)
+        stimers_remove(cf, top.session_id);
+    return top;
+}
+
+/* Move every due timer's runnable into its lane, in due order.  A lane that
+ * cannot grow (out of memory) leaves the timer armed for the next pass. */
+void cfsim_timers_fire(cfsim *cf)
+{
+    while (cf->ntimers > 0 && cf->heap[0].due <= cf->now_ns) {
+        if (lane_find(cf, cf->heap[0].lane_key) == NULL && cf->nlanes == cf->caplanes) {
+            size_t cap = cf->caplanes ? cf->caplanes * 2 : 8;
+            cfsim_lane *n = realloc(cf->lanes, cap * sizeof *n);
+            if (n == NULL)
+                return;
+            cf->lanes = n;
+            cf->caplanes = cap;
+        }
+        cfsim_timer t = timer_pop(cf);
+        int rc = cfsim_ready_push(cf, t.r, t.lane_key);
+        assert(rc == 0);
+        (void)rc;
+    }
+}
+
+/* Take any one runnable still queued or armed (shutdown); NULL when none
+ * is left.  The caller drops it with the lock released, since dropping a
+ * task may wake others. */
+sched_runnable *cfsim_take_any(cfsim *cf)
+{
+    sched_runnable *r = cfsim_ready_pick(cf, 0);
+    if (r == NULL && cf->ntimers > 0)
+        r = timer_pop(cf).r;
+    return r;
+}

@@ -1,0 +1,523 @@
+/*
+ * tests/test_cloudflare_sim.c - the cloudflare-sim backend at the plugin
+ * ABI: the real cloudflare-sim.so, opened with dlopen, driven through its
+ * descriptor by a minimal host written here (runnables that record what
+ * happened to them).  The session rules on top of it are proved through
+ * the real host in test_session.c.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include <sched/plugin.h>
+#include <sched/test.h>
+
+#define MS 1000000ull
+
+/* ---- a minimal host ------------------------------------------------------ */
+
+typedef struct fake_runnable {
+    sched_runnable base;
+    uint64_t task_id;
+    uint64_t session_id;
+    uint64_t executor_id;
+    const char *label;
+    void (*fn)(struct fake_runnable *);
+    void *arg;
+    int ran;
+    int dropped;
+    pthread_t ran_on;
+} fake_runnable;
+
+static void fake_run(sched_runnable *r)
+{
+    fake_runnable *f = (fake_runnable *)r;
+    f->ran++;
+    f->ran_on = pthread_self();
+    if (f->fn)
+        f->fn(f);
+}
+
+static void fake_drop(sched_runnable *r)
+{
+    ((fake_runnable *)r)->dropped++;
+}
+
+static int fake_info(const sched_runnable *r, sched_runnable_info *out)
+{
+    const fake_runnable *f = (const fake_runnable *)r;
+    out->priority = SCHED_PRIORITY_MEDIUM;
+    out->task_id = f->task_id;
+    out->executor_id = f->executor_id;
+    out->session_id = f->session_id;
+    out->label = f->label;
+    out->file = "test_cloudflare_sim.c";
+    out->func = "fake";
+    out->line = 1;
+    return 0;
+}
+
+static char last_log[1024];
+static int nlogs;
+
+static void fake_log(sched_plugin_host *h, int level, const char *msg)
+{
+    (void)h;
+    (void)level;
+    snprintf(last_log, sizeof last_log, "%s", msg);
+    nlogs++;
+}
+
+/* The backend's config group, as key/value pairs set per test. */
+static struct { const char *key; int64_t value; } config[8];
+static int nconfig;
+
+static void config_set(const char *key, int64_t value)
+{
+    config[nconfig].key = key;
+    config[nconfig].value = value;
+    nconfig++;
+}
+
+static int fake_config_int(sched_plugin_host *h, const char *key, int64_t *out)
+{
+    (void)h;
+    for (int i = 0; i < nconfig; i++)
+        if (strcmp(config[i].key, key) == 0) {
+            *out = config[i].value;
+            return 0;
+        }
+    return SCHED_ENOENT;
+}
+
+static const char *env_seed;
+
+static const char *fake_getenv(const char *name)
+{
+    return strcmp(name, "SCHED_SEED") == 0 ? env_seed : NULL;
+}
+
+static const sched_host_services services = {
+    .abi_major = SCHED_PLUGIN_ABI_MAJOR,
+    .abi_minor = SCHED_PLUGIN_ABI_MINOR,
+    .size = sizeof(sched_host_services),
+    .run = fake_run,
+    .drop = fake_drop,
+    .info = fake_info,
+    .log = fake_log,
+    .config_int = fake_config_int,
+    .getenv = fake_getenv,
+};
+
+static void *lib;
+static const sched_plugin_descriptor *desc;
+static const sched_backend_ops *ops;
+
+static int suite_init(void)
+{
+    const char *top = getenv("SCHED_TOP_BUILDDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/plugins/cloudflare-sim/.libs/cloudflare-sim.so",
+             top ? top : "..");
+    lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL) {
+        fprintf(stderr, "%s\n", dlerror());
+        return -1;
+    }
+    sched_plugin_entry_fn entry = (sched_plugin_entry_fn)dlsym(lib, SCHED_PLUGIN_ENTRY_NAME);
+    if (entry == NULL)
+        return -1;
+    desc = entry(&services);
+    if (desc == NULL)
+        return -1;
+    ops = &desc->ops;
+    return 0;
+}
+
+static int suite_fini(void)
+{
+    dlclose(lib);
+    return 0;
+}
+
+static void *open_backend(void)
+{
+    sched_backend_env env = { sizeof env, &services, NULL };
+    void *self = NULL;
+    char err[256] = "";
+    int rc = ops->create(&env, &self, err, sizeof err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    return self;
+}
+
+static void reset(void)
+{
+    nconfig = 0;
+    env_seed = NULL;
+    nlogs = 0;
+    last_log[0] = '\0';
+}
+
+static const sched_test_iface_v1 *test_iface(void *self)
+{
+    const sched_test_iface_v1 *t = ops->query(self, "sched.test", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    return t;
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+static void test_descriptor_names_the_backend_and_declares_its_keys(void)
+{
+    CU_ASSERT_STRING_EQUAL(desc->name, "cloudflare-sim");
+    CU_ASSERT_EQUAL(desc->abi_major, SCHED_PLUGIN_ABI_MAJOR);
+    CU_ASSERT(desc->size >= SCHED_PLUGIN_DESCRIPTOR_V1_MIN_SIZE);
+    const char *want[] = { "seed", "wait_until_limit_ms", "max_timers_per_request", "io_wait_ms" };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        int found = 0;
+        for (const sched_config_key *k = desc->config_keys; k->name; k++)
+            found |= strcmp(k->name, want[i]) == 0 && k->type == SCHED_CONFIG_INT;
+        CU_ASSERT(found);
+    }
+}
+
+static void test_session_policy_reports_the_configured_limits(void)
+{
+    reset();
+    config_set("wait_until_limit_ms", 1234);
+    config_set("max_timers_per_request", 7);
+    void *self = open_backend();
+    const sched_session_policy_iface_v1 *p = ops->query(self, "sched.session", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(p->wait_until_limit_ns, 1234 * MS);
+    CU_ASSERT_EQUAL(p->max_timers_per_session, 7);
+    CU_ASSERT(p->flags & SCHED_SESSION_POLICY_NO_CROSS_AWAIT);
+    CU_ASSERT(p->flags & SCHED_SESSION_POLICY_ABORT_HUNG);
+    CU_ASSERT_PTR_NULL(ops->query(self, "sched.nonexistent", 1));
+    CU_ASSERT_PTR_NULL(ops->query(self, "sched.test", 2));
+    ops->destroy(self);
+}
+
+static void test_defaults_are_the_workers_limits(void)
+{
+    reset();
+    void *self = open_backend();
+    const sched_session_policy_iface_v1 *p = ops->query(self, "sched.session", 1);
+    CU_ASSERT_EQUAL(p->wait_until_limit_ns, 30000 * MS);
+    CU_ASSERT_EQUAL(p->max_timers_per_session, 10000);
+    ops->destroy(self);
+}
+
+static void *clock_self;
+static uint64_t clock_seen[2];
+
+static void busy(fake_runnable *f)
+{
+    (void)f;
+    clock_seen[0] = ops->now(clock_self);
+    volatile uint64_t sink = 0;
+    for (uint64_t i = 0; i < 20000000; i++)
+        sink += i;
+    clock_seen[1] = ops->now(clock_self);
+}
+
+static void test_clock_does_not_move_while_code_runs(void)
+{
+    reset();
+    void *self = clock_self = open_backend();
+    fake_runnable r = { .task_id = 1, .fn = busy };
+    CU_ASSERT_EQUAL(ops->schedule(self, &r.base), 0);
+    CU_ASSERT_EQUAL(test_iface(self)->run_until_parked(self), 1);
+    CU_ASSERT_EQUAL(r.ran, 1);
+    CU_ASSERT_EQUAL(clock_seen[0], 0);
+    CU_ASSERT_EQUAL(clock_seen[1], 0);
+    CU_ASSERT_EQUAL(ops->now(self), 0);
+    ops->destroy(self);
+}
+
+static void *park_self;
+static sched_parker parker;
+
+static void unpark_it(fake_runnable *f)
+{
+    (void)f;
+    ops->unpark(park_self, &parker);
+}
+
+static void test_park_jumps_the_clock_to_the_next_timer(void)
+{
+    reset();
+    void *self = park_self = open_backend();
+    fake_runnable r = { .task_id = 1, .fn = unpark_it };
+    memset(&parker, 0, sizeof parker);
+    CU_ASSERT_EQUAL(ops->schedule_after(self, &r.base, 10 * MS, 1), 0);
+    CU_ASSERT_EQUAL(ops->park(self, &parker, SCHED_TIMEOUT_NEVER), 0);
+    CU_ASSERT_EQUAL(r.ran, 1);
+    CU_ASSERT_EQUAL(ops->now(self), 10 * MS);
+    ops->destroy(self);
+}
+
+static void test_park_times_out_in_virtual_time(void)
+{
+    reset();
+    void *self = open_backend();
+    fake_runnable late = { .task_id = 1 };
+    memset(&parker, 0, sizeof parker);
+    CU_ASSERT_EQUAL(ops->schedule_after(self, &late.base, 50 * MS, 1), 0);
+    CU_ASSERT_EQUAL(ops->park(self, &parker, 20 * MS), SCHED_ETIMEDOUT);
+    CU_ASSERT_EQUAL(ops->now(self), 20 * MS);
+    CU_ASSERT_EQUAL(late.ran, 0);
+    ops->destroy(self);
+    CU_ASSERT_EQUAL(late.dropped, 1);
+}
+
+static void test_park_with_nothing_pending_reports_a_deadlock(void)
+{
+    reset();
+    config_set("io_wait_ms", 0);
+    void *self = open_backend();
+    memset(&parker, 0, sizeof parker);
+    CU_ASSERT_EQUAL(ops->park(self, &parker, SCHED_TIMEOUT_NEVER), SCHED_EDEADLK);
+    ops->destroy(self);
+}
+
+static void test_timers_fire_in_due_order_never_early(void)
+{
+    reset();
+    void *self = open_backend();
+    const sched_test_iface_v1 *t = test_iface(self);
+    fake_runnable a = { .task_id = 1 }, b = { .task_id = 2 }, c = { .task_id = 3 };
+    CU_ASSERT_EQUAL(ops->schedule_after(self, &a.base, 30 * MS, 1), 0);
+    CU_ASSERT_EQUAL(ops->schedule_after(self, &b.base, 10 * MS, 1), 0);
+    CU_ASSERT_EQUAL(ops->schedule_after(self, &c.base, 20 * MS, 1), 0);
+    t->advance_clock(self, 15 * MS);
+    CU_ASSERT_EQUAL(b.ran, 1);
+    CU_ASSERT_EQUAL(c.ran + a.ran, 0);
+    CU_ASSERT_EQUAL(ops->now(self), 15 * MS);
+    CU_ASSERT_EQUAL(t->advance_clock_to_next_timer(self), 1);
+    CU_ASSERT_EQUAL(ops->now(self), 20 * MS);
+    t->run_until_parked(self);
+    CU_ASSERT_EQUAL(c.ran, 1);
+    CU_ASSERT_EQUAL(a.ran, 0);
+    t->advance_clock(self, 100 * MS);
+    CU_ASSERT_EQUAL(a.ran, 1);
+    CU_ASSERT_EQUAL(t->advance_clock_to_next_timer(self), 0);
+    ops->destroy(self);
+}
+
+/* Three requests of five steps each; returns the order of requests. */
+static void interleave(uint64_t seed, char *order, size_t len)
+{
+    reset();
+    config_set("seed", (int64_t)seed);
+    void *self = open_backend();
+    fake_runnable r[15];
+    memset(r, 0, sizeof r);
+    for (int i = 0; i < 15; i++) {
+        r[i].task_id = 100 + (uint64_t)i;
+        r[i].session_id = 1 + (uint64_t)(i % 3);
+        CU_ASSERT_EQUAL(ops->schedule_main(self, &r[i].base), 0);
+    }
+    const sched_test_iface_v1 *t = test_iface(self);
+    CU_ASSERT_EQUAL(t->run_until_parked(self), 15);
+    const sched_test_step *steps;
+    size_t n = t->history(self, &steps);
+    CU_ASSERT_EQUAL_FATAL(n, 15);
+    uint64_t last[4] = { 0, 0, 0, 0 };
+    for (size_t i = 0; i < n && i + 1 < len; i++) {
+        uint64_t session = 1 + (steps[i].task_id - 100) % 3;
+        CU_ASSERT(steps[i].task_id > last[session]);   /* each request keeps its order */
+        last[session] = steps[i].task_id;
+        order[i] = (char)('A' + session - 1);
+    }
+    order[n < len ? n : len - 1] = '\0';
+    ops->destroy(self);
+}
+
+static void test_same_seed_reproduces_the_interleaving_of_requests(void)
+{
+    char first[32], again[32], other[32];
+    interleave(42, first, sizeof first);
+    interleave(42, again, sizeof again);
+    CU_ASSERT_STRING_EQUAL(first, again);
+    int differs = 0;
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        interleave(seed, other, sizeof other);
+        differs |= strcmp(first, other) != 0;
+    }
+    CU_ASSERT(differs);
+}
+
+static void test_seed_from_environment_overrides_config(void)
+{
+    reset();
+    config_set("seed", 5);
+    env_seed = "77";
+    void *self = open_backend();
+    CU_ASSERT_EQUAL(test_iface(self)->seed(self), 77);
+    ops->destroy(self);
+}
+
+static void test_bad_seed_in_environment_is_a_config_error(void)
+{
+    reset();
+    env_seed = "seventy";
+    sched_backend_env env = { sizeof env, &services, NULL };
+    void *self = NULL;
+    char err[256] = "";
+    CU_ASSERT_EQUAL(ops->create(&env, &self, err, sizeof err), SCHED_ECONFIG);
+    CU_ASSERT_STRING_EQUAL(err, "SCHED_SEED=\"seventy\" is not an unsigned 64-bit integer");
+}
+
+static void test_timers_per_request_are_limited(void)
+{
+    reset();
+    config_set("max_timers_per_request", 2);
+    void *self = open_backend();
+    fake_runnable r[4];
+    memset(r, 0, sizeof r);
+    for (int i = 0; i < 4; i++) {
+        r[i].task_id = 10 + (uint64_t)i;
+        r[i].session_id = 3;
+    }
+    r[3].session_id = 4;
+    CU_ASSERT_EQUAL(ops->schedule_after(self, &r[0].base, MS, 1), 0);
+    CU_ASSERT_EQUAL(ops->schedule_after(self, &r[1].base, MS, 1), 0);
+    CU_ASSERT_EQUAL(ops->schedule_after(self, &r[2].base, MS, 1), SCHED_ELIMIT);
+    CU_ASSERT_EQUAL(nlogs, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(last_log, "request 3 already holds 2 pending timers"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(last_log, "task 12"));
+    CU_ASSERT_EQUAL(ops->schedule_after(self, &r[3].base, MS, 1), 0);   /* another request */
+    test_iface(self)->advance_clock(self, MS);
+    CU_ASSERT_EQUAL(r[0].ran + r[1].ran + r[3].ran, 3);
+    CU_ASSERT_EQUAL(ops->schedule_after(self, &r[2].base, MS, 1), 0);   /* room again */
+    ops->destroy(self);
+    CU_ASSERT_EQUAL(r[2].dropped, 1);
+}
+
+struct foreign { void *self; fake_runnable *r; };
+
+static void *foreign_spawn(void *arg)
+{
+    struct foreign *f = arg;
+    CU_ASSERT_FALSE(ops->is_main_thread(f->self));
+    CU_ASSERT_EQUAL(ops->schedule(f->self, &f->r->base), 0);
+    return NULL;
+}
+
+static void test_work_from_other_threads_runs_on_the_isolate_thread(void)
+{
+    reset();
+    void *self = open_backend();
+    fake_runnable r = { .task_id = 9 };
+    struct foreign f = { self, &r };
+    pthread_t th;
+    pthread_create(&th, NULL, foreign_spawn, &f);
+    pthread_join(th, NULL);
+    CU_ASSERT_EQUAL(r.ran, 0);
+    CU_ASSERT(ops->is_main_thread(self));
+    CU_ASSERT_EQUAL(test_iface(self)->tick(self, 0), 1);
+    CU_ASSERT_EQUAL(r.ran, 1);
+    CU_ASSERT(pthread_equal(r.ran_on, pthread_self()));
+    CU_ASSERT_EQUAL(test_iface(self)->tick(self, 0), 0);
+    ops->destroy(self);
+}
+
+static void *foreign_unpark(void *arg)
+{
+    ops->unpark(arg, &parker);
+    return NULL;
+}
+
+static void test_park_is_woken_from_another_thread(void)
+{
+    reset();
+    void *self = open_backend();
+    ops->query(self, "sched.test", 1);
+    test_iface(self)->set_parking_allowed(self, 1);
+    memset(&parker, 0, sizeof parker);
+    pthread_t th;
+    pthread_create(&th, NULL, foreign_unpark, self);
+    CU_ASSERT_EQUAL(ops->park(self, &parker, SCHED_TIMEOUT_NEVER), 0);
+    pthread_join(th, NULL);
+    ops->destroy(self);
+}
+
+static void test_destroy_drops_queued_and_armed_work_once(void)
+{
+    reset();
+    void *self = open_backend();
+    fake_runnable a = { .task_id = 1 }, b = { .task_id = 2, .session_id = 5 };
+    CU_ASSERT_EQUAL(ops->schedule(self, &a.base), 0);
+    CU_ASSERT_EQUAL(ops->schedule_after(self, &b.base, 5 * MS, 0), 0);
+    sched_test_counts c;
+    test_iface(self)->pending_counts(self, &c);
+    CU_ASSERT_EQUAL(c.background, 1);
+    CU_ASSERT_EQUAL(c.timers, 1);
+    ops->destroy(self);
+    CU_ASSERT_EQUAL(a.dropped, 1);
+    CU_ASSERT_EQUAL(b.dropped, 1);
+    CU_ASSERT_EQUAL(a.ran + b.ran, 0);
+}
+
+static void test_history_names_each_step(void)
+{
+    reset();
+    void *self = open_backend();
+    fake_runnable a = { .task_id = 1, .label = "fetch" }, b = { .task_id = 2 };
+    ops->schedule_main(self, &a.base);
+    ops->schedule_labeled(self, &b.base, NULL, SCHED_PRIORITY_HIGH);
+    const sched_test_iface_v1 *t = test_iface(self);
+    CU_ASSERT_EQUAL(t->run_until_parked(self), 2);
+    const sched_test_step *steps;
+    CU_ASSERT_EQUAL_FATAL(t->history(self, &steps), 2);
+    for (int i = 0; i < 2; i++) {
+        if (steps[i].task_id == 1) {
+            CU_ASSERT_STRING_EQUAL(steps[i].label, "fetch");
+        } else {
+            CU_ASSERT_PTR_NULL(steps[i].label);
+        }
+    }
+    ops->destroy(self);
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite s = CU_add_suite("cloudflare-sim backend", suite_init, suite_fini);
+    CU_add_test(s, "descriptor names the backend and declares its keys",
+                test_descriptor_names_the_backend_and_declares_its_keys);
+    CU_add_test(s, "session policy reports the configured limits",
+                test_session_policy_reports_the_configured_limits);
+    CU_add_test(s, "defaults are the Workers limits", test_defaults_are_the_workers_limits);
+    CU_add_test(s, "clock does not move while code runs", test_clock_does_not_move_while_code_runs);
+    CU_add_test(s, "park jumps the clock to the next timer",
+                test_park_jumps_the_clock_to_the_next_timer);
+    CU_add_test(s, "park times out in virtual time", test_park_times_out_in_virtual_time);
+    CU_add_test(s, "park with nothing pending reports a deadlock",
+                test_park_with_nothing_pending_reports_a_deadlock);
+    CU_add_test(s, "timers fire in due order, never early", test_timers_fire_in_due_order_never_early);
+    CU_add_test(s, "same seed reproduces the interleaving of requests",
+                test_same_seed_reproduces_the_interleaving_of_requests);
+    CU_add_test(s, "seed from the environment overrides the config",
+                test_seed_from_environment_overrides_config);
+    CU_add_test(s, "bad seed in the environment is a config error",
+                test_bad_seed_in_environment_is_a_config_error);
+    CU_add_test(s, "timers per request are limited", test_timers_per_request_are_limited);
+    CU_add_test(s, "work from other threads runs on the isolate thread",
+                test_work_from_other_threads_runs_on_the_isolate_thread);
+    CU_add_test(s, "park is woken from another thread", test_park_is_woken_from_another_thread);
+    CU_add_test(s, "destroy drops queued and armed work once",
+                test_destroy_drops_queued_and_armed_work_once);
+    CU_add_test(s, "history names each step", test_history_names_each_step);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+    CU_cleanup_registry();
+    return failed ? 1 : 0;
+}
