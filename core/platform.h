@@ -18,6 +18,7 @@ typedef HANDLE sched__thread;
 typedef DWORD sched__thread_id;
 #define SCHED__PLUGIN_SUFFIX ".dll"
 #define SCHED__PATH_SEP '\\'
+#define SCHED__PATH_LIST_SEP ';'
 #else
 #include <pthread.h>
 typedef pthread_mutex_t sched__mutex;
@@ -26,6 +27,7 @@ typedef pthread_t sched__thread;
 typedef pthread_t sched__thread_id;
 #define SCHED__PLUGIN_SUFFIX ".so"
 #define SCHED__PATH_SEP '/'
+#define SCHED__PATH_LIST_SEP ':'
 #endif
 
 /* Mutexes and condition variables.  Initialisation cannot fail. */

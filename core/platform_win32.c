@@ -1,1 +1,525 @@
-/* core/platform_win32.c: to be written by the Windows port (issue 8) work. */
+/*
+ * core/platform_win32.c - the platform layer on Windows (Vista and later).
+ *
+ * Strings crossing this layer are UTF-8, as everywhere in libsched; they
+ * are converted to and from UTF-16 at the Win32 boundary so that paths
+ * outside the ANSI code page work.  Locks are slim reader/writer locks,
+ * condition variables are CONDITION_VARIABLE, word waits are WaitOnAddress
+ * (Windows 8 and later), and the clock is QueryPerformanceCounter.
+ */
+#include <config.h>
+
+#include <assert.h>
+#include <process.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include <aclapi.h>
+#include <sddl.h>
+
+#include "sched/plugin.h"
+#include "platform.h"
+
+/* Windows waits take milliseconds: round up, so a wait never ends early,
+ * and keep below INFINITE.  *capped is set when ns did not fit. */
+static DWORD ns_to_ms(uint64_t ns, int *capped)
+{
+    uint64_t ms;
+
+    *capped = 0;
+    if (ns == SCHED_TIMEOUT_NEVER)
+        return INFINITE;
+    ms = ns / 1000000u + (ns % 1000000u != 0);
+    if (ms >= INFINITE) {
+        *capped = 1;
+        return INFINITE - 1;
+    }
+    return (DWORD)ms;
+}
+
+/* UTF-8 to a malloc'd UTF-16 string; NULL on bad input or no memory. */
+static wchar_t *utf8_to_wide(const char *s)
+{
+    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
+    wchar_t *w;
+
+    if (n <= 0)
+        return NULL;
+    w = malloc((size_t)n * sizeof *w);
+    if (w && MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n) != n) {
+        free(w);
+        w = NULL;
+    }
+    return w;
+}
+
+/* UTF-16 to a malloc'd UTF-8 string; NULL on no memory. */
+static char *wide_to_utf8(const wchar_t *w)
+{
+    int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, NULL, 0, NULL, NULL);
+    char *s;
+
+    if (n <= 0)
+        return NULL;
+    s = malloc((size_t)n);
+    if (s && WideCharToMultiByte(CP_UTF8, 0, w, -1, s, n, NULL, NULL) != n) {
+        free(s);
+        s = NULL;
+    }
+    return s;
+}
+
+/* The system's sentence for a Win32 error code, in UTF-8, into buf:
+ * "<text> (error N)".  "%1" placeholders (as in ERROR_BAD_EXE_FORMAT's
+ * "%1 is not a valid Win32 application") become "the file". */
+static void win32_error_text(DWORD code, char *buf, size_t len)
+{
+    wchar_t *w = NULL;
+    char *text = NULL;
+    DWORD n;
+
+    if (len == 0)
+        return;
+    n = FormatMessageW(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM |
+                           FORMAT_MESSAGE_IGNORE_INSERTS,
+                       NULL, code, MAKELANGID(LANG_NEUTRAL, SUBLANG_DEFAULT),
+                       (LPWSTR)&w, 0, NULL);
+    if (n > 0) {
+        /* Drop the trailing ".\r\n": the caller ends the sentence. */
+        while (n > 0 && (w[n - 1] == L'\r' || w[n - 1] == L'\n' || w[n - 1] == L' ' ||
+                         w[n - 1] == L'.'))
+            w[--n] = 0;
+        text = wide_to_utf8(w);
+        LocalFree(w);
+    }
+    if (text) {
+        char *p = strstr(text, "%1");
+        if (p)
+            snprintf(buf, len, "%.*sthe file%s (error %lu)", (int)(p - text), text, p + 2,
+                     (unsigned long)code);
+        else
+            snprintf(buf, len, "%s (error %lu)", text, (unsigned long)code);
+        free(text);
+    } else {
+        snprintf(buf, len, "Windows error %lu", (unsigned long)code);
+    }
+}
+
+void sched__mutex_init(sched__mutex *m)
+{
+    InitializeSRWLock(m);
+}
+
+/* SRW locks own no resources. */
+void sched__mutex_destroy(sched__mutex *m)
+{
+    (void)m;
+}
+
+void sched__mutex_lock(sched__mutex *m)
+{
+    AcquireSRWLockExclusive(m);
+}
+
+void sched__mutex_unlock(sched__mutex *m)
+{
+    ReleaseSRWLockExclusive(m);
+}
+
+void sched__cond_init(sched__cond *c)
+{
+    InitializeConditionVariable(c);
+}
+
+void sched__cond_destroy(sched__cond *c)
+{
+    (void)c;
+}
+
+void sched__cond_wait(sched__cond *c, sched__mutex *m)
+{
+    BOOL ok = SleepConditionVariableSRW(c, m, INFINITE, 0);
+
+    assert(ok);
+    (void)ok;
+}
+
+int sched__cond_timedwait(sched__cond *c, sched__mutex *m, uint64_t ns)
+{
+    int capped;
+    DWORD ms = ns_to_ms(ns, &capped);
+
+    if (!SleepConditionVariableSRW(c, m, ms, 0)) {
+        assert(GetLastError() == ERROR_TIMEOUT);
+        /* A capped wait ends like a spurious wakeup: the caller re-checks. */
+        return capped ? 0 : SCHED_ETIMEDOUT;
+    }
+    return 0;
+}
+
+void sched__cond_signal(sched__cond *c)
+{
+    WakeConditionVariable(c);
+}
+
+void sched__cond_broadcast(sched__cond *c)
+{
+    WakeAllConditionVariable(c);
+}
+
+struct thread_start {
+    void (*fn)(void *);
+    void *arg;
+};
+
+/* _beginthreadex rather than CreateThread: the C runtime's per-thread
+ * state is set up and torn down with the thread. */
+static unsigned __stdcall thread_main(void *p)
+{
+    struct thread_start s = *(struct thread_start *)p;
+
+    free(p);
+    s.fn(s.arg);
+    return 0;
+}
+
+int sched__thread_start(sched__thread *t, void (*fn)(void *), void *arg)
+{
+    struct thread_start *s = malloc(sizeof *s);
+    uintptr_t h;
+
+    if (!s)
+        return SCHED_ENOMEM;
+    s->fn = fn;
+    s->arg = arg;
+    h = _beginthreadex(NULL, 0, thread_main, s, 0, NULL);
+    if (h == 0) {
+        free(s);
+        return SCHED_ENOMEM;
+    }
+    *t = (HANDLE)h;
+    return 0;
+}
+
+void sched__thread_join(sched__thread t)
+{
+    DWORD rc = WaitForSingleObject(t, INFINITE);
+
+    assert(rc == WAIT_OBJECT_0);
+    (void)rc;
+    CloseHandle(t);
+}
+
+sched__thread_id sched__thread_self(void)
+{
+    return GetCurrentThreadId();
+}
+
+int sched__thread_equal(sched__thread_id a, sched__thread_id b)
+{
+    return a == b;
+}
+
+typedef HRESULT(WINAPI *get_thread_description_fn)(HANDLE, PWSTR *);
+
+/* GetThreadDescription exists from Windows 10 1607 on; look it up at run
+ * time so the library still loads on older systems. */
+static get_thread_description_fn get_thread_description(void)
+{
+    HMODULE k = GetModuleHandleW(L"kernelbase.dll");
+    FARPROC f = k ? GetProcAddress(k, "GetThreadDescription") : NULL;
+    get_thread_description_fn fn;
+
+    if (!f)
+        return NULL;
+    memcpy(&fn, &f, sizeof fn);
+    return fn;
+}
+
+void sched__thread_describe(sched__thread_id t, char *buf, size_t len)
+{
+    get_thread_description_fn describe = get_thread_description();
+    char *name = NULL;
+    HANDLE h;
+
+    if (len == 0)
+        return;
+    h = describe ? OpenThread(THREAD_QUERY_LIMITED_INFORMATION, FALSE, t) : NULL;
+    if (h) {
+        PWSTR w = NULL;
+        if (SUCCEEDED(describe(h, &w)) && w) {
+            if (w[0])
+                name = wide_to_utf8(w);
+            LocalFree(w);
+        }
+        CloseHandle(h);
+    }
+    if (name)
+        snprintf(buf, len, "thread %lu (%s)", (unsigned long)t, name);
+    else
+        snprintf(buf, len, "thread %lu", (unsigned long)t);
+    free(name);
+}
+
+int sched__word_wait(uint32_t *addr, uint32_t expected, uint64_t ns)
+{
+    int capped;
+    DWORD ms = ns_to_ms(ns, &capped);
+
+    if (!WaitOnAddress(addr, &expected, sizeof expected, ms)) {
+        assert(GetLastError() == ERROR_TIMEOUT);
+        return capped ? 0 : SCHED_ETIMEDOUT;
+    }
+    return 0;
+}
+
+void sched__word_wake_one(uint32_t *addr)
+{
+    WakeByAddressSingle(addr);
+}
+
+void sched__word_wake_all(uint32_t *addr)
+{
+    WakeByAddressAll(addr);
+}
+
+/* The counter's frequency is fixed at boot; read it once. */
+static LONGLONG qpc_frequency(void)
+{
+    static volatile LONGLONG freq;
+    LARGE_INTEGER f;
+
+    if (freq == 0) {
+        QueryPerformanceFrequency(&f);
+        freq = f.QuadPart;
+    }
+    return freq;
+}
+
+uint64_t sched__mono_ns(void)
+{
+    LONGLONG f = qpc_frequency();
+    LARGE_INTEGER c;
+    uint64_t q, r;
+
+    QueryPerformanceCounter(&c);
+    /* Split to keep counter * 1e9 from overflowing. */
+    q = (uint64_t)(c.QuadPart / f);
+    r = (uint64_t)(c.QuadPart % f);
+    return q * 1000000000u + r * 1000000000u / (uint64_t)f;
+}
+
+unsigned sched__num_cpus(void)
+{
+    DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
+
+    return n > 0 ? (unsigned)n : 1;
+}
+
+void *sched__dl_open(const char *path, char *err, size_t errlen)
+{
+    wchar_t *w = utf8_to_wide(path);
+    DWORD old_mode;
+    HMODULE h;
+
+    if (!w) {
+        snprintf(err, errlen, "the path is not valid UTF-8");
+        return NULL;
+    }
+    /* No "bad image" dialog box: a refusal is an error, not a prompt.
+     * LOAD_WITH_ALTERED_SEARCH_PATH finds the plugin's own dependencies
+     * next to it. */
+    SetThreadErrorMode(SEM_FAILCRITICALERRORS | SEM_NOOPENFILEERRORBOX, &old_mode);
+    h = LoadLibraryExW(w, NULL, LOAD_WITH_ALTERED_SEARCH_PATH);
+    if (!h)
+        win32_error_text(GetLastError(), err, errlen);
+    SetThreadErrorMode(old_mode, NULL);
+    free(w);
+    return h;
+}
+
+void *sched__dl_sym(void *lib, const char *name)
+{
+    FARPROC f = GetProcAddress(lib, name);
+    void *p;
+
+    /* A function pointer as void *, as dlsym() returns it. */
+    memcpy(&p, &f, sizeof p);
+    return p;
+}
+
+void sched__dl_close(void *lib)
+{
+    FreeLibrary(lib);
+}
+
+int sched__file_exists(const char *path)
+{
+    wchar_t *w = utf8_to_wide(path);
+    DWORD a;
+
+    if (!w)
+        return 0;
+    a = GetFileAttributesW(w);
+    free(w);
+    return a != INVALID_FILE_ATTRIBUTES && !(a & FILE_ATTRIBUTE_DIRECTORY);
+}
+
+/* "C:\..." or "C:/...", or a UNC path ("\\server\share", "\\?\...").
+ * "\dir" (relative to the current drive) and "C:dir" are not absolute. */
+int sched__path_is_absolute(const char *path)
+{
+    if (!path)
+        return 0;
+    if (((path[0] >= 'A' && path[0] <= 'Z') || (path[0] >= 'a' && path[0] <= 'z')) &&
+        path[1] == ':' && (path[2] == '\\' || path[2] == '/'))
+        return 1;
+    return (path[0] == '\\' || path[0] == '/') && (path[1] == '\\' || path[1] == '/');
+}
+
+/* Write access in the sense of sched.conf(5): replacing the code that is
+ * loaded, or taking ownership to do so. */
+#define WRITE_RIGHTS                                                                  \
+    (FILE_WRITE_DATA | FILE_APPEND_DATA | WRITE_DAC | WRITE_OWNER | DELETE |          \
+     GENERIC_WRITE | GENERIC_ALL)
+
+/* The groups that stand for "group or others" on Windows: anyone, any
+ * signed-in or network user, the local Users and Guests groups. */
+static int sid_is_broad(PSID sid)
+{
+    static const WELL_KNOWN_SID_TYPE broad[] = {
+        WinWorldSid, WinAuthenticatedUserSid, WinBuiltinUsersSid, WinBuiltinGuestsSid,
+        WinInteractiveSid, WinNetworkSid, WinAnonymousSid,
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof broad / sizeof broad[0]; i++)
+        if (IsWellKnownSid(sid, broad[i]))
+            return 1;
+    return 0;
+}
+
+/* The Windows form of "writable by group or others": a NULL DACL (anyone
+ * may do anything), or an allow entry that applies to the object itself
+ * and gives one of the broad groups above a write right. */
+int sched__check_permissions(const char *path, char *err, size_t errlen)
+{
+    PSECURITY_DESCRIPTOR sd = NULL;
+    wchar_t *w = utf8_to_wide(path);
+    PACL dacl = NULL;
+    DWORD rc;
+    int ret = 0;
+    WORD i;
+
+    if (!w) {
+        snprintf(err, errlen, "the path is not valid UTF-8");
+        return SCHED_ELOAD;
+    }
+    rc = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL,
+                               &dacl, NULL, &sd);
+    free(w);
+    if (rc != ERROR_SUCCESS) {
+        char why[256];
+        win32_error_text(rc, why, sizeof why);
+        snprintf(err, errlen, "its security descriptor cannot be read: %s", why);
+        return SCHED_ELOAD;
+    }
+    if (!dacl) {
+        snprintf(err, errlen, "is writable by everyone (it has no access control list)");
+        ret = SCHED_ELOAD;
+    }
+    for (i = 0; dacl && ret == 0 && i < dacl->AceCount; i++) {
+        ACE_HEADER *ace;
+        ACCESS_ALLOWED_ACE *allow;
+        if (!GetAce(dacl, i, (void **)&ace) || ace->AceType != ACCESS_ALLOWED_ACE_TYPE ||
+            (ace->AceFlags & INHERIT_ONLY_ACE))
+            continue;
+        allow = (ACCESS_ALLOWED_ACE *)ace;
+        if ((allow->Mask & WRITE_RIGHTS) && sid_is_broad(&allow->SidStart)) {
+            char *name = NULL;
+            LPSTR sidstr = NULL;
+            if (ConvertSidToStringSidA(&allow->SidStart, &sidstr))
+                name = sidstr;
+            snprintf(err, errlen, "is writable by group or others (%s may write to it)",
+                     name ? name : "a broad group");
+            if (sidstr)
+                LocalFree(sidstr);
+            ret = SCHED_ELOAD;
+        }
+    }
+    LocalFree(sd);
+    return ret;
+}
+
+int sched__dir_list(const char *dir, void (*fn)(const char *name, void *arg), void *arg)
+{
+    size_t n = strlen(dir);
+    char *pattern = malloc(n + 3);
+    wchar_t *w;
+    WIN32_FIND_DATAW fd;
+    HANDLE h;
+
+    if (!pattern)
+        return SCHED_ENOMEM;
+    memcpy(pattern, dir, n);
+    strcpy(pattern + n, n && (dir[n - 1] == '\\' || dir[n - 1] == '/') ? "*" : "\\*");
+    w = utf8_to_wide(pattern);
+    free(pattern);
+    if (!w)
+        return SCHED_ENOENT;
+    h = FindFirstFileW(w, &fd);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE)
+        return SCHED_ENOENT;
+    do {
+        char *name;
+        if (!wcscmp(fd.cFileName, L".") || !wcscmp(fd.cFileName, L".."))
+            continue;
+        name = wide_to_utf8(fd.cFileName);
+        if (name)
+            fn(name, arg);
+        free(name);
+    } while (FindNextFileW(h, &fd));
+    FindClose(h);
+    return 0;
+}
+
+/* Windows has no set-uid programs: the environment is the user's own. */
+const char *sched__secure_getenv(const char *name)
+{
+    return getenv(name);
+}
+
+/* "%VAR%\sched\sched.conf" in UTF-8, or NULL when VAR is unset or empty. */
+static char *config_under(const wchar_t *var)
+{
+    static const wchar_t tail[] = L"\\sched\\sched.conf";
+    const wchar_t *base = _wgetenv(var);
+    wchar_t *w;
+    char *s;
+    size_t n;
+
+    if (!base || !base[0])
+        return NULL;
+    n = wcslen(base);
+    w = malloc((n + sizeof tail / sizeof tail[0]) * sizeof *w);
+    if (!w)
+        return NULL;
+    wmemcpy(w, base, n);
+    wmemcpy(w + n, tail, sizeof tail / sizeof tail[0]);
+    s = wide_to_utf8(w);
+    free(w);
+    return s;
+}
+
+char *sched__user_config_path(void)
+{
+    return config_under(L"APPDATA");
+}
+
+char *sched__system_config_path(void)
+{
+    return config_under(L"PROGRAMDATA");
+}
