@@ -1,0 +1,589 @@
+/*
+ * plugins/mac/mac.c - the mac backend: Grand Central Dispatch.
+ *
+ * Background runnables go to the global concurrent queues (the task's
+ * priority picks the queue), main-thread runnables to the main queue, and
+ * delayed runnables to one-shot dispatch timer sources.  Plain C and the
+ * _f (function pointer) API only, so it builds with gcc against the
+ * libdispatch of a Swift toolchain on Linux and with clang on macOS.
+ *
+ * Every callback this backend hands to libdispatch is counted in one
+ * dispatch group; destroy() sets the closed flag (callbacks that see it
+ * drop their runnable instead of running it), cancels every pending timer,
+ * drains the main queue and waits for the group to empty.  See sched-mac(7).
+ */
+#include <config.h>
+
+/* libdispatch's headers test clang's __has_feature; gcc before 14 has none. */
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#ifndef __has_extension
+#define __has_extension(x) 0
+#endif
+#include <dispatch/dispatch.h>
+
+#include <assert.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sched/plugin.h>
+
+/*
+ * The main-queue drain hook libdispatch exports for run loops (CoreFoundation
+ * calls it from CFRunLoop).  It runs every item queued on the main queue when
+ * it is called, and must be called on the thread the main queue is bound to.
+ * On Linux the main queue also signals an eventfd, returned by the handle
+ * hook, whenever work is queued on it.
+ */
+extern void _dispatch_main_queue_callback_4CF(void *msg);
+#if defined(__linux__)
+extern int _dispatch_get_main_queue_handle_4CF(void);
+#endif
+
+/* A delayed runnable: a one-shot timer source and what it will run. */
+struct mac_timer {
+    struct mac *m;
+    sched_runnable *r;
+    dispatch_source_t src;
+    uint64_t deadline;          /* mac_now() value, never fire before it */
+    int main;                   /* run on the main thread when due */
+    int linked;                 /* in m->timers; cleared by whoever claims r */
+    struct mac_timer *prev, *next;
+};
+
+struct mac {
+    const sched_host_services *svc;
+    sched_plugin_host *host;
+    dispatch_group_t inflight;  /* every callback not yet returned */
+    dispatch_queue_t queue[3];  /* global queues: low, default, high */
+    dispatch_queue_t mainq;
+    pthread_t main_thread;
+    atomic_int closed;          /* set once, by destroy() */
+    atomic_int stop_requested;
+    atomic_int wake_pending;    /* a byte is in wake[] or about to be */
+    int wake[2];                /* pipe: main-queue work queued, or stop() */
+    int dispatch_fd;            /* libdispatch's main-queue eventfd, or -1 */
+    unsigned main_ran;          /* main runnables run by the current drain */
+    pthread_mutex_t lock;       /* guards timers and timer claims */
+    struct mac_timer *timers;   /* pending timer sources */
+};
+
+static uint64_t mac_now(void *self)
+{
+    struct timespec ts;
+    (void)self;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Zed's scheduler has three priorities; GCD's global queues map them
+ * one to one, and there is no real-time queue, so REALTIME rides HIGH. */
+static dispatch_queue_t mac_queue(struct mac *m, sched_priority prio)
+{
+    switch (prio) {
+    case SCHED_PRIORITY_LOW:
+        return m->queue[0];
+    case SCHED_PRIORITY_HIGH:
+    case SCHED_PRIORITY_REALTIME:
+        return m->queue[2];
+    case SCHED_PRIORITY_MEDIUM:
+    default:
+        return m->queue[1];
+    }
+}
+
+static int mac_is_closed(struct mac *m)
+{
+    return atomic_load_explicit(&m->closed, memory_order_acquire);
+}
+
+/* Run r, or drop it when the backend closed after r was queued: a runnable
+ * queued before destroy() is consumed exactly once either way.  The group
+ * entry for this callback keeps m alive until it returns. */
+static void mac_trampoline(void *ctx)
+{
+    sched_runnable *r = ctx;
+    struct mac *m = r->backend_slot[0];
+
+    if (mac_is_closed(m))
+        m->svc->drop(r);
+    else
+        m->svc->run(r);
+}
+
+/* As mac_trampoline, on the main thread, counting for sched.pollable. */
+static void mac_main_trampoline(void *ctx)
+{
+    sched_runnable *r = ctx;
+    struct mac *m = r->backend_slot[0];
+
+    assert(pthread_equal(pthread_self(), m->main_thread));
+    m->main_ran++;
+    mac_trampoline(ctx);
+}
+
+/* Tell run() (or an application polling our fd) that main-queue work is
+ * queued.  One byte at most is outstanding, so the pipe never fills. */
+static void mac_wake(struct mac *m)
+{
+    if (!atomic_exchange(&m->wake_pending, 1)) {
+        char c = 0;
+        ssize_t n = write(m->wake[1], &c, 1);
+        (void)n;
+    }
+}
+
+/* Queue r on q as one counted callback.  Any thread; m is not closed. */
+static void mac_submit(struct mac *m, dispatch_queue_t q, sched_runnable *r)
+{
+    r->backend_slot[0] = m;
+    dispatch_group_async_f(m->inflight, q, r, mac_trampoline);
+}
+
+static void mac_submit_main(struct mac *m, sched_runnable *r)
+{
+    r->backend_slot[0] = m;
+    dispatch_group_async_f(m->inflight, m->mainq, r, mac_main_trampoline);
+    mac_wake(m);
+}
+
+static int mac_schedule(void *self, sched_runnable *r)
+{
+    struct mac *m = self;
+
+    if (mac_is_closed(m))
+        return SCHED_ECLOSED;
+    mac_submit(m, m->queue[1], r);
+    return 0;
+}
+
+static int mac_schedule_labeled(void *self, sched_runnable *r, const char *label,
+                                sched_priority prio)
+{
+    struct mac *m = self;
+
+    (void)label;
+    if (mac_is_closed(m))
+        return SCHED_ECLOSED;
+    mac_submit(m, mac_queue(m, prio), r);
+    return 0;
+}
+
+static int mac_schedule_main(void *self, sched_runnable *r)
+{
+    struct mac *m = self;
+
+    if (mac_is_closed(m))
+        return SCHED_ECLOSED;
+    mac_submit_main(m, r);
+    return 0;
+}
+
+/* Unlink t from the pending list.  Caller holds m->lock. */
+static void mac_timer_unlink(struct mac *m, struct mac_timer *t)
+{
+    assert(t->linked);
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        m->timers = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    t->linked = 0;
+}
+
+static dispatch_time_t mac_deadline_time(uint64_t delay_ns)
+{
+    /* dispatch_time saturates to DISPATCH_TIME_FOREVER: an absurd delay
+     * becomes a timer that never fires but can still be cancelled. */
+    if (delay_ns > (uint64_t)INT64_MAX)
+        delay_ns = (uint64_t)INT64_MAX;
+    return dispatch_time(DISPATCH_TIME_NOW, (int64_t)delay_ns);
+}
+
+/*
+ * The timer source fired, on a global queue.  Whoever unlinks t owns its
+ * runnable: here, or destroy() (which drops it).  The source's cancel
+ * handler, queued once this returns, frees t.
+ */
+static void mac_timer_fire(void *ctx)
+{
+    struct mac_timer *t = ctx;
+    struct mac *m = t->m;
+    uint64_t now = mac_now(m);
+    int claimed;
+
+    if (now < t->deadline) {
+        /* Never early by our own clock, whatever libdispatch rounds. */
+        dispatch_source_set_timer(t->src, mac_deadline_time(t->deadline - now),
+                                  DISPATCH_TIME_FOREVER, 0);
+        return;
+    }
+    pthread_mutex_lock(&m->lock);
+    claimed = t->linked;
+    if (claimed)
+        mac_timer_unlink(m, t);
+    pthread_mutex_unlock(&m->lock);
+    if (!claimed)
+        return;
+    dispatch_source_cancel(t->src);
+    if (mac_is_closed(m))
+        m->svc->drop(t->r);
+    else if (t->main)
+        mac_submit_main(m, t->r);
+    else
+        m->svc->run(t->r);
+}
+
+/* Last callback of a timer source.  Leaving the group is the last touch of
+ * m: destroy() may free it as soon as the group is empty. */
+static void mac_timer_cancelled(void *ctx)
+{
+    struct mac_timer *t = ctx;
+    dispatch_group_t inflight = t->m->inflight;
+
+    dispatch_release(t->src);
+    free(t);
+    dispatch_group_leave(inflight);
+}
+
+/*
+ * Run r after delay_ns.  dispatch_after_f would fire the same one-shot
+ * timer source, but cannot be cancelled: destroy() would have to wait out
+ * the longest pending delay.  A source we hold can be cancelled at once.
+ * Background runnables fire on the queue of their priority; main-thread
+ * ones fire there too and hop to the main queue, so run() is woken.
+ */
+static int mac_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns, int on_main)
+{
+    struct mac *m = self;
+    sched_runnable_info info = { .size = sizeof info };
+    struct mac_timer *t;
+
+    info.priority = SCHED_PRIORITY_MEDIUM;
+    m->svc->info(r, &info);
+    t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return SCHED_ENOMEM;
+    t->src = dispatch_source_create(DISPATCH_SOURCE_TYPE_TIMER, 0, 0,
+                                    mac_queue(m, on_main ? SCHED_PRIORITY_HIGH
+                                                      : (sched_priority)info.priority));
+    if (t->src == NULL) {
+        free(t);
+        return SCHED_ENOMEM;
+    }
+    t->m = m;
+    t->r = r;
+    t->main = on_main;
+    t->deadline = mac_now(m) + (delay_ns > UINT64_MAX / 2 ? UINT64_MAX / 2 : delay_ns);
+    dispatch_set_context(t->src, t);
+    dispatch_source_set_event_handler_f(t->src, mac_timer_fire);
+    dispatch_source_set_cancel_handler_f(t->src, mac_timer_cancelled);
+    dispatch_source_set_timer(t->src, mac_deadline_time(delay_ns), DISPATCH_TIME_FOREVER, 0);
+
+    /* The closed check and the link are one step under the lock, so
+     * destroy()'s sweep either sees this timer or we see closed. */
+    pthread_mutex_lock(&m->lock);
+    if (mac_is_closed(m)) {
+        pthread_mutex_unlock(&m->lock);
+        dispatch_release(t->src);
+        free(t);
+        return SCHED_ECLOSED;
+    }
+    t->next = m->timers;
+    if (m->timers != NULL)
+        m->timers->prev = t;
+    m->timers = t;
+    t->linked = 1;
+    dispatch_group_enter(m->inflight);
+    pthread_mutex_unlock(&m->lock);
+    dispatch_resume(t->src);
+    return 0;
+}
+
+static int mac_is_main_thread(void *self)
+{
+    struct mac *m = self;
+
+#if defined(__APPLE__)
+    (void)m;
+    return pthread_main_np() != 0;
+#else
+    return pthread_equal(pthread_self(), m->main_thread);
+#endif
+}
+
+/* Run what the main queue holds now; returns how many of our runnables
+ * ran.  Main thread only. */
+static int mac_drain_main(struct mac *m)
+{
+    char buf[64];
+
+    assert(pthread_equal(pthread_self(), m->main_thread));
+    atomic_store(&m->wake_pending, 0);
+    while (read(m->wake[0], buf, sizeof buf) > 0)
+        continue;
+    if (m->dispatch_fd >= 0) {
+        uint64_t v;
+        ssize_t n = read(m->dispatch_fd, &v, sizeof v);
+        (void)n;
+    }
+    m->main_ran = 0;
+    _dispatch_main_queue_callback_4CF(NULL);
+    return (int)m->main_ran;
+}
+
+/*
+ * The main loop: sleep in poll() on our wake pipe (and, on Linux, on
+ * libdispatch's main-queue eventfd, so main-queue work queued by other
+ * code runs too), drain the main queue through the run-loop hook, until
+ * stop().  dispatch_main() would never return.
+ */
+static int mac_run(void *self)
+{
+    struct mac *m = self;
+    struct pollfd pfd[2];
+    nfds_t n = 1;
+
+    assert(pthread_equal(pthread_self(), m->main_thread));
+    pfd[0].fd = m->wake[0];
+    pfd[0].events = POLLIN;
+    if (m->dispatch_fd >= 0) {
+        pfd[1].fd = m->dispatch_fd;
+        pfd[1].events = POLLIN;
+        n = 2;
+    }
+    for (;;) {
+        mac_drain_main(m);
+        if (atomic_exchange(&m->stop_requested, 0))
+            return 0;
+        if (poll(pfd, n, -1) < 0 && errno != EINTR)
+            return SCHED_EBACKEND;
+    }
+}
+
+static void mac_stop(void *self)
+{
+    struct mac *m = self;
+
+    atomic_store(&m->stop_requested, 1);
+    atomic_store(&m->wake_pending, 1);
+    {
+        char c = 0;
+        ssize_t n = write(m->wake[1], &c, 1);
+        (void)n;
+    }
+}
+
+static int mac_pollable_fd(void *self)
+{
+    return ((struct mac *)self)->wake[0];
+}
+
+static int mac_pollable_dispatch(void *self)
+{
+    return mac_drain_main(self);
+}
+
+static const sched_pollable_iface_v1 mac_pollable = {
+    .size = sizeof(sched_pollable_iface_v1),
+    .fd = mac_pollable_fd,
+    .dispatch = mac_pollable_dispatch,
+};
+
+static const void *mac_query(void *self, const char *iface, uint32_t version)
+{
+    (void)self;
+    if (strcmp(iface, "sched.pollable") == 0 && version == 1)
+        return &mac_pollable;
+    return NULL;
+}
+
+/*
+ * The main queue is bound to one thread for the life of the process: on
+ * macOS the process's main thread, on Linux the thread that first loaded
+ * libdispatch.  Only there can it be drained, so only there may the
+ * backend be created.
+ */
+static int mac_owns_main_queue(void)
+{
+#if defined(__APPLE__)
+    return pthread_main_np() != 0;
+#else
+    const char *cur = dispatch_queue_get_label(DISPATCH_CURRENT_QUEUE_LABEL);
+    const char *mainq = dispatch_queue_get_label(dispatch_get_main_queue());
+
+    return cur != NULL && mainq != NULL && strcmp(cur, mainq) == 0;
+#endif
+}
+
+/*
+ * libdispatch cannot be unloaded: its worker threads and timers outlive
+ * any dlclose().  Holding a never-released reference to this plugin, with
+ * RTLD_NODELETE, keeps the plugin and libdispatch mapped for the life of
+ * the process.
+ */
+static int mac_pin_plugin(char *err, size_t errlen)
+{
+    Dl_info dli;
+
+    if (dladdr((void *)mac_pin_plugin, &dli) == 0 || dli.dli_fname == NULL) {
+        snprintf(err, errlen, "cannot find the mac plugin's own file to keep it loaded");
+        return SCHED_EBACKEND;
+    }
+    if (dlopen(dli.dli_fname, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD | RTLD_NODELETE) == NULL) {
+        const char *why = dlerror();
+        snprintf(err, errlen, "cannot keep %s loaded: %s", dli.dli_fname,
+                 why != NULL ? why : "unknown dlopen error");
+        return SCHED_EBACKEND;
+    }
+    return 0;
+}
+
+static int mac_pipe(int fds[2])
+{
+    if (pipe(fds) != 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        if (fcntl(fds[i], F_SETFD, FD_CLOEXEC) != 0 ||
+            fcntl(fds[i], F_SETFL, O_NONBLOCK) != 0) {
+            close(fds[0]);
+            close(fds[1]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int mac_create(const sched_backend_env *env, void **self, char *err, size_t errlen)
+{
+    struct mac *m;
+    int rc;
+
+    if (!mac_owns_main_queue()) {
+        snprintf(err, errlen, "the GCD main queue belongs to another thread (the process's "
+                 "main thread, or the one that first loaded libdispatch); open the host there");
+        return SCHED_EBACKEND;
+    }
+    rc = mac_pin_plugin(err, errlen);
+    if (rc != 0)
+        return rc;
+    m = calloc(1, sizeof *m);
+    if (m == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return SCHED_ENOMEM;
+    }
+    if (mac_pipe(m->wake) != 0) {
+        snprintf(err, errlen, "cannot create the main-loop wake pipe: %s", strerror(errno));
+        free(m);
+        return SCHED_EBACKEND;
+    }
+    m->inflight = dispatch_group_create();
+    if (m->inflight == NULL) {
+        snprintf(err, errlen, "out of memory creating a dispatch group");
+        close(m->wake[0]);
+        close(m->wake[1]);
+        free(m);
+        return SCHED_ENOMEM;
+    }
+    m->svc = env->svc;
+    m->host = env->host;
+    m->queue[0] = dispatch_get_global_queue(DISPATCH_QUEUE_PRIORITY_LOW, 0);
+    m->queue[1] = dispatch_get_global_queue(DISPATCH_QUEUE_PRIORITY_DEFAULT, 0);
+    m->queue[2] = dispatch_get_global_queue(DISPATCH_QUEUE_PRIORITY_HIGH, 0);
+    m->mainq = dispatch_get_main_queue();
+    m->main_thread = pthread_self();
+#if defined(__linux__)
+    m->dispatch_fd = _dispatch_get_main_queue_handle_4CF();
+#else
+    m->dispatch_fd = -1;
+#endif
+    pthread_mutex_init(&m->lock, NULL);
+    *self = m;
+    return 0;
+}
+
+/*
+ * Close: set the flag every callback checks, take every pending timer
+ * (dropping its runnable and cancelling its source), then drain the main
+ * queue until the group of in-flight callbacks is empty.  Callbacks still
+ * queued on the global queues or the main queue drop their runnable when
+ * they run; cancelled sources run their cancel handler promptly.  When the
+ * group is empty no callback of this backend can run again.
+ */
+static void mac_destroy(void *self)
+{
+    struct mac *m = self;
+    struct mac_timer *taken;
+
+    assert(pthread_equal(pthread_self(), m->main_thread));
+    pthread_mutex_lock(&m->lock);
+    atomic_store_explicit(&m->closed, 1, memory_order_release);
+    taken = m->timers;
+    m->timers = NULL;
+    for (struct mac_timer *t = taken; t != NULL; t = t->next)
+        t->linked = 0;
+    pthread_mutex_unlock(&m->lock);
+
+    /* Each taken timer is ours now; its cancel handler frees it, so read
+     * next before cancelling. */
+    while (taken != NULL) {
+        struct mac_timer *t = taken;
+        taken = t->next;
+        m->svc->drop(t->r);
+        dispatch_source_cancel(t->src);
+    }
+
+    do
+        _dispatch_main_queue_callback_4CF(NULL);
+    while (dispatch_group_wait(m->inflight, dispatch_time(DISPATCH_TIME_NOW, 1000000)) != 0);
+
+    dispatch_release(m->inflight);
+    pthread_mutex_destroy(&m->lock);
+    close(m->wake[0]);
+    close(m->wake[1]);
+    free(m);
+}
+
+static const sched_plugin_descriptor mac_descriptor = {
+    .abi_major = SCHED_PLUGIN_ABI_MAJOR,
+    .abi_minor = SCHED_PLUGIN_ABI_MINOR,
+    .size = sizeof(sched_plugin_descriptor),
+    .name = "mac",
+    .description = "Grand Central Dispatch: global queues by priority, the main queue, timer sources",
+    .version = PACKAGE_VERSION,
+    .config_keys = NULL,
+    .ops = {
+        .create = mac_create,
+        .destroy = mac_destroy,
+        .schedule = mac_schedule,
+        .schedule_labeled = mac_schedule_labeled,
+        .schedule_main = mac_schedule_main,
+        .schedule_after = mac_schedule_after,
+        .now = mac_now,
+        .is_main_thread = mac_is_main_thread,
+        .park = NULL,
+        .unpark = NULL,
+        .num_cpus = NULL,
+        .run = mac_run,
+        .stop = mac_stop,
+        .query = mac_query,
+    },
+};
+
+SCHED_PLUGIN_EXPORT const sched_plugin_descriptor *SCHED_PLUGIN_ENTRY(const sched_host_services *svc)
+{
+    (void)svc;
+    return &mac_descriptor;
+}

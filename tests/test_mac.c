@@ -1,0 +1,349 @@
+/*
+ * tests/test_mac.c - the mac backend through its ABI alone: the real
+ * mac.so, dlopen()ed, against the real libdispatch, driven by a recording
+ * table of host services.  It proves what the conformance suite cannot see
+ * from above: every runnable is run or dropped exactly once, on the right
+ * thread, and destroy() returns with long timers still pending.
+ */
+#include <config.h>
+
+#include <dlfcn.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include <sched/plugin.h>
+
+#define NRUN 20000
+
+/* A runnable as the host would hand it: the ABI's slots, then our data. */
+struct trun {
+    sched_runnable base;
+    int priority;
+    int want_main;
+    uint64_t not_before;        /* for delayed runnables: earliest run time */
+    atomic_int ran;
+    atomic_int dropped;
+    atomic_int on_main;         /* ran on the main thread */
+    atomic_int early;           /* ran before not_before */
+};
+
+static const sched_plugin_descriptor *desc;
+static void *self;
+static pthread_t main_thread;
+static atomic_int done;         /* runnables consumed (run or dropped) */
+static atomic_int stop_after;   /* run of this many consumed calls stop() */
+
+static void svc_run(sched_runnable *r)
+{
+    struct trun *t = (struct trun *)r;
+
+    if (pthread_equal(pthread_self(), main_thread))
+        atomic_fetch_add(&t->on_main, 1);
+    if (t->not_before != 0 && desc->ops.now(self) < t->not_before)
+        atomic_fetch_add(&t->early, 1);
+    atomic_fetch_add(&t->ran, 1);
+    if (atomic_fetch_add(&done, 1) + 1 == atomic_load(&stop_after))
+        desc->ops.stop(self);
+}
+
+static void svc_drop(sched_runnable *r)
+{
+    struct trun *t = (struct trun *)r;
+
+    atomic_fetch_add(&t->dropped, 1);
+    atomic_fetch_add(&done, 1);
+}
+
+static int svc_info(const sched_runnable *r, sched_runnable_info *out)
+{
+    const struct trun *t = (const struct trun *)r;
+
+    out->priority = (uint32_t)t->priority;
+    out->task_id = (uint64_t)(uintptr_t)t;
+    return 0;
+}
+
+static const sched_host_services svc = {
+    .abi_major = SCHED_PLUGIN_ABI_MAJOR,
+    .abi_minor = SCHED_PLUGIN_ABI_MINOR,
+    .size = sizeof(sched_host_services),
+    .run = svc_run,
+    .drop = svc_drop,
+    .info = svc_info,
+};
+
+static void *plugin;
+
+static int suite_init(void)
+{
+    const char *top = getenv("SCHED_TOP_BUILDDIR");
+    char path[4096];
+    sched_plugin_entry_fn entry;
+
+    snprintf(path, sizeof path, "%s/plugins/mac/.libs/mac.so", top != NULL ? top : ".");
+    plugin = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (plugin == NULL) {
+        fprintf(stderr, "%s\n", dlerror());
+        return 1;
+    }
+    entry = (sched_plugin_entry_fn)(uintptr_t)dlsym(plugin, SCHED_PLUGIN_ENTRY_NAME);
+    if (entry == NULL)
+        return 1;
+    desc = entry(&svc);
+    main_thread = pthread_self();
+    return desc == NULL;
+}
+
+static int suite_clean(void)
+{
+    return dlclose(plugin);
+}
+
+static void open_backend(void)
+{
+    sched_backend_env env = { .size = sizeof env, .svc = &svc, .host = NULL };
+    char err[256] = "";
+
+    atomic_store(&done, 0);
+    atomic_store(&stop_after, -1);
+    CU_ASSERT_EQUAL_FATAL(desc->ops.create(&env, &self, err, sizeof err), 0);
+}
+
+static void close_backend(void)
+{
+    desc->ops.destroy(self);
+    self = NULL;
+}
+
+static void wait_done(int n)
+{
+    while (atomic_load(&done) < n)
+        sched_yield();
+}
+
+static void test_descriptor_names_the_file_and_fills_required_ops(void)
+{
+    CU_ASSERT_EQUAL(desc->abi_major, SCHED_PLUGIN_ABI_MAJOR);
+    CU_ASSERT(desc->size >= SCHED_PLUGIN_DESCRIPTOR_V1_MIN_SIZE);
+    CU_ASSERT_STRING_EQUAL(desc->name, "mac");
+    CU_ASSERT_PTR_NOT_NULL(desc->ops.create);
+    CU_ASSERT_PTR_NOT_NULL(desc->ops.destroy);
+    CU_ASSERT_PTR_NOT_NULL(desc->ops.schedule);
+    CU_ASSERT_PTR_NOT_NULL(desc->ops.schedule_main);
+    CU_ASSERT_PTR_NOT_NULL(desc->ops.run);
+    CU_ASSERT_PTR_NOT_NULL(desc->ops.stop);
+    /* park/unpark are left to the host: both or neither. */
+    CU_ASSERT((desc->ops.park == NULL) == (desc->ops.unpark == NULL));
+}
+
+static void test_background_runnables_of_every_priority_run_exactly_once_off_main(void)
+{
+    struct trun *rs = calloc(NRUN, sizeof *rs);
+
+    open_backend();
+    for (int i = 0; i < NRUN; i++) {
+        rs[i].priority = i % 4;
+        int rc = i % 5 == 0 ? desc->ops.schedule(self, &rs[i].base)
+                            : desc->ops.schedule_labeled(self, &rs[i].base, "bg",
+                                                         (sched_priority)rs[i].priority);
+        CU_ASSERT_EQUAL(rc, 0);
+    }
+    wait_done(NRUN);
+    close_backend();
+    for (int i = 0; i < NRUN; i++) {
+        CU_ASSERT_EQUAL(rs[i].ran, 1);
+        CU_ASSERT_EQUAL(rs[i].dropped, 0);
+        CU_ASSERT_EQUAL(rs[i].on_main, 0);
+    }
+    free(rs);
+}
+
+struct from_thread {
+    struct trun *rs;
+    int n;
+};
+
+static void *schedule_main_from_thread(void *arg)
+{
+    struct from_thread *ft = arg;
+
+    for (int i = 0; i < ft->n; i++)
+        desc->ops.schedule_main(self, &ft->rs[i].base);
+    return NULL;
+}
+
+static void test_main_runnables_from_another_thread_run_on_main_inside_run(void)
+{
+    struct trun *rs = calloc(NRUN, sizeof *rs);
+    struct from_thread ft = { rs, NRUN };
+    pthread_t th;
+
+    open_backend();
+    atomic_store(&stop_after, NRUN);
+    pthread_create(&th, NULL, schedule_main_from_thread, &ft);
+    CU_ASSERT_EQUAL(desc->ops.run(self), 0);
+    pthread_join(th, NULL);
+    close_backend();
+    for (int i = 0; i < NRUN; i++) {
+        CU_ASSERT_EQUAL(rs[i].ran, 1);
+        CU_ASSERT_EQUAL(rs[i].on_main, 1);
+    }
+    free(rs);
+}
+
+static void test_delayed_runnables_never_run_early_and_main_ones_run_on_main(void)
+{
+    enum { N = 200 };
+    struct trun rs[N];
+
+    memset(rs, 0, sizeof rs);
+    open_backend();
+    atomic_store(&stop_after, N);
+    for (int i = 0; i < N; i++) {
+        uint64_t delay = (uint64_t)(i % 20 + 1) * 1000000u;
+        rs[i].want_main = i % 2;
+        rs[i].priority = i % 4;
+        rs[i].not_before = desc->ops.now(self) + delay;
+        CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &rs[i].base, delay, rs[i].want_main), 0);
+    }
+    CU_ASSERT_EQUAL(desc->ops.run(self), 0);
+    wait_done(N);
+    close_backend();
+    for (int i = 0; i < N; i++) {
+        CU_ASSERT_EQUAL(rs[i].ran, 1);
+        CU_ASSERT_EQUAL(rs[i].early, 0);
+        CU_ASSERT_EQUAL(rs[i].on_main, rs[i].want_main);
+    }
+}
+
+static void test_destroy_drops_pending_timers_and_queued_main_work_exactly_once(void)
+{
+    enum { N = 100 };
+    struct trun rs[3 * N];
+
+    memset(rs, 0, sizeof rs);
+    open_backend();
+    for (int i = 0; i < N; i++) {
+        /* an hour, and a delay too long for dispatch_time to represent */
+        uint64_t delay = i % 2 ? 3600ull * 1000000000u : UINT64_MAX;
+        CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &rs[i].base, delay, i % 3 == 0), 0);
+        CU_ASSERT_EQUAL(desc->ops.schedule_main(self, &rs[N + i].base), 0);
+        CU_ASSERT_EQUAL(desc->ops.schedule(self, &rs[2 * N + i].base), 0);
+    }
+    close_backend();
+    CU_ASSERT_EQUAL(atomic_load(&done), 3 * N);
+    for (int i = 0; i < 3 * N; i++)
+        CU_ASSERT_EQUAL(rs[i].ran + rs[i].dropped, 1);
+    for (int i = 0; i < 2 * N; i++) {
+        CU_ASSERT_EQUAL(rs[i].ran, 0);
+        CU_ASSERT_EQUAL(rs[i].dropped, 1);
+    }
+}
+
+static void *is_main_from_thread(void *arg)
+{
+    *(int *)arg = desc->ops.is_main_thread(self);
+    return NULL;
+}
+
+static void test_is_main_thread_is_true_only_on_the_creating_thread(void)
+{
+    pthread_t th;
+    int other = -1;
+
+    open_backend();
+    CU_ASSERT_NOT_EQUAL(desc->ops.is_main_thread(self), 0);
+    pthread_create(&th, NULL, is_main_from_thread, &other);
+    pthread_join(th, NULL);
+    CU_ASSERT_EQUAL(other, 0);
+    close_backend();
+}
+
+struct create_result {
+    int rc;
+    char err[256];
+};
+
+static void *create_from_thread(void *arg)
+{
+    struct create_result *cr = arg;
+    sched_backend_env env = { .size = sizeof env, .svc = &svc, .host = NULL };
+    void *s = NULL;
+
+    cr->rc = desc->ops.create(&env, &s, cr->err, sizeof cr->err);
+    if (cr->rc == 0)
+        desc->ops.destroy(s);
+    return NULL;
+}
+
+static void test_create_off_the_main_queue_thread_is_refused_with_a_reason(void)
+{
+    struct create_result cr = { 0, "" };
+    pthread_t th;
+
+    pthread_create(&th, NULL, create_from_thread, &cr);
+    pthread_join(th, NULL);
+    CU_ASSERT_EQUAL(cr.rc, SCHED_EBACKEND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(cr.err, "main queue"));
+}
+
+static void test_stop_before_run_makes_run_return_at_once(void)
+{
+    open_backend();
+    desc->ops.stop(self);
+    CU_ASSERT_EQUAL(desc->ops.run(self), 0);
+    close_backend();
+}
+
+static void test_pollable_fd_signals_main_work_and_dispatch_runs_it(void)
+{
+    struct trun rs[3];
+    const sched_pollable_iface_v1 *p;
+    struct pollfd pfd;
+
+    memset(rs, 0, sizeof rs);
+    open_backend();
+    p = desc->ops.query(self, "sched.pollable", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_PTR_NULL(desc->ops.query(self, "sched.test", 1));
+    for (int i = 0; i < 3; i++)
+        desc->ops.schedule_main(self, &rs[i].base);
+    pfd.fd = p->fd(self);
+    pfd.events = POLLIN;
+    CU_ASSERT_EQUAL(poll(&pfd, 1, -1), 1);
+    CU_ASSERT_EQUAL(p->dispatch(self), 3);
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_EQUAL(rs[i].on_main, 1);
+    close_backend();
+}
+
+int main(void)
+{
+    CU_pSuite s;
+    unsigned failed;
+
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    s = CU_add_suite("mac backend ABI", suite_init, suite_clean);
+    CU_ADD_TEST(s, test_descriptor_names_the_file_and_fills_required_ops);
+    CU_ADD_TEST(s, test_background_runnables_of_every_priority_run_exactly_once_off_main);
+    CU_ADD_TEST(s, test_main_runnables_from_another_thread_run_on_main_inside_run);
+    CU_ADD_TEST(s, test_delayed_runnables_never_run_early_and_main_ones_run_on_main);
+    CU_ADD_TEST(s, test_destroy_drops_pending_timers_and_queued_main_work_exactly_once);
+    CU_ADD_TEST(s, test_is_main_thread_is_true_only_on_the_creating_thread);
+    CU_ADD_TEST(s, test_create_off_the_main_queue_thread_is_refused_with_a_reason);
+    CU_ADD_TEST(s, test_stop_before_run_makes_run_return_at_once);
+    CU_ADD_TEST(s, test_pollable_fd_signals_main_work_and_dispatch_runs_it);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+    CU_cleanup_registry();
+    return failed != 0;
+}
