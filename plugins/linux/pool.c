@@ -1,11 +1,25 @@
 /*
  * plugins/linux/pool.c - the worker pool.
  *
- * One queue per priority under one mutex; idle workers wait on a condition
- * variable and are signalled only when one is idle, so an idle pool uses no
- * CPU.  Higher priorities run first; to keep low priorities from starving,
- * every LX_FAIR_EVERY-th pick takes the oldest runnable of the lowest
- * non-empty priority instead.
+ * Each worker owns a bounded ring of runnables (a single-producer,
+ * multi-consumer FIFO: the owner pushes, anyone pops with a CAS on the
+ * head).  Medium-priority work queued by a worker goes to its own ring, so
+ * fan-out from a task touches no shared lock.  Work from other threads, a
+ * ring's overflow, and the high and low priorities go to shared
+ * mutex-guarded FIFOs (struct lx_shared) with an atomic length, so an empty
+ * one costs a single load to skip.
+ *
+ * A worker picks: high first; then its ring; then a batch from the shared
+ * medium queue (its fair share, moved into its ring); then half of another
+ * worker's ring; then low.  Every LX_FAIR_TICK-th pick looks at low and the
+ * shared medium queue first, so neither starves behind busy rings or a
+ * stream of high-priority work.
+ *
+ * A worker with nothing to do spins briefly ("searching"), then parks on
+ * a futex of its own.  Queuing work wakes a parked worker only when no
+ * worker is searching; a searching worker that finds work wakes another
+ * when it was the last searcher, so a burst ramps the pool up one worker
+ * at a time and an idle pool sleeps with no CPU.
  */
 #include "config.h"
 
@@ -17,62 +31,363 @@
 
 #include "linux.h"
 
-#define LX_NPRIO 3              /* low, medium, high (realtime runs as high) */
-#define LX_FAIR_EVERY 16
+#define LX_RING 1024u            /* per-worker ring slots (a power of two) */
+#define LX_FAIR_TICK 61u         /* as Go's scheduler: a prime, rarely hit */
+#define LX_SPIN_ROUNDS 64        /* find_work attempts before parking */
+#define LX_CACHELINE 64
+
+enum { Q_LOW = 0, Q_MEDIUM = 1, Q_HIGH = 2, Q_COUNT = 3 };
+
+struct lx_shared {
+    pthread_mutex_t mu;
+    struct lx_list q;
+    atomic_size_t len;
+} __attribute__((aligned(LX_CACHELINE)));
+
+struct lx_worker {
+    /* Written by thieves and the owner. */
+    _Alignas(LX_CACHELINE) atomic_uint_fast64_t head;
+    /* Written by the owner only. */
+    _Alignas(LX_CACHELINE) atomic_uint_fast64_t tail;
+    atomic_uint sleep;          /* futex: 1 while parked */
+    unsigned tick;
+    unsigned idx;
+    uint64_t rng;
+    struct lx_pool *pool;
+    pthread_t thread;
+    _Atomic(sched_runnable *) ring[LX_RING];
+};
 
 struct lx_pool {
     struct lx_backend *b;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    struct lx_list q[LX_NPRIO];
-    unsigned idle;              /* workers waiting on cv */
-    unsigned picks;             /* for the fairness pick */
-    int closing;
+    struct lx_shared shared[Q_COUNT];
+    _Alignas(LX_CACHELINE) atomic_int searching;   /* workers looking for work */
+    atomic_int nsleep;                              /* parked workers */
+    atomic_int closing;
+    pthread_mutex_t idle_mu;                        /* guards idle[] */
+    unsigned *idle;                                 /* stack of parked workers */
+    unsigned nidle;
     unsigned nthreads;
-    pthread_t *threads;
+    struct lx_worker **workers;
 };
 
-/* Next runnable by priority, with the fairness pick.  Holds p->mu. */
-static sched_runnable *pool_pick(struct lx_pool *p)
+static inline void cpu_relax(void)
 {
-    if (++p->picks % LX_FAIR_EVERY == 0) {
-        for (int i = 0; i < LX_NPRIO; i++)
-            if (p->q[i].head)
-                return lx_list_pop(&p->q[i]);
-        return NULL;
-    }
-    for (int i = LX_NPRIO - 1; i >= 0; i--)
-        if (p->q[i].head)
-            return lx_list_pop(&p->q[i]);
-    return NULL;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
 }
 
-/* A worker: run runnables until the pool closes.  Whatever is still queued
- * at close is left for lx_pool_drain. */
+/* The worker the calling thread is, or NULL. */
+static __thread struct lx_worker *lx_self;
+
+static unsigned q_of(sched_priority prio)
+{
+    return prio >= SCHED_PRIORITY_HIGH ? Q_HIGH : prio == SCHED_PRIORITY_LOW ? Q_LOW : Q_MEDIUM;
+}
+
+/* ---- the per-worker ring ----------------------------------------------- */
+
+/* Owner only.  0, or -1 when the ring is full. */
+static int ring_push(struct lx_worker *w, sched_runnable *r)
+{
+    uint64_t t = atomic_load_explicit(&w->tail, memory_order_relaxed);
+    uint64_t h = atomic_load_explicit(&w->head, memory_order_acquire);
+
+    if (t - h >= LX_RING)
+        return -1;
+    atomic_store_explicit(&w->ring[t & (LX_RING - 1)], r, memory_order_relaxed);
+    atomic_store_explicit(&w->tail, t + 1, memory_order_release);
+    return 0;
+}
+
+/* Any thread: take the oldest runnable of w's ring, or NULL. */
+static sched_runnable *ring_pop(struct lx_worker *w)
+{
+    uint64_t h = atomic_load_explicit(&w->head, memory_order_acquire);
+
+    for (;;) {
+        uint64_t t = atomic_load_explicit(&w->tail, memory_order_acquire);
+        sched_runnable *r;
+        if (h == t)
+            return NULL;
+        r = atomic_load_explicit(&w->ring[h & (LX_RING - 1)], memory_order_relaxed);
+        /* A slot is reused only after head has passed it, which fails
+         * this CAS: r is valid whenever the CAS succeeds. */
+        if (atomic_compare_exchange_weak_explicit(&w->head, &h, h + 1, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return r;
+    }
+}
+
+static int ring_is_empty(struct lx_worker *w)
+{
+    return atomic_load_explicit(&w->head, memory_order_acquire) ==
+           atomic_load_explicit(&w->tail, memory_order_acquire);
+}
+
+/* Move the older half of victim's ring into self's (empty) ring and take
+ * the first of them.  self's owner only. */
+static sched_runnable *ring_steal(struct lx_worker *self, struct lx_worker *victim)
+{
+    uint64_t dt = atomic_load_explicit(&self->tail, memory_order_relaxed);
+
+    for (;;) {
+        uint64_t h = atomic_load_explicit(&victim->head, memory_order_acquire);
+        uint64_t t = atomic_load_explicit(&victim->tail, memory_order_acquire);
+        uint64_t n = t - h;
+        if (n == 0)
+            return NULL;
+        if (n > LX_RING)        /* head moved on under us: look again */
+            continue;
+        n -= n / 2;
+        /* Slots at and past our tail are invisible to our own thieves. */
+        for (uint64_t i = 0; i < n; i++) {
+            sched_runnable *r = atomic_load_explicit(&victim->ring[(h + i) & (LX_RING - 1)],
+                                                     memory_order_relaxed);
+            atomic_store_explicit(&self->ring[(dt + i) & (LX_RING - 1)], r, memory_order_relaxed);
+        }
+        if (atomic_compare_exchange_strong_explicit(&victim->head, &h, h + n, memory_order_acq_rel,
+                                                    memory_order_acquire)) {
+            atomic_store_explicit(&self->tail, dt + n, memory_order_release);
+            return ring_pop(self);
+        }
+    }
+}
+
+/* ---- shared queues ------------------------------------------------------ */
+
+/* 0, or SCHED_ECLOSED once the pool is closing: checked under the lock so
+ * that lx_pool_drain, which takes the lock after closing is set, sees
+ * every runnable that was accepted. */
+static int shared_push(struct lx_pool *p, struct lx_shared *s, sched_runnable *r)
+{
+    pthread_mutex_lock(&s->mu);
+    if (atomic_load_explicit(&p->closing, memory_order_relaxed)) {
+        pthread_mutex_unlock(&s->mu);
+        return SCHED_ECLOSED;
+    }
+    lx_list_push(&s->q, r);
+    atomic_store_explicit(&s->len, atomic_load_explicit(&s->len, memory_order_relaxed) + 1,
+                          memory_order_release);
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+/* Take the oldest runnable of s and move up to max more, in order, to the
+ * back of w's ring (when w is given) while it has room.  NULL when s is
+ * empty. */
+static sched_runnable *shared_take(struct lx_shared *s, struct lx_worker *w, size_t max)
+{
+    sched_runnable *first;
+    size_t len, n = 0;
+
+    if (atomic_load_explicit(&s->len, memory_order_acquire) == 0)
+        return NULL;
+    pthread_mutex_lock(&s->mu);
+    first = lx_list_pop(&s->q);
+    if (first) {
+        len = atomic_load_explicit(&s->len, memory_order_relaxed) - 1;
+        for (; w && n < max && s->q.head && ring_push(w, s->q.head) == 0; n++)
+            lx_list_pop(&s->q);
+        atomic_store_explicit(&s->len, len - n, memory_order_release);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return first;
+}
+
+/* Move up to max of the oldest runnables of s, in order, to the back of
+ * w's ring while it has room. */
+static void shared_refill(struct lx_shared *s, struct lx_worker *w, size_t max)
+{
+    size_t n = 0;
+
+    if (atomic_load_explicit(&s->len, memory_order_acquire) == 0)
+        return;
+    pthread_mutex_lock(&s->mu);
+    for (; n < max && s->q.head && ring_push(w, s->q.head) == 0; n++)
+        lx_list_pop(&s->q);
+    atomic_store_explicit(&s->len, atomic_load_explicit(&s->len, memory_order_relaxed) - n,
+                          memory_order_release);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- waking and parking -------------------------------------------------- */
+
+/* Wake one parked worker, if any; it starts out searching. */
+static void wake_one(struct lx_pool *p)
+{
+    struct lx_worker *w = NULL;
+
+    if (atomic_load(&p->nsleep) == 0)
+        return;
+    pthread_mutex_lock(&p->idle_mu);
+    if (p->nidle > 0) {
+        w = p->workers[p->idle[--p->nidle]];
+        atomic_fetch_sub(&p->nsleep, 1);
+        atomic_fetch_add(&p->searching, 1);
+    }
+    pthread_mutex_unlock(&p->idle_mu);
+    if (w) {
+        atomic_store(&w->sleep, 0);
+        lx_futex_wake(&w->sleep, 1);
+    }
+}
+
+/* After queuing work: make sure someone will look for it. */
+static void notify(struct lx_pool *p)
+{
+    /* The queue write must be visible before we read "searching", as a
+     * parking worker's "nsleep" write is before it re-reads the queues.
+     * TSan does not model fences; a seq_cst read-modify-write orders the
+     * same and it understands that. */
+#if defined(__SANITIZE_THREAD__)
+    if (atomic_fetch_add(&p->searching, 0) == 0)
+#else
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&p->searching, memory_order_relaxed) == 0)
+#endif
+        wake_one(p);
+}
+
+static int any_work(struct lx_pool *p)
+{
+    for (int i = 0; i < Q_COUNT; i++)
+        if (atomic_load(&p->shared[i].len) > 0)
+            return 1;
+    for (unsigned i = 0; i < p->nthreads; i++)
+        if (!ring_is_empty(p->workers[i]))
+            return 1;
+    return 0;
+}
+
+/* Park w until woken.  On return w counts as searching. */
+static void park_worker(struct lx_pool *p, struct lx_worker *w)
+{
+    int found = 0;
+
+    atomic_store(&w->sleep, 1);
+    pthread_mutex_lock(&p->idle_mu);
+    p->idle[p->nidle++] = w->idx;
+    atomic_fetch_add(&p->nsleep, 1);
+    pthread_mutex_unlock(&p->idle_mu);
+
+    /* Work queued before we were visible as a sleeper was not announced
+     * to us: look once more before sleeping. */
+    if (any_work(p) || atomic_load(&p->closing)) {
+        pthread_mutex_lock(&p->idle_mu);
+        for (unsigned i = 0; i < p->nidle; i++) {
+            if (p->idle[i] == w->idx) {
+                p->idle[i] = p->idle[--p->nidle];
+                atomic_fetch_sub(&p->nsleep, 1);
+                atomic_fetch_add(&p->searching, 1);
+                found = 1;
+                break;
+            }
+        }
+        pthread_mutex_unlock(&p->idle_mu);
+        if (found)
+            return;         /* else a waker took us off the stack: wait for it */
+    }
+    while (atomic_load(&w->sleep) == 1)
+        lx_futex_wait(&w->sleep, 1, NULL);
+}
+
+/* ---- the worker -------------------------------------------------------- */
+
+static uint64_t xorshift(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+/* How many runnables a worker takes from the shared medium queue at once:
+ * its fair share, so one worker does not hoard a burst. */
+static size_t fair_share(struct lx_pool *p)
+{
+    size_t share = atomic_load_explicit(&p->shared[Q_MEDIUM].len, memory_order_relaxed) /
+                   p->nthreads;
+    return share < LX_RING / 2 ? share : LX_RING / 2;
+}
+
+/* The next runnable for w in the order described above, or NULL. */
+static sched_runnable *find_work(struct lx_pool *p, struct lx_worker *w)
+{
+    sched_runnable *r;
+
+    if (++w->tick % LX_FAIR_TICK == 0) {
+        if ((r = shared_take(&p->shared[Q_LOW], NULL, 0)))
+            return r;
+        /* Queue shared medium work behind the ring (not ahead of it),
+         * so first-queued still runs first on this worker. */
+        shared_refill(&p->shared[Q_MEDIUM], w, fair_share(p) + 1);
+    }
+    if ((r = shared_take(&p->shared[Q_HIGH], NULL, 0)))
+        return r;
+    if ((r = ring_pop(w)))
+        return r;
+    if ((r = shared_take(&p->shared[Q_MEDIUM], w, fair_share(p))))
+        return r;
+    if (p->nthreads > 1) {
+        unsigned start = (unsigned)(xorshift(&w->rng) % p->nthreads);
+        for (unsigned i = 0; i < p->nthreads; i++) {
+            struct lx_worker *v = p->workers[(start + i) % p->nthreads];
+            if (v != w && (r = ring_steal(w, v)))
+                return r;
+        }
+    }
+    return shared_take(&p->shared[Q_LOW], NULL, 0);
+}
+
 static void *pool_worker(void *arg)
 {
-    struct lx_pool *p = arg;
+    struct lx_worker *w = arg;
+    struct lx_pool *p = w->pool;
     const sched_host_services *svc = p->b->svc;
+    int searching = 1;          /* counted in p->searching */
 
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        sched_runnable *r;
-        if (p->closing)
-            break;
-        r = pool_pick(p);
+    lx_self = w;
+    while (!atomic_load_explicit(&p->closing, memory_order_relaxed)) {
+        sched_runnable *r = find_work(p, w);
+        for (int spin = 0; !r && spin < LX_SPIN_ROUNDS; spin++) {
+            if (!searching) {
+                atomic_fetch_add(&p->searching, 1);
+                searching = 1;
+            }
+            for (int i = 0; i < 32; i++)
+                cpu_relax();
+            r = find_work(p, w);
+        }
         if (!r) {
-            p->idle++;
-            pthread_cond_wait(&p->cv, &p->mu);
-            p->idle--;
+            atomic_fetch_sub(&p->searching, 1);
+            searching = 0;
+            if (atomic_load(&p->closing))
+                break;
+            park_worker(p, w);
+            searching = 1;
             continue;
         }
-        pthread_mutex_unlock(&p->mu);
+        if (searching) {
+            searching = 0;
+            /* The last searcher found work: there may be more, so hand
+             * the search on before running. */
+            if (atomic_fetch_sub(&p->searching, 1) == 1)
+                wake_one(p);
+        }
         svc->run(r);
-        pthread_mutex_lock(&p->mu);
     }
-    pthread_mutex_unlock(&p->mu);
+    if (searching)
+        atomic_fetch_sub(&p->searching, 1);
+    lx_self = NULL;
     return NULL;
 }
+
+/* ---- the pool ----------------------------------------------------------- */
 
 int lx_pool_new(struct lx_backend *b, unsigned nthreads, struct lx_pool **out,
                 char *err, size_t errlen)
@@ -81,25 +396,47 @@ int lx_pool_new(struct lx_backend *b, unsigned nthreads, struct lx_pool **out,
     int rc;
 
     assert(nthreads >= 1);
-    if (!p || !(p->threads = calloc(nthreads, sizeof *p->threads))) {
+    if (!p || !(p->workers = calloc(nthreads, sizeof *p->workers)) ||
+        !(p->idle = calloc(nthreads, sizeof *p->idle))) {
+        if (p)
+            free(p->workers);
         free(p);
         snprintf(err, errlen, "out of memory allocating the worker pool");
         return SCHED_ENOMEM;
     }
     p->b = b;
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
+    for (int i = 0; i < Q_COUNT; i++)
+        pthread_mutex_init(&p->shared[i].mu, NULL);
+    pthread_mutex_init(&p->idle_mu, NULL);
+    /* Workers start out searching, as if just woken. */
     for (unsigned i = 0; i < nthreads; i++) {
-        rc = pthread_create(&p->threads[i], NULL, pool_worker, p);
+        struct lx_worker *w = aligned_alloc(LX_CACHELINE, sizeof *w);
+        if (!w) {
+            snprintf(err, errlen, "out of memory allocating worker %u of %u", i + 1, nthreads);
+            lx_pool_stop(p);
+            lx_pool_free(p);
+            return SCHED_ENOMEM;
+        }
+        memset(w, 0, sizeof *w);
+        w->pool = p;
+        w->idx = i;
+        w->rng = 0x9e3779b97f4a7c15ull * (i + 1);
+        p->workers[i] = w;
+        p->nthreads = i + 1;
+    }
+    for (unsigned i = 0; i < nthreads; i++) {
+        atomic_fetch_add(&p->searching, 1);
+        rc = pthread_create(&p->workers[i]->thread, NULL, pool_worker, p->workers[i]);
         if (rc != 0) {
+            atomic_fetch_sub(&p->searching, 1);
             snprintf(err, errlen, "cannot start worker thread %u of %u: %s",
                      i + 1, nthreads, strerror(rc));
             p->nthreads = i;
             lx_pool_stop(p);
+            p->nthreads = nthreads;
             lx_pool_free(p);
             return rc == EAGAIN || rc == ENOMEM ? SCHED_ENOMEM : SCHED_EBACKEND;
         }
-        p->nthreads = i + 1;
     }
     *out = p;
     return 0;
@@ -107,57 +444,68 @@ int lx_pool_new(struct lx_backend *b, unsigned nthreads, struct lx_pool **out,
 
 int lx_pool_push(struct lx_pool *p, sched_runnable *r, sched_priority prio)
 {
-    int i = prio >= SCHED_PRIORITY_HIGH ? 2 : (int)prio;
+    unsigned q = q_of(prio);
+    struct lx_worker *w = lx_self;
 
-    pthread_mutex_lock(&p->mu);
-    if (p->closing) {
-        pthread_mutex_unlock(&p->mu);
-        return SCHED_ECLOSED;
+    /* A worker's own ring: only while it runs, so never after close. */
+    if (!(q == Q_MEDIUM && w && w->pool == p && ring_push(w, r) == 0)) {
+        int rc = shared_push(p, &p->shared[q], r);
+        if (rc != 0)
+            return rc;
     }
-    lx_list_push(&p->q[i], r);
-    if (p->idle)
-        pthread_cond_signal(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+    notify(p);
     return 0;
 }
 
 void lx_pool_stop(struct lx_pool *p)
 {
-    pthread_mutex_lock(&p->mu);
-    p->closing = 1;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+    atomic_store(&p->closing, 1);
+    pthread_mutex_lock(&p->idle_mu);
+    p->nidle = 0;
+    atomic_store(&p->nsleep, 0);
+    pthread_mutex_unlock(&p->idle_mu);
+    for (unsigned i = 0; i < p->nthreads; i++) {
+        atomic_store(&p->workers[i]->sleep, 0);
+        lx_futex_wake(&p->workers[i]->sleep, 1);
+    }
     for (unsigned i = 0; i < p->nthreads; i++)
-        pthread_join(p->threads[i], NULL);
-    p->nthreads = 0;
+        if (p->workers[i]->thread)
+            pthread_join(p->workers[i]->thread, NULL);
 }
 
 size_t lx_pool_drain(struct lx_pool *p)
 {
     size_t n = 0;
-    sched_runnable *r;
 
-    /* Dropping a runnable may wake another task and queue it here: take
-     * one at a time, without the lock held across svc->drop. */
-    for (;;) {
-        pthread_mutex_lock(&p->mu);
-        r = NULL;
-        for (int i = LX_NPRIO - 1; i >= 0 && !r; i--)
-            r = lx_list_pop(&p->q[i]);
-        pthread_mutex_unlock(&p->mu);
-        if (!r)
-            return n;
-        p->b->svc->drop(r);
-        n++;
+    /* The workers are joined and pushes are refused, so nothing refills
+     * these queues while svc->drop runs. */
+    for (int q = Q_COUNT - 1; q >= 0; q--) {
+        sched_runnable *r;
+        while ((r = shared_take(&p->shared[q], NULL, 0))) {
+            p->b->svc->drop(r);
+            n++;
+        }
     }
+    for (unsigned i = 0; i < p->nthreads; i++) {
+        sched_runnable *r;
+        while ((r = ring_pop(p->workers[i]))) {
+            p->b->svc->drop(r);
+            n++;
+        }
+    }
+    return n;
 }
 
 void lx_pool_free(struct lx_pool *p)
 {
     if (!p)
         return;
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->cv);
-    free(p->threads);
+    for (int i = 0; i < Q_COUNT; i++)
+        pthread_mutex_destroy(&p->shared[i].mu);
+    pthread_mutex_destroy(&p->idle_mu);
+    for (unsigned i = 0; i < p->nthreads; i++)
+        free(p->workers[i]);
+    free(p->workers);
+    free(p->idle);
     free(p);
 }

@@ -130,9 +130,10 @@ static void *timer_thread(void *arg)
             pthread_mutex_lock(&t->mu);
             continue;
         }
-        uint64_t deadline = t->n > 0 ? t->heap[0].due - LX_TIMER_SPIN_NS : 0;
+        int have_deadline = t->n > 0;
+        uint64_t deadline = have_deadline ? t->heap[0].due - LX_TIMER_SPIN_NS : 0;
         pthread_mutex_unlock(&t->mu);
-        lx_futex_wait(&t->wake, seen, t->n > 0 ? &deadline : NULL);
+        lx_futex_wait(&t->wake, seen, have_deadline ? &deadline : NULL);
         pthread_mutex_lock(&t->mu);
     }
     pthread_mutex_unlock(&t->mu);
