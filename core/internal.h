@@ -58,12 +58,57 @@ int sched__error_set(sched_error **err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-/* host.c: hand a line to the application's log handler. */
+/* log.c: hand a line to the application's log handler. */
 void sched__log(int level, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* config.c: the effective configuration of sched.conf(5). */
+int sched__backend_name_valid(const char *name);
+int sched__config_load(const char *path, struct sched__config **out, sched_error **err);
+void sched__config_free(struct sched__config *cfg);
+/* The file read, or "(built-in)"; and how it was chosen. */
+const char *sched__config_file(const struct sched__config *cfg);
+const char *sched__config_source(const struct sched__config *cfg);
+const char *sched__config_backend(const struct sched__config *cfg);
+size_t sched__config_fallbacks(const struct sched__config *cfg, const char *const **names);
+/* plugin_path (or $SCHED_PLUGIN_PATH), without the built-in directory. */
+size_t sched__config_plugin_dirs(const struct sched__config *cfg, const char *const **dirs);
+int sched__config_validate_group(const struct sched__config *cfg, const char *backend,
+                                 const sched_config_key *keys, sched_error **err);
+int sched__config_get(const struct sched__config *cfg, const char *backend, const char *key,
+                      sched_config_type type, void *out);
+void sched__config_key_error(const struct sched__config *cfg, const char *backend,
+                             const char *key, const char *reason, char *buf, size_t len);
+typedef void (*sched__config_visit_fn)(const char *name, const char *value, const char *origin,
+                                       void *arg);
+void sched__config_each(const struct sched__config *cfg, sched__config_visit_fn fn, void *arg);
+
+/* loader.c: finding, checking and loading plugin files. */
+struct sched__plugin {
+    void *lib;
+    const sched_plugin_descriptor *desc;
+    sched_backend_ops ops;                  /* ops beyond desc->size are NULL */
+    char *path;
+};
+/* The directories searched, in order: the config's, then the built-in one.
+ * A malloc'd array of borrowed strings; free() the array. */
+size_t sched__plugin_search_dirs(const struct sched__config *cfg, const char ***dirs);
+/* Call fn once per backend name found along dirs (first file wins). */
+void sched__plugin_each(const char *const *dirs, size_t ndirs,
+                        void (*fn)(const char *name, const char *path, void *arg), void *arg);
+int sched__plugin_find(const char *name, const char *const *dirs, size_t ndirs, char **path,
+                       sched_error **err);
+/* Open and check one plugin file (not created).  On failure p is zeroed. */
+int sched__plugin_open(const char *path, const sched_host_services *svc,
+                       struct sched__plugin *p, sched_error **err);
+void sched__plugin_close(struct sched__plugin *p);
+/* Load and create host->cfg's backend (or a listed fallback) into host. */
+int sched__loader_open(sched_host *host, const sched_host_services *svc, sched_error **err);
+/* After ops.destroy: unload the plugin. */
+void sched__loader_unload(sched_host *host);
 
 /* task.c: the task core's share of the host's life. */
 int sched__tasks_init(sched_host *host);

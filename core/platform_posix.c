@@ -1,1 +1,349 @@
-/* core/platform_posix.c: to be written by the foundation (issue 2) work. */
+/*
+ * core/platform_posix.c - platform.h on POSIX systems (Linux first).
+ *
+ * Every POSIX call the core makes is here; errors are translated to
+ * SCHED_E* codes at this boundary.
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#endif
+
+#include "sched/plugin.h"
+#include "platform.h"
+
+#ifndef SCHED_SYSCONFDIR
+#define SCHED_SYSCONFDIR "/etc"
+#endif
+
+/* ---- mutexes and condition variables ---------------------------------- */
+
+/* Failures of these calls mean memory corruption or a misuse the caller
+ * cannot recover from; they are asserted, not reported. */
+
+void sched__mutex_init(sched__mutex *m)
+{
+    int rc = pthread_mutex_init(m, NULL);
+    assert(rc == 0);
+    (void)rc;
+}
+
+void sched__mutex_destroy(sched__mutex *m)
+{
+    int rc = pthread_mutex_destroy(m);
+    assert(rc == 0);
+    (void)rc;
+}
+
+void sched__mutex_lock(sched__mutex *m)
+{
+    int rc = pthread_mutex_lock(m);
+    assert(rc == 0);
+    (void)rc;
+}
+
+void sched__mutex_unlock(sched__mutex *m)
+{
+    int rc = pthread_mutex_unlock(m);
+    assert(rc == 0);
+    (void)rc;
+}
+
+/* Condition variables wait on CLOCK_MONOTONIC so a wall-clock change never
+ * stretches or cuts a timeout. */
+void sched__cond_init(sched__cond *c)
+{
+    pthread_condattr_t attr;
+    int rc = pthread_condattr_init(&attr);
+    assert(rc == 0);
+    rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    assert(rc == 0);
+    rc = pthread_cond_init(c, &attr);
+    assert(rc == 0);
+    pthread_condattr_destroy(&attr);
+    (void)rc;
+}
+
+void sched__cond_destroy(sched__cond *c)
+{
+    int rc = pthread_cond_destroy(c);
+    assert(rc == 0);
+    (void)rc;
+}
+
+void sched__cond_wait(sched__cond *c, sched__mutex *m)
+{
+    int rc = pthread_cond_wait(c, m);
+    assert(rc == 0);
+    (void)rc;
+}
+
+static struct timespec ns_to_timespec(uint64_t ns)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t)(ns / 1000000000u);
+    ts.tv_nsec = (long)(ns % 1000000000u);
+    return ts;
+}
+
+int sched__cond_timedwait(sched__cond *c, sched__mutex *m, uint64_t ns)
+{
+    if (ns == SCHED_TIMEOUT_NEVER) {
+        sched__cond_wait(c, m);
+        return 0;
+    }
+    uint64_t now = sched__mono_ns();
+    /* Saturate instead of wrapping for very long timeouts. */
+    uint64_t deadline = (ns > UINT64_MAX - now) ? UINT64_MAX - 1 : now + ns;
+    struct timespec ts = ns_to_timespec(deadline);
+    int rc = pthread_cond_timedwait(c, m, &ts);
+    assert(rc == 0 || rc == ETIMEDOUT);
+    return rc == ETIMEDOUT ? SCHED_ETIMEDOUT : 0;
+}
+
+void sched__cond_signal(sched__cond *c)
+{
+    pthread_cond_signal(c);
+}
+
+void sched__cond_broadcast(sched__cond *c)
+{
+    pthread_cond_broadcast(c);
+}
+
+/* ---- threads ------------------------------------------------------------ */
+
+struct thread_start {
+    void (*fn)(void *);
+    void *arg;
+};
+
+static void *thread_trampoline(void *p)
+{
+    struct thread_start st = *(struct thread_start *)p;
+    free(p);
+    st.fn(st.arg);
+    return NULL;
+}
+
+/* Start fn(arg) on a new thread.  0, SCHED_ENOMEM, or SCHED_EBACKEND when
+ * the system refuses another thread. */
+int sched__thread_start(sched__thread *t, void (*fn)(void *), void *arg)
+{
+    struct thread_start *st = malloc(sizeof *st);
+    if (st == NULL)
+        return SCHED_ENOMEM;
+    st->fn = fn;
+    st->arg = arg;
+    int rc = pthread_create(t, NULL, thread_trampoline, st);
+    if (rc != 0) {
+        free(st);
+        return rc == ENOMEM ? SCHED_ENOMEM : SCHED_EBACKEND;
+    }
+    return 0;
+}
+
+void sched__thread_join(sched__thread t)
+{
+    int rc = pthread_join(t, NULL);
+    assert(rc == 0);
+    (void)rc;
+}
+
+sched__thread_id sched__thread_self(void)
+{
+    return pthread_self();
+}
+
+int sched__thread_equal(sched__thread_id a, sched__thread_id b)
+{
+    return pthread_equal(a, b) != 0;
+}
+
+void sched__thread_describe(sched__thread_id t, char *buf, size_t len)
+{
+    char name[32] = "";
+#if defined(__GLIBC__)
+    if (pthread_getname_np(t, name, sizeof name) != 0)
+        name[0] = '\0';
+#endif
+    if (name[0] != '\0')
+        snprintf(buf, len, "thread %#lx (%s)", (unsigned long)t, name);
+    else
+        snprintf(buf, len, "thread %#lx", (unsigned long)t);
+}
+
+/* ---- futex words -------------------------------------------------------- */
+
+#ifdef __linux__
+static long futex(uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
+{
+    return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
+}
+
+int sched__word_wait(uint32_t *addr, uint32_t expected, uint64_t ns)
+{
+    struct timespec ts;
+    const struct timespec *tsp = NULL;
+    if (ns != SCHED_TIMEOUT_NEVER) {
+        ts = ns_to_timespec(ns);
+        tsp = &ts;
+    }
+    if (futex(addr, FUTEX_WAIT_PRIVATE, expected, tsp) == -1 && errno == ETIMEDOUT)
+        return SCHED_ETIMEDOUT;
+    return 0;
+}
+
+void sched__word_wake_one(uint32_t *addr)
+{
+    futex(addr, FUTEX_WAKE_PRIVATE, 1, NULL);
+}
+
+void sched__word_wake_all(uint32_t *addr)
+{
+    futex(addr, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
+}
+#else
+#error "sched__word_wait needs a futex equivalent on this system"
+#endif
+
+/* ---- time and CPUs ------------------------------------------------------ */
+
+uint64_t sched__mono_ns(void)
+{
+    struct timespec ts;
+    int rc = clock_gettime(CLOCK_MONOTONIC, &ts);
+    assert(rc == 0);
+    (void)rc;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+unsigned sched__num_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1u : (unsigned)n;
+}
+
+/* ---- dynamic loading ---------------------------------------------------- */
+
+/* RTLD_LOCAL keeps one plugin's symbols from resolving another's;
+ * RTLD_NOW makes a missing symbol a load error instead of a crash later. */
+void *sched__dl_open(const char *path, char *err, size_t errlen)
+{
+    dlerror();
+    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL) {
+        const char *why = dlerror();
+        snprintf(err, errlen, "%s", why != NULL ? why : "unknown dlopen error");
+    }
+    return lib;
+}
+
+void *sched__dl_sym(void *lib, const char *name)
+{
+    return dlsym(lib, name);
+}
+
+void sched__dl_close(void *lib)
+{
+    dlclose(lib);
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+int sched__file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int sched__path_is_absolute(const char *path)
+{
+    return path != NULL && path[0] == '/';
+}
+
+/*
+ * Refuse what someone other than the owner (or root) could have replaced:
+ * anything writable by group or others, except a root-owned directory
+ * with the sticky bit (like /tmp), where others cannot replace our files.
+ */
+int sched__check_permissions(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(err, errlen, "cannot be examined (%s)", strerror(errno));
+        return SCHED_ELOAD;
+    }
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) == 0)
+        return 0;
+    if (S_ISDIR(st.st_mode) && st.st_uid == 0 && (st.st_mode & S_ISVTX))
+        return 0;
+    snprintf(err, errlen, "is writable by group or others");
+    return SCHED_ELOAD;
+}
+
+int sched__dir_list(const char *dir, void (*fn)(const char *name, void *arg), void *arg)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return SCHED_ENOENT;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        fn(e->d_name, arg);
+    }
+    closedir(d);
+    return 0;
+}
+
+/* ---- environment -------------------------------------------------------- */
+
+const char *sched__secure_getenv(const char *name)
+{
+#ifdef HAVE_SECURE_GETENV
+    return secure_getenv(name);
+#else
+    if (getuid() != geteuid() || getgid() != getegid())
+        return NULL;
+    return getenv(name);
+#endif
+}
+
+static char *join2(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = malloc(la + lb + 1);
+    if (s != NULL) {
+        memcpy(s, a, la);
+        memcpy(s + la, b, lb + 1);
+    }
+    return s;
+}
+
+char *sched__user_config_path(void)
+{
+    const char *xdg = sched__secure_getenv("XDG_CONFIG_HOME");
+    /* The XDG spec ignores relative values. */
+    if (xdg == NULL || xdg[0] != '/')
+        return NULL;
+    return join2(xdg, "/sched/sched.conf");
+}
+
+char *sched__system_config_path(void)
+{
+    return join2(SCHED_SYSCONFDIR, "/sched.conf");
+}

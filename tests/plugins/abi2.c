@@ -1,0 +1,18 @@
+/* tests/plugins/abi2.c - a plugin built for a future ABI major version, 2. */
+#include "fixture.h"
+
+static const sched_plugin_descriptor desc = {
+    .abi_major = 2,
+    .abi_minor = SCHED_PLUGIN_ABI_MINOR,
+    .size = sizeof(sched_plugin_descriptor),
+    .name = "abi2",
+    .description = "test fixture: a plugin built for a future ABI major version, 2.",
+    .version = "0",
+    .ops = FIXTURE_OPS,
+};
+
+SCHED_PLUGIN_EXPORT const sched_plugin_descriptor *SCHED_PLUGIN_ENTRY(const sched_host_services *svc)
+{
+    (void)svc;
+    return &desc;
+}

@@ -1,0 +1,18 @@
+/* tests/plugins/misnamed.c - the descriptor names another backend than the file does. */
+#include "fixture.h"
+
+static const sched_plugin_descriptor desc = {
+    .abi_major = SCHED_PLUGIN_ABI_MAJOR,
+    .abi_minor = SCHED_PLUGIN_ABI_MINOR,
+    .size = sizeof(sched_plugin_descriptor),
+    .name = "valid",
+    .description = "test fixture: the descriptor names another backend than the file does.",
+    .version = "0",
+    .ops = FIXTURE_OPS,
+};
+
+SCHED_PLUGIN_EXPORT const sched_plugin_descriptor *SCHED_PLUGIN_ENTRY(const sched_host_services *svc)
+{
+    (void)svc;
+    return &desc;
+}

@@ -1,0 +1,405 @@
+/*
+ * tests/test_loader.c - the plugin loader: every refusal, as a sentence.
+ *
+ * Each fixture in tests/plugins/ is a real shared object with exactly one
+ * defect; each test proves the loader refuses it with the sentence a user
+ * would see, naming the file and the reason.
+ */
+#include "config.h"
+
+#include "foundation_util.h"
+#include "internal.h"
+
+/* Enough of a services table for plugins that never call the host. */
+static const sched_host_services quiet_svc = {
+    .abi_major = SCHED_PLUGIN_ABI_MAJOR,
+    .abi_minor = SCHED_PLUGIN_ABI_MINOR,
+    .size = sizeof(sched_host_services),
+};
+
+static char expected[32768];
+
+/* Open fixture `name` and expect refusal with "plugin PATH refused: why". */
+static void expect_refusal(const char *name, const char *why)
+{
+    struct sched__plugin p;
+    sched_error *err = NULL;
+    const char *path = util_fixture(name);
+    int rc = sched__plugin_open(path, &quiet_svc, &p, &err);
+    CU_ASSERT_EQUAL(rc, SCHED_ELOAD);
+    CU_ASSERT_PTR_NULL(p.lib);
+    snprintf(expected, sizeof expected, "plugin %s refused: %s", path, why);
+    ASSERT_ERROR(err, SCHED_ELOAD, expected);
+    sched_error_free(err);
+}
+
+static void test_valid_plugin_opens_with_its_descriptor(void)
+{
+    struct sched__plugin p;
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL_FATAL(sched__plugin_open(util_fixture("valid"), &quiet_svc, &p, &err), 0);
+    CU_ASSERT_PTR_NULL(err);
+    CU_ASSERT_STRING_EQUAL(p.desc->name, "valid");
+    CU_ASSERT_STRING_EQUAL(p.desc->version, "1.2.3");
+    CU_ASSERT_STRING_EQUAL(p.path, util_fixture("valid"));
+    CU_ASSERT_PTR_NOT_NULL(p.ops.query);
+    CU_ASSERT_PTR_NULL(p.ops.park);
+    sched__plugin_close(&p);
+    CU_ASSERT_PTR_NULL(p.lib);
+}
+
+static void test_refuses_missing_entry_symbol(void)
+{
+    expect_refusal("noentry", "it does not export sched_plugin_entry_v1");
+}
+
+static void test_refuses_other_abi_major(void)
+{
+    expect_refusal("abi2", "it was built for plugin ABI 2.0, and this host implements ABI 1.0");
+}
+
+static void test_refuses_descriptor_smaller_than_v1(void)
+{
+    char why[256];
+    snprintf(why, sizeof why, "its descriptor is %zu bytes, smaller than the %zu bytes of ABI 1.0",
+             offsetof(sched_plugin_descriptor, ops) + sizeof(void *),
+             (size_t)SCHED_PLUGIN_DESCRIPTOR_V1_MIN_SIZE);
+    expect_refusal("small", why);
+}
+
+static void test_refuses_null_required_op(void)
+{
+    expect_refusal("noschedule", "its required op \"schedule\" is NULL");
+}
+
+static void test_refuses_park_without_unpark(void)
+{
+    expect_refusal("halfpark", "it sets only one of the ops \"park\" and \"unpark\"");
+}
+
+static void test_refuses_descriptor_naming_another_backend(void)
+{
+    expect_refusal("misnamed",
+                   "its descriptor names the backend \"valid\", not \"misnamed\" as its file name does");
+}
+
+static void test_refuses_file_that_is_not_a_shared_object(void)
+{
+    char *dir = util_tempdir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/notso.so", dir);
+    util_write(path, "this is a text file, not an ELF object\n");
+    struct sched__plugin p;
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched__plugin_open(path, &quiet_svc, &p, &err), SCHED_ELOAD);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+    /* The reason carries dlerror()'s own text, which names the file. */
+    snprintf(expected, sizeof expected, "plugin %s refused: it is not a loadable shared object (%s: ",
+             path, path);
+    CU_ASSERT_EQUAL(strncmp(sched_error_message(err), expected, strlen(expected)), 0);
+    CU_ASSERT_EQUAL(sched_error_message(err)[strlen(sched_error_message(err)) - 1], ')');
+    sched_error_free(err);
+    util_rmdir(dir);
+}
+
+static void test_refuses_plugin_file_writable_by_others(void)
+{
+    char *dir = util_tempdir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/valid.so", dir);
+    util_copy(util_fixture("valid"), path);
+    CU_ASSERT_EQUAL_FATAL(chmod(path, 0666), 0);
+    struct sched__plugin p;
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched__plugin_open(path, &quiet_svc, &p, &err), SCHED_ELOAD);
+    snprintf(expected, sizeof expected, "plugin %s refused: the file is writable by group or others",
+             path);
+    ASSERT_ERROR(err, SCHED_ELOAD, expected);
+    sched_error_free(err);
+
+    /* Group-writable is refused as well. */
+    CU_ASSERT_EQUAL_FATAL(chmod(path, 0664), 0);
+    err = NULL;
+    CU_ASSERT_EQUAL(sched__plugin_open(path, &quiet_svc, &p, &err), SCHED_ELOAD);
+    ASSERT_ERROR(err, SCHED_ELOAD, expected);
+    sched_error_free(err);
+
+    /* And the same file, private again, loads. */
+    CU_ASSERT_EQUAL_FATAL(chmod(path, 0644), 0);
+    CU_ASSERT_EQUAL(sched__plugin_open(path, &quiet_svc, &p, NULL), 0);
+    sched__plugin_close(&p);
+    util_rmdir(dir);
+}
+
+static void test_refuses_plugin_directory_writable_by_others(void)
+{
+    char *dir = util_tempdir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/valid.so", dir);
+    util_copy(util_fixture("valid"), path);
+    CU_ASSERT_EQUAL_FATAL(chmod(path, 0644), 0);
+    CU_ASSERT_EQUAL_FATAL(chmod(dir, 0777), 0);
+    struct sched__plugin p;
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched__plugin_open(path, &quiet_svc, &p, &err), SCHED_ELOAD);
+    snprintf(expected, sizeof expected,
+             "plugin %s refused: its directory %s is writable by group or others", path, dir);
+    ASSERT_ERROR(err, SCHED_ELOAD, expected);
+    sched_error_free(err);
+    CU_ASSERT_EQUAL_FATAL(chmod(dir, 0700), 0);
+    util_rmdir(dir);
+}
+
+static void test_root_owned_sticky_directory_is_accepted(void)
+{
+    struct stat st;
+    CU_ASSERT_EQUAL_FATAL(stat("/tmp", &st), 0);
+    char why[256] = "";
+    int expect = (st.st_uid == 0 && (st.st_mode & S_ISVTX)) || !(st.st_mode & (S_IWGRP | S_IWOTH))
+                     ? 0 : SCHED_ELOAD;
+    CU_ASSERT_EQUAL(sched__check_permissions("/tmp", why, sizeof why), expect);
+}
+
+static void test_refuses_relative_plugin_path(void)
+{
+    struct sched__plugin p;
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched__plugin_open("plugins/valid.so", &quiet_svc, &p, &err), SCHED_ELOAD);
+    ASSERT_ERROR(err, SCHED_ELOAD, "plugin plugins/valid.so refused: its path is not absolute");
+    sched_error_free(err);
+}
+
+static void test_not_found_lists_paths_searched_and_backends_available(void)
+{
+    const char *dirs[] = { "/nonexistent/sched", util_fixture_dir() };
+    char *path = (char *)"unchanged";
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched__plugin_find("nosuch", dirs, 2, &path, &err), SCHED_ENOENT);
+    CU_ASSERT_PTR_NULL(path);
+    snprintf(expected, sizeof expected,
+             "backend \"nosuch\" not found: searched /nonexistent/sched/nosuch.so, %s/nosuch.so; "
+             "available backends: abi2, createfail, halfpark, misnamed, noentry, noschedule, small, valid",
+             util_fixture_dir());
+    ASSERT_ERROR(err, SCHED_ENOENT, expected);
+    sched_error_free(err);
+}
+
+static void test_not_found_with_no_backends_says_so(void)
+{
+    const char *dirs[] = { "/nonexistent/sched" };
+    char *path;
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched__plugin_find("linux", dirs, 1, &path, &err), SCHED_ENOENT);
+    ASSERT_ERROR(err, SCHED_ENOENT,
+                 "backend \"linux\" not found: searched /nonexistent/sched/linux.so; "
+                 "no backends are installed");
+    sched_error_free(err);
+}
+
+static void test_find_takes_first_directory_holding_the_name(void)
+{
+    char *dir = util_tempdir();
+    char copy[4200];
+    snprintf(copy, sizeof copy, "%s/valid.so", dir);
+    util_copy(util_fixture("valid"), copy);
+    const char *dirs[] = { dir, util_fixture_dir() };
+    char *path = NULL;
+    CU_ASSERT_EQUAL(sched__plugin_find("valid", dirs, 2, &path, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(path, copy);
+    free(path);
+    const char *rev[] = { util_fixture_dir(), dir };
+    CU_ASSERT_EQUAL(sched__plugin_find("valid", rev, 2, &path, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(path, util_fixture("valid"));
+    free(path);
+    util_rmdir(dir);
+}
+
+static void test_refuses_relative_search_directory(void)
+{
+    /* A relative directory is never searched, even if it holds the file. */
+    const char *dirs[] = { "tests/plugins/.libs" };
+    char *path;
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched__plugin_find("valid", dirs, 1, &path, &err), SCHED_ENOENT);
+    ASSERT_ERROR(err, SCHED_ENOENT,
+                 "backend \"valid\" not found: searched no directories; no backends are installed");
+    sched_error_free(err);
+}
+
+static void test_refuses_backend_names_outside_the_allowed_set(void)
+{
+    const char *bad[] = { "Linux", "../linux", "a/b", "", "lin ux", "linux.so" };
+    const char *dirs[] = { util_fixture_dir() };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *path;
+        sched_error *err = NULL;
+        CU_ASSERT_EQUAL(sched__plugin_find(bad[i], dirs, 1, &path, &err), SCHED_ELOAD);
+        snprintf(expected, sizeof expected,
+                 "backend name \"%s\" is invalid: use only a-z, 0-9, '_' and '-'", bad[i]);
+        ASSERT_ERROR(err, SCHED_ELOAD, expected);
+        sched_error_free(err);
+    }
+    CU_ASSERT_TRUE(sched__backend_name_valid("cloudflare-sim"));
+    CU_ASSERT_TRUE(sched__backend_name_valid("my_backend2"));
+}
+
+/* Collects "name " per backend, marking copies in a temporary dir. */
+static void collect(const char *name, const char *path, void *arg)
+{
+    char *names = arg;
+    strcat(names, name);
+    if (strstr(path, "/sched-test-") != NULL)
+        strcat(names, "@tmp");
+    strcat(names, " ");
+}
+
+static void test_each_lists_every_backend_once_in_search_order(void)
+{
+    char *dir = util_tempdir();
+    char copy[4200];
+    snprintf(copy, sizeof copy, "%s/valid.so", dir);
+    util_copy(util_fixture("valid"), copy);
+    snprintf(copy, sizeof copy, "%s/README", dir);
+    util_write(copy, "not a plugin\n");
+    const char *dirs[] = { dir, util_fixture_dir() };
+    char names[1024] = "";
+    sched__plugin_each(dirs, 2, collect, names);
+    CU_ASSERT_STRING_EQUAL(names, "valid@tmp abi2 createfail halfpark misnamed noentry noschedule small ");
+    util_rmdir(dir);
+}
+
+/* Loading through the config: create()'s failure carries its message. */
+static void test_create_failure_carries_the_backends_message(void)
+{
+    char *dir = util_tempdir();
+    char conf[4200];
+    snprintf(conf, sizeof conf, "%s/sched.conf", dir);
+    char text[8192];
+    snprintf(text, sizeof text, "backend = \"createfail\";\nplugin_path = [ \"%s\" ];\n",
+             util_fixture_dir());
+    util_write(conf, text);
+    unsetenv("SCHED_PLUGIN_PATH");
+    sched_host host;
+    memset(&host, 0, sizeof host);
+    CU_ASSERT_EQUAL_FATAL(sched__config_load(conf, &host.cfg, NULL), 0);
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched__loader_open(&host, &quiet_svc, &err), SCHED_EBACKEND);
+    snprintf(expected, sizeof expected,
+             "backend \"createfail\" (%s) failed to start: no worker threads could be started",
+             util_fixture("createfail"));
+    ASSERT_ERROR(err, SCHED_EBACKEND, expected);
+    CU_ASSERT_PTR_NULL(host.lib);
+    CU_ASSERT_PTR_NULL(host.desc);
+    CU_ASSERT_PTR_NULL(host.plugin_path);
+    sched_error_free(err);
+    sched__config_free(host.cfg);
+    util_rmdir(dir);
+}
+
+static char logged[32768];
+
+static void capture_log(int level, const char *msg, void *data)
+{
+    (void)data;
+    size_t used = strlen(logged);
+    snprintf(logged + used, sizeof logged - used, "%d %s\n", level, msg);
+}
+
+/* Every fallback is tried in order and logged; the error keeps them all. */
+static void test_fallbacks_are_tried_in_order_and_logged(void)
+{
+    char *dir = util_tempdir();
+    char conf[4200];
+    snprintf(conf, sizeof conf, "%s/sched.conf", dir);
+    char text[8192];
+    snprintf(text, sizeof text,
+             "backend = \"createfail\";\nfallback = [ \"nosuch\", \"abi2\" ];\nplugin_path = [ \"%s\" ];\n",
+             util_fixture_dir());
+    util_write(conf, text);
+    unsetenv("SCHED_PLUGIN_PATH");
+    sched_host host;
+    memset(&host, 0, sizeof host);
+    CU_ASSERT_EQUAL_FATAL(sched__config_load(conf, &host.cfg, NULL), 0);
+    logged[0] = '\0';
+    sched_log_set_handler(capture_log, NULL);
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched__loader_open(&host, &quiet_svc, &err), SCHED_EBACKEND);
+    sched_log_set_handler(NULL, NULL);
+
+    char first[8192], second[8192], third[8192];
+    snprintf(first, sizeof first,
+             "backend \"createfail\" (%s) failed to start: no worker threads could be started",
+             util_fixture("createfail"));
+    snprintf(second, sizeof second,
+             "backend \"nosuch\" not found: searched %s/nosuch.so, " SCHED_PLUGINDIR "/nosuch.so; "
+             "available backends: abi2, createfail, halfpark, misnamed, noentry, noschedule, small, valid",
+             util_fixture_dir());
+    snprintf(third, sizeof third,
+             "plugin %s refused: it was built for plugin ABI 2.0, and this host implements ABI 1.0",
+             util_fixture("abi2"));
+    snprintf(expected, sizeof expected, "%s; fallback \"nosuch\": %s; fallback \"abi2\": %s", first,
+             second, third);
+    ASSERT_ERROR(err, SCHED_EBACKEND, expected);
+    sched_error_free(err);
+
+    static char log_expected[32768];
+    snprintf(log_expected, sizeof log_expected,
+             "1 %s; falling back to backend \"nosuch\"\n1 %s; falling back to backend \"abi2\"\n",
+             first, second);
+    CU_ASSERT_STRING_EQUAL(logged, log_expected);
+    sched__config_free(host.cfg);
+    util_rmdir(dir);
+}
+
+/* Without a fallback list a failure is final and nothing is logged. */
+static void test_no_fallback_unless_configured(void)
+{
+    char *dir = util_tempdir();
+    char conf[4200];
+    snprintf(conf, sizeof conf, "%s/sched.conf", dir);
+    char text[8192];
+    snprintf(text, sizeof text, "backend = \"abi2\";\nplugin_path = [ \"%s\" ];\n", util_fixture_dir());
+    util_write(conf, text);
+    unsetenv("SCHED_PLUGIN_PATH");
+    sched_host host;
+    memset(&host, 0, sizeof host);
+    CU_ASSERT_EQUAL_FATAL(sched__config_load(conf, &host.cfg, NULL), 0);
+    logged[0] = '\0';
+    sched_log_set_handler(capture_log, NULL);
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched__loader_open(&host, &quiet_svc, &err), SCHED_ELOAD);
+    sched_log_set_handler(NULL, NULL);
+    CU_ASSERT_STRING_EQUAL(logged, "");
+    sched_error_free(err);
+    sched__config_free(host.cfg);
+    util_rmdir(dir);
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 99;
+    CU_pSuite s = CU_add_suite("loader", NULL, NULL);
+    CU_ADD_TEST(s, test_valid_plugin_opens_with_its_descriptor);
+    CU_ADD_TEST(s, test_refuses_missing_entry_symbol);
+    CU_ADD_TEST(s, test_refuses_other_abi_major);
+    CU_ADD_TEST(s, test_refuses_descriptor_smaller_than_v1);
+    CU_ADD_TEST(s, test_refuses_null_required_op);
+    CU_ADD_TEST(s, test_refuses_park_without_unpark);
+    CU_ADD_TEST(s, test_refuses_descriptor_naming_another_backend);
+    CU_ADD_TEST(s, test_refuses_file_that_is_not_a_shared_object);
+    CU_ADD_TEST(s, test_refuses_plugin_file_writable_by_others);
+    CU_ADD_TEST(s, test_refuses_plugin_directory_writable_by_others);
+    CU_ADD_TEST(s, test_root_owned_sticky_directory_is_accepted);
+    CU_ADD_TEST(s, test_refuses_relative_plugin_path);
+    CU_ADD_TEST(s, test_not_found_lists_paths_searched_and_backends_available);
+    CU_ADD_TEST(s, test_not_found_with_no_backends_says_so);
+    CU_ADD_TEST(s, test_find_takes_first_directory_holding_the_name);
+    CU_ADD_TEST(s, test_refuses_relative_search_directory);
+    CU_ADD_TEST(s, test_refuses_backend_names_outside_the_allowed_set);
+    CU_ADD_TEST(s, test_each_lists_every_backend_once_in_search_order);
+    CU_ADD_TEST(s, test_create_failure_carries_the_backends_message);
+    CU_ADD_TEST(s, test_fallbacks_are_tried_in_order_and_logged);
+    CU_ADD_TEST(s, test_no_fallback_unless_configured);
+    return util_run();
+}
