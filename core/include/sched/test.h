@@ -87,6 +87,11 @@ typedef struct sched_test_iface_v1 {
     uint64_t (*rng)(void *self);
     int64_t (*utc_ns)(void *self);
     size_t (*history)(void *self, const sched_test_step **steps);
+    /* Appended after the first version; check size before use. */
+    void (*reseed)(void *self, uint64_t seed);
+    int (*set_decisions)(void *self, const uint8_t *bytes, size_t len);
+    int (*trace)(void *self, const char *path);
+    size_t (*parking_report)(void *self, char *buf, size_t len);
 } sched_test_iface_v1;
 
 #ifdef __cplusplus

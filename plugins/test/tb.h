@@ -1,0 +1,156 @@
+/*
+ * plugins/test/tb.h - the test backend's state, shared by its files.
+ *
+ * Nothing runs by itself: runnables wait in queues until the main thread
+ * (the one that opened the host) drives the scheduler through tick, park,
+ * run or the sched.test interface.  Every choice between runnables comes
+ * from one decision source (the seeded PRNG, or caller-supplied bytes), so
+ * the same seed replays the same schedule.
+ *
+ * Locking: everything under tb->mu except what is marked "main thread".
+ * svc->run and svc->drop are never called with mu held, because a running
+ * task schedules (and so locks) re-entrantly.
+ */
+#ifndef SCHED_TB_H
+#define SCHED_TB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <sched/plugin.h>
+#include <sched/test.h>
+
+#include "../common/prng.h"
+#include "os.h"
+
+#define TB_NPRIO 4
+
+/* Runnables linked through backend_slot[0]; backend_slot[1] holds the
+ * sequence number of the schedule call, which orders FIFO mode. */
+struct tb_fifo {
+    sched_runnable *head, *tail;
+    size_t len;
+};
+
+/* An unordered set of runnables for random picks (swap-remove). */
+struct tb_bag {
+    sched_runnable **v;
+    size_t len, cap;
+};
+
+/* Background runnables: a FIFO when randomize is off, else one bag per
+ * priority so a weighted pick costs O(1). */
+struct tb_pool {
+    struct tb_fifo fifo;
+    struct tb_bag bag[TB_NPRIO];
+    size_t len;
+};
+
+/* The FIFO of one foreground executor (executor_id 0: main-thread work
+ * that belongs to no executor). */
+struct tb_lane {
+    uint64_t executor_id;
+    struct tb_fifo q;
+};
+
+struct tb_timer {
+    uint64_t due;           /* virtual ns */
+    uint64_t seq;           /* ties fire in the order they were set */
+    sched_runnable *r;
+    int main;
+};
+
+struct tb_heap {
+    struct tb_timer *v;
+    size_t len, cap;
+};
+
+/* Interned label strings: the history outlives the tasks it names. */
+struct tb_labels {
+    char **slot;
+    size_t len, cap;        /* cap is a power of two */
+};
+
+struct tb_trace;
+
+struct tb {
+    const sched_host_services *svc;
+    sched_plugin_host *host;
+    tb_thread_id main_thread;
+    tb_mutex mu;
+    tb_cond cv;             /* parked threads; broadcast on every change */
+
+    /* Settings, fixed after create. */
+    int randomize;
+    unsigned num_cpus;
+    uint64_t ticks_min, ticks_max;
+    int64_t utc_start_ns;
+
+    int parking_allowed;
+    uint64_t seed;
+    sched_prng prng;
+    uint8_t *bytes;         /* decisions from bytes when non-NULL */
+    size_t nbytes, bytepos;
+
+    struct tb_lane *lanes;
+    size_t nlanes, caplanes;
+    size_t fg_len;          /* runnables over all lanes */
+    struct tb_pool bg;      /* background */
+    struct tb_pool low;     /* background with a deprioritized label */
+    char **deprio;
+    size_t ndeprio, capdeprio;
+    struct tb_heap timers;
+
+    uint64_t seq;           /* schedule calls so far */
+    uint64_t now;           /* virtual monotonic ns */
+    uint64_t steps;         /* runnables run so far */
+    unsigned waiters;       /* threads in tb_cond_wait */
+    int stop;
+    int closed;
+
+    sched_test_step *hist;
+    size_t nhist, caphist;
+    struct tb_labels labels;
+
+    struct tb_trace *trace;
+};
+
+/* test.c: driving the scheduler.  Under mu, on the main thread for step. */
+int sched__tb_step(struct tb *tb, int background_only);
+void sched__tb_advance_to(struct tb *tb, uint64_t t);
+int sched__tb_fire_next(struct tb *tb, uint64_t limit);
+
+/* control.c: the "sched.test" interface. */
+extern const sched_test_iface_v1 sched__tb_test_iface;
+
+/* queue.c: the run queues and the pick.  All under mu. */
+int sched__tb_enqueue_bg(struct tb *tb, sched_runnable *r, const char *label, unsigned prio);
+int sched__tb_enqueue_fg(struct tb *tb, sched_runnable *r, uint64_t executor_id);
+/* *fg says whether it came from a foreground lane. */
+sched_runnable *sched__tb_pick(struct tb *tb, int background_only, int *fg);
+uint64_t sched__tb_decide(struct tb *tb, uint64_t n);
+/* Hand every queued runnable to fn (for destroy), leaving queues empty. */
+void sched__tb_drain(struct tb *tb, void (*fn)(sched_runnable *r, void *arg), void *arg);
+void sched__tb_queues_free(struct tb *tb);
+
+/* timers.c: the virtual clock's timers.  All under mu. */
+int sched__tb_timer_add(struct tb *tb, sched_runnable *r, uint64_t due, int main);
+/* Move every timer due at or before tb->now to the run queues. */
+void sched__tb_timers_promote(struct tb *tb);
+/* Due time of the earliest timer; 0 when there is none. */
+int sched__tb_timer_next(struct tb *tb, uint64_t *due);
+
+/* history.c: record a step (under mu, main thread) and free. */
+int sched__tb_history_add(struct tb *tb, uint64_t task_id, const char *label);
+void sched__tb_history_free(struct tb *tb);
+
+/* trace.c: Chrome Trace Event output.  All under mu; no-ops when off. */
+int sched__tb_trace_open(struct tb *tb, const char *path);
+void sched__tb_trace_close(struct tb *tb);
+void sched__tb_trace_step(struct tb *tb, const sched_runnable_info *info, int fg);
+void sched__tb_trace_timer_set(struct tb *tb, sched_runnable *r, uint64_t due, uint64_t seq);
+void sched__tb_trace_timer_fire(struct tb *tb, sched_runnable *r, uint64_t seq);
+void sched__tb_trace_clock(struct tb *tb);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * plugins/test/timers.c - timers on the virtual clock.
+ *
+ * A binary min-heap ordered by (due, seq): timers due at the same instant
+ * fire in the order they were set, so firing order never depends on the
+ * heap's shape.  Every function here runs under tb->mu.
+ */
+#include <assert.h>
+#include <stdlib.h>
+
+#include "tb.h"
+
+static int before(const struct tb_timer *a, const struct tb_timer *b)
+{
+    return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+}
+
+static void swap(struct tb_timer *a, struct tb_timer *b)
+{
+    struct tb_timer t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Arm a timer for r at virtual time due.  0 or SCHED_ENOMEM (r not taken). */
+int sched__tb_timer_add(struct tb *tb, sched_runnable *r, uint64_t due, int main)
+{
+    struct tb_heap *h = &tb->timers;
+    if (h->len == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 64;
+        struct tb_timer *v = realloc(h->v, cap * sizeof *v);
+        if (!v)
+            return SCHED_ENOMEM;
+        h->v = v;
+        h->cap = cap;
+    }
+    size_t i = h->len++;
+    h->v[i] = (struct tb_timer){ due, tb->seq++, r, main };
+    sched__tb_trace_timer_set(tb, r, due, h->v[i].seq);
+    while (i > 0 && before(&h->v[i], &h->v[(i - 1) / 2])) {
+        swap(&h->v[i], &h->v[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    return 0;
+}
+
+static struct tb_timer pop(struct tb_heap *h)
+{
+    assert(h->len > 0);
+    struct tb_timer top = h->v[0];
+    h->v[0] = h->v[--h->len];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < h->len && before(&h->v[l], &h->v[m]))
+            m = l;
+        if (l + 1 < h->len && before(&h->v[l + 1], &h->v[m]))
+            m = l + 1;
+        if (m == i)
+            break;
+        swap(&h->v[i], &h->v[m]);
+        i = m;
+    }
+    return top;
+}
+
+/*
+ * Move every timer due at or before the virtual clock to the run queues,
+ * earliest first.  A timer whose queueing fails for lack of memory stays
+ * armed and is retried by the next call.
+ */
+void sched__tb_timers_promote(struct tb *tb)
+{
+    struct tb_heap *h = &tb->timers;
+    while (h->len && h->v[0].due <= tb->now) {
+        sched_runnable *r = h->v[0].r;
+        sched_runnable_info info = { .size = sizeof info };
+        tb->svc->info(r, &info);
+        int rc = h->v[0].main ? sched__tb_enqueue_fg(tb, r, info.executor_id)
+                              : sched__tb_enqueue_bg(tb, r, info.label, info.priority);
+        if (rc)
+            return;
+        sched__tb_trace_timer_fire(tb, r, h->v[0].seq);
+        pop(h);
+    }
+}
+
+int sched__tb_timer_next(struct tb *tb, uint64_t *due)
+{
+    if (tb->timers.len == 0)
+        return 0;
+    *due = tb->timers.v[0].due;
+    return 1;
+}

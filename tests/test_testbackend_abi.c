@@ -1,0 +1,837 @@
+/*
+ * tests/test_testbackend_abi.c - the test backend at the plugin ABI: the
+ * real test.so, opened with dlopen, driven through its descriptor and its
+ * "sched.test" interface by a minimal host written here, whose runnables
+ * record what happened to them.  The same backend under the real host is
+ * proved in test_testbackend.c.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include <sched/plugin.h>
+#include <sched/test.h>
+
+#define MS 1000000ull
+
+/* ---- a minimal host ------------------------------------------------------ */
+
+typedef struct fake_runnable {
+    sched_runnable base;
+    uint64_t task_id;
+    uint64_t executor_id;
+    unsigned priority;
+    const char *label;
+    void (*fn)(struct fake_runnable *);
+    void *arg;
+    int ran;
+    int dropped;
+} fake_runnable;
+
+/* The order runnables ran in, by task id. */
+static uint64_t order[4096];
+static size_t norder;
+
+static void fake_run(sched_runnable *r)
+{
+    fake_runnable *f = (fake_runnable *)r;
+    f->ran++;
+    if (norder < sizeof order / sizeof order[0])
+        order[norder++] = f->task_id;
+    if (f->fn)
+        f->fn(f);
+}
+
+static void fake_drop(sched_runnable *r)
+{
+    ((fake_runnable *)r)->dropped++;
+}
+
+static int fake_info(const sched_runnable *r, sched_runnable_info *out)
+{
+    const fake_runnable *f = (const fake_runnable *)r;
+    out->priority = f->priority;
+    out->task_id = f->task_id;
+    out->executor_id = f->executor_id;
+    out->session_id = 0;
+    out->label = f->label;
+    out->file = "test_testbackend_abi.c";
+    out->func = "fake";
+    out->line = 7;
+    return 0;
+}
+
+static void fake_log(sched_plugin_host *h, int level, const char *msg)
+{
+    (void)h;
+    (void)level;
+    (void)msg;
+}
+
+/* The backend's config group, set per test. */
+static struct { const char *key; int64_t value; const char *str; } config[8];
+static int nconfig;
+
+static void config_set(const char *key, int64_t value)
+{
+    config[nconfig].key = key;
+    config[nconfig].value = value;
+    config[nconfig].str = NULL;
+    nconfig++;
+}
+
+static void config_set_str(const char *key, const char *value)
+{
+    config[nconfig].key = key;
+    config[nconfig].str = value;
+    nconfig++;
+}
+
+static int lookup(const char *key)
+{
+    for (int i = 0; i < nconfig; i++)
+        if (strcmp(config[i].key, key) == 0)
+            return i;
+    return -1;
+}
+
+static int fake_config_int(sched_plugin_host *h, const char *key, int64_t *out)
+{
+    (void)h;
+    int i = lookup(key);
+    if (i < 0 || config[i].str)
+        return SCHED_ENOENT;
+    *out = config[i].value;
+    return 0;
+}
+
+static int fake_config_bool(sched_plugin_host *h, const char *key, int *out)
+{
+    int64_t v;
+    int rc = fake_config_int(h, key, &v);
+    if (rc == 0)
+        *out = v != 0;
+    return rc;
+}
+
+static int fake_config_float(sched_plugin_host *h, const char *key, double *out)
+{
+    (void)h;
+    (void)key;
+    (void)out;
+    return SCHED_ENOENT;
+}
+
+static int fake_config_string(sched_plugin_host *h, const char *key, const char **out)
+{
+    (void)h;
+    int i = lookup(key);
+    if (i < 0 || !config[i].str)
+        return SCHED_ENOENT;
+    *out = config[i].str;
+    return 0;
+}
+
+static void fake_config_error(sched_plugin_host *h, const char *key, const char *reason,
+                              char *err, size_t errlen)
+{
+    (void)h;
+    snprintf(err, errlen, "test.%s %s", key, reason);
+}
+
+static int fake_task_is_live(sched_plugin_host *h, uint64_t id)
+{
+    (void)h;
+    return id == 1;
+}
+
+static const char *described = "";
+
+static size_t fake_describe_tasks(sched_plugin_host *h, char *buf, size_t len)
+{
+    (void)h;
+    return (size_t)snprintf(buf, len, "%s", described);
+}
+
+static const char *env_seed, *env_trace;
+
+static const char *fake_getenv(const char *name)
+{
+    if (strcmp(name, "SCHED_SEED") == 0)
+        return env_seed;
+    if (strcmp(name, "SCHED_TRACE") == 0)
+        return env_trace;
+    return NULL;
+}
+
+static const sched_host_services services = {
+    .abi_major = SCHED_PLUGIN_ABI_MAJOR,
+    .abi_minor = SCHED_PLUGIN_ABI_MINOR,
+    .size = sizeof(sched_host_services),
+    .run = fake_run,
+    .drop = fake_drop,
+    .info = fake_info,
+    .log = fake_log,
+    .config_int = fake_config_int,
+    .config_bool = fake_config_bool,
+    .config_float = fake_config_float,
+    .config_string = fake_config_string,
+    .config_error = fake_config_error,
+    .task_is_live = fake_task_is_live,
+    .describe_tasks = fake_describe_tasks,
+    .getenv = fake_getenv,
+};
+
+static void *lib;
+static const sched_plugin_descriptor *desc;
+static const sched_backend_ops *ops;
+
+static int suite_init(void)
+{
+    const char *top = getenv("SCHED_TOP_BUILDDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/plugins/test/.libs/test.so", top ? top : "..");
+    lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL) {
+        fprintf(stderr, "%s\n", dlerror());
+        return -1;
+    }
+    sched_plugin_entry_fn entry = (sched_plugin_entry_fn)dlsym(lib, SCHED_PLUGIN_ENTRY_NAME);
+    if (entry == NULL)
+        return -1;
+    desc = entry(&services);
+    if (desc == NULL)
+        return -1;
+    ops = &desc->ops;
+    return 0;
+}
+
+static int suite_fini(void)
+{
+    dlclose(lib);
+    return 0;
+}
+
+static void reset(void)
+{
+    nconfig = 0;
+    env_seed = NULL;
+    env_trace = NULL;
+    norder = 0;
+    described = "";
+}
+
+static void *open_backend(void)
+{
+    sched_backend_env env = { sizeof env, &services, NULL };
+    void *self = NULL;
+    char err[256] = "";
+    int rc = ops->create(&env, &self, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "create: %s\n", err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    return self;
+}
+
+static const sched_test_iface_v1 *iface(void *self)
+{
+    const sched_test_iface_v1 *t = ops->query(self, "sched.test", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    return t;
+}
+
+static fake_runnable *make(size_t n)
+{
+    fake_runnable *v = calloc(n, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        v[i].task_id = i + 1;
+        v[i].priority = SCHED_PRIORITY_MEDIUM;
+    }
+    return v;
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+static void test_descriptor_names_the_backend_and_declares_its_keys(void)
+{
+    CU_ASSERT_STRING_EQUAL(desc->name, "test");
+    CU_ASSERT_EQUAL(desc->abi_major, SCHED_PLUGIN_ABI_MAJOR);
+    CU_ASSERT(desc->size >= SCHED_PLUGIN_DESCRIPTOR_V1_MIN_SIZE);
+    const char *want[] = { "seed", "randomize", "allow_parking", "num_cpus",
+                           "timeout_ticks_min", "timeout_ticks_max", "utc_start", "trace" };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        int found = 0;
+        for (const sched_config_key *k = desc->config_keys; k->name; k++)
+            found |= strcmp(k->name, want[i]) == 0 && k->doc && *k->doc;
+        CU_ASSERT(found);
+    }
+    void *self = (reset(), open_backend());
+    CU_ASSERT_PTR_NULL(ops->query(self, "sched.test", 2));
+    CU_ASSERT_PTR_NULL(ops->query(self, "sched.pollable", 1));
+    CU_ASSERT(iface(self)->size >= sizeof(sched_test_iface_v1));
+    ops->destroy(self);
+}
+
+static void test_nothing_runs_until_the_test_drives_it(void)
+{
+    reset();
+    void *self = open_backend();
+    const sched_test_iface_v1 *t = iface(self);
+    fake_runnable *r = make(3);
+    CU_ASSERT_EQUAL(ops->schedule(self, &r[0].base), 0);
+    CU_ASSERT_EQUAL(ops->schedule_main(self, &r[1].base), 0);
+    CU_ASSERT_EQUAL(ops->schedule_after(self, &r[2].base, 0, 0), 0);
+    usleep(10000);
+    CU_ASSERT_EQUAL(r[0].ran + r[1].ran + r[2].ran, 0);
+    sched_test_counts c;
+    t->pending_counts(self, &c);
+    CU_ASSERT_EQUAL(c.background, 1);
+    CU_ASSERT_EQUAL(c.foreground, 1);
+    CU_ASSERT_EQUAL(c.timers, 1);
+    CU_ASSERT_EQUAL(t->tick(self, 0), 1);
+    CU_ASSERT_EQUAL(t->run_until_parked(self), 2);
+    CU_ASSERT_EQUAL(r[0].ran + r[1].ran + r[2].ran, 3);
+    CU_ASSERT_EQUAL(t->tick(self, 0), 0);
+    ops->destroy(self);
+    free(r);
+}
+
+static void test_fifo_mode_runs_in_schedule_order(void)
+{
+    reset();
+    config_set("randomize", 0);
+    void *self = open_backend();
+    fake_runnable *r = make(6);
+    r[1].executor_id = 9;
+    r[4].executor_id = 9;
+    r[2].priority = SCHED_PRIORITY_HIGH;
+    for (int i = 0; i < 6; i++) {
+        int rc = r[i].executor_id ? ops->schedule_main(self, &r[i].base)
+                                  : ops->schedule(self, &r[i].base);
+        CU_ASSERT_EQUAL(rc, 0);
+    }
+    CU_ASSERT_EQUAL(iface(self)->run_until_parked(self), 6);
+    for (int i = 0; i < 6; i++)
+        CU_ASSERT_EQUAL(order[i], (uint64_t)i + 1);
+    ops->destroy(self);
+    free(r);
+}
+
+/* Run n runnables spread over two foreground executors and the
+ * background under seed; write the order into out. */
+static void run_mixed(uint64_t seed, size_t n, uint64_t *out)
+{
+    reset();
+    config_set("seed", (int64_t)seed);
+    void *self = open_backend();
+    fake_runnable *r = make(n);
+    for (size_t i = 0; i < n; i++) {
+        r[i].executor_id = i % 3 == 0 ? 0 : i % 3 == 1 ? 5 : 6;
+        r[i].priority = (unsigned)(i % 4);
+        CU_ASSERT_EQUAL(r[i].executor_id ? ops->schedule_main(self, &r[i].base)
+                                         : ops->schedule(self, &r[i].base), 0);
+    }
+    CU_ASSERT_EQUAL(iface(self)->run_until_parked(self), n);
+    memcpy(out, order, n * sizeof *out);
+    ops->destroy(self);
+    free(r);
+}
+
+static void test_foreground_keeps_fifo_order_per_executor_under_every_seed(void)
+{
+    uint64_t got[60];
+    for (uint64_t seed = 0; seed < 50; seed++) {
+        run_mixed(seed, 60, got);
+        uint64_t last5 = 0, last6 = 0;
+        for (int i = 0; i < 60; i++) {
+            uint64_t id = got[i];
+            if ((id - 1) % 3 == 1) {
+                CU_ASSERT(id > last5);
+                last5 = id;
+            } else if ((id - 1) % 3 == 2) {
+                CU_ASSERT(id > last6);
+                last6 = id;
+            }
+        }
+    }
+}
+
+static void test_same_seed_same_order_and_seeds_differ(void)
+{
+    uint64_t a[60], b[60];
+    run_mixed(7, 60, a);
+    run_mixed(7, 60, b);
+    CU_ASSERT_EQUAL(memcmp(a, b, sizeof a), 0);
+    int differ = 0;
+    for (uint64_t seed = 8; seed < 12 && !differ; seed++) {
+        run_mixed(seed, 60, b);
+        differ = memcmp(a, b, sizeof a) != 0;
+    }
+    CU_ASSERT(differ);
+}
+
+static void test_seed_from_environment_overrides_config(void)
+{
+    reset();
+    config_set("seed", 3);
+    env_seed = "123456789012";
+    void *self = open_backend();
+    CU_ASSERT_EQUAL(iface(self)->seed(self), 123456789012ull);
+    ops->destroy(self);
+}
+
+static void test_bad_settings_are_config_errors(void)
+{
+    reset();
+    env_seed = "12abc";
+    sched_backend_env env = { sizeof env, &services, NULL };
+    void *self = NULL;
+    char err[256] = "";
+    CU_ASSERT_EQUAL(ops->create(&env, &self, err, sizeof err), SCHED_ECONFIG);
+    CU_ASSERT_STRING_EQUAL(err, "SCHED_SEED=\"12abc\" is not a decimal number from 0 to "
+                                "18446744073709551615");
+    reset();
+    config_set("timeout_ticks_min", 10);
+    config_set("timeout_ticks_max", 5);
+    CU_ASSERT_EQUAL(ops->create(&env, &self, err, sizeof err), SCHED_ECONFIG);
+    CU_ASSERT_STRING_EQUAL(err, "test.timeout_ticks_min is greater than timeout_ticks_max");
+    reset();
+    env_trace = "/nonexistent-dir/trace.json";
+    CU_ASSERT_EQUAL(ops->create(&env, &self, err, sizeof err), SCHED_EBACKEND);
+    CU_ASSERT_STRING_EQUAL(err, "cannot write the trace to /nonexistent-dir/trace.json: "
+                                "No such file or directory");
+}
+
+static void test_priorities_weight_the_background_pick(void)
+{
+    /* Over many seeds, a high-priority runnable among medium ones runs
+     * first more often than a low-priority one does. */
+    int high_first = 0, low_first = 0;
+    for (uint64_t seed = 0; seed < 400; seed++) {
+        for (unsigned which = 0; which < 2; which++) {
+            reset();
+            config_set("seed", (int64_t)seed);
+            void *self = open_backend();
+            fake_runnable *r = make(4);
+            r[3].priority = which ? SCHED_PRIORITY_HIGH : SCHED_PRIORITY_LOW;
+            for (int i = 0; i < 4; i++)
+                ops->schedule(self, &r[i].base);
+            iface(self)->run_until_parked(self);
+            if (order[0] == 4)
+                *(which ? &high_first : &low_first) += 1;
+            ops->destroy(self);
+            free(r);
+        }
+    }
+    /* Expected: high 4/10 of 400, low 1/7 of 400. */
+    CU_ASSERT(high_first > 2 * low_first);
+    CU_ASSERT(low_first > 0);
+}
+
+static void test_deprioritized_labels_run_only_when_nothing_else_can(void)
+{
+    for (uint64_t seed = 0; seed < 20; seed++) {
+        reset();
+        config_set("seed", (int64_t)seed);
+        void *self = open_backend();
+        const sched_test_iface_v1 *t = iface(self);
+        t->deprioritize(self, "slow");
+        fake_runnable *r = make(10);
+        for (int i = 0; i < 10; i++) {
+            r[i].label = i < 3 ? "slow" : "fast";
+            CU_ASSERT_EQUAL(ops->schedule_labeled(self, &r[i].base, r[i].label,
+                                                  SCHED_PRIORITY_HIGH), 0);
+        }
+        sched_test_counts c;
+        t->pending_counts(self, &c);
+        CU_ASSERT_EQUAL(c.deprioritized, 3);
+        CU_ASSERT_EQUAL(c.background, 7);
+        CU_ASSERT_EQUAL(t->run_until_parked(self), 10);
+        for (int i = 7; i < 10; i++)
+            CU_ASSERT(order[i] <= 3);
+        ops->destroy(self);
+        free(r);
+    }
+}
+
+static void test_background_only_tick_leaves_foreground_queued(void)
+{
+    reset();
+    void *self = open_backend();
+    const sched_test_iface_v1 *t = iface(self);
+    fake_runnable *r = make(2);
+    r[0].executor_id = 1;
+    ops->schedule_main(self, &r[0].base);
+    ops->schedule(self, &r[1].base);
+    CU_ASSERT_EQUAL(t->tick(self, 1), 1);
+    CU_ASSERT_EQUAL(r[1].ran, 1);
+    CU_ASSERT_EQUAL(t->tick(self, 1), 0);
+    CU_ASSERT_EQUAL(r[0].ran, 0);
+    CU_ASSERT_EQUAL(t->tick(self, 0), 1);
+    CU_ASSERT_EQUAL(r[0].ran, 1);
+    ops->destroy(self);
+    free(r);
+}
+
+static void *now_self;
+static uint64_t seen_now[8];
+
+static void note_now(fake_runnable *f)
+{
+    seen_now[f->task_id - 1] = ops->now(now_self);
+}
+
+static void test_advance_clock_fires_timers_in_due_order_at_their_time(void)
+{
+    reset();
+    void *self = now_self = open_backend();
+    const sched_test_iface_v1 *t = iface(self);
+    fake_runnable *r = make(4);
+    uint64_t delay[4] = { 30 * MS, 10 * MS, 20 * MS, 10 * MS };
+    for (int i = 0; i < 4; i++) {
+        r[i].fn = note_now;
+        CU_ASSERT_EQUAL(ops->schedule_after(self, &r[i].base, delay[i], i % 2), 0);
+    }
+    t->advance_clock(self, 5 * MS);
+    CU_ASSERT_EQUAL(norder, 0);
+    CU_ASSERT_EQUAL(ops->now(self), 5 * MS);
+    t->advance_clock(self, 20 * MS);
+    CU_ASSERT_EQUAL(norder, 3);
+    CU_ASSERT_EQUAL(order[0], 2);
+    CU_ASSERT_EQUAL(order[1], 4);
+    CU_ASSERT_EQUAL(order[2], 3);
+    CU_ASSERT_EQUAL(seen_now[1], 10 * MS);
+    CU_ASSERT_EQUAL(seen_now[3], 10 * MS);
+    CU_ASSERT_EQUAL(seen_now[2], 20 * MS);
+    CU_ASSERT_EQUAL(ops->now(self), 25 * MS);
+    CU_ASSERT_EQUAL(t->advance_clock_to_next_timer(self), 1);
+    CU_ASSERT_EQUAL(seen_now[0], 30 * MS);
+    CU_ASSERT_EQUAL(ops->now(self), 30 * MS);
+    CU_ASSERT_EQUAL(t->advance_clock_to_next_timer(self), 0);
+    CU_ASSERT_EQUAL(t->utc_ns(self), 1704067200ll * 1000000000 + (int64_t)(30 * MS));
+    ops->destroy(self);
+    free(r);
+}
+
+static void *park_self;
+static sched_parker park_p;
+
+static void unpark_it(fake_runnable *f)
+{
+    (void)f;
+    ops->unpark(park_self, &park_p);
+}
+
+static void test_park_drives_the_scheduler_until_unparked(void)
+{
+    reset();
+    void *self = park_self = open_backend();
+    fake_runnable *r = make(5);
+    r[2].fn = unpark_it;
+    for (int i = 0; i < 5; i++)
+        ops->schedule(self, &r[i].base);
+    memset(&park_p, 0, sizeof park_p);
+    CU_ASSERT_EQUAL(ops->park(self, &park_p, SCHED_TIMEOUT_NEVER), 0);
+    CU_ASSERT_EQUAL(r[2].ran, 1);
+    CU_ASSERT_EQUAL(order[norder - 1], 3);
+    ops->destroy(self);
+    free(r);
+}
+
+static void test_park_moves_the_clock_to_the_next_timer(void)
+{
+    reset();
+    void *self = park_self = open_backend();
+    fake_runnable *r = make(1);
+    r[0].fn = unpark_it;
+    ops->schedule_after(self, &r[0].base, 250 * MS, 1);
+    memset(&park_p, 0, sizeof park_p);
+    CU_ASSERT_EQUAL(ops->park(self, &park_p, SCHED_TIMEOUT_NEVER), 0);
+    CU_ASSERT_EQUAL(ops->now(self), 250 * MS);
+    ops->destroy(self);
+    free(r);
+}
+
+static void test_park_with_nothing_to_run_and_parking_forbidden_deadlocks(void)
+{
+    reset();
+    void *self = open_backend();
+    sched_parker p = { { 0 } };
+    CU_ASSERT_EQUAL(ops->park(self, &p, SCHED_TIMEOUT_NEVER), SCHED_EDEADLK);
+    ops->destroy(self);
+}
+
+static void test_park_with_timeout_runs_its_drawn_tick_budget(void)
+{
+    reset();
+    config_set("timeout_ticks_min", 4);
+    config_set("timeout_ticks_max", 4);
+    void *self = open_backend();
+    fake_runnable *r = make(10);
+    for (int i = 0; i < 10; i++)
+        ops->schedule(self, &r[i].base);
+    sched_parker p = { { 0 } };
+    CU_ASSERT_EQUAL(ops->park(self, &p, 1000 * MS), SCHED_ETIMEDOUT);
+    CU_ASSERT_EQUAL(norder, 4);
+    /* The same blocking call parks again: its budget is spent. */
+    CU_ASSERT_EQUAL(ops->park(self, &p, 1000 * MS), SCHED_ETIMEDOUT);
+    CU_ASSERT_EQUAL(norder, 4);
+    CU_ASSERT_EQUAL(ops->now(self), 0);
+    ops->destroy(self);
+    free(r);
+}
+
+static void test_park_with_timeout_and_no_timer_before_it_jumps_to_the_deadline(void)
+{
+    reset();
+    void *self = open_backend();
+    fake_runnable *r = make(1);
+    ops->schedule_after(self, &r[0].base, 80 * MS, 0);
+    sched_parker p = { { 0 } };
+    CU_ASSERT_EQUAL(ops->park(self, &p, 50 * MS), SCHED_ETIMEDOUT);
+    CU_ASSERT_EQUAL(ops->now(self), 50 * MS);
+    CU_ASSERT_EQUAL(r[0].ran, 0);
+    ops->destroy(self);
+    CU_ASSERT_EQUAL(r[0].dropped, 1);
+    free(r);
+}
+
+static void *unparker(void *arg)
+{
+    (void)arg;
+    usleep(20000);
+    ops->unpark(park_self, &park_p);
+    return NULL;
+}
+
+static void test_park_allowed_waits_for_another_thread(void)
+{
+    reset();
+    config_set("allow_parking", 1);
+    void *self = park_self = open_backend();
+    memset(&park_p, 0, sizeof park_p);
+    pthread_t th;
+    pthread_create(&th, NULL, unparker, NULL);
+    CU_ASSERT_EQUAL(ops->park(self, &park_p, SCHED_TIMEOUT_NEVER), 0);
+    pthread_join(th, NULL);
+    iface(self)->set_parking_allowed(self, 0);
+    sched_parker p = { { 0 } };
+    CU_ASSERT_EQUAL(ops->park(self, &p, SCHED_TIMEOUT_NEVER), SCHED_EDEADLK);
+    ops->destroy(self);
+}
+
+static fake_runnable *foreign_r;
+
+static void *schedule_from_thread(void *arg)
+{
+    ops->schedule(arg, &foreign_r->base);
+    return NULL;
+}
+
+static void stop_it(fake_runnable *f)
+{
+    ops->stop(f->arg);
+}
+
+static void test_run_drives_until_stopped_and_work_from_threads_runs_on_main(void)
+{
+    reset();
+    config_set("allow_parking", 1);
+    void *self = open_backend();
+    foreign_r = make(1);
+    foreign_r->fn = stop_it;
+    foreign_r->arg = self;
+    pthread_t th;
+    pthread_create(&th, NULL, schedule_from_thread, self);
+    CU_ASSERT_EQUAL(ops->run(self), 0);
+    pthread_join(th, NULL);
+    CU_ASSERT_EQUAL(foreign_r->ran, 1);
+    iface(self)->set_parking_allowed(self, 0);
+    CU_ASSERT_EQUAL(ops->run(self), SCHED_EDEADLK);
+    ops->destroy(self);
+    free(foreign_r);
+}
+
+static void test_decisions_from_bytes_replay_and_fall_back_to_a_fixed_choice(void)
+{
+    uint64_t first[20];
+    const uint8_t bytes[] = { 200, 3, 77, 1, 250, 9, 128, 42, 5, 60, 99, 17 };
+    for (int pass = 0; pass < 3; pass++) {
+        reset();
+        config_set("seed", pass);   /* the seed must not matter */
+        void *self = open_backend();
+        const sched_test_iface_v1 *t = iface(self);
+        CU_ASSERT_EQUAL(t->set_decisions(self, bytes, sizeof bytes), 0);
+        fake_runnable *r = make(20);
+        for (int i = 0; i < 20; i++)
+            ops->schedule(self, &r[i].base);
+        CU_ASSERT_EQUAL(t->run_until_parked(self), 20);
+        if (pass == 0)
+            memcpy(first, order, sizeof first);
+        else
+            CU_ASSERT_EQUAL(memcmp(first, order, sizeof first), 0);
+        ops->destroy(self);
+        free(r);
+    }
+    /* No bytes at all: every decision is the first option. */
+    reset();
+    void *self = open_backend();
+    const sched_test_iface_v1 *t = iface(self);
+    CU_ASSERT_EQUAL(t->set_decisions(self, bytes, 0), 0);
+    fake_runnable *r = make(5);
+    for (int i = 0; i < 5; i++)
+        ops->schedule(self, &r[i].base);
+    t->run_until_parked(self);
+    /* Taking index 0 of a swap-remove bag: 1, 5, 4, 3, 2. */
+    const uint64_t want[] = { 1, 5, 4, 3, 2 };
+    CU_ASSERT_EQUAL(memcmp(order, want, sizeof want), 0);
+    CU_ASSERT_EQUAL(t->random_yields(self), 0);
+    ops->destroy(self);
+    free(r);
+}
+
+static void test_destroy_drops_queued_and_armed_work_once(void)
+{
+    reset();
+    void *self = open_backend();
+    fake_runnable *r = make(4);
+    r[1].executor_id = 3;
+    ops->schedule(self, &r[0].base);
+    ops->schedule_main(self, &r[1].base);
+    ops->schedule_after(self, &r[2].base, 5 * MS, 0);
+    ops->schedule_labeled(self, &r[3].base, "x", SCHED_PRIORITY_LOW);
+    ops->destroy(self);
+    for (int i = 0; i < 4; i++) {
+        CU_ASSERT_EQUAL(r[i].dropped, 1);
+        CU_ASSERT_EQUAL(r[i].ran, 0);
+    }
+    free(r);
+}
+
+static void test_history_names_each_step_and_outlives_the_labels(void)
+{
+    reset();
+    config_set("randomize", 0);
+    void *self = open_backend();
+    const sched_test_iface_v1 *t = iface(self);
+    fake_runnable *r = make(3);
+    char label[] = "render";
+    r[0].label = label;
+    r[2].label = "io";
+    for (int i = 0; i < 3; i++)
+        ops->schedule(self, &r[i].base);
+    t->run_until_parked(self);
+    strcpy(label, "gone!!");
+    const sched_test_step *steps;
+    CU_ASSERT_EQUAL_FATAL(t->history(self, &steps), 3);
+    CU_ASSERT_EQUAL(steps[0].task_id, 1);
+    CU_ASSERT_STRING_EQUAL(steps[0].label, "render");
+    CU_ASSERT_PTR_NULL(steps[1].label);
+    CU_ASSERT_STRING_EQUAL(steps[2].label, "io");
+    ops->destroy(self);
+    free(r);
+}
+
+static void test_parking_report_names_the_state_the_tasks_and_the_seed(void)
+{
+    reset();
+    config_set("seed", 42);
+    void *self = open_backend();
+    const sched_test_iface_v1 *t = iface(self);
+    fake_runnable *r = make(1);
+    ops->schedule_after(self, &r[0].base, 7 * MS, 0);
+    t->advance_clock(self, 2 * MS);
+    described = "task 1 \"reader\" priority medium, spawned at main.c:10 (main), waits on channel\n";
+    char buf[512];
+    size_t n = t->parking_report(self, buf, sizeof buf);
+    const char *want =
+        "seed 42, virtual time 2000000 ns: 0 runnable, 1 timers pending (next due at 7000000 ns), "
+        "parking forbidden\n"
+        "pending tasks:\n"
+        "task 1 \"reader\" priority medium, spawned at main.c:10 (main), waits on channel\n"
+        "replay with SCHED_SEED=42\n";
+    CU_ASSERT_STRING_EQUAL(buf, want);
+    CU_ASSERT_EQUAL(n, strlen(want));
+    char small[10];
+    CU_ASSERT_EQUAL(t->parking_report(self, small, sizeof small), strlen(want));
+    CU_ASSERT_STRING_EQUAL(small, "seed 42, ");
+    ops->destroy(self);
+    free(r);
+}
+
+static void test_trace_is_chrome_trace_json_with_tasks_and_timers(void)
+{
+    reset();
+    char path[] = "/tmp/sched-trace-XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    config_set_str("trace", path);
+    config_set("randomize", 0);
+    void *self = open_backend();
+    fake_runnable *r = make(3);
+    r[0].label = "parse \"quoted\"";
+    r[1].executor_id = 4;
+    ops->schedule(self, &r[0].base);
+    ops->schedule_main(self, &r[1].base);
+    ops->schedule_after(self, &r[2].base, 3 * MS, 0);
+    iface(self)->advance_clock(self, 5 * MS);
+    ops->destroy(self);
+    FILE *f = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char text[8192];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    text[len] = '\0';
+    fclose(f);
+    unlink(path);
+    CU_ASSERT(strncmp(text, "{\"traceEvents\":[\n", 17) == 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"name\":\"parse \\\"quoted\\\"\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"args\":{\"name\":\"foreground executor 4\"}"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"site\":\"test_testbackend_abi.c:7\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"ph\":\"b\",\"pid\":1,\"tid\":0,\"ts\":0,\"cat\":\"timer\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"ph\":\"e\",\"pid\":1,\"tid\":0,\"ts\":2,\"cat\":\"timer\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"otherData\":{\"backend\":\"test\",\"seed\":\"0\","
+                                        "\"steps\":\"3\",\"virtual_ns\":\"5000000\"}}\n"));
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite s = CU_add_suite("test backend at the plugin ABI", suite_init, suite_fini);
+#define T(name) CU_add_test(s, #name, name)
+    T(test_descriptor_names_the_backend_and_declares_its_keys);
+    T(test_nothing_runs_until_the_test_drives_it);
+    T(test_fifo_mode_runs_in_schedule_order);
+    T(test_foreground_keeps_fifo_order_per_executor_under_every_seed);
+    T(test_same_seed_same_order_and_seeds_differ);
+    T(test_seed_from_environment_overrides_config);
+    T(test_bad_settings_are_config_errors);
+    T(test_priorities_weight_the_background_pick);
+    T(test_deprioritized_labels_run_only_when_nothing_else_can);
+    T(test_background_only_tick_leaves_foreground_queued);
+    T(test_advance_clock_fires_timers_in_due_order_at_their_time);
+    T(test_park_drives_the_scheduler_until_unparked);
+    T(test_park_moves_the_clock_to_the_next_timer);
+    T(test_park_with_nothing_to_run_and_parking_forbidden_deadlocks);
+    T(test_park_with_timeout_runs_its_drawn_tick_budget);
+    T(test_park_with_timeout_and_no_timer_before_it_jumps_to_the_deadline);
+    T(test_park_allowed_waits_for_another_thread);
+    T(test_run_drives_until_stopped_and_work_from_threads_runs_on_main);
+    T(test_decisions_from_bytes_replay_and_fall_back_to_a_fixed_choice);
+    T(test_destroy_drops_queued_and_armed_work_once);
+    T(test_history_names_each_step_and_outlives_the_labels);
+    T(test_parking_report_names_the_state_the_tasks_and_the_seed);
+    T(test_trace_is_chrome_trace_json_with_tasks_and_timers);
+#undef T
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+    CU_cleanup_registry();
+    return failed ? 1 : 0;
+}
