@@ -1,1 +1,426 @@
-/* core/future.c: to be written by the task core (issue 3) work. */
+/*
+ * core/future.c - polling and the ready-made futures: a function call, a
+ * ready value, a timer, a yield, all-of and any-of, and coroutine states.
+ *
+ * A NULL future is what a constructor returns when it runs out of memory;
+ * polling it fails with SCHED_ENOMEM and dropping it does nothing, so an
+ * allocation failure anywhere surfaces as an ordinary task failure.
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "task.h"
+
+int sched_future_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    sched_value tmp;
+    if (!f)
+        return SCHED_ENOMEM;
+    return f->ops->poll(f, cx, out ? out : &tmp);
+}
+
+void sched_future_drop(sched_future *f)
+{
+    if (f)
+        f->ops->drop(f);
+}
+
+static void free_future(sched_future *f)
+{
+    free(f);
+}
+
+/* ---- fn(arg) ------------------------------------------------------------- */
+
+static int fn_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct sched__fn_future *ff = (struct sched__fn_future *)f;
+    (void)cx;
+    if (!ff->fn)
+        return SCHED_EINVAL;    /* polled again after it was ready */
+    *out = ff->fn(ff->arg);
+    ff->fn = NULL;
+    return 0;
+}
+
+const sched_future_ops sched__fn_future_ops = { fn_poll, free_future };
+
+/* The allocation is task-sized: sched_executor_spawn_at() turns it into the
+ * task itself, so spawning a function costs one malloc. */
+sched_future *sched_future_fn(sched_fn fn, void *arg)
+{
+    struct sched__fn_future *ff;
+    _Static_assert(sizeof(struct sched_task) >= sizeof(struct sched__fn_future),
+                   "a compact task reuses the fn future's allocation");
+    if (!fn)
+        return NULL;
+    ff = malloc(sizeof(struct sched_task));
+    if (!ff)
+        return NULL;
+    ff->base.ops = &sched__fn_future_ops;
+    ff->fn = fn;
+    ff->arg = arg;
+    return &ff->base;
+}
+
+/* ---- ready ----------------------------------------------------------------- */
+
+struct ready_future {
+    sched_future base;
+    sched_value v;
+};
+
+static int ready_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    (void)cx;
+    *out = ((struct ready_future *)f)->v;
+    return 0;
+}
+
+static const sched_future_ops ready_ops = { ready_poll, free_future };
+
+sched_future *sched_future_ready(sched_value v)
+{
+    struct ready_future *r = malloc(sizeof *r);
+    if (!r)
+        return NULL;
+    r->base.ops = &ready_ops;
+    r->v = v;
+    return &r->base;
+}
+
+/* ---- yield ----------------------------------------------------------------- */
+
+struct yield_future {
+    sched_future base;
+    int yielded;
+};
+
+static int yield_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct yield_future *y = (struct yield_future *)f;
+    if (y->yielded) {
+        out->u = 0;
+        return 0;
+    }
+    y->yielded = 1;
+    sched_context_set_wait_reason(cx, "a yield");
+    sched_waker_wake_by_ref(sched_context_waker(cx));
+    return SCHED_PENDING;
+}
+
+static const sched_future_ops yield_ops = { yield_poll, free_future };
+
+sched_future *sched_yield_now(void)
+{
+    struct yield_future *y = calloc(1, sizeof *y);
+    if (!y)
+        return NULL;
+    y->base.ops = &yield_ops;
+    return &y->base;
+}
+
+/* ---- timer ----------------------------------------------------------------- */
+
+/* Longer than any real program waits (about 146 years): refused, so that
+ * deadlines never overflow. */
+#define TIMER_MAX_NS (UINT64_C(1) << 62)
+
+struct timer_future {
+    sched_future base;
+    sched_host *host;
+    uint64_t ns;
+    uint64_t deadline;
+    struct sched__timer_rt *rt;     /* the armed wake-up, or NULL */
+    char reason[48];
+};
+
+static void rt_unref(struct sched__timer_rt *rt)
+{
+    if (atomic_fetch_sub_explicit(&rt->refs, 1, memory_order_acq_rel) == 1)
+        free(rt);
+}
+
+/* The wake-up is due: wake the timer's task.  Runs on whatever thread the
+ * backend (or the fallback timer thread) fires timers on. */
+void sched__timer_rt_run(struct sched__timer_rt *rt)
+{
+    sched_waker *w;
+    atomic_store_explicit(&rt->fired, 1, memory_order_release);
+    w = atomic_exchange_explicit(&rt->waker, NULL, memory_order_acq_rel);
+    if (w)
+        sched_waker_wake(w);
+    rt_unref(rt);
+}
+
+void sched__timer_rt_drop(struct sched__timer_rt *rt)
+{
+    sched_waker *w = atomic_exchange_explicit(&rt->waker, NULL, memory_order_acq_rel);
+    if (w)
+        sched_waker_drop(w);
+    rt_unref(rt);
+}
+
+static void timer_disarm(struct timer_future *tf)
+{
+    if (tf->rt) {
+        sched_waker *w = atomic_exchange_explicit(&tf->rt->waker, NULL, memory_order_acq_rel);
+        if (w)
+            sched_waker_drop(w);
+        rt_unref(tf->rt);
+        tf->rt = NULL;
+    }
+}
+
+/* Arm a wake-up for the remaining delay.  0, or the backend's refusal. */
+static int timer_arm(struct timer_future *tf, sched_context *cx, uint64_t delay)
+{
+    sched_host *host = tf->host;
+    struct sched__timer_rt *rt = malloc(sizeof *rt);
+    int rc;
+
+    if (!rt)
+        return SCHED_ENOMEM;
+    memset(&rt->h.r, 0, sizeof rt->h.r);
+    atomic_init(&rt->h.state, SCHED__KIND_TIMER);
+    atomic_init(&rt->refs, 2);      /* the future and the scheduler */
+    atomic_init(&rt->fired, 0);
+    atomic_init(&rt->waker, sched_waker_clone(sched_context_waker(cx)));
+    rt->id = sched__next_id();
+    if (sched__host_closing(host))
+        rc = SCHED_ECLOSED;
+    else if (host->ops.schedule_after)
+        rc = host->ops.schedule_after(host->backend, &rt->h.r, delay, 0);
+    else
+        rc = sched__timer_schedule(host, &rt->h.r, delay, 0);
+    if (rc != 0) {
+        sched_waker_drop(atomic_load_explicit(&rt->waker, memory_order_relaxed));
+        free(rt);
+        return rc;
+    }
+    tf->rt = rt;
+    return 0;
+}
+
+static int timer_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct timer_future *tf = (struct timer_future *)f;
+    sched_waker *mine = sched_context_waker(cx);
+    uint64_t now;
+    int rc;
+
+    if (!tf->host || tf->ns > TIMER_MAX_NS)
+        return SCHED_EINVAL;
+    now = sched_host_now(tf->host);
+    if (now >= tf->deadline) {
+        timer_disarm(tf);
+        out->u = now;
+        return 0;
+    }
+    if (tf->rt && !atomic_load_explicit(&tf->rt->fired, memory_order_acquire)) {
+        /* Still armed.  Polled from another task (moved into sched_any,
+         * say)?  Point the wake-up at the new waker. */
+        if (atomic_load_explicit(&tf->rt->waker, memory_order_acquire) != mine) {
+            sched_waker *old = atomic_exchange_explicit(&tf->rt->waker, sched_waker_clone(mine),
+                                                        memory_order_acq_rel);
+            if (old)
+                sched_waker_drop(old);
+            if (atomic_load_explicit(&tf->rt->fired, memory_order_acquire))
+                sched_waker_wake_by_ref(mine);
+        }
+        sched_context_set_wait_reason(cx, tf->reason);
+        return SCHED_PENDING;
+    }
+    /* Not armed, or fired early by the clock we read: arm for the rest. */
+    timer_disarm(tf);
+    rc = timer_arm(tf, cx, tf->deadline - now);
+    if (rc != 0)
+        return rc;
+    sched_context_set_wait_reason(cx, tf->reason);
+    return SCHED_PENDING;
+}
+
+static void timer_drop(sched_future *f)
+{
+    struct timer_future *tf = (struct timer_future *)f;
+    timer_disarm(tf);
+    free(tf);
+}
+
+static const sched_future_ops timer_ops = { timer_poll, timer_drop };
+
+/*
+ * Ready ns after now on host's clock, never earlier, with out->u the time it
+ * was seen due.  ns == 0 is ready at the first poll.  A NULL host, or ns
+ * above 2^62, fails with SCHED_EINVAL when polled.
+ */
+sched_future *sched_timer(sched_host *host, uint64_t ns)
+{
+    struct timer_future *tf = calloc(1, sizeof *tf);
+    if (!tf)
+        return NULL;
+    tf->base.ops = &timer_ops;
+    tf->host = host;
+    tf->ns = ns;
+    if (host && ns <= TIMER_MAX_NS) {
+        tf->deadline = sched_host_now(host) + ns;
+        snprintf(tf->reason, sizeof tf->reason, "a timer due at %" PRIu64 " ns", tf->deadline);
+    }
+    return &tf->base;
+}
+
+/* ---- all-of / any-of --------------------------------------------------------- */
+
+struct join_set {
+    sched_future base;
+    size_t n;
+    size_t left;
+    size_t *winner;             /* any-of only */
+    sched_future **futs;        /* NULL once finished (and dropped) */
+    sched_value *vals;
+};
+
+static void join_set_drop_rest(struct join_set *js)
+{
+    size_t i;
+    for (i = 0; i < js->n; i++) {
+        if (js->futs[i]) {
+            sched_future_drop(js->futs[i]);
+            js->futs[i] = NULL;
+        }
+    }
+    js->left = 0;
+}
+
+static int all_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct join_set *js = (struct join_set *)f;
+    size_t i;
+    for (i = 0; i < js->n && js->left; i++) {
+        int rc;
+        if (!js->futs[i])
+            continue;
+        rc = sched_future_poll(js->futs[i], cx, &js->vals[i]);
+        if (rc == SCHED_PENDING)
+            continue;
+        sched_future_drop(js->futs[i]);
+        js->futs[i] = NULL;
+        js->left--;
+        if (rc < 0) {
+            join_set_drop_rest(js);
+            return rc;
+        }
+    }
+    if (js->left)
+        return SCHED_PENDING;
+    out->ptr = NULL;
+    if (js->n) {
+        out->ptr = malloc(js->n * sizeof(sched_value));
+        if (!out->ptr)
+            return SCHED_ENOMEM;
+        memcpy(out->ptr, js->vals, js->n * sizeof(sched_value));
+    }
+    return 0;
+}
+
+static int any_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct join_set *js = (struct join_set *)f;
+    size_t i;
+    if (js->n == 0)
+        return SCHED_EINVAL;
+    for (i = 0; i < js->n; i++) {
+        int rc;
+        if (!js->futs[i])
+            continue;
+        rc = sched_future_poll(js->futs[i], cx, out);
+        if (rc == SCHED_PENDING)
+            continue;
+        if (js->winner)
+            *js->winner = i;
+        join_set_drop_rest(js);
+        return rc;
+    }
+    return js->left ? SCHED_PENDING : SCHED_EINVAL;
+}
+
+static void join_set_drop(sched_future *f)
+{
+    struct join_set *js = (struct join_set *)f;
+    join_set_drop_rest(js);
+    free(js);
+}
+
+static const sched_future_ops all_ops = { all_poll, join_set_drop };
+static const sched_future_ops any_ops = { any_poll, join_set_drop };
+
+static sched_future *join_set_new(const sched_future_ops *ops, sched_future *const *futs,
+                                  size_t n, size_t *winner)
+{
+    struct join_set *js;
+    size_t i;
+
+    if (n && !futs)
+        return NULL;
+    /* A NULL member means its constructor ran out of memory: the set is
+     * NULL too (polling NULL fails with SCHED_ENOMEM). */
+    for (i = 0; i < n && futs[i]; i++)
+        ;
+    if (i < n || n > (SIZE_MAX - sizeof *js) / (sizeof(sched_future *) + sizeof(sched_value)))
+        js = NULL;
+    else
+        js = malloc(sizeof *js + n * (sizeof(sched_future *) + sizeof(sched_value)));
+    if (!js) {
+        for (i = 0; i < n; i++)
+            sched_future_drop(futs[i]);
+        return NULL;
+    }
+    js->base.ops = ops;
+    js->n = js->left = n;
+    js->winner = winner;
+    js->vals = (sched_value *)(js + 1);
+    js->futs = (sched_future **)(js->vals + n);
+    for (i = 0; i < n; i++) {
+        js->vals[i].u = 0;
+        js->futs[i] = futs[i];
+    }
+    return &js->base;
+}
+
+sched_future *sched_all(sched_future *const *futs, size_t n)
+{
+    return join_set_new(&all_ops, futs, n, NULL);
+}
+
+sched_future *sched_any(sched_future *const *futs, size_t n, size_t *winner)
+{
+    return join_set_new(&any_ops, futs, n, winner);
+}
+
+/* ---- coroutines -------------------------------------------------------------- */
+
+sched_future *sched_coro_new(size_t size, const sched_future_ops *ops)
+{
+    sched_coro *co;
+    if (size < sizeof(sched_coro) || !ops)
+        return NULL;
+    co = calloc(1, size);
+    if (!co)
+        return NULL;
+    co->base.ops = ops;
+    return &co->base;
+}
+
+void sched_coro_drop_default(sched_future *f)
+{
+    sched_coro *co = (sched_coro *)f;
+    if (!co)
+        return;
+    sched_future_drop(co->awaiting);
+    free(co);
+}

@@ -1,1 +1,792 @@
-/* core/task.c: to be written by the task core (issue 3) work. */
+/*
+ * core/task.c - the task state machine, wakers, the registry of live tasks,
+ * and the host services a backend uses to run, drop and describe runnables.
+ *
+ * The hot path (spawn, schedule, run, complete) is lock-free: a task's
+ * state is one atomic word moved by compare-and-swap, and the registry's
+ * lock is taken only when a task first goes pending, or at spawn for
+ * foreground tasks and on simulated backends (where reports need every
+ * task).  A detached compact task (sched_future_fn, no label, threaded
+ * backend) costs one malloc, one free and no atomic read-modify-write.
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "task.h"
+
+static const char *const prio_names[] = { "low", "medium", "high", "realtime" };
+
+/* ---- ids ---------------------------------------------------------------- */
+
+static _Atomic uint64_t id_counter = 1;
+
+/* A process-unique, non-zero id.  Threads take ids in blocks so that
+ * spawning from many threads does not contend on one cache line. */
+uint64_t sched__next_id(void)
+{
+    enum { BLOCK = 1024 };
+    static _Thread_local uint64_t next, end;
+    if (next == end) {
+        next = atomic_fetch_add_explicit(&id_counter, BLOCK, memory_order_relaxed);
+        end = next + BLOCK;
+    }
+    return next++;
+}
+
+/* ---- host life ---------------------------------------------------------- */
+
+int sched__tasks_init(sched_host *host)
+{
+    struct sched__tasks *ts = calloc(1, sizeof *ts);
+    if (!ts)
+        return SCHED_ENOMEM;
+    sched__mutex_init(&ts->lock);
+    host->tasks = ts;
+    return 0;
+}
+
+int sched__host_closing(sched_host *host)
+{
+    return atomic_load_explicit(&host->closed, memory_order_acquire) != 0;
+}
+
+static inline struct sched__task_full *full_of(struct sched_task *t)
+{
+    return (struct sched__task_full *)t;
+}
+
+static inline int is_simulated(sched_host *host)
+{
+    return host->test.iface != NULL;
+}
+
+/* Add a full task to the registry.  Called by the thread that owns the
+ * task's future (spawner or poller) before anyone else can finish it. */
+static void registry_add(struct sched__task_full *ft)
+{
+    struct sched__tasks *ts = ft->t.host->tasks;
+    sched__mutex_lock(&ts->lock);
+    if (!ft->registered) {
+        ft->prev = NULL;
+        ft->next = ts->head;
+        if (ts->head)
+            ts->head->prev = ft;
+        ts->head = ft;
+        ts->count++;
+        ft->registered = 1;
+    }
+    sched__mutex_unlock(&ts->lock);
+}
+
+static void registry_remove(struct sched__task_full *ft)
+{
+    struct sched__tasks *ts = ft->t.host->tasks;
+    sched__mutex_lock(&ts->lock);
+    if (ft->registered) {
+        if (ft->prev)
+            ft->prev->next = ft->next;
+        else
+            ts->head = ft->next;
+        if (ft->next)
+            ft->next->prev = ft->prev;
+        ts->count--;
+        ft->registered = 0;
+    }
+    sched__mutex_unlock(&ts->lock);
+}
+
+/* ---- references and wakers ---------------------------------------------- */
+
+static inline void task_ref(struct sched_task *t)
+{
+    uint32_t old = atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+    assert(old > 0 && old < UINT32_MAX);
+    (void)old;
+}
+
+static void task_unref(struct sched_task *t)
+{
+    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_release) == 1) {
+        atomic_thread_fence(memory_order_acquire);
+        assert(!(atomic_load_explicit(&t->state, memory_order_relaxed) & SCHED__FULL)
+               || !full_of(t)->registered);
+        free(t);
+    }
+}
+
+static void task_wake(struct sched_task *t);
+
+sched_waker *sched_waker_clone(sched_waker *w)
+{
+    uintptr_t p = (uintptr_t)w;
+    if (!w)
+        return NULL;
+    if (p & SCHED__WAKER_BLOCK)
+        sched__blocker_ref((struct sched__blocker *)(p & ~(uintptr_t)SCHED__WAKER_BLOCK));
+    else
+        task_ref((struct sched_task *)w);
+    return w;
+}
+
+void sched_waker_drop(sched_waker *w)
+{
+    uintptr_t p = (uintptr_t)w;
+    if (!w)
+        return;
+    if (p & SCHED__WAKER_BLOCK)
+        sched__blocker_unref((struct sched__blocker *)(p & ~(uintptr_t)SCHED__WAKER_BLOCK));
+    else
+        task_unref((struct sched_task *)w);
+}
+
+void sched_waker_wake_by_ref(sched_waker *w)
+{
+    uintptr_t p = (uintptr_t)w;
+    if (!w)
+        return;
+    if (p & SCHED__WAKER_BLOCK)
+        sched__blocker_wake((struct sched__blocker *)(p & ~(uintptr_t)SCHED__WAKER_BLOCK));
+    else
+        task_wake((struct sched_task *)w);
+}
+
+void sched_waker_wake(sched_waker *w)
+{
+    sched_waker_wake_by_ref(w);
+    sched_waker_drop(w);
+}
+
+sched_waker *sched_context_waker(sched_context *cx)
+{
+    return cx ? cx->waker : NULL;
+}
+
+sched_host *sched_context_host(sched_context *cx)
+{
+    return cx ? cx->host : NULL;
+}
+
+void sched_context_set_wait_reason(sched_context *cx, const char *reason)
+{
+    if (!cx || !cx->task)
+        return;
+    if (atomic_load_explicit(&cx->task->state, memory_order_relaxed) & SCHED__FULL)
+        atomic_store_explicit(&full_of(cx->task)->wait_reason, reason, memory_order_relaxed);
+}
+
+/* ---- finishing ---------------------------------------------------------- */
+
+/* Wake whoever awaits t's result (the join future). */
+static void wake_awaiter(struct sched_task *t)
+{
+    sched_waker *w = atomic_exchange_explicit(&t->awaiter, NULL, memory_order_acq_rel);
+    if (w)
+        sched_waker_wake(w);
+}
+
+/*
+ * The caller owns t's future (CLOSED is set and nobody else will poll or
+ * drop it): drop the future, leave the registry, tell the awaiter and
+ * release the "not finished" reference.
+ */
+static void finish_closed(struct sched_task *t)
+{
+    uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
+    assert(s & SCHED__CLOSED);
+    if (s & SCHED__FULL) {
+        struct sched__task_full *ft = full_of(t);
+        if (!(s & SCHED__COMPLETED) && t->a.fut) {
+            sched_future *f = t->a.fut;
+            t->a.fut = NULL;
+            sched_future_drop(f);
+        }
+        if (ft->registered)
+            registry_remove(ft);
+    }
+    wake_awaiter(t);
+    task_unref(t);
+}
+
+/* Mark a task this thread owns (SCHEDULED, not in any queue) as closed and
+ * finish it: the backend refused or dropped it. */
+static void drop_owned(struct sched_task *t)
+{
+    uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(&t->state, &s,
+                                                  (s & ~SCHED__SCHEDULED) | SCHED__CLOSED,
+                                                  memory_order_acq_rel, memory_order_relaxed))
+        ;
+    finish_closed(t);
+}
+
+/* ---- scheduling --------------------------------------------------------- */
+
+/* Hand t (SCHEDULED, owned by the caller) to the backend.  Returns 0 or the
+ * backend's refusal, in which case the caller still owns t. */
+static int submit(struct sched_task *t)
+{
+    sched_host *host = t->host;
+    uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
+    int rc;
+
+    if (sched__host_closing(host))
+        return SCHED_ECLOSED;
+    if (s & SCHED__FOREGROUND) {
+        rc = host->ops.schedule_main(host->backend, &t->r);
+        if (rc == 0)
+            sched__main_kick(host);
+        return rc;
+    }
+    if (host->ops.schedule_labeled) {
+        const char *label = (s & SCHED__FULL) ? t->b.label : NULL;
+        return host->ops.schedule_labeled(host->backend, &t->r, label,
+                                          (sched_priority)((s & SCHED__PRIO_MASK) >> SCHED__PRIO_SHIFT));
+    }
+    return host->ops.schedule(host->backend, &t->r);
+}
+
+static void resubmit(struct sched_task *t)
+{
+    if (submit(t) != 0)
+        drop_owned(t);
+}
+
+/* A wake: queue t unless it is finished, already queued, or being polled
+ * (then it is marked NOTIFIED and requeued once the poll returns). */
+static void task_wake(struct sched_task *t)
+{
+    uint32_t s = atomic_load_explicit(&t->state, memory_order_acquire);
+    for (;;) {
+        uint32_t want;
+        if (s & (SCHED__COMPLETED | SCHED__CLOSED | SCHED__SCHEDULED))
+            return;
+        if (s & SCHED__RUNNING) {
+            if (s & SCHED__NOTIFIED)
+                return;
+            want = s | SCHED__NOTIFIED;
+        } else {
+            want = s | SCHED__SCHEDULED;
+        }
+        if (atomic_compare_exchange_weak_explicit(&t->state, &s, want, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            break;
+    }
+    if (!(s & SCHED__RUNNING))
+        resubmit(t);
+}
+
+/* ---- the affinity check ------------------------------------------------- */
+
+void sched__foreground_check(sched_host *host, const char *what, const sched_site *site)
+{
+    char self[96], owner[96];
+    if (sched__thread_equal(sched__thread_self(), host->main_thread))
+        return;
+    sched__thread_describe(sched__thread_self(), self, sizeof self);
+    sched__thread_describe(host->main_thread, owner, sizeof owner);
+    /* The one place the library prints and aborts: a foreground task or
+     * executor used off its thread is a bug no return code can contain. */
+    fprintf(stderr,
+            "libsched: fatal: %s on %s, but the foreground executor belongs to %s"
+            " (spawned at %s:%d in %s); aborting\n",
+            what, self, owner, site && site->file ? site->file : "(unknown)",
+            site ? site->line : 0, site && site->func ? site->func : "(unknown)");
+    fflush(stderr);
+    abort();
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+static void task_run(struct sched_task *t)
+{
+    uint32_t s = atomic_load_explicit(&t->state, memory_order_acquire);
+    sched_value value = { 0 };
+    int rc;
+
+    if (s & SCHED__FOREGROUND)
+        sched__foreground_check(t->host, "a backend ran a foreground task", t->site);
+    assert(s & SCHED__SCHEDULED);
+    assert(!(s & (SCHED__RUNNING | SCHED__COMPLETED)));
+
+    /* Detached compact task: nothing else can reach it. */
+    if (!(s & (SCHED__FULL | SCHED__HANDLE)) && atomic_load_explicit(&t->refs, memory_order_relaxed) == 1) {
+        t->a.fn(t->b.arg);
+        free(t);
+        return;
+    }
+
+    for (;;) {
+        if (s & SCHED__CLOSED) {
+            /* Cancelled while queued: the canceller left the drop to us. */
+            atomic_fetch_and_explicit(&t->state, ~SCHED__SCHEDULED, memory_order_acq_rel);
+            finish_closed(t);
+            return;
+        }
+        if (atomic_compare_exchange_weak_explicit(&t->state, &s,
+                                                  (s & ~SCHED__SCHEDULED) | SCHED__RUNNING,
+                                                  memory_order_acq_rel, memory_order_acquire))
+            break;
+    }
+
+    if (s & SCHED__FULL) {
+        sched_context cx = { t->host, (sched_waker *)t, t };
+        rc = t->a.fut->ops->poll(t->a.fut, &cx, &value);
+    } else {
+        value = t->a.fn(t->b.arg);
+        rc = 0;
+    }
+
+    if (rc != SCHED_PENDING) {
+        if (s & SCHED__FULL) {
+            sched_future *f = t->a.fut;
+            t->a.fut = NULL;
+            sched_future_drop(f);
+            atomic_store_explicit(&full_of(t)->wait_reason, NULL, memory_order_relaxed);
+        }
+        t->a.value = value;
+        if (rc > 0)
+            rc = SCHED_EINVAL;      /* a poll returning garbage fails the task */
+        s = atomic_load_explicit(&t->state, memory_order_relaxed);
+        while (!atomic_compare_exchange_weak_explicit(
+            &t->state, &s,
+            (s & ~(SCHED__RUNNING | SCHED__NOTIFIED)) | SCHED__COMPLETED
+                | ((uint32_t)(-rc & 0xff) << SCHED__RC_SHIFT),
+            memory_order_acq_rel, memory_order_relaxed))
+            ;
+        if ((s & SCHED__FULL) && full_of(t)->registered)
+            registry_remove(full_of(t));
+        wake_awaiter(t);
+        task_unref(t);
+        return;
+    }
+
+    /* Pending: be findable by reports and by shutdown before letting go. */
+    if ((s & SCHED__FULL) && !full_of(t)->registered)
+        registry_add(full_of(t));
+    s = atomic_load_explicit(&t->state, memory_order_acquire);
+    for (;;) {
+        uint32_t want;
+        if (s & SCHED__CLOSED) {
+            atomic_fetch_and_explicit(&t->state, ~(SCHED__RUNNING | SCHED__NOTIFIED),
+                                      memory_order_acq_rel);
+            finish_closed(t);
+            return;
+        }
+        if (s & SCHED__NOTIFIED)
+            want = (s & ~(SCHED__RUNNING | SCHED__NOTIFIED)) | SCHED__SCHEDULED;
+        else
+            want = s & ~SCHED__RUNNING;
+        if (atomic_compare_exchange_weak_explicit(&t->state, &s, want, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            break;
+    }
+    if (s & SCHED__NOTIFIED)
+        resubmit(t);
+}
+
+void sched__runnable_run(sched_runnable *r)
+{
+    struct sched__rhdr *h = (struct sched__rhdr *)r;
+    switch (atomic_load_explicit(&h->state, memory_order_relaxed) & SCHED__KIND_MASK) {
+    case SCHED__KIND_TIMER:
+        sched__timer_rt_run((struct sched__timer_rt *)r);
+        break;
+    default:
+        task_run((struct sched_task *)r);
+        break;
+    }
+}
+
+void sched__runnable_drop(sched_runnable *r)
+{
+    struct sched__rhdr *h = (struct sched__rhdr *)r;
+    switch (atomic_load_explicit(&h->state, memory_order_relaxed) & SCHED__KIND_MASK) {
+    case SCHED__KIND_TIMER:
+        sched__timer_rt_drop((struct sched__timer_rt *)r);
+        break;
+    default:
+        drop_owned((struct sched_task *)r);
+        break;
+    }
+}
+
+int sched__runnable_info(const sched_runnable *r, sched_runnable_info *out)
+{
+    const struct sched__rhdr *h = (const struct sched__rhdr *)r;
+    uint32_t s = atomic_load_explicit(&((struct sched__rhdr *)h)->state, memory_order_relaxed);
+    sched_runnable_info info;
+
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+    if ((s & SCHED__KIND_MASK) == SCHED__KIND_TIMER) {
+        info.priority = SCHED_PRIORITY_HIGH;
+        info.task_id = ((const struct sched__timer_rt *)r)->id;
+        info.label = "timer";
+    } else {
+        const struct sched_task *t = (const struct sched_task *)r;
+        info.priority = (s & SCHED__PRIO_MASK) >> SCHED__PRIO_SHIFT;
+        info.task_id = t->id;
+        if (s & SCHED__FULL) {
+            const struct sched__task_full *ft = (const struct sched__task_full *)t;
+            info.label = t->b.label;
+            info.executor_id = ft->executor_id;
+            info.session_id = ft->session_id;
+        }
+        if (t->site) {
+            info.file = t->site->file;
+            info.func = t->site->func;
+            info.line = t->site->line;
+        }
+    }
+    /* Copy only what the caller's (possibly older) struct has room for. */
+    if (out->size < sizeof info)
+        memcpy((char *)out + sizeof out->size, (char *)&info + sizeof info.size,
+               out->size > sizeof out->size ? out->size - sizeof out->size : 0);
+    else
+        memcpy((char *)out + sizeof out->size, (char *)&info + sizeof info.size,
+               sizeof info - sizeof info.size);
+    return 0;
+}
+
+/* ---- spawning ----------------------------------------------------------- */
+
+/*
+ * Make a task of fut and queue it.  Takes fut (dropped on failure).  A
+ * compact task is made in place of a sched_future_fn() future when the
+ * task needs no label, no executor id and no registry entry at spawn.
+ */
+int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
+                      sched_priority prio, const sched_site *site, uint64_t fg_executor_id,
+                      sched_task **out)
+{
+    struct sched_task *t;
+    uint32_t s;
+    int rc;
+
+    if (out)
+        *out = NULL;
+    if (!fut)
+        return SCHED_ENOMEM;    /* a constructor that ran out of memory */
+    if (!host || (unsigned)prio > SCHED_PRIORITY_REALTIME) {
+        sched_future_drop(fut);
+        return SCHED_EINVAL;
+    }
+    if (sched__host_closing(host)) {
+        sched_future_drop(fut);
+        return SCHED_ECLOSED;
+    }
+
+    s = SCHED__KIND_TASK | SCHED__SCHEDULED | ((uint32_t)prio << SCHED__PRIO_SHIFT);
+    if (fg_executor_id)
+        s |= SCHED__FOREGROUND;
+    if (out)
+        s |= SCHED__HANDLE;
+
+    if (fut->ops == &sched__fn_future_ops && !label && !fg_executor_id && !is_simulated(host)) {
+        struct sched__fn_future *ff = (struct sched__fn_future *)fut;
+        sched_fn fn = ff->fn;
+        void *arg = ff->arg;
+        t = (struct sched_task *)(void *)fut;
+        t->a.fn = fn;
+        t->b.arg = arg;
+    } else {
+        struct sched__task_full *ft = malloc(sizeof *ft);
+        if (!ft) {
+            sched_future_drop(fut);
+            return SCHED_ENOMEM;
+        }
+        t = &ft->t;
+        t->a.fut = fut;
+        t->b.label = label;
+        atomic_init(&ft->wait_reason, NULL);
+        ft->executor_id = fg_executor_id;
+        ft->session_id = 0;
+        ft->registered = 0;
+        ft->prev = ft->next = NULL;
+        s |= SCHED__FULL;
+    }
+    atomic_init(&t->state, s);
+    atomic_init(&t->refs, out ? 2u : 1u);
+    t->id = sched__next_id();
+    t->host = host;
+    t->site = site;
+    atomic_init(&t->awaiter, NULL);
+    memset(&t->r, 0, sizeof t->r);
+
+    if ((s & SCHED__FULL) && (fg_executor_id || is_simulated(host)))
+        registry_add(full_of(t));
+    if (out)
+        *out = t;
+    rc = submit(t);
+    if (rc != 0) {
+        if (out)
+            *out = NULL;
+        atomic_store_explicit(&t->refs, 1, memory_order_relaxed);
+        drop_owned(t);
+        return rc == SCHED_ENOMEM ? SCHED_ENOMEM : SCHED_ECLOSED;
+    }
+    return 0;
+}
+
+/* ---- handles ------------------------------------------------------------ */
+
+uint64_t sched_task_id(const sched_task *t)
+{
+    return t ? t->id : 0;
+}
+
+const char *sched_task_label(const sched_task *t)
+{
+    if (!t || !(atomic_load_explicit(&((sched_task *)t)->state, memory_order_relaxed) & SCHED__FULL))
+        return NULL;
+    return t->b.label;
+}
+
+const sched_site *sched_task_site(const sched_task *t)
+{
+    return t ? t->site : NULL;
+}
+
+int sched_task_is_finished(const sched_task *t)
+{
+    if (!t)
+        return 1;
+    return (atomic_load_explicit(&((sched_task *)t)->state, memory_order_acquire)
+            & (SCHED__COMPLETED | SCHED__CLOSED)) != 0;
+}
+
+void sched_task_cancel(sched_task *t)
+{
+    uint32_t s, want;
+    int take;
+
+    if (!t)
+        return;
+    s = atomic_load_explicit(&t->state, memory_order_acquire);
+    for (;;) {
+        if (s & SCHED__CLOSED)
+            return;
+        take = !(s & (SCHED__SCHEDULED | SCHED__RUNNING | SCHED__COMPLETED));
+        want = s | SCHED__CLOSED;
+        /* A foreground future is dropped on the main thread only: from
+         * elsewhere, queue it there and let the run drop it. */
+        if (take && (s & SCHED__FOREGROUND)
+            && !sched__thread_equal(sched__thread_self(), t->host->main_thread))
+            want |= SCHED__SCHEDULED;
+        if (atomic_compare_exchange_weak_explicit(&t->state, &s, want, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            break;
+    }
+    if (s & SCHED__COMPLETED) {
+        wake_awaiter(t);        /* the result is discarded; joiners see the cancel */
+        return;
+    }
+    if (!take)
+        return;                 /* the runner or the backend drops it */
+    if (want & SCHED__SCHEDULED)
+        resubmit(t);
+    else
+        finish_closed(t);
+}
+
+void sched_task_detach(sched_task *t)
+{
+    if (!t)
+        return;
+    atomic_fetch_and_explicit(&t->state, ~SCHED__HANDLE, memory_order_acq_rel);
+    task_unref(t);
+}
+
+void sched_task_free(sched_task *t)
+{
+    if (!t)
+        return;
+    if (!sched_task_is_finished(t))
+        sched_task_cancel(t);
+    sched_task_detach(t);
+}
+
+/* ---- joining ------------------------------------------------------------ */
+
+struct join_future {
+    sched_future base;
+    struct sched_task *t;
+};
+
+/* Ready when the task is: its value, its failure, or SCHED_ECANCELED. */
+static int join_result(struct sched_task *t, uint32_t s, sched_value *out)
+{
+    if (s & SCHED__CLOSED)
+        return SCHED_ECANCELED;
+    if (out)
+        *out = t->a.value;
+    return -(int)((s >> SCHED__RC_SHIFT) & 0xff);
+}
+
+static int join_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct join_future *j = (struct join_future *)f;
+    struct sched_task *t = j->t;
+    uint32_t s = atomic_load_explicit(&t->state, memory_order_acquire);
+    sched_waker *w, *old;
+
+    if (s & (SCHED__COMPLETED | SCHED__CLOSED))
+        return join_result(t, s, out);
+    w = sched_waker_clone(sched_context_waker(cx));
+    old = atomic_exchange_explicit(&t->awaiter, w, memory_order_acq_rel);
+    if (old)
+        sched_waker_drop(old);
+    s = atomic_load_explicit(&t->state, memory_order_acquire);
+    if (s & (SCHED__COMPLETED | SCHED__CLOSED)) {
+        w = atomic_exchange_explicit(&t->awaiter, NULL, memory_order_acq_rel);
+        if (w)
+            sched_waker_drop(w);
+        return join_result(t, s, out);
+    }
+    sched_context_set_wait_reason(cx, "another task");
+    return SCHED_PENDING;
+}
+
+static void join_drop(sched_future *f)
+{
+    struct join_future *j = (struct join_future *)f;
+    sched_waker *w = atomic_exchange_explicit(&j->t->awaiter, NULL, memory_order_acq_rel);
+    if (w)
+        sched_waker_drop(w);
+    sched_task_free(j->t);
+    free(j);
+}
+
+static const sched_future_ops join_ops = { join_poll, join_drop };
+
+sched_future *sched_task_join(sched_task *t)
+{
+    struct join_future *j;
+    if (!t)
+        return NULL;
+    j = malloc(sizeof *j);
+    if (!j) {
+        sched_task_free(t);
+        return NULL;
+    }
+    j->base.ops = &join_ops;
+    j->t = t;
+    return &j->base;
+}
+
+/* ---- reports ------------------------------------------------------------ */
+
+int sched__task_is_live(sched_host *host, uint64_t task_id)
+{
+    struct sched__task_full *ft;
+    int live = 0;
+    if (!host || !host->tasks)
+        return 0;
+    sched__mutex_lock(&host->tasks->lock);
+    for (ft = host->tasks->head; ft; ft = ft->next) {
+        if (ft->t.id == task_id) {
+            live = !(atomic_load_explicit(&ft->t.state, memory_order_acquire)
+                     & (SCHED__COMPLETED | SCHED__CLOSED));
+            break;
+        }
+    }
+    sched__mutex_unlock(&host->tasks->lock);
+    return live;
+}
+
+/*
+ * One line per registered live task, oldest first:
+ *   task 7 "fetch" (medium, foreground) spawned at main.c:42 in main(): waiting on a timer due at 5000000 ns
+ * Returns the length needed, like snprintf.
+ */
+size_t sched__describe_tasks(sched_host *host, char *buf, size_t len)
+{
+    struct sched__task_full *ft, *last = NULL;
+    size_t used = 0;
+
+    if (len)
+        buf[0] = '\0';
+    if (!host || !host->tasks)
+        return 0;
+    sched__mutex_lock(&host->tasks->lock);
+    for (ft = host->tasks->head; ft; ft = ft->next)
+        last = ft;
+    for (ft = last; ft; ft = ft->prev) {
+        struct sched_task *t = &ft->t;
+        uint32_t s = atomic_load_explicit(&t->state, memory_order_acquire);
+        const char *why = atomic_load_explicit(&ft->wait_reason, memory_order_relaxed);
+        char label[160] = "";
+        int n;
+
+        if (s & (SCHED__COMPLETED | SCHED__CLOSED))
+            continue;
+        if (t->b.label)
+            snprintf(label, sizeof label, " \"%s\"", t->b.label);
+        n = snprintf(used < len ? buf + used : NULL, used < len ? len - used : 0,
+                     "task %" PRIu64 "%s (%s%s) spawned at %s:%d in %s(): %s%s\n", t->id, label,
+                     prio_names[(s & SCHED__PRIO_MASK) >> SCHED__PRIO_SHIFT],
+                     (s & SCHED__FOREGROUND) ? ", foreground" : "",
+                     t->site && t->site->file ? t->site->file : "(unknown)",
+                     t->site ? t->site->line : 0,
+                     t->site && t->site->func ? t->site->func : "(unknown)",
+                     (s & (SCHED__SCHEDULED | SCHED__RUNNING)) ? "runnable"
+                     : why                                      ? "waiting on "
+                                                                : "waiting (no wake-up arranged that it named)",
+                     (s & (SCHED__SCHEDULED | SCHED__RUNNING)) || !why ? "" : why);
+        if (n > 0)
+            used += (size_t)n;
+    }
+    sched__mutex_unlock(&host->tasks->lock);
+    if (len && used >= len)
+        buf[len - 1] = '\0';
+    return used;
+}
+
+/*
+ * After the backend (and the fallback timer thread) dropped every runnable
+ * they held: every task still registered is pending, with its future owned
+ * by nobody but us.  Drop each exactly once.  Handles and wakers the
+ * application still holds stay valid (they see a cancelled task) and free
+ * the memory when they let go; nothing reaches the host after this.
+ */
+void sched__tasks_close(sched_host *host)
+{
+    struct sched__tasks *ts = host->tasks;
+    if (!ts)
+        return;
+    for (;;) {
+        struct sched__task_full *ft;
+        uint32_t s;
+        sched__mutex_lock(&ts->lock);
+        ft = ts->head;
+        if (ft)
+            task_ref(&ft->t);   /* survive our own finish_closed */
+        sched__mutex_unlock(&ts->lock);
+        if (!ft)
+            break;
+        s = atomic_load_explicit(&ft->t.state, memory_order_acquire);
+        for (;;) {
+            if (s & (SCHED__CLOSED | SCHED__COMPLETED | SCHED__SCHEDULED | SCHED__RUNNING))
+                break;
+            if (atomic_compare_exchange_weak_explicit(&ft->t.state, &s, s | SCHED__CLOSED,
+                                                      memory_order_acq_rel, memory_order_acquire)) {
+                s = 0;
+                break;
+            }
+        }
+        if (s == 0)
+            finish_closed(&ft->t);
+        else
+            registry_remove(ft);   /* cannot happen once the backend is gone */
+        task_unref(&ft->t);
+    }
+    sched__timers_free(host);
+    sched__mutex_destroy(&ts->lock);
+    free(ts);
+    host->tasks = NULL;
+}

@@ -1,1 +1,218 @@
-/* core/timer.c: to be written by the task core (issue 3) work. */
+/*
+ * core/timer.c - the host's own timer thread, for backends without
+ * schedule_after.  One thread per host, started at the first timer: a
+ * min-heap of deadlines and a condition variable's timed wait.  A wait can
+ * return early (spuriously, or on a coarse clock), so the thread re-reads
+ * the clock and fires only what is due: never early.
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <stdlib.h>
+
+#include "task.h"
+
+struct entry {
+    uint64_t deadline;
+    uint64_t seq;               /* equal deadlines fire in arming order */
+    sched_runnable *r;
+    int main;
+};
+
+struct sched__timers {
+    sched__mutex lock;
+    sched__cond cond;
+    sched__thread thread;
+    int started;
+    int stopping;
+    uint64_t seq;
+    struct entry *heap;
+    size_t len, cap;
+    sched_host *host;
+};
+
+static int before(const struct entry *a, const struct entry *b)
+{
+    return a->deadline < b->deadline || (a->deadline == b->deadline && a->seq < b->seq);
+}
+
+static void sift_up(struct entry *h, size_t i)
+{
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        struct entry tmp;
+        if (!before(&h[i], &h[parent]))
+            break;
+        tmp = h[i], h[i] = h[parent], h[parent] = tmp;
+        i = parent;
+    }
+}
+
+static void sift_down(struct entry *h, size_t len, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        struct entry tmp;
+        if (l < len && before(&h[l], &h[m]))
+            m = l;
+        if (r < len && before(&h[r], &h[m]))
+            m = r;
+        if (m == i)
+            break;
+        tmp = h[i], h[i] = h[m], h[m] = tmp;
+        i = m;
+    }
+}
+
+static struct entry pop(struct sched__timers *tm)
+{
+    struct entry top = tm->heap[0];
+    tm->heap[0] = tm->heap[--tm->len];
+    sift_down(tm->heap, tm->len, 0);
+    return top;
+}
+
+/* Fire r: a timer wake-up only wakes a task, so it runs right here; any
+ * other runnable is queued where it asked to run. */
+static void fire(sched_host *host, sched_runnable *r, int main)
+{
+    const struct sched__rhdr *h = (const struct sched__rhdr *)r;
+    int rc;
+    if ((atomic_load_explicit(&h->state, memory_order_relaxed) & SCHED__KIND_MASK) == SCHED__KIND_TIMER) {
+        sched__runnable_run(r);
+        return;
+    }
+    rc = main ? host->ops.schedule_main(host->backend, r) : host->ops.schedule(host->backend, r);
+    if (rc != 0)
+        sched__runnable_drop(r);
+}
+
+static void timer_thread(void *arg)
+{
+    struct sched__timers *tm = arg;
+    sched__mutex_lock(&tm->lock);
+    while (!tm->stopping) {
+        uint64_t now;
+        if (tm->len == 0) {
+            sched__cond_wait(&tm->cond, &tm->lock);
+            continue;
+        }
+        now = sched__mono_ns();
+        if (tm->heap[0].deadline > now) {
+            sched__cond_timedwait(&tm->cond, &tm->lock, tm->heap[0].deadline - now);
+            continue;
+        }
+        {
+            struct entry e = pop(tm);
+            sched__mutex_unlock(&tm->lock);
+            fire(tm->host, e.r, e.main);
+            sched__mutex_lock(&tm->lock);
+        }
+    }
+    sched__mutex_unlock(&tm->lock);
+}
+
+static struct sched__timers *timers_get(sched_host *host)
+{
+    struct sched__timers *tm = __atomic_load_n(&host->timers, __ATOMIC_ACQUIRE);
+    struct sched__timers *expected = NULL;
+    if (tm)
+        return tm;
+    tm = calloc(1, sizeof *tm);
+    if (!tm)
+        return NULL;
+    sched__mutex_init(&tm->lock);
+    sched__cond_init(&tm->cond);
+    tm->host = host;
+    if (!__atomic_compare_exchange_n(&host->timers, &expected, tm, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        sched__cond_destroy(&tm->cond);
+        sched__mutex_destroy(&tm->lock);
+        free(tm);
+        return expected;
+    }
+    return tm;
+}
+
+/*
+ * Queue r to run (or be scheduled) delay_ns from now.  Any thread.
+ * Returns 0, or SCHED_ENOMEM / SCHED_ECLOSED with r still the caller's.
+ */
+int sched__timer_schedule(sched_host *host, sched_runnable *r, uint64_t delay_ns, int main)
+{
+    struct sched__timers *tm = timers_get(host);
+    uint64_t now = sched__mono_ns();
+    int rc = 0;
+
+    if (!tm)
+        return SCHED_ENOMEM;
+    sched__mutex_lock(&tm->lock);
+    if (tm->stopping) {
+        rc = SCHED_ECLOSED;
+    } else if (!tm->started && sched__thread_start(&tm->thread, timer_thread, tm) != 0) {
+        rc = SCHED_ENOMEM;
+    } else {
+        tm->started = 1;
+        if (tm->len == tm->cap) {
+            size_t cap = tm->cap ? tm->cap * 2 : 64;
+            struct entry *h = realloc(tm->heap, cap * sizeof *h);
+            if (!h)
+                rc = SCHED_ENOMEM;
+            else
+                tm->heap = h, tm->cap = cap;
+        }
+        if (rc == 0) {
+            struct entry *e = &tm->heap[tm->len];
+            e->deadline = delay_ns > UINT64_MAX - now ? UINT64_MAX : now + delay_ns;
+            e->seq = tm->seq++;
+            e->r = r;
+            e->main = main;
+            sift_up(tm->heap, tm->len++);
+            if (e == &tm->heap[0] || tm->heap[0].r == r)
+                sched__cond_signal(&tm->cond);
+        }
+    }
+    sched__mutex_unlock(&tm->lock);
+    return rc;
+}
+
+/*
+ * Stop the thread and drop every runnable still waiting, exactly once.
+ * Called by sched_host_close before the backend is destroyed, so that no
+ * timer fires into a backend being torn down.  The structure stays (and
+ * refuses new timers) until sched__timers_free.
+ */
+void sched__timers_close(sched_host *host)
+{
+    struct sched__timers *tm = __atomic_load_n(&host->timers, __ATOMIC_ACQUIRE);
+    if (!tm)
+        return;
+    sched__mutex_lock(&tm->lock);
+    tm->stopping = 1;
+    sched__cond_signal(&tm->cond);
+    sched__mutex_unlock(&tm->lock);
+    if (tm->started)
+        sched__thread_join(tm->thread);
+    tm->started = 0;
+    sched__mutex_lock(&tm->lock);
+    while (tm->len) {
+        struct entry e = pop(tm);
+        sched__mutex_unlock(&tm->lock);
+        sched__runnable_drop(e.r);
+        sched__mutex_lock(&tm->lock);
+    }
+    sched__mutex_unlock(&tm->lock);
+}
+
+void sched__timers_free(sched_host *host)
+{
+    struct sched__timers *tm = host->timers;
+    if (!tm)
+        return;
+    assert(tm->len == 0 && !tm->started);
+    free(tm->heap);
+    sched__cond_destroy(&tm->cond);
+    sched__mutex_destroy(&tm->lock);
+    free(tm);
+    host->timers = NULL;
+}

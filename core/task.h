@@ -1,0 +1,149 @@
+/*
+ * core/task.h - the task core's private layout, shared by task.c,
+ * future.c, channel.c, executor.c, block.c and timer.c only.
+ *
+ * Everything the host hands a backend is a sched_runnable.  Every runnable
+ * the host makes starts with the same header (the runnable, then an atomic
+ * state word whose low bits say what kind of runnable it is), so
+ * sched__runnable_run() can tell a task from a timer's wake-up.
+ */
+#ifndef SCHED_TASK_H
+#define SCHED_TASK_H
+
+#include "internal.h"
+
+/* State word bits.  KIND, FULL, FOREGROUND and the priority never change
+ * after spawn; the others move under compare-and-swap. */
+#define SCHED__KIND_MASK   0x3u
+#define SCHED__KIND_TASK   0x0u
+#define SCHED__KIND_TIMER  0x1u
+#define SCHED__FULL        0x4u     /* struct sched__task_full layout */
+#define SCHED__FOREGROUND  0x8u     /* polled on the host's main thread only */
+#define SCHED__PRIO_SHIFT  4        /* two bits of sched_priority */
+#define SCHED__PRIO_MASK   (0x3u << SCHED__PRIO_SHIFT)
+#define SCHED__SCHEDULED   0x40u    /* handed to the backend (or about to be) */
+#define SCHED__RUNNING     0x80u    /* being polled */
+#define SCHED__NOTIFIED    0x100u   /* woken while being polled */
+#define SCHED__COMPLETED   0x200u   /* the future finished; result stored */
+#define SCHED__CLOSED      0x400u   /* cancelled or dropped: never polled again */
+#define SCHED__HANDLE      0x800u   /* a sched_task handle or join future exists */
+#define SCHED__RC_SHIFT    24       /* -rc of a failed completion, 8 bits */
+
+/* The header every host-made runnable starts with. */
+struct sched__rhdr {
+    sched_runnable r;
+    _Atomic uint32_t state;
+};
+
+/*
+ * A task.  One allocation; the runnable comes first so a runnable maps back
+ * to its task.  A task spawned from sched_future_fn() with no label on a
+ * threaded backend is "compact": the fn/arg pair lives in `a`/`b` and the
+ * allocation is the one sched_future_fn() made.  Every other task is a
+ * struct sched__task_full, whose future lives in its own allocation.
+ *
+ * References: one for "not finished yet" (released by whoever drops the
+ * future), one for the handle (HANDLE), one per waker.
+ */
+struct sched_task {
+    sched_runnable r;
+    _Atomic uint32_t state;
+    _Atomic uint32_t refs;
+    uint64_t id;
+    sched_host *host;
+    const sched_site *site;
+    union {                     /* before completion / after */
+        sched_fn fn;            /* compact */
+        sched_future *fut;      /* full */
+        sched_value value;
+    } a;
+    union {
+        void *arg;              /* compact */
+        const char *label;      /* full */
+    } b;
+    _Atomic(sched_waker *) awaiter;     /* the join future's waker */
+};
+
+struct sched__task_full {
+    struct sched_task t;
+    struct sched__task_full *prev, *next;   /* the host's registry */
+    _Atomic(const char *) wait_reason;
+    uint64_t executor_id;                   /* foreground executor, or 0 */
+    uint64_t session_id;
+    int registered;                         /* under the registry lock */
+};
+
+/* The context handed to poll. */
+struct sched_context {
+    sched_host *host;
+    sched_waker *waker;
+    struct sched_task *task;    /* NULL when polled by sched_block */
+};
+
+/*
+ * Wakers are tagged pointers: a task pointer (tasks are at least 8-byte
+ * aligned) wakes that task; a pointer with the low bit set is a blocked
+ * thread's waker (block.c).
+ */
+#define SCHED__WAKER_BLOCK 0x1u
+struct sched__blocker;
+void sched__blocker_wake(struct sched__blocker *b);
+void sched__blocker_ref(struct sched__blocker *b);
+void sched__blocker_unref(struct sched__blocker *b);
+
+/* The future sched_future_fn() returns.  Its allocation is the size of a
+ * task so that spawning it turns it into a compact task in place. */
+struct sched__fn_future {
+    sched_future base;
+    sched_fn fn;
+    void *arg;
+};
+extern const sched_future_ops sched__fn_future_ops;
+
+/* The timer's wake-up runnable (future.c).  Shared by the timer future and
+ * the backend (or the fallback timer thread) until both let go. */
+struct sched__timer_rt {
+    struct sched__rhdr h;
+    _Atomic uint32_t refs;
+    _Atomic int fired;
+    _Atomic(sched_waker *) waker;
+    uint64_t id;
+};
+void sched__timer_rt_run(struct sched__timer_rt *rt);
+void sched__timer_rt_drop(struct sched__timer_rt *rt);
+
+/* task.c */
+uint64_t sched__next_id(void);
+int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
+                      sched_priority prio, const sched_site *site, uint64_t fg_executor_id,
+                      sched_task **out);
+/* timer.c: free the fallback timers (after sched__timers_close). */
+void sched__timers_free(sched_host *host);
+
+/* Non-zero while sched_host_close is tearing the host down. */
+int sched__host_closing(sched_host *host);
+
+/* The task core's per-host state (host->tasks). */
+struct sched__tasks {
+    /* The registry: tasks that are foreground, on a simulated backend, or
+     * have been pending at least once.  Compact tasks never pend and are
+     * never listed; a queued one is the backend's to run or drop. */
+    sched__mutex lock;
+    struct sched__task_full *head;
+    size_t count;
+    int simulated;              /* the backend answers "sched.test" */
+    /* sched_foreground_block's parker: lives as long as the host so that a
+     * late sched__main_kick() never unparks freed memory. */
+    sched_parker main_parker;
+    _Atomic uint32_t main_word; /* 1 once kicked; the fallback parker waits on it */
+    _Atomic int main_waiting;
+};
+
+/* block.c: after a foreground runnable was scheduled, wake the main
+ * thread if sched_foreground_block is waiting on it. */
+void sched__main_kick(sched_host *host);
+
+/* The foreground affinity check; aborts (the library's one abort). */
+void sched__foreground_check(sched_host *host, const char *what, const sched_site *site);
+
+#endif
