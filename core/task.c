@@ -284,18 +284,20 @@ static void task_wake(struct sched_task *t)
 
 void sched__foreground_check(sched_host *host, const char *what, const sched_site *site)
 {
-    char self[96], owner[96];
+    char self[96], owner[96], where[512] = "";
     if (sched__thread_equal(sched__thread_self(), host->main_thread))
         return;
     sched__thread_describe(sched__thread_self(), self, sizeof self);
     sched__thread_describe(host->main_thread, owner, sizeof owner);
+    if (site)
+        snprintf(where, sizeof where, " (task spawned at %s:%d in %s())",
+                 site->file ? site->file : "(unknown)", site->line,
+                 site->func ? site->func : "(unknown)");
     /* The one place the library prints and aborts: a foreground task or
      * executor used off its thread is a bug no return code can contain. */
     fprintf(stderr,
-            "libsched: fatal: %s on %s, but the foreground executor belongs to %s"
-            " (spawned at %s:%d in %s); aborting\n",
-            what, self, owner, site && site->file ? site->file : "(unknown)",
-            site ? site->line : 0, site && site->func ? site->func : "(unknown)");
+            "libsched: fatal: %s on %s, but the foreground executor belongs to %s%s\n",
+            what, self, owner, where);
     fflush(stderr);
     abort();
 }
