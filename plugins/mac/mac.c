@@ -40,6 +40,22 @@
 #include <sched/plugin.h>
 
 /*
+ * ThreadSanitizer cannot see the ordering libdispatch provides (it is not
+ * instrumented): that a submitted function runs after the submission, that
+ * a group wait returns after the group's functions.  We state those edges
+ * where they happen, so TSan checks everything else with no suppressions.
+ */
+#if defined(__SANITIZE_THREAD__) || __has_feature(thread_sanitizer)
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define MAC_HB_SEND(p) __tsan_release((void *)(p))
+#define MAC_HB_RECV(p) __tsan_acquire((void *)(p))
+#else
+#define MAC_HB_SEND(p) ((void)(p))
+#define MAC_HB_RECV(p) ((void)(p))
+#endif
+
+/*
  * The main-queue drain hook libdispatch exports for run loops (CoreFoundation
  * calls it from CFRunLoop).  It runs every item queued on the main queue when
  * it is called, and must be called on the thread the main queue is bound to.
@@ -114,20 +130,25 @@ static int mac_is_closed(struct mac *m)
 static void mac_trampoline(void *ctx)
 {
     sched_runnable *r = ctx;
-    struct mac *m = r->backend_slot[0];
+    struct mac *m;
 
+    MAC_HB_RECV(r);
+    m = r->backend_slot[0];
     if (mac_is_closed(m))
         m->svc->drop(r);
     else
         m->svc->run(r);
+    MAC_HB_SEND(m->inflight);
 }
 
 /* As mac_trampoline, on the main thread, counting for sched.pollable. */
 static void mac_main_trampoline(void *ctx)
 {
     sched_runnable *r = ctx;
-    struct mac *m = r->backend_slot[0];
+    struct mac *m;
 
+    MAC_HB_RECV(r);
+    m = r->backend_slot[0];
     assert(pthread_equal(pthread_self(), m->main_thread));
     m->main_ran++;
     mac_trampoline(ctx);
@@ -148,12 +169,14 @@ static void mac_wake(struct mac *m)
 static void mac_submit(struct mac *m, dispatch_queue_t q, sched_runnable *r)
 {
     r->backend_slot[0] = m;
+    MAC_HB_SEND(r);
     dispatch_group_async_f(m->inflight, q, r, mac_trampoline);
 }
 
 static void mac_submit_main(struct mac *m, sched_runnable *r)
 {
     r->backend_slot[0] = m;
+    MAC_HB_SEND(r);
     dispatch_group_async_f(m->inflight, m->mainq, r, mac_main_trampoline);
     mac_wake(m);
 }
@@ -220,14 +243,20 @@ static dispatch_time_t mac_deadline_time(uint64_t delay_ns)
 static void mac_timer_fire(void *ctx)
 {
     struct mac_timer *t = ctx;
-    struct mac *m = t->m;
-    uint64_t now = mac_now(m);
-    int claimed;
+    struct mac *m;
+    sched_runnable *r;
+    dispatch_source_t src;
+    uint64_t now;
+    int claimed, on_main;
 
+    MAC_HB_RECV(t);
+    m = t->m;
+    now = mac_now(m);
     if (now < t->deadline) {
         /* Never early by our own clock, whatever libdispatch rounds. */
         dispatch_source_set_timer(t->src, mac_deadline_time(t->deadline - now),
                                   DISPATCH_TIME_FOREVER, 0);
+        MAC_HB_SEND(t);
         return;
     }
     pthread_mutex_lock(&m->lock);
@@ -235,15 +264,22 @@ static void mac_timer_fire(void *ctx)
     if (claimed)
         mac_timer_unlink(m, t);
     pthread_mutex_unlock(&m->lock);
-    if (!claimed)
+    if (!claimed) {
+        MAC_HB_SEND(t);
         return;
-    dispatch_source_cancel(t->src);
+    }
+    /* The cancel handler frees t: nothing below touches it. */
+    r = t->r;
+    src = t->src;
+    on_main = t->main;
+    MAC_HB_SEND(t);
+    dispatch_source_cancel(src);
     if (mac_is_closed(m))
-        m->svc->drop(t->r);
-    else if (t->main)
-        mac_submit_main(m, t->r);
+        m->svc->drop(r);
+    else if (on_main)
+        mac_submit_main(m, r);
     else
-        m->svc->run(t->r);
+        m->svc->run(r);
 }
 
 /* Last callback of a timer source.  Leaving the group is the last touch of
@@ -251,10 +287,13 @@ static void mac_timer_fire(void *ctx)
 static void mac_timer_cancelled(void *ctx)
 {
     struct mac_timer *t = ctx;
-    dispatch_group_t inflight = t->m->inflight;
+    dispatch_group_t inflight;
 
+    MAC_HB_RECV(t);
+    inflight = t->m->inflight;
     dispatch_release(t->src);
     free(t);
+    MAC_HB_SEND(inflight);
     dispatch_group_leave(inflight);
 }
 
@@ -307,6 +346,7 @@ static int mac_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns, 
     m->timers = t;
     t->linked = 1;
     dispatch_group_enter(m->inflight);
+    MAC_HB_SEND(t);
     pthread_mutex_unlock(&m->lock);
     dispatch_resume(t->src);
     return 0;
@@ -540,14 +580,18 @@ static void mac_destroy(void *self)
      * next before cancelling. */
     while (taken != NULL) {
         struct mac_timer *t = taken;
+        dispatch_source_t src = t->src;
+
         taken = t->next;
         m->svc->drop(t->r);
-        dispatch_source_cancel(t->src);
+        MAC_HB_SEND(t);
+        dispatch_source_cancel(src);
     }
 
     do
         _dispatch_main_queue_callback_4CF(NULL);
     while (dispatch_group_wait(m->inflight, dispatch_time(DISPATCH_TIME_NOW, 1000000)) != 0);
+    MAC_HB_RECV(m->inflight);
 
     dispatch_release(m->inflight);
     pthread_mutex_destroy(&m->lock);
