@@ -365,6 +365,11 @@ const char *sched__config_backend(const struct sched__config *cfg)
     return cfg->backend;
 }
 
+const char *sched__config_backend_origin(const struct sched__config *cfg)
+{
+    return cfg->backend_origin;
+}
+
 size_t sched__config_fallbacks(const struct sched__config *cfg, const char *const **names)
 {
     *names = (const char *const *)cfg->fallback;

@@ -1,1 +1,170 @@
-/* core/host.c: to be written by the foundation (issue 2) work. */
+/*
+ * core/host.c - the host: opening and closing it, and the main loop.
+ *
+ * sched_host_open reads the config, starts the task core, then loads and
+ * creates the backend; sched_host_close undoes it in reverse, so that
+ * every runnable a backend still holds is dropped into a live task core.
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+/*
+ * Open a host on the calling thread, which becomes its main thread.  On
+ * failure *out is NULL and *err (when asked for) explains.
+ */
+int sched_host_open(sched_host **out, const char *config_path, sched_error **err)
+{
+    if (err != NULL)
+        *err = NULL;
+    if (out == NULL)
+        return sched__error_set(err, SCHED_EINVAL, "sched_host_open: out is NULL");
+    *out = NULL;
+
+    sched_host *host = calloc(1, sizeof *host);
+    if (host == NULL)
+        return sched__error_set(err, SCHED_ENOMEM, "out of memory opening the host");
+    host->main_thread = sched__thread_self();
+    atomic_init(&host->closed, 0);
+
+    int rc = sched__config_load(config_path, &host->cfg, err);
+    if (rc != 0) {
+        free(host);
+        return rc;
+    }
+    rc = sched__tasks_init(host);
+    if (rc != 0) {
+        sched__config_free(host->cfg);
+        free(host);
+        return sched__error_set(err, rc, "cannot start the task core: %s", sched_strerror(rc));
+    }
+    rc = sched__loader_open(host, &sched__services, err);
+    if (rc != 0) {
+        sched__tasks_close(host);
+        sched__config_free(host->cfg);
+        free(host);
+        return rc;
+    }
+    *out = host;
+    return 0;
+}
+
+/*
+ * Close on the main thread.  Sessions and the fallback timer thread go
+ * first (they hand work to the backend), then the backend drops what it
+ * still queues, then the task core frees what is left, and only then is
+ * the plugin's code unmapped.
+ */
+void sched_host_close(sched_host *host)
+{
+    if (host == NULL)
+        return;
+    atomic_store(&host->closed, 1);
+    if (host->sessions != NULL)
+        sched__sessions_close(host);
+    if (host->timers != NULL)
+        sched__timers_close(host);
+    host->ops.destroy(host->backend);
+    sched__tasks_close(host);
+    sched__loader_unload(host);
+    sched__config_free(host->cfg);
+    free(host);
+}
+
+const char *sched_host_backend_name(const sched_host *host)
+{
+    return host != NULL ? host->desc->name : NULL;
+}
+
+const char *sched_host_plugin_path(const sched_host *host)
+{
+    return host != NULL ? host->plugin_path : NULL;
+}
+
+const char *sched_host_config_path(const sched_host *host)
+{
+    return host != NULL ? sched__config_file(host->cfg) : NULL;
+}
+
+int sched_host_run(sched_host *host)
+{
+    if (host == NULL)
+        return SCHED_EINVAL;
+    if (!sched__thread_equal(sched__thread_self(), host->main_thread))
+        return SCHED_EWRONGTHREAD;
+    if (atomic_load(&host->closed))
+        return SCHED_ECLOSED;
+    return host->ops.run(host->backend);
+}
+
+void sched_host_stop(sched_host *host)
+{
+    if (host != NULL)
+        host->ops.stop(host->backend);
+}
+
+/* The backend's "sched.pollable" v1 interface, or NULL. */
+static const sched_pollable_iface_v1 *pollable(sched_host *host)
+{
+    if (host->ops.query == NULL)
+        return NULL;
+    const sched_pollable_iface_v1 *p = host->ops.query(host->backend, "sched.pollable", 1);
+    if (p == NULL || p->size < sizeof *p || p->fd == NULL || p->dispatch == NULL)
+        return NULL;
+    return p;
+}
+
+int sched_host_poll_fd(sched_host *host, int *fd)
+{
+    if (host == NULL || fd == NULL)
+        return SCHED_EINVAL;
+    const sched_pollable_iface_v1 *p = pollable(host);
+    if (p == NULL)
+        return SCHED_ENOTSUP;
+    int f = p->fd(host->backend);
+    if (f < 0)
+        return f;
+    *fd = f;
+    return 0;
+}
+
+int sched_host_dispatch(sched_host *host)
+{
+    if (host == NULL)
+        return SCHED_EINVAL;
+    if (!sched__thread_equal(sched__thread_self(), host->main_thread))
+        return SCHED_EWRONGTHREAD;
+    const sched_pollable_iface_v1 *p = pollable(host);
+    if (p == NULL)
+        return SCHED_ENOTSUP;
+    return p->dispatch(host->backend);
+}
+
+uint64_t sched_host_now(sched_host *host)
+{
+    if (host != NULL && host->ops.now != NULL)
+        return host->ops.now(host->backend);
+    return sched__mono_ns();
+}
+
+unsigned sched_host_num_cpus(sched_host *host)
+{
+    if (host != NULL && host->ops.num_cpus != NULL) {
+        unsigned n = host->ops.num_cpus(host->backend);
+        if (n > 0)
+            return n;
+    }
+    return sched__num_cpus();
+}
+
+int sched_host_is_main_thread(sched_host *host)
+{
+    if (host == NULL)
+        return 0;
+    if (host->ops.is_main_thread != NULL)
+        return host->ops.is_main_thread(host->backend) != 0;
+    return sched__thread_equal(sched__thread_self(), host->main_thread);
+}

@@ -1,5 +1,147 @@
-/* core/schedctl.c: to be written by the foundation (issue 2) work. */
-int main(void)
+/*
+ * core/schedctl.c - schedctl(1): inspect backends and configurations.
+ *
+ * This file holds the command table and the options every command
+ * shares; each command is its own file (schedctl_<name>.c).
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+#include "schedctl.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+/*
+ * The commands, in the order --help lists them.  Adding one is one line
+ * here, its declaration in schedctl.h and its file in core/Makefile.am.
+ */
+static const struct command commands[] = {
+    { "list", sched__cmd_list, "list the backends found and the one the config selects" },
+    { "check", sched__cmd_check, "validate a config and load its backend" },
+    { "info", sched__cmd_info, "show the effective config and where each value came from" },
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+void sched__ctl_error(const char *fmt, ...)
 {
-    return 1;
+    va_list ap;
+    fputs("schedctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int sched__ctl_config_options(int argc, char **argv, const char *usage, const char **config)
+{
+    *config = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage, stdout);
+            return SCHEDCTL_OK;
+        } else if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+            if (i + 1 >= argc) {
+                sched__ctl_error("%s: option %s needs a file", argv[0], a);
+                return SCHEDCTL_USAGE;
+            }
+            *config = argv[++i];
+        } else if (strncmp(a, "--config=", 9) == 0) {
+            *config = a + 9;
+        } else {
+            sched__ctl_error("%s: unexpected argument \"%s\"", argv[0], a);
+            fputs(usage, stderr);
+            return SCHEDCTL_USAGE;
+        }
+    }
+    return -1;
+}
+
+static const char *level_name(int level)
+{
+    switch (level) {
+    case SCHED_LOG_ERROR: return "error";
+    case SCHED_LOG_WARN: return "warning";
+    case SCHED_LOG_INFO: return "info";
+    default: return "debug";
+    }
+}
+
+/* The library never prints; schedctl shows its log lines on stderr,
+ * except debug chatter. */
+static void log_to_stderr(int level, const char *msg, void *data)
+{
+    (void)data;
+    if (level <= SCHED_LOG_INFO)
+        fprintf(stderr, "schedctl: %s: %s\n", level_name(level), msg);
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: schedctl [--help | --version] COMMAND [ARGS]\n"
+          "\n"
+          "Inspect libsched backends and configurations.\n"
+          "\n"
+          "commands:\n", out);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+    fputs("\n"
+          "\"schedctl COMMAND --help\" (or \"schedctl help COMMAND\") describes a command.\n"
+          "See schedctl(1) and sched.conf(5).\n", out);
+}
+
+static const struct command *find(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return SCHEDCTL_USAGE;
+    }
+    const char *a = argv[1];
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        usage(stdout);
+        return SCHEDCTL_OK;
+    }
+    if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+        printf("schedctl (libsched) %s\nplugin ABI %d.%d\n", PACKAGE_VERSION,
+               SCHED_PLUGIN_ABI_MAJOR, SCHED_PLUGIN_ABI_MINOR);
+        return SCHEDCTL_OK;
+    }
+    if (strcmp(a, "help") == 0) {
+        if (argc < 3) {
+            usage(stdout);
+            return SCHEDCTL_OK;
+        }
+        const struct command *c = find(argv[2]);
+        if (c == NULL) {
+            sched__ctl_error("unknown command \"%s\"", argv[2]);
+            return SCHEDCTL_USAGE;
+        }
+        char *help_argv[] = { argv[2], (char *)"--help", NULL };
+        return c->run(2, help_argv);
+    }
+    const struct command *c = find(a);
+    if (c == NULL) {
+        sched__ctl_error("unknown command \"%s\" (try \"schedctl --help\")", a);
+        return SCHEDCTL_USAGE;
+    }
+    sched_log_set_handler(log_to_stderr, NULL);
+    return c->run(argc - 1, argv + 1);
 }

@@ -1,0 +1,37 @@
+/*
+ * core/schedctl.h - what schedctl's command files share.
+ *
+ * Each command lives in core/schedctl_<name>.c as
+ * `int sched__cmd_<name>(int argc, char **argv)`, where argv[0] is the
+ * command's name; it returns the process exit status (SCHEDCTL_OK,
+ * SCHEDCTL_FAIL, SCHEDCTL_USAGE) and answers -h/--help itself.
+ */
+#ifndef SCHED_SCHEDCTL_H
+#define SCHED_SCHEDCTL_H
+
+#include <stdio.h>
+
+#define SCHEDCTL_OK 0
+#define SCHEDCTL_FAIL 1
+#define SCHEDCTL_USAGE 2
+
+int sched__cmd_list(int argc, char **argv);
+int sched__cmd_check(int argc, char **argv);
+int sched__cmd_info(int argc, char **argv);
+
+/* "schedctl: <message>" on stderr. */
+void sched__ctl_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/*
+ * Parse the options every config-reading command takes: -c FILE,
+ * --config FILE, --config=FILE, -h, --help.  Sets *config (NULL when not
+ * given).  Returns -1 to go on, or an exit status: SCHEDCTL_OK after
+ * printing usage for --help, SCHEDCTL_USAGE after a usage error.
+ */
+int sched__ctl_config_options(int argc, char **argv, const char *usage, const char **config);
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * core/schedctl_info.c - "schedctl info": the effective configuration.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+#include "schedctl.h"
+
+static const char usage[] =
+    "usage: schedctl info [-c FILE]\n"
+    "\n"
+    "Show the config file in effect and how it was chosen, every setting with\n"
+    "its value and where it came from (file:line, an environment variable, or\n"
+    "the built-in default), and the settings the selected backend declares,\n"
+    "with their types, ranges and descriptions.\n"
+    "\n"
+    "  -c, --config FILE   read FILE instead of the lookup order of sched.conf(5)\n";
+
+static void show_setting(const char *name, const char *value, const char *origin, void *arg)
+{
+    (void)arg;
+    printf("  %-28s = %-20s # %s\n", name, value, origin);
+}
+
+static const char *type_word(sched_config_type t)
+{
+    switch (t) {
+    case SCHED_CONFIG_INT: return "integer";
+    case SCHED_CONFIG_BOOL: return "boolean";
+    case SCHED_CONFIG_FLOAT: return "number";
+    case SCHED_CONFIG_STRING: return "string";
+    }
+    return "unknown";
+}
+
+/* The keys the backend declares, with what the config gives each. */
+static void show_keys(const struct sched__config *cfg, const sched_plugin_descriptor *d)
+{
+    printf("\nsettings the %s backend accepts (group \"%s\"):\n", d->name, d->name);
+    if (d->config_keys == NULL || d->config_keys[0].name == NULL) {
+        printf("  (none)\n");
+        return;
+    }
+    for (const sched_config_key *k = d->config_keys; k->name != NULL; k++) {
+        char range[64] = "";
+        if (k->type == SCHED_CONFIG_INT)
+            snprintf(range, sizeof range, " in [%" PRId64 ", %" PRId64 "]", k->min, k->max);
+        char value[256] = "(not set: the backend's default)";
+        int64_t i;
+        int b;
+        double f;
+        const char *s;
+        switch (k->type) {
+        case SCHED_CONFIG_INT:
+            if (sched__config_get(cfg, d->name, k->name, k->type, &i) == 0)
+                snprintf(value, sizeof value, "%" PRId64, i);
+            break;
+        case SCHED_CONFIG_BOOL:
+            if (sched__config_get(cfg, d->name, k->name, k->type, &b) == 0)
+                snprintf(value, sizeof value, "%s", b ? "true" : "false");
+            break;
+        case SCHED_CONFIG_FLOAT:
+            if (sched__config_get(cfg, d->name, k->name, k->type, &f) == 0)
+                snprintf(value, sizeof value, "%g", f);
+            break;
+        case SCHED_CONFIG_STRING:
+            if (sched__config_get(cfg, d->name, k->name, k->type, &s) == 0)
+                snprintf(value, sizeof value, "\"%s\"", s);
+            break;
+        }
+        printf("  %s.%s (%s%s) = %s\n      %s\n", d->name, k->name, type_word(k->type), range,
+               value, k->doc != NULL ? k->doc : "");
+    }
+}
+
+int sched__cmd_info(int argc, char **argv)
+{
+    const char *config;
+    int rc = sched__ctl_config_options(argc, argv, usage, &config);
+    if (rc >= 0)
+        return rc;
+    struct sched__config *cfg;
+    sched_error *err = NULL;
+    if (sched__config_load(config, &cfg, &err) != 0) {
+        sched__ctl_error("%s", sched_error_message(err));
+        sched_error_free(err);
+        return SCHEDCTL_FAIL;
+    }
+    printf("config file: %s (%s)\n\nsettings:\n", sched__config_file(cfg), sched__config_source(cfg));
+    sched__config_each(cfg, show_setting, NULL);
+
+    const char **dirs;
+    size_t ndirs = sched__plugin_search_dirs(cfg, &dirs);
+    char *path = NULL;
+    struct sched__plugin p;
+    rc = dirs == NULL ? SCHED_ENOMEM
+                      : sched__plugin_find(sched__config_backend(cfg), dirs, ndirs, &path, &err);
+    if (rc == 0)
+        rc = sched__plugin_open(path, &sched__services, &p, &err);
+    free(path);
+    free(dirs);
+    if (rc != 0) {
+        sched__ctl_error("%s", err != NULL ? sched_error_message(err) : sched_strerror(rc));
+        sched_error_free(err);
+        sched__config_free(cfg);
+        return SCHEDCTL_FAIL;
+    }
+    printf("\nbackend: %s %s, plugin ABI %u.%u, %s\n  %s\n", p.desc->name, p.desc->version,
+           (unsigned)p.desc->abi_major, (unsigned)p.desc->abi_minor, p.path, p.desc->description);
+    show_keys(cfg, p.desc);
+    rc = sched__config_validate_group(cfg, p.desc->name, p.desc->config_keys, &err);
+    sched__plugin_close(&p);
+    sched__config_free(cfg);
+    if (rc != 0) {
+        sched__ctl_error("%s", sched_error_message(err));
+        sched_error_free(err);
+        return SCHEDCTL_FAIL;
+    }
+    return SCHEDCTL_OK;
+}

@@ -1,0 +1,128 @@
+/*
+ * core/schedctl_list.c - "schedctl list": the backends this machine has.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "schedctl.h"
+
+#ifndef SCHED_MAC_STATUS
+#define SCHED_MAC_STATUS "not configured"
+#endif
+#ifndef SCHED_WINDOWS_STATUS
+#define SCHED_WINDOWS_STATUS "not configured"
+#endif
+
+static const char usage[] =
+    "usage: schedctl list [-c FILE]\n"
+    "\n"
+    "List every backend found along the plugin path and in the built-in\n"
+    "directory: name, version, plugin ABI and file.  \"*\" marks the one the\n"
+    "effective config selects.  A plugin the loader would refuse is listed\n"
+    "with the reason; a backend this build knows of but did not build is\n"
+    "listed as missing with the reason configure recorded.\n"
+    "\n"
+    "  -c, --config FILE   read FILE instead of the lookup order of sched.conf(5)\n";
+
+/* Backends this source tree provides, and whether configure built them. */
+static const struct known {
+    const char *name;
+    const char *status;     /* "yes..." when built */
+} known[] = {
+    { "linux", "yes" },
+    { "test", "yes" },
+    { "cloudflare-sim", "yes" },
+    { "mac", SCHED_MAC_STATUS },
+    { "windows", SCHED_WINDOWS_STATUS },
+};
+
+struct list_state {
+    const char *selected;
+    int selected_found;
+    char found[64][64];
+    size_t nfound;
+};
+
+static void show(const char *name, const char *path, void *arg)
+{
+    struct list_state *st = arg;
+    int sel = strcmp(name, st->selected) == 0;
+    st->selected_found |= sel;
+    if (st->nfound < sizeof st->found / sizeof st->found[0])
+        snprintf(st->found[st->nfound++], sizeof st->found[0], "%s", name);
+
+    struct sched__plugin p;
+    sched_error *err = NULL;
+    if (sched__plugin_open(path, &sched__services, &p, &err) != 0) {
+        printf("%c %-16s refused: %s\n", sel ? '*' : ' ', name, sched_error_message(err));
+        sched_error_free(err);
+        return;
+    }
+    char abi[32];
+    snprintf(abi, sizeof abi, "%u.%u", (unsigned)p.desc->abi_major, (unsigned)p.desc->abi_minor);
+    printf("%c %-16s %-10s %-5s %s\n", sel ? '*' : ' ', name, p.desc->version, abi, path);
+    sched__plugin_close(&p);
+}
+
+static int was_found(const struct list_state *st, const char *name)
+{
+    for (size_t i = 0; i < st->nfound; i++) {
+        if (strcmp(st->found[i], name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int sched__cmd_list(int argc, char **argv)
+{
+    const char *config;
+    int rc = sched__ctl_config_options(argc, argv, usage, &config);
+    if (rc >= 0)
+        return rc;
+    struct sched__config *cfg;
+    sched_error *err = NULL;
+    if (sched__config_load(config, &cfg, &err) != 0) {
+        sched__ctl_error("%s", sched_error_message(err));
+        sched_error_free(err);
+        return SCHEDCTL_FAIL;
+    }
+    const char **dirs;
+    size_t ndirs = sched__plugin_search_dirs(cfg, &dirs);
+    if (dirs == NULL) {
+        sched__ctl_error("out of memory");
+        sched__config_free(cfg);
+        return SCHEDCTL_FAIL;
+    }
+
+    static struct list_state st;
+    memset(&st, 0, sizeof st);
+    st.selected = sched__config_backend(cfg);
+    printf("  %-16s %-10s %-5s %s\n", "BACKEND", "VERSION", "ABI", "FILE");
+    sched__plugin_each(dirs, ndirs, show, &st);
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        if (was_found(&st, known[i].name))
+            continue;
+        int sel = strcmp(known[i].name, st.selected) == 0;
+        if (strncmp(known[i].status, "yes", 3) == 0)
+            printf("%c %-16s missing: built but not found along the search path\n",
+                   sel ? '*' : ' ', known[i].name);
+        else
+            printf("%c %-16s missing: %s\n", sel ? '*' : ' ', known[i].name, known[i].status);
+        st.selected_found |= sel;
+    }
+    if (!st.selected_found)
+        printf("* %-16s missing: not found along the search path\n", st.selected);
+
+    printf("\nselected:    %s (set at %s)\nconfig:      %s (%s)\nsearch path:", st.selected,
+           sched__config_backend_origin(cfg), sched__config_file(cfg), sched__config_source(cfg));
+    for (size_t i = 0; i < ndirs; i++)
+        printf(" %s", dirs[i]);
+    putchar('\n');
+    free(dirs);
+    sched__config_free(cfg);
+    return SCHEDCTL_OK;
+}
