@@ -90,10 +90,32 @@ struct mac {
     atomic_int wake_pending;    /* a byte is in wake[] or about to be */
     int wake[2];                /* pipe: main-queue work queued, or stop() */
     int dispatch_fd;            /* libdispatch's main-queue eventfd, or -1 */
-    unsigned main_ran;          /* main runnables run by the current drain */
+    unsigned main_ran;          /* main runnables run; main thread only */
     pthread_mutex_t lock;       /* guards timers and timer claims */
     struct mac_timer *timers;   /* pending timer sources */
 };
+
+/*
+ * In a child forked after libdispatch started its worker threads, the
+ * child's libdispatch never runs background work again (macOS's aborts
+ * instead); its main queue still works.  Such a child gets an error for
+ * background work rather than a silent hang, and destroy() there does not
+ * wait for callbacks that no thread will ever run.
+ */
+static atomic_int mac_workers_started;
+static atomic_int mac_forked_child;
+static pthread_once_t mac_atfork_once = PTHREAD_ONCE_INIT;
+
+static void mac_atfork_child(void)
+{
+    if (atomic_load(&mac_workers_started))
+        atomic_store(&mac_forked_child, 1);
+}
+
+static void mac_register_atfork(void)
+{
+    pthread_atfork(NULL, NULL, mac_atfork_child);
+}
 
 static uint64_t mac_now(void *self)
 {
@@ -122,6 +144,18 @@ static dispatch_queue_t mac_queue(struct mac *m, sched_priority prio)
 static int mac_is_closed(struct mac *m)
 {
     return atomic_load_explicit(&m->closed, memory_order_acquire);
+}
+
+/* 0 when background work may be queued now, else why not. */
+static int mac_background_refusal(struct mac *m)
+{
+    if (mac_is_closed(m))
+        return SCHED_ECLOSED;
+    if (atomic_load_explicit(&mac_forked_child, memory_order_relaxed))
+        return SCHED_EBACKEND;
+    if (!atomic_load_explicit(&mac_workers_started, memory_order_relaxed))
+        atomic_store(&mac_workers_started, 1);
+    return 0;
 }
 
 /* Run r, or drop it when the backend closed after r was queued: a runnable
@@ -184,9 +218,10 @@ static void mac_submit_main(struct mac *m, sched_runnable *r)
 static int mac_schedule(void *self, sched_runnable *r)
 {
     struct mac *m = self;
+    int rc = mac_background_refusal(m);
 
-    if (mac_is_closed(m))
-        return SCHED_ECLOSED;
+    if (rc != 0)
+        return rc;
     mac_submit(m, m->queue[1], r);
     return 0;
 }
@@ -195,10 +230,11 @@ static int mac_schedule_labeled(void *self, sched_runnable *r, const char *label
                                 sched_priority prio)
 {
     struct mac *m = self;
+    int rc = mac_background_refusal(m);
 
     (void)label;
-    if (mac_is_closed(m))
-        return SCHED_ECLOSED;
+    if (rc != 0)
+        return rc;
     mac_submit(m, mac_queue(m, prio), r);
     return 0;
 }
@@ -309,7 +345,10 @@ static int mac_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns, 
     struct mac *m = self;
     sched_runnable_info info = { .size = sizeof info };
     struct mac_timer *t;
+    int rc = mac_background_refusal(m);
 
+    if (rc != 0)
+        return rc;
     info.priority = SCHED_PRIORITY_MEDIUM;
     m->svc->info(r, &info);
     t = calloc(1, sizeof *t);
@@ -369,6 +408,7 @@ static int mac_is_main_thread(void *self)
 static int mac_drain_main(struct mac *m)
 {
     char buf[64];
+    unsigned before;
 
     assert(pthread_equal(pthread_self(), m->main_thread));
     atomic_store(&m->wake_pending, 0);
@@ -379,9 +419,11 @@ static int mac_drain_main(struct mac *m)
         ssize_t n = read(m->dispatch_fd, &v, sizeof v);
         (void)n;
     }
-    m->main_ran = 0;
+    before = m->main_ran;
+    /* A call from inside a main-queue callback returns at once:
+     * libdispatch does not drain the main queue re-entrantly. */
     _dispatch_main_queue_callback_4CF(NULL);
-    return (int)m->main_ran;
+    return (int)(m->main_ran - before);
 }
 
 /*
@@ -519,6 +561,7 @@ static int mac_create(const sched_backend_env *env, void **self, char *err, size
     rc = mac_pin_plugin(err, errlen);
     if (rc != 0)
         return rc;
+    pthread_once(&mac_atfork_once, mac_register_atfork);
     m = calloc(1, sizeof *m);
     if (m == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -590,7 +633,8 @@ static void mac_destroy(void *self)
 
     do
         _dispatch_main_queue_callback_4CF(NULL);
-    while (dispatch_group_wait(m->inflight, dispatch_time(DISPATCH_TIME_NOW, 1000000)) != 0);
+    while (!atomic_load(&mac_forked_child) &&
+           dispatch_group_wait(m->inflight, dispatch_time(DISPATCH_TIME_NOW, 1000000)) != 0);
     MAC_HB_RECV(m->inflight);
 
     dispatch_release(m->inflight);
