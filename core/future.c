@@ -137,6 +137,7 @@ struct timer_future {
     uint64_t ns;
     uint64_t deadline;
     struct sched__timer_rt *rt;     /* the armed wake-up, or NULL */
+    uint64_t session_id;            /* the session that created it, or 0 */
     char reason[48];
 };
 
@@ -192,6 +193,7 @@ static int timer_arm(struct timer_future *tf, sched_context *cx, uint64_t delay)
     atomic_init(&rt->fired, 0);
     atomic_init(&rt->waker, sched_waker_clone(sched_context_waker(cx)));
     rt->id = sched__next_id();
+    rt->session_id = tf->session_id;
     if (sched__host_closing(host))
         rc = SCHED_ECLOSED;
     else if (host->ops.schedule_after)
@@ -216,6 +218,9 @@ static int timer_poll(sched_future *f, sched_context *cx, sched_value *out)
 
     if (!tf->host || tf->ns > TIMER_MAX_NS)
         return SCHED_EINVAL;
+    rc = sched__session_check_await(tf->host, tf->session_id);
+    if (rc != 0)
+        return rc;
     now = sched_host_now(tf->host);
     if (now >= tf->deadline) {
         timer_disarm(tf);
@@ -267,6 +272,7 @@ sched_future *sched_timer(sched_host *host, uint64_t ns)
     tf->base.ops = &timer_ops;
     tf->host = host;
     tf->ns = ns;
+    tf->session_id = sched__session_current(host);
     if (host && ns <= TIMER_MAX_NS) {
         tf->deadline = sched_host_now(host) + ns;
         snprintf(tf->reason, sizeof tf->reason, "a timer due at %" PRIu64 " ns", tf->deadline);

@@ -2,17 +2,65 @@
  * core/session.c - execution contexts and per-request sessions.
  *
  * Everything here runs on the host's main thread: sessions live over a
- * foreground executor.  The task core reaches in through two hooks
- * (internal.h): which session a new task belongs to, and whether an await
- * crosses sessions.
+ * foreground executor.  Each task of a session runs inside a small wrapper
+ * future that knows its record, so the host tracks which session tasks
+ * are still running, and can cancel them, on every backend.  The task core
+ * reaches in through two hooks (internal.h): which session a new task
+ * belongs to, and whether an await crosses sessions.
+ *
+ * The backend's rules come from its "sched.session" policy (plugin.h):
+ * the wait_until limit is a watchdog task here, a hung request is the
+ * backend's SCHED_EDEADLK turned into SCHED_EHUNG here; the timer cap is
+ * the backend's own.
  */
+#include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
+#include "sched/session.h"
+#include "../plugins/common/prng.h"
 
+/* Per host: shared by its contexts, touched on the main thread only. */
 struct sched__sessions {
     uint64_t current;       /* the session being polled or entered; 0: none */
+    uint64_t next_id;
     const sched_session_policy_iface_v1 *policy;    /* NULL: no rules */
+    sched_prng rng;         /* delays, on backends without a PRNG of their own */
+};
+
+enum rec_state { REC_LIVE, REC_DONE, REC_CANCELLED };
+
+/* One task of a session.  Shared by the session (until the context is
+ * freed) and the task's wrapper future (until it is dropped). */
+struct rec {
+    int refs;
+    enum rec_state state;
+    int declared;           /* spawned by wait_until */
+    int cancel;             /* the wrapper must stop at its next poll */
+    uint64_t task_id;
+    uint64_t session;
+    char *label;
+    sched_site site;
+    sched_waker *waker;     /* of the last pending poll */
+    struct sched_session_ctx *ctx;  /* NULL once the context is freed */
+};
+
+struct session {
+    uint64_t id;
+    int ended;
+    struct rec **recs;
+    size_t nrecs, caprecs;
+    sched_task *watchdog;   /* cancels declared work past the limit */
+};
+
+struct sched_session_ctx {
+    sched_host *host;
+    sched_foreground_executor *fx;
+    struct session **sessions;
+    size_t nsessions, capsessions;
+    sched_waker *drain_waker;   /* sched_session_block waiting for aborted tasks */
 };
 
 static int on_main_thread(sched_host *host)
@@ -20,16 +68,18 @@ static int on_main_thread(sched_host *host)
     return sched__thread_equal(sched__thread_self(), host->main_thread);
 }
 
+/* ---- hooks for the task core ------------------------------------------ */
+
 uint64_t sched__session_current(sched_host *host)
 {
-    if (host == NULL || !on_main_thread(host) || host->sessions == NULL)
+    if (host == NULL || host->sessions == NULL || !on_main_thread(host))
         return 0;
     return host->sessions->current;
 }
 
 int sched__session_check_await(sched_host *host, uint64_t awaited_session)
 {
-    if (host == NULL || !on_main_thread(host) || host->sessions == NULL)
+    if (host == NULL || host->sessions == NULL || !on_main_thread(host))
         return 0;
     struct sched__sessions *s = host->sessions;
     if (s->policy == NULL || !(s->policy->flags & SCHED_SESSION_POLICY_NO_CROSS_AWAIT))
@@ -43,4 +93,699 @@ void sched__sessions_close(sched_host *host)
 {
     free(host->sessions);
     host->sessions = NULL;
+}
+
+/* ---- records and the wrapper future ------------------------------------ */
+
+static void rec_unref(struct rec *r)
+{
+    assert(r->refs > 0);
+    if (--r->refs > 0)
+        return;
+    if (r->waker)
+        sched_waker_drop(r->waker);
+    free(r->label);
+    free(r);
+}
+
+/* The record's task stopped running; tell a drain waiting for it. */
+static void rec_finish(struct rec *r, enum rec_state state)
+{
+    if (r->state != REC_LIVE)
+        return;
+    r->state = state;
+    if (r->waker) {
+        sched_waker_drop(r->waker);
+        r->waker = NULL;
+    }
+    if (r->ctx && r->ctx->drain_waker)
+        sched_waker_wake_by_ref(r->ctx->drain_waker);
+}
+
+struct wrapper {
+    sched_future base;
+    sched_future *inner;
+    struct rec *rec;
+};
+
+/* Poll the session's future with its session current, so that whatever
+ * it spawns or awaits is attributed to it. */
+static int wrapper_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct wrapper *w = (struct wrapper *)f;
+    struct rec *r = w->rec;
+    if (r->cancel) {
+        rec_finish(r, REC_CANCELLED);
+        return SCHED_ECANCELED;
+    }
+    struct sched__sessions *s = sched_context_host(cx)->sessions;
+    uint64_t prev = s->current;
+    s->current = r->session;
+    int rc = sched_future_poll(w->inner, cx, out);
+    s->current = prev;
+    if (rc == SCHED_PENDING) {
+        sched_waker *wk = sched_waker_clone(sched_context_waker(cx));
+        if (r->waker)
+            sched_waker_drop(r->waker);
+        r->waker = wk;
+        return rc;
+    }
+    rec_finish(r, REC_DONE);
+    return rc;
+}
+
+static void wrapper_drop(sched_future *f)
+{
+    struct wrapper *w = (struct wrapper *)f;
+    sched_future_drop(w->inner);
+    rec_finish(w->rec, REC_CANCELLED);
+    rec_unref(w->rec);
+    free(w);
+}
+
+static const sched_future_ops wrapper_ops = { wrapper_poll, wrapper_drop };
+
+/* Ask a live record's task to stop: it fails with SCHED_ECANCELED at its
+ * next poll, which the wake brings about. */
+static void rec_cancel(struct rec *r)
+{
+    if (r->state != REC_LIVE)
+        return;
+    r->cancel = 1;
+    if (r->waker)
+        sched_waker_wake_by_ref(r->waker);
+}
+
+/* "task 12 "fetch" spawned at worker.c:40 (handle)" */
+static int rec_describe(const struct rec *r, char *buf, size_t len)
+{
+    return snprintf(buf, len, "task %llu%s%s%s spawned at %s:%d (%s)",
+                    (unsigned long long)r->task_id, r->label ? " \"" : "",
+                    r->label ? r->label : "", r->label ? "\"" : "",
+                    r->site.file ? r->site.file : "?", r->site.line,
+                    r->site.func ? r->site.func : "?");
+}
+
+/* ---- contexts and sessions ---------------------------------------------- */
+
+static int wrong_thread(sched_session_ctx *ctx, const char *what, sched_error **err)
+{
+    char self[64], owner[64];
+    sched__thread_describe(sched__thread_self(), self, sizeof self);
+    sched__thread_describe(ctx->host->main_thread, owner, sizeof owner);
+    return sched__error_set(err, SCHED_EWRONGTHREAD,
+                            "%s was called on %s, but sessions belong to the host's main thread, %s",
+                            what, self, owner);
+}
+
+#define CHECK_CTX(ctx, what, err)                                                   \
+    do {                                                                            \
+        if ((ctx) == NULL)                                                          \
+            return sched__error_set((err), SCHED_EINVAL, "%s: the context is NULL", \
+                                    (what));                                        \
+        if (!on_main_thread((ctx)->host))                                           \
+            return wrong_thread((ctx), (what), (err));                              \
+    } while (0)
+
+static struct sched__sessions *host_sessions(sched_host *host)
+{
+    if (host->sessions != NULL)
+        return host->sessions;
+    struct sched__sessions *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->next_id = 1;
+    const sched_session_policy_iface_v1 *p =
+        host->ops.query ? host->ops.query(host->backend, "sched.session", 1) : NULL;
+    if (p != NULL && p->size >= sizeof *p)
+        s->policy = p;
+    const char *seed = sched__secure_getenv("SCHED_SEED");
+    sched_prng_seed(&s->rng, seed ? strtoull(seed, NULL, 0) : sched__mono_ns());
+    host->sessions = s;
+    return s;
+}
+
+int sched_session_ctx_new(sched_host *host, sched_session_ctx **out, sched_error **err)
+{
+    if (out == NULL)
+        return sched__error_set(err, SCHED_EINVAL, "sched_session_ctx_new: out is NULL");
+    *out = NULL;
+    if (host == NULL)
+        return sched__error_set(err, SCHED_EINVAL, "sched_session_ctx_new: the host is NULL");
+    sched_session_ctx *ctx = calloc(1, sizeof *ctx);
+    if (ctx == NULL)
+        return sched__error_set(err, SCHED_ENOMEM, "out of memory creating a session context");
+    ctx->host = host;
+    if (!on_main_thread(host)) {
+        int rc = wrong_thread(ctx, "sched_session_ctx_new", err);
+        free(ctx);
+        return rc;
+    }
+    int rc = host_sessions(host) ? sched_foreground_executor_new(host, &ctx->fx) : SCHED_ENOMEM;
+    if (rc != 0) {
+        free(ctx);
+        return sched__error_set(err, rc, "cannot create the session context's executor: %s",
+                                sched_strerror(rc));
+    }
+    *out = ctx;
+    return 0;
+}
+
+/* Cancel what still runs, then forget every session.  Wrappers that
+ * outlive the context keep their records alive and see ctx as gone. */
+void sched_session_ctx_free(sched_session_ctx *ctx)
+{
+    if (ctx == NULL)
+        return;
+    for (size_t i = 0; i < ctx->nsessions; i++) {
+        struct session *s = ctx->sessions[i];
+        if (s->watchdog)
+            sched_task_free(s->watchdog);   /* unfinished: cancelled */
+        for (size_t j = 0; j < s->nrecs; j++) {
+            rec_cancel(s->recs[j]);
+            s->recs[j]->ctx = NULL;
+            rec_unref(s->recs[j]);
+        }
+        free(s->recs);
+        free(s);
+    }
+    free(ctx->sessions);
+    sched_foreground_executor_free(ctx->fx);
+    free(ctx);
+}
+
+sched_foreground_executor *sched_session_ctx_executor(sched_session_ctx *ctx)
+{
+    return ctx ? ctx->fx : NULL;
+}
+
+static struct session *find(sched_session_ctx *ctx, uint64_t id)
+{
+    for (size_t i = 0; i < ctx->nsessions; i++)
+        if (ctx->sessions[i]->id == id)
+            return ctx->sessions[i];
+    return NULL;
+}
+
+/* The session id names for what, or a SCHED_ESESSION sentence. */
+static int lookup(sched_session_ctx *ctx, uint64_t id, int allow_ended, const char *what,
+                  struct session **out, sched_error **err)
+{
+    struct session *s = find(ctx, id);
+    if (s == NULL)
+        return sched__error_set(err, SCHED_ESESSION, "%s: there is no session %llu in this context",
+                                what, (unsigned long long)id);
+    if (s->ended && !allow_ended)
+        return sched__error_set(err, SCHED_ESESSION, "%s: session %llu has already ended", what,
+                                (unsigned long long)id);
+    *out = s;
+    return 0;
+}
+
+int sched_session_new(sched_session_ctx *ctx, uint64_t *id, sched_error **err)
+{
+    CHECK_CTX(ctx, "sched_session_new", err);
+    if (id == NULL)
+        return sched__error_set(err, SCHED_EINVAL, "sched_session_new: id is NULL");
+    if (ctx->nsessions == ctx->capsessions) {
+        size_t cap = ctx->capsessions ? ctx->capsessions * 2 : 8;
+        struct session **n = realloc(ctx->sessions, cap * sizeof *n);
+        if (n == NULL)
+            return sched__error_set(err, SCHED_ENOMEM, "out of memory starting a session");
+        ctx->sessions = n;
+        ctx->capsessions = cap;
+    }
+    struct session *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return sched__error_set(err, SCHED_ENOMEM, "out of memory starting a session");
+    s->id = ctx->host->sessions->next_id++;
+    ctx->sessions[ctx->nsessions++] = s;
+    *id = s->id;
+    return 0;
+}
+
+int sched_session_enter(sched_session_ctx *ctx, uint64_t id, sched_error **err)
+{
+    CHECK_CTX(ctx, "sched_session_enter", err);
+    struct session *s;
+    int rc = lookup(ctx, id, 0, "sched_session_enter", &s, err);
+    if (rc == 0)
+        ctx->host->sessions->current = id;
+    return rc;
+}
+
+int sched_session_leave(sched_session_ctx *ctx, sched_error **err)
+{
+    CHECK_CTX(ctx, "sched_session_leave", err);
+    ctx->host->sessions->current = 0;
+    return 0;
+}
+
+uint64_t sched_session_current(sched_session_ctx *ctx)
+{
+    return ctx ? sched__session_current(ctx->host) : 0;
+}
+
+/* Spawn fut in session s, wrapped; consumes fut.  The session is made
+ * current around the spawn so the task core tags the task with it. */
+static int spawn_in(sched_session_ctx *ctx, struct session *s, sched_future *fut,
+                    const char *label, const sched_site *site, int declared, sched_task **out,
+                    sched_error **err)
+{
+    struct rec *r = calloc(1, sizeof *r);
+    struct wrapper *w = malloc(sizeof *w);
+    char *lcopy = label ? strdup(label) : NULL;
+    int grow = s->nrecs == s->caprecs;
+    struct rec **recs = grow ? realloc(s->recs, (s->caprecs ? s->caprecs * 2 : 8) * sizeof *recs)
+                             : s->recs;
+    if (recs != NULL && grow) {
+        s->recs = recs;
+        s->caprecs = s->caprecs ? s->caprecs * 2 : 8;
+    }
+    if (r == NULL || w == NULL || (label && lcopy == NULL) || recs == NULL) {
+        free(r);
+        free(w);
+        free(lcopy);
+        sched_future_drop(fut);
+        return sched__error_set(err, SCHED_ENOMEM, "out of memory spawning into session %llu",
+                                (unsigned long long)s->id);
+    }
+    r->refs = 2;    /* the session and the wrapper */
+    r->declared = declared;
+    r->session = s->id;
+    r->label = lcopy;
+    if (site)
+        r->site = *site;
+    r->ctx = ctx;
+    w->base.ops = &wrapper_ops;
+    w->inner = fut;
+    w->rec = r;
+    s->recs[s->nrecs++] = r;
+
+    struct sched__sessions *ss = ctx->host->sessions;
+    uint64_t prev = ss->current;
+    ss->current = s->id;
+    sched_task *t = NULL;
+    int rc = sched_foreground_spawn_at(ctx->fx, &w->base, label, site, &t);
+    ss->current = prev;
+    if (rc != 0)
+        return sched__error_set(err, rc, "cannot spawn into session %llu: %s",
+                                (unsigned long long)s->id, sched_strerror(rc));
+    r->task_id = sched_task_id(t);
+    if (out)
+        *out = t;
+    else
+        sched_task_detach(t);
+    return 0;
+}
+
+/* The session a spawn names: id, or the current one when id is 0. */
+static int target(sched_session_ctx *ctx, uint64_t id, const char *what, struct session **s,
+                  sched_error **err)
+{
+    if (id == 0) {
+        id = ctx->host->sessions->current;
+        if (id == 0)
+            return sched__error_set(err, SCHED_ENOSESSION,
+                                    "%s: no session is current (enter one with "
+                                    "sched_session_enter, or call it from a session's task)",
+                                    what);
+    }
+    return lookup(ctx, id, 0, what, s, err);
+}
+
+int sched_session_spawn_at(sched_session_ctx *ctx, uint64_t id, sched_future *fut,
+                           const char *label, const sched_site *site, sched_task **out,
+                           sched_error **err)
+{
+    if (out)
+        *out = NULL;
+    int rc = SCHED_EINVAL;
+    struct session *s = NULL;
+    if (ctx == NULL)
+        rc = sched__error_set(err, rc, "sched_session_spawn: the context is NULL");
+    else if (fut == NULL)
+        rc = sched__error_set(err, rc, "sched_session_spawn: the future is NULL");
+    else if (!on_main_thread(ctx->host))
+        rc = wrong_thread(ctx, "sched_session_spawn", err);
+    else
+        rc = target(ctx, id, "sched_session_spawn", &s, err);
+    if (rc != 0) {
+        if (fut)
+            sched_future_drop(fut);
+        return rc;
+    }
+    return spawn_in(ctx, s, fut, label, site, 0, out, err);
+}
+
+int sched_session_wait_until_at(sched_session_ctx *ctx, sched_future *fut, const char *label,
+                                const sched_site *site, sched_error **err)
+{
+    int rc = SCHED_EINVAL;
+    struct session *s = NULL;
+    if (ctx == NULL)
+        rc = sched__error_set(err, rc, "sched_session_wait_until: the context is NULL");
+    else if (fut == NULL)
+        rc = sched__error_set(err, rc, "sched_session_wait_until: the future is NULL");
+    else if (!on_main_thread(ctx->host))
+        rc = wrong_thread(ctx, "sched_session_wait_until", err);
+    else
+        rc = target(ctx, 0, "sched_session_wait_until", &s, err);
+    if (rc != 0) {
+        if (fut)
+            sched_future_drop(fut);
+        return rc;
+    }
+    return spawn_in(ctx, s, fut, label, site, 1, NULL, err);
+}
+
+/* ---- delays --------------------------------------------------------------- */
+
+int sched_session_delay(sched_session_ctx *ctx, int64_t ns, sched_future **out, sched_error **err)
+{
+    if (out == NULL)
+        return sched__error_set(err, SCHED_EINVAL, "sched_session_delay: out is NULL");
+    *out = NULL;
+    CHECK_CTX(ctx, "sched_session_delay", err);
+    if (ns < 0)
+        return sched__error_set(err, SCHED_EINVAL, "sched_session_delay: the delay %lld ns is negative",
+                                (long long)ns);
+    *out = sched_timer(ctx->host, (uint64_t)ns);
+    if (*out == NULL)
+        return sched__error_set(err, SCHED_ENOMEM, "out of memory creating a delay");
+    return 0;
+}
+
+/* The backend's "sched.test" interface, for its PRNG; NULL when it has
+ * none. */
+static const sched_test_iface_v1 *backend_test(sched_host *host)
+{
+    return host->ops.query ? host->ops.query(host->backend, "sched.test", 1) : NULL;
+}
+
+/* Uniform in [0, span) from the backend's seeded PRNG, or the host's own. */
+static uint64_t draw(sched_host *host, uint64_t span)
+{
+    const sched_test_iface_v1 *t = backend_test(host);
+    if (t != NULL && t->rng != NULL)
+        return (uint64_t)(((__uint128_t)t->rng(host->backend) * span) >> 64);
+    return sched_prng_below(&host->sessions->rng, span);
+}
+
+int sched_session_delay_range(sched_session_ctx *ctx, int64_t min_ns, int64_t max_ns,
+                              sched_future **out, sched_error **err)
+{
+    if (out == NULL)
+        return sched__error_set(err, SCHED_EINVAL, "sched_session_delay_range: out is NULL");
+    *out = NULL;
+    CHECK_CTX(ctx, "sched_session_delay_range", err);
+    if (min_ns < 0 || max_ns < 0)
+        return sched__error_set(err, SCHED_EINVAL,
+                                "sched_session_delay_range: the range [%lld, %lld] ns has a "
+                                "negative bound", (long long)min_ns, (long long)max_ns);
+    if (min_ns > max_ns)
+        return sched__error_set(err, SCHED_EINVAL,
+                                "sched_session_delay_range: the range [%lld, %lld] ns is inverted "
+                                "(min > max)", (long long)min_ns, (long long)max_ns);
+    uint64_t span = (uint64_t)(max_ns - min_ns) + 1;
+    uint64_t ns = (uint64_t)min_ns + draw(ctx->host, span);
+    *out = sched_timer(ctx->host, ns);
+    if (*out == NULL)
+        return sched__error_set(err, SCHED_ENOMEM, "out of memory creating a delay");
+    return 0;
+}
+
+struct yields {
+    sched_future base;
+    uint32_t left;
+};
+
+/* Pending, woken at once, `left` times; then ready. */
+static int yields_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct yields *y = (struct yields *)f;
+    if (y->left == 0) {
+        out->i = 0;
+        return 0;
+    }
+    y->left--;
+    sched_waker_wake_by_ref(sched_context_waker(cx));
+    return SCHED_PENDING;
+}
+
+static void yields_drop(sched_future *f)
+{
+    free(f);
+}
+
+static const sched_future_ops yields_ops = { yields_poll, yields_drop };
+
+sched_future *sched_session_pass_through(sched_session_ctx *ctx)
+{
+    if (ctx == NULL)
+        return NULL;
+    struct yields *y = malloc(sizeof *y);
+    if (y == NULL)
+        return NULL;
+    y->base.ops = &yields_ops;
+    y->left = 1;
+    const sched_test_iface_v1 *t = backend_test(ctx->host);
+    if (t != NULL && t->random_yields != NULL)
+        y->left += t->random_yields(ctx->host->backend);
+    return &y->base;
+}
+
+/* ---- the end of a request ------------------------------------------------ */
+
+/* Append "task ..." descriptions of s's live tasks (declared or not, as
+ * asked) to buf; returns how many. */
+static size_t describe_live(const struct session *s, int declared, char *buf, size_t len)
+{
+    size_t n = 0, used = strlen(buf);
+    for (size_t i = 0; i < s->nrecs; i++) {
+        const struct rec *r = s->recs[i];
+        if (r->state != REC_LIVE || (declared >= 0 && r->declared != declared))
+            continue;
+        if (n > 0 && used + 2 < len) {
+            strcpy(buf + used, "; ");
+            used += 2;
+        }
+        if (used < len) {
+            int w = rec_describe(r, buf + used, len - used);
+            used += w > 0 ? (size_t)w : 0;
+            if (used >= len)
+                used = len - 1;
+        }
+        n++;
+    }
+    return n;
+}
+
+/* The wait_until limit passed: cancel what session s declared and still
+ * runs, and log each task cancelled. */
+static void expire_declared(sched_session_ctx *ctx, struct session *s)
+{
+    char names[2048] = "";
+    size_t n = describe_live(s, 1, names, sizeof names);
+    if (n == 0)
+        return;
+    for (size_t i = 0; i < s->nrecs; i++)
+        if (s->recs[i]->declared)
+            rec_cancel(s->recs[i]);
+    sched__log(SCHED_LOG_WARN,
+               "session %llu: wait_until work still running %llu ms after the response "
+               "was cancelled: %s",
+               (unsigned long long)s->id,
+               (unsigned long long)(ctx->host->sessions->policy->wait_until_limit_ns / 1000000u),
+               names);
+}
+
+struct watchdog {
+    sched_coro co;
+    sched_session_ctx *ctx;
+    struct session *s;
+    sched_future *timer;    /* until awaited */
+    sched_value v;
+};
+
+static sched_future *take(sched_future **f)
+{
+    sched_future *t = *f;
+    *f = NULL;
+    return t;
+}
+
+static int watchdog_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct watchdog *st = (struct watchdog *)f;
+    SCHED_ASYNC_BEGIN(st);
+    SCHED_AWAIT(st, take(&st->timer), &st->v);
+    if (st->co.rc == 0)
+        expire_declared(st->ctx, st->s);
+    SCHED_RETURN(st, out, (sched_value){ .i = 0 });
+    SCHED_ASYNC_END(st);
+}
+
+static void watchdog_drop(sched_future *f)
+{
+    struct watchdog *st = (struct watchdog *)f;
+    if (st->timer)
+        sched_future_drop(st->timer);
+    sched_coro_drop_default(f);
+}
+
+static const sched_future_ops watchdog_ops = { watchdog_poll, watchdog_drop };
+
+/* Arm the wait_until limit of an ended session that still has declared
+ * work; the watchdog runs outside every session. */
+static int arm_watchdog(sched_session_ctx *ctx, struct session *s, sched_error **err)
+{
+    const sched_session_policy_iface_v1 *p = ctx->host->sessions->policy;
+    char none[1] = "";
+    if (p == NULL || p->wait_until_limit_ns == 0 || describe_live(s, 1, none, 1) == 0)
+        return 0;
+    struct watchdog *st = (struct watchdog *)sched_coro_new(sizeof *st, &watchdog_ops);
+    sched_future *timer = st ? sched_timer(ctx->host, p->wait_until_limit_ns) : NULL;
+    if (timer == NULL) {
+        if (st)
+            sched_future_drop(&st->co.base);
+        return sched__error_set(err, SCHED_ENOMEM, "out of memory arming the wait_until limit");
+    }
+    st->ctx = ctx;
+    st->s = s;
+    st->timer = timer;
+    struct sched__sessions *ss = ctx->host->sessions;
+    uint64_t prev = ss->current;
+    ss->current = 0;
+    int rc = sched_foreground_spawn_at(ctx->fx, &st->co.base, "wait_until limit", SCHED_HERE,
+                                       &s->watchdog);
+    ss->current = prev;
+    if (rc != 0)
+        return sched__error_set(err, rc, "cannot arm the wait_until limit of session %llu: %s",
+                                (unsigned long long)s->id, sched_strerror(rc));
+    return 0;
+}
+
+int sched_session_end(sched_session_ctx *ctx, uint64_t id, sched_error **err)
+{
+    CHECK_CTX(ctx, "sched_session_end", err);
+    struct session *s;
+    int rc = lookup(ctx, id, 0, "sched_session_end", &s, err);
+    if (rc != 0)
+        return rc;
+    s->ended = 1;
+    if (ctx->host->sessions->current == id)
+        ctx->host->sessions->current = 0;
+    return arm_watchdog(ctx, s, err);
+}
+
+int sched_session_validate_cleanup(sched_session_ctx *ctx, uint64_t id, sched_error **err)
+{
+    CHECK_CTX(ctx, "sched_session_validate_cleanup", err);
+    struct session *s;
+    int rc = lookup(ctx, id, 1, "sched_session_validate_cleanup", &s, err);
+    if (rc != 0)
+        return rc;
+    char names[4096] = "";
+    size_t n = describe_live(s, 0, names, sizeof names);
+    if (n == 0)
+        return 0;
+    return sched__error_set(err, SCHED_EDANGLING,
+                            "session %llu cleanup failed: %zu task%s still running %s not "
+                            "declared with wait_until: %s",
+                            (unsigned long long)id, n, n == 1 ? "" : "s", n == 1 ? "was" : "were",
+                            names);
+}
+
+/* ---- hung requests --------------------------------------------------------- */
+
+/* Ready once no cancelled task of the context is still live. */
+static int drain_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    sched_session_ctx *ctx = *(sched_session_ctx **)(f + 1);
+    for (size_t i = 0; i < ctx->nsessions; i++)
+        for (size_t j = 0; j < ctx->sessions[i]->nrecs; j++) {
+            const struct rec *r = ctx->sessions[i]->recs[j];
+            if (r->state == REC_LIVE && r->cancel) {
+                if (ctx->drain_waker == NULL)
+                    ctx->drain_waker = sched_waker_clone(sched_context_waker(cx));
+                return SCHED_PENDING;
+            }
+        }
+    out->i = 0;
+    return 0;
+}
+
+static void drain_drop(sched_future *f)
+{
+    sched_session_ctx *ctx = *(sched_session_ctx **)(f + 1);
+    if (ctx->drain_waker) {
+        sched_waker_drop(ctx->drain_waker);
+        ctx->drain_waker = NULL;
+    }
+    free(f);
+}
+
+static const sched_future_ops drain_ops = { drain_poll, drain_drop };
+
+/* The backend proved nothing can wake the blocked work: name, per session
+ * with work still running, the tasks it was waiting on, abort them, and
+ * wait for the cancellations to land. */
+static int abort_hung(sched_session_ctx *ctx, sched_error **err)
+{
+    char msg[4096] = "";
+    size_t hung = 0;
+    for (size_t i = 0; i < ctx->nsessions; i++) {
+        struct session *s = ctx->sessions[i];
+        char names[2048] = "";
+        if (describe_live(s, -1, names, sizeof names) == 0)
+            continue;
+        size_t used = strlen(msg);
+        snprintf(msg + used, sizeof msg - used,
+                 "%ssession %llu hung (nothing pending can ever wake it) and was aborted; "
+                 "it was waiting on %s",
+                 hung ? "; " : "", (unsigned long long)s->id, names);
+        for (size_t j = 0; j < s->nrecs; j++)
+            rec_cancel(s->recs[j]);
+        hung++;
+    }
+    if (hung == 0)
+        return 0;
+    sched_future *drain = malloc(sizeof(sched_future) + sizeof(sched_session_ctx *));
+    if (drain != NULL) {
+        drain->ops = &drain_ops;
+        *(sched_session_ctx **)(drain + 1) = ctx;
+        sched_foreground_block(ctx->fx, drain, NULL, NULL);
+    }
+    return sched__error_set(err, SCHED_EHUNG, "%s", msg);
+}
+
+int sched_session_block(sched_session_ctx *ctx, sched_future *fut, sched_value *out,
+                        sched_error **err)
+{
+    if (ctx == NULL || fut == NULL || !on_main_thread(ctx->host)) {
+        int rc = ctx == NULL || fut == NULL
+                     ? sched__error_set(err, SCHED_EINVAL, "sched_session_block: %s is NULL",
+                                        ctx == NULL ? "the context" : "the future")
+                     : wrong_thread(ctx, "sched_session_block", err);
+        if (fut)
+            sched_future_drop(fut);
+        return rc;
+    }
+    sched_error *e = NULL;
+    int rc = sched_foreground_block(ctx->fx, fut, out, &e);
+    const sched_session_policy_iface_v1 *p = ctx->host->sessions->policy;
+    if (rc == SCHED_EDEADLK && p != NULL && (p->flags & SCHED_SESSION_POLICY_ABORT_HUNG)) {
+        int hung = abort_hung(ctx, err);
+        if (hung != 0) {
+            if (e != NULL)
+                sched_error_free(e);
+            return hung;
+        }
+    }
+    if (rc < 0 && err != NULL)
+        *err = e;
+    else if (e != NULL)
+        sched_error_free(e);
+    return rc;
 }

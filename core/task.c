@@ -428,6 +428,7 @@ int sched__runnable_info(const sched_runnable *r, sched_runnable_info *out)
     if ((s & SCHED__KIND_MASK) == SCHED__KIND_TIMER) {
         info.priority = SCHED_PRIORITY_HIGH;
         info.task_id = ((const struct sched__timer_rt *)r)->id;
+        info.session_id = ((const struct sched__timer_rt *)r)->session_id;
         info.label = "timer";
     } else {
         const struct sched_task *t = (const struct sched_task *)r;
@@ -507,7 +508,7 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
         t->b.label = label;
         atomic_init(&ft->wait_reason, NULL);
         ft->executor_id = fg_executor_id;
-        ft->session_id = 0;
+        ft->session_id = sched__session_current(host);
         ft->registered = 0;
         ft->prev = ft->next = NULL;
         s |= SCHED__FULL;
@@ -636,7 +637,10 @@ static int join_poll(sched_future *f, sched_context *cx, sched_value *out)
     struct sched_task *t = j->t;
     uint32_t s = atomic_load_explicit(&t->state, memory_order_acquire);
     sched_waker *w, *old;
+    int rc;
 
+    if ((s & SCHED__FULL) && (rc = sched__session_check_await(t->host, full_of(t)->session_id)) != 0)
+        return rc;
     if (s & (SCHED__COMPLETED | SCHED__CLOSED))
         return join_result(t, s, out);
     w = sched_waker_clone(sched_context_waker(cx));

@@ -1,9 +1,119 @@
 /*
- * sched/session.h - execution contexts and per-request sessions (issue 6).
+ * sched/session.h - execution contexts and per-request sessions.
+ *
+ * Server code runs each request as a session.  Work spawned while handling
+ * a request belongs to it; work meant to outlive the response is declared
+ * with sched_session_wait_until(); anything else still running when the
+ * request has ended is a bug, and sched_session_validate_cleanup() names
+ * it (task id, label, spawn site).  Sessions live in the host, over a
+ * foreground executor, and work on every backend; a backend may add rules
+ * of its own (cloudflare-sim imposes the Workers runtime's: see
+ * sched-cloudflare-sim(7)).
+ *
+ * Every function here belongs to the host's main thread: called from
+ * another thread it fails with SCHED_EWRONGTHREAD (it does not abort).
+ * See sched_session(3).
  */
 #ifndef SCHED_SESSION_H
 #define SCHED_SESSION_H
 
 #include <sched/sched.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* An execution context: a foreground executor and the sessions run on it. */
+typedef struct sched_session_ctx sched_session_ctx;
+
+/* Create a context on the host's main thread.  SCHED_EWRONGTHREAD from any
+ * other thread, SCHED_EINVAL, SCHED_ENOMEM. */
+int sched_session_ctx_new(sched_host *host, sched_session_ctx **out, sched_error **err);
+/* Free the context: work still running in its sessions is cancelled. */
+void sched_session_ctx_free(sched_session_ctx *ctx);
+sched_foreground_executor *sched_session_ctx_executor(sched_session_ctx *ctx);
+
+/* Start a session (a request); *id is never 0 and unique in the host. */
+int sched_session_new(sched_session_ctx *ctx, uint64_t *id, sched_error **err);
+/* Make id the current session of the main thread, or none.  Unknown or
+ * ended id: SCHED_ESESSION. */
+int sched_session_enter(sched_session_ctx *ctx, uint64_t id, sched_error **err);
+int sched_session_leave(sched_session_ctx *ctx, sched_error **err);
+/* The current session: the one entered, or, while one of a session's
+ * tasks is being polled, that task's session.  0 when none. */
+uint64_t sched_session_current(sched_session_ctx *ctx);
+
+/*
+ * Spawn fut on the context's executor as a task of session id (0: the
+ * current session).  Always takes ownership of fut.  out NULL detaches the
+ * task.  SCHED_ENOSESSION when id is 0 and no session is current,
+ * SCHED_ESESSION when id is unknown or has ended.
+ */
+int sched_session_spawn_at(sched_session_ctx *ctx, uint64_t id, sched_future *fut,
+                           const char *label, const sched_site *site, sched_task **out,
+                           sched_error **err);
+
+#define sched_session_spawn(ctx, fut, out, err) \
+    sched_session_spawn_at((ctx), 0, (fut), NULL, SCHED_HERE, (out), (err))
+#define sched_session_spawn_labeled(ctx, fut, label, out, err) \
+    sched_session_spawn_at((ctx), 0, (fut), (label), SCHED_HERE, (out), (err))
+#define sched_session_spawn_in(ctx, id, fut, out, err) \
+    sched_session_spawn_at((ctx), (id), (fut), NULL, SCHED_HERE, (out), (err))
+
+/*
+ * ctx.waitUntil(): spawn fut, detached, in the current session as work
+ * declared to outlive the response.  Takes ownership of fut.
+ * SCHED_ENOSESSION with no current session, SCHED_ESESSION when it has
+ * ended.
+ */
+int sched_session_wait_until_at(sched_session_ctx *ctx, sched_future *fut, const char *label,
+                                const sched_site *site, sched_error **err);
+
+#define sched_session_wait_until(ctx, fut, err) \
+    sched_session_wait_until_at((ctx), (fut), NULL, SCHED_HERE, (err))
+#define sched_session_wait_until_labeled(ctx, fut, label, err) \
+    sched_session_wait_until_at((ctx), (fut), (label), SCHED_HERE, (err))
+
+/* A future ready after ns of the host's clock.  Negative ns: SCHED_EINVAL. */
+int sched_session_delay(sched_session_ctx *ctx, int64_t ns, sched_future **out,
+                        sched_error **err);
+/* A future ready after a delay drawn from [min_ns, max_ns], by the
+ * backend's seeded PRNG when it has one.  Negative or inverted bounds:
+ * SCHED_EINVAL. */
+int sched_session_delay_range(sched_session_ctx *ctx, int64_t min_ns, int64_t max_ns,
+                              sched_future **out, sched_error **err);
+/* A future that yields through the loop once, plus the backend's random
+ * delay where it has one.  NULL when out of memory. */
+sched_future *sched_session_pass_through(sched_session_ctx *ctx);
+
+/*
+ * The response is sent: the session ends.  Its declared work may run on
+ * (until the backend's wait_until limit, if any, after which it is
+ * cancelled and the cancellation logged).  SCHED_ESESSION when unknown or
+ * already ended.
+ */
+int sched_session_end(sched_session_ctx *ctx, uint64_t id, sched_error **err);
+
+/*
+ * 0 when every task of session id still running was declared with
+ * sched_session_wait_until; else SCHED_EDANGLING and a sentence naming each
+ * undeclared task still running: id, label and spawn site.
+ * SCHED_ESESSION when id is unknown.
+ */
+int sched_session_validate_cleanup(sched_session_ctx *ctx, uint64_t id, sched_error **err);
+
+/*
+ * Block on fut, running the context's sessions meanwhile (consumes fut).
+ * As sched_foreground_block(), except that on a backend that aborts hung
+ * requests, SCHED_EDEADLK becomes SCHED_EHUNG: every session still running
+ * is aborted (its tasks cancelled) and the sentence names, per session,
+ * the tasks it was waiting on.
+ */
+int sched_session_block(sched_session_ctx *ctx, sched_future *fut, sched_value *out,
+                        sched_error **err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
