@@ -386,7 +386,8 @@ static int spawn_in(sched_session_ctx *ctx, struct session *s, sched_future *fut
     uint64_t prev = ss->current;
     ss->current = s->id;
     sched_task *t = NULL;
-    int rc = sched_foreground_spawn_at(ctx->fx, &w->base, label, site, &t);
+    /* The task keeps the label pointer: hand it the record's copy. */
+    int rc = sched_foreground_spawn_at(ctx->fx, &w->base, r->label, site, &t);
     ss->current = prev;
     if (rc != 0)
         return sched__error_set(err, rc, "cannot spawn into session %llu: %s",

@@ -46,7 +46,7 @@ uint64_t sched_session_current(sched_session_ctx *ctx);
 /*
  * Spawn fut on the context's executor as a task of session id (0: the
  * current session).  Always takes ownership of fut.  out NULL detaches the
- * task.  SCHED_ENOSESSION when id is 0 and no session is current,
+ * task.  label is copied (it lives as long as the context).  SCHED_ENOSESSION when id is 0 and no session is current,
  * SCHED_ESESSION when id is unknown or has ended.
  */
 int sched_session_spawn_at(sched_session_ctx *ctx, uint64_t id, sched_future *fut,
