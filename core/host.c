@@ -48,6 +48,7 @@ int sched_host_open(sched_host **out, const char *config_path, sched_error **err
         free(host);
         return rc;
     }
+    sched_as_test(host);    /* fills host->test, which the task core reads */
     *out = host;
     return 0;
 }

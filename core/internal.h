@@ -128,6 +128,9 @@ size_t sched__describe_tasks(sched_host *host, char *buf, size_t len);
 int sched__timer_schedule(sched_host *host, sched_runnable *r, uint64_t delay_ns, int main);
 void sched__timers_close(sched_host *host);
 
+/* test_seeds.c: task ids of a history replaced by their ordinals. */
+void sched__test_ordinals(const sched_test_step *steps, size_t n, uint64_t *out);
+
 /* session.c */
 void sched__sessions_close(sched_host *host);
 /* The session work spawned now belongs to: the session being polled or

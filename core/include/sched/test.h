@@ -67,6 +67,36 @@ size_t sched_test_history(sched_test *t, const sched_test_step **steps);
 /* A 64-bit FNV-1a hash of the history, for determinism checks. */
 uint64_t sched_test_history_hash(sched_test *t);
 
+/* Reseed the scheduler's PRNG (before a test body runs).  0, or
+ * SCHED_ENOTSUP on a backend without seeds. */
+int sched_test_reseed(sched_test *t, uint64_t seed);
+/* Take every decision from a copy of bytes instead of the PRNG (for
+ * fuzzers); when they run out every decision is the first option.  NULL
+ * returns to the PRNG.  0, SCHED_ENOMEM or SCHED_ENOTSUP. */
+int sched_test_set_decisions(sched_test *t, const uint8_t *bytes, size_t len);
+/* Write the schedule from now on as Chrome Trace Event JSON to path
+ * (NULL finishes the file).  0, SCHED_EBACKEND (cannot create the file)
+ * or SCHED_ENOTSUP. */
+int sched_test_trace(sched_test *t, const char *path);
+/* Why nothing can run: the seed, the virtual time, what is queued, and
+ * every live task with its id, label, priority, spawn site and what it
+ * waits on.  Returns the length needed, like snprintf. */
+size_t sched_test_parking_report(sched_test *t, char *buf, size_t len);
+
+/*
+ * Run body over seeds SEED..SEED+N-1 ($SCHED_SEED, else the config's seed;
+ * $SCHED_ITERATIONS, else 1), each in a fresh host opened from
+ * config_path; with $SCHED_CHECK_DETERMINISM=1 each seed runs twice and
+ * the two schedules must be the same.  body returns 0 when the test
+ * passed.  On failure returns the body's result, or SCHED_EBACKEND when
+ * two runs of a seed differ, with *err saying "failing seed: K" and the
+ * command, built from argv (NULL-terminated; may be NULL), that replays
+ * it.  The library prints nothing: the harness prints *err.
+ */
+typedef int (*sched_test_body_fn)(sched_host *host, void *arg);
+int sched_test_run_seeds(const char *config_path, char *const argv[], sched_test_body_fn body,
+                         void *arg, sched_error **err);
+
 /*
  * Interface "sched.test", version 1, as a backend implements it (returned
  * by the query op).  Fields are only appended; a NULL op means the backend

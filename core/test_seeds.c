@@ -1,0 +1,253 @@
+/*
+ * core/test_seeds.c - sweeping a test body over seeds, and checking that
+ * each seed gives one schedule (sched_test_run_seeds(3)).
+ *
+ * The library never prints: a failure comes back as a sched_error whose
+ * message says which seed failed and the exact command that replays it;
+ * the test harness prints it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Map task ids to ordinals (the order in which each first ran). */
+void sched__test_ordinals(const sched_test_step *steps, size_t n, uint64_t *out)
+{
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    struct slot { uint64_t id, ord; } *map = calloc(cap, sizeof *map);
+    uint64_t next = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (map == NULL) {
+            out[i] = steps[i].task_id;
+            continue;
+        }
+        uint64_t id = steps[i].task_id;
+        size_t j = (size_t)((id * 0x9e3779b97f4a7c15ULL) >> 20) & (cap - 1);
+        while (map[j].id != 0 && map[j].id != id)
+            j = (j + 1) & (cap - 1);
+        if (map[j].id == 0) {
+            map[j].id = id;
+            map[j].ord = next++;
+        }
+        out[i] = map[j].ord;
+    }
+    free(map);
+}
+
+/* The seed the config gives (0 on a backend without seeds). */
+static int config_seed(const char *config_path, uint64_t *seed, sched_error **err)
+{
+    sched_host *host;
+    int rc = sched_host_open(&host, config_path, err);
+    if (rc)
+        return rc;
+    *seed = sched_test_seed(sched_as_test(host));
+    sched_host_close(host);
+    return 0;
+}
+
+/* One run's schedule, kept after its host is closed. */
+struct run_record {
+    size_t n;
+    uint64_t *ord;
+    char **label;
+};
+
+static void record_free(struct run_record *r)
+{
+    for (size_t i = 0; r->label && i < r->n; i++)
+        free(r->label[i]);
+    free(r->label);
+    free(r->ord);
+    memset(r, 0, sizeof *r);
+}
+
+static int record_take(sched_test *t, struct run_record *r)
+{
+    const sched_test_step *steps;
+    r->n = sched_test_history(t, &steps);
+    r->ord = malloc((r->n ? r->n : 1) * sizeof *r->ord);
+    r->label = calloc(r->n ? r->n : 1, sizeof *r->label);
+    if (r->ord == NULL || r->label == NULL)
+        return SCHED_ENOMEM;
+    sched__test_ordinals(steps, r->n, r->ord);
+    for (size_t i = 0; i < r->n; i++)
+        if (steps[i].label && (r->label[i] = strdup(steps[i].label)) == NULL)
+            return SCHED_ENOMEM;
+    return 0;
+}
+
+/* A shell command line for argv, each word quoted when it needs it. */
+static char *command_line(char *const argv[])
+{
+    size_t len = 1;
+    for (size_t i = 0; argv && argv[i]; i++)
+        len += 4 * strlen(argv[i]) + 3;
+    char *s = malloc(len), *p = s;
+    if (s == NULL)
+        return NULL;
+    for (size_t i = 0; argv && argv[i]; i++) {
+        const char *a = argv[i];
+        int plain = *a != '\0' && strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                             "0123456789_./=:,+-@%") == strlen(a);
+        if (i > 0)
+            *p++ = ' ';
+        if (plain) {
+            p += sprintf(p, "%s", a);
+            continue;
+        }
+        *p++ = '\'';
+        for (; *a; a++) {
+            if (*a == '\'')
+                p += sprintf(p, "'\\''");
+            else
+                *p++ = *a;
+        }
+        *p++ = '\'';
+    }
+    *p = '\0';
+    return s;
+}
+
+/* Parse a decimal environment value; 0 or SCHED_ECONFIG with err set. */
+static int env_number(const char *name, uint64_t min, uint64_t *out, sched_error **err)
+{
+    const char *v = sched__secure_getenv(name);
+    if (v == NULL)
+        return SCHED_ENOENT;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (*v < '0' || *v > '9' || errno || *end || n < min)
+        return sched__error_set(err, SCHED_ECONFIG, "%s=\"%s\" is not a decimal number from %llu to %llu",
+                                name, v, (unsigned long long)min, (unsigned long long)UINT64_MAX);
+    *out = n;
+    return 0;
+}
+
+/*
+ * Open a host, reseed it, run the body once.  *rc gets the body's result;
+ * the return value is 0 or the failure to open.  *seeded says whether the
+ * backend has seeds (offers reseed); rec, when given, gets the schedule.
+ */
+static int run_once(const char *config_path, uint64_t seed, sched_test_body_fn body, void *arg,
+                    int *rc, int *seeded, struct run_record *rec, sched_error **err)
+{
+    sched_host *host;
+    int orc = sched_host_open(&host, config_path, err);
+    if (orc)
+        return orc;
+    sched_test *t = sched_as_test(host);
+    *seeded = sched_test_reseed(t, seed) == 0;
+    *rc = body(host, arg);
+    int rrc = rec && *seeded ? record_take(t, rec) : 0;
+    sched_host_close(host);
+    return rrc ? sched__error_set(err, rrc, "out of memory while recording the schedule") : 0;
+}
+
+static void describe_step(const struct run_record *r, size_t i, char *buf, size_t len)
+{
+    if (i >= r->n)
+        snprintf(buf, len, "had stopped");
+    else if (r->label[i])
+        snprintf(buf, len, "ran task #%llu \"%s\"", (unsigned long long)r->ord[i], r->label[i]);
+    else
+        snprintf(buf, len, "ran task #%llu", (unsigned long long)r->ord[i]);
+}
+
+/* 0 when a and b are the same schedule, else SCHED_EBACKEND with err
+ * naming the first step where they part. */
+static int compare(const struct run_record *a, const struct run_record *b, uint64_t seed,
+                   const char *cmd, sched_error **err)
+{
+    size_t i = 0;
+    while (i < a->n && i < b->n && a->ord[i] == b->ord[i]
+           && (a->label[i] == b->label[i]
+               || (a->label[i] && b->label[i] && strcmp(a->label[i], b->label[i]) == 0)))
+        i++;
+    if (i == a->n && i == b->n)
+        return 0;
+    char first[256], second[256];
+    describe_step(a, i, first, sizeof first);
+    describe_step(b, i, second, sizeof second);
+    return sched__error_set(err, SCHED_EBACKEND,
+                            "seed %llu is not deterministic: at step %zu the first run %s, "
+                            "the second %s\nreplay with: SCHED_SEED=%llu SCHED_ITERATIONS=1 "
+                            "SCHED_CHECK_DETERMINISM=1 %s",
+                            (unsigned long long)seed, i, first, second,
+                            (unsigned long long)seed, cmd);
+}
+
+/*
+ * Run body over seeds SEED .. SEED+N-1 (SCHED_SEED, default the config's
+ * seed; SCHED_ITERATIONS, default 1), each in a fresh host opened from
+ * config_path.  With SCHED_CHECK_DETERMINISM=1 each seed runs twice and
+ * the two schedules must match.  On a backend without seeds the body runs
+ * once.  Returns 0, the body's non-zero result (err: the failing seed and
+ * the command replaying it), SCHED_EBACKEND for a schedule that differs
+ * between two runs, or the failure to open a host.
+ */
+int sched_test_run_seeds(const char *config_path, char *const argv[], sched_test_body_fn body,
+                         void *arg, sched_error **err)
+{
+    if (err)
+        *err = NULL;
+    if (body == NULL)
+        return sched__error_set(err, SCHED_EINVAL, "sched_test_run_seeds: body is NULL");
+    uint64_t iterations = 1, first = 0;
+    int rc = env_number("SCHED_ITERATIONS", 1, &iterations, err);
+    if (rc != 0 && rc != SCHED_ENOENT)
+        return rc;
+    int have_seed = (rc = env_number("SCHED_SEED", 0, &first, err)) == 0;
+    if (rc != 0 && rc != SCHED_ENOENT)
+        return rc;
+    const char *check_env = sched__secure_getenv("SCHED_CHECK_DETERMINISM");
+    int check = check_env != NULL && strcmp(check_env, "1") == 0;
+    if (!have_seed && (rc = config_seed(config_path, &first, err)) != 0)
+        return rc;
+    char *cmd = command_line(argv);
+    if (cmd == NULL)
+        return sched__error_set(err, SCHED_ENOMEM, "out of memory");
+
+    int result = 0;
+    for (uint64_t k = 0; k < iterations && result == 0; k++) {
+        uint64_t seed = first + k;
+        struct run_record a = { 0 }, b = { 0 };
+        int body_rc, seeded;
+        rc = run_once(config_path, seed, body, arg, &body_rc, &seeded, check ? &a : NULL, err);
+        if (rc != 0) {
+            result = rc;
+        } else if (body_rc != 0) {
+            result = body_rc;
+            if (seeded)
+                sched__error_set(err, body_rc, "failing seed: %llu\nreplay with: SCHED_SEED=%llu "
+                                 "SCHED_ITERATIONS=1 %s", (unsigned long long)seed,
+                                 (unsigned long long)seed, cmd);
+            else
+                sched__error_set(err, body_rc, "the test failed on a backend without seeds\n"
+                                 "replay with: %s", cmd);
+        } else if (check && seeded) {
+            rc = run_once(config_path, seed, body, arg, &body_rc, &seeded, &b, err);
+            if (rc != 0)
+                result = rc;
+            else if (body_rc != 0)
+                result = sched__error_set(err, body_rc, "seed %llu is not deterministic: it "
+                                          "passed, then failed\nreplay with: SCHED_SEED=%llu "
+                                          "SCHED_ITERATIONS=1 SCHED_CHECK_DETERMINISM=1 %s",
+                                          (unsigned long long)seed, (unsigned long long)seed, cmd);
+            else
+                result = compare(&a, &b, seed, cmd, err);
+        }
+        record_free(&a);
+        record_free(&b);
+        if (!seeded)
+            break;
+    }
+    free(cmd);
+    return result;
+}

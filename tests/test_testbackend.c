@@ -1,0 +1,632 @@
+/*
+ * tests/test_testbackend.c - the test backend through the real host: the
+ * public API of sched/sched.h and sched/test.h, real config files, the real
+ * test.so and linux.so.  Proves determinism over seeds, that a seed sweep
+ * finds and replays a planted race, the parking report and the
+ * failing-seed message word for word, and that one unchanged program runs
+ * on linux and on test by config alone.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include <sched/sched.h>
+#include <sched/test.h>
+
+#define MS 1000000ull
+
+/* ---- config files --------------------------------------------------------- */
+
+static char conf_paths[8][64];
+static int nconf;
+
+/* Write a config file for the rest of the run; returns its path. */
+static const char *conf(const char *text)
+{
+    char *path = conf_paths[nconf++];
+    snprintf(path, sizeof conf_paths[0], "/tmp/sched-testbackend-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+        abort();
+    close(fd);
+    return path;
+}
+
+static const char *conf_random, *conf_fifo, *conf_linux, *conf_budget;
+
+static int suite_init(void)
+{
+    conf_random = conf("backend = \"test\";\ntest: { seed = 42; };\n");
+    conf_fifo = conf("backend = \"test\";\ntest: { randomize = false; };\n");
+    conf_linux = conf("backend = \"linux\";\n");
+    conf_budget = conf("backend = \"test\";\ntest: { timeout_ticks_min = 50; timeout_ticks_max = 50;"
+                       " num_cpus = 3; utc_start = 1000; };\n");
+    return 0;
+}
+
+static int suite_fini(void)
+{
+    for (int i = 0; i < nconf; i++)
+        unlink(conf_paths[i]);
+    return 0;
+}
+
+static sched_host *open_host(const char *path)
+{
+    sched_host *host = NULL;
+    sched_error *err = NULL;
+    int rc = sched_host_open(&host, path, &err);
+    if (rc)
+        fprintf(stderr, "sched_host_open: %s\n", sched_error_message(err));
+    sched_error_free(err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    return host;
+}
+
+/* ---- a workload: tasks that wait on timers and yield ---------------------- */
+
+struct worker {
+    sched_coro co;
+    sched_host *host;
+    int id;
+    int i;
+    sched_value v;
+    int *done;
+};
+
+static int worker_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct worker *w = (struct worker *)f;
+    SCHED_ASYNC_BEGIN(w);
+    for (w->i = 0; w->i < 3; w->i++) {
+        if ((w->id + w->i) % 3 == 0)
+            SCHED_AWAIT(w, sched_timer(w->host, (uint64_t)((w->id * 7 + w->i) % 5) * MS), &w->v);
+        else
+            SCHED_AWAIT(w, sched_yield_now(), &w->v);
+    }
+    (*w->done)++;
+    SCHED_RETURN(w, out, (sched_value){ .i = w->id });
+    SCHED_ASYNC_END(w);
+}
+
+static const sched_future_ops worker_ops = { worker_poll, sched_coro_drop_default };
+
+static sched_future *worker(sched_host *host, int id, int *done)
+{
+    struct worker *w = (struct worker *)sched_coro_new(sizeof *w, &worker_ops);
+    w->host = host;
+    w->id = id;
+    w->done = done;
+    return &w->co.base;
+}
+
+static const char *const labels[] = { "io", "parse", "render", "net" };
+
+/* 200 interleaving tasks, half foreground, half background with labels
+ * and priorities, every third step waiting on a timer.  Drives the
+ * scheduler to the end; returns how many tasks finished. */
+static int run_workload(sched_host *host)
+{
+    sched_test *t = sched_as_test(host);
+    sched_executor *ex;
+    sched_foreground_executor *fx;
+    int done = 0;
+    CU_ASSERT_EQUAL_FATAL(sched_executor_new(host, &ex), 0);
+    CU_ASSERT_EQUAL_FATAL(sched_foreground_executor_new(host, &fx), 0);
+    for (int i = 0; i < 200; i++) {
+        int rc = i % 2 ? sched_foreground_spawn_labeled(fx, worker(host, i, &done), labels[i % 4], NULL)
+                       : sched_executor_spawn_at(ex, worker(host, i, &done), labels[i % 4],
+                                                 (sched_priority)(i % 3), SCHED_HERE, NULL);
+        CU_ASSERT_EQUAL(rc, 0);
+    }
+    while (sched_test_run_until_parked(t) || sched_test_advance_clock_to_next_timer(t))
+        ;
+    sched_foreground_executor_free(fx);
+    sched_executor_free(ex);
+    return done;
+}
+
+static void test_same_seed_gives_the_same_history_over_1000_seeds(void)
+{
+    sched_host *host = open_host(conf_random);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sched_as_test(host));
+    sched_host_close(host);
+
+    uint64_t distinct[4] = { 0 };
+    int ndistinct = 0;
+    for (uint64_t seed = 0; seed < 1000; seed++) {
+        uint64_t hash[2];
+        for (int run = 0; run < 2; run++) {
+            host = open_host(conf_random);
+            sched_test *t = sched_as_test(host);
+            CU_ASSERT_EQUAL(sched_test_reseed(t, seed), 0);
+            CU_ASSERT_EQUAL(run_workload(host), 200);
+            CU_ASSERT(!sched_test_has_pending_tasks(t));
+            hash[run] = sched_test_history_hash(t);
+            sched_host_close(host);
+        }
+        CU_ASSERT_EQUAL(hash[0], hash[1]);
+        int seen = 0;
+        for (int i = 0; i < ndistinct; i++)
+            seen |= distinct[i] == hash[0];
+        if (!seen && ndistinct < 4)
+            distinct[ndistinct++] = hash[0];
+    }
+    CU_ASSERT(ndistinct >= 2);
+}
+
+/* ---- the planted race ------------------------------------------------------ */
+
+static int shared;
+
+/* Read, yield, write back: loses an update if another write lands
+ * between its read and its write. */
+struct racer {
+    sched_coro co;
+    int read;
+    int lazy;       /* yields twice first, then increments in one step */
+    sched_value v;
+};
+
+static int racer_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct racer *r = (struct racer *)f;
+    SCHED_ASYNC_BEGIN(r);
+    if (r->lazy) {
+        SCHED_AWAIT(r, sched_yield_now(), &r->v);
+        SCHED_AWAIT(r, sched_yield_now(), &r->v);
+        shared++;
+    } else {
+        r->read = shared;
+        SCHED_AWAIT(r, sched_yield_now(), &r->v);
+        shared = r->read + 1;
+    }
+    SCHED_RETURN(r, out, (sched_value){ .i = 0 });
+    SCHED_ASYNC_END(r);
+}
+
+static const sched_future_ops racer_ops = { racer_poll, sched_coro_drop_default };
+
+/* The test body: two racing increments must leave 2. */
+static int planted_race(sched_host *host, void *arg)
+{
+    (void)arg;
+    sched_executor *ex;
+    if (sched_executor_new(host, &ex))
+        return SCHED_ENOMEM;
+    shared = 0;
+    for (int lazy = 0; lazy < 2; lazy++) {
+        struct racer *r = (struct racer *)sched_coro_new(sizeof *r, &racer_ops);
+        r->lazy = lazy;
+        sched_spawn(ex, &r->co.base, NULL);
+    }
+    sched_test_run_until_parked(sched_as_test(host));
+    sched_executor_free(ex);
+    return shared == 2 ? 0 : SCHED_EBACKEND;
+}
+
+static char *const race_argv[] = { "./test_testbackend", "planted race", NULL };
+
+static void test_planted_race_passes_under_fifo_is_found_by_a_sweep_and_replayed(void)
+{
+    sched_error *err = NULL;
+    unsetenv("SCHED_SEED");
+    setenv("SCHED_ITERATIONS", "20", 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, race_argv, planted_race, NULL, &err), 0);
+    CU_ASSERT_PTR_NULL(err);
+
+    setenv("SCHED_SEED", "0", 1);
+    setenv("SCHED_ITERATIONS", "500", 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_random, race_argv, planted_race, NULL, &err),
+                    SCHED_EBACKEND);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+    unsigned long long failing;
+    CU_ASSERT_EQUAL_FATAL(sscanf(sched_error_message(err), "failing seed: %llu", &failing), 1);
+    char want[256];
+    snprintf(want, sizeof want, "failing seed: %llu\nreplay with: SCHED_SEED=%llu "
+             "SCHED_ITERATIONS=1 ./test_testbackend 'planted race'", failing, failing);
+    CU_ASSERT_STRING_EQUAL(sched_error_message(err), want);
+    sched_error_free(err);
+    err = NULL;
+
+    /* Every seed before it passes; that seed alone fails, every time. */
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", failing);
+    setenv("SCHED_ITERATIONS", seed, 1);
+    if (failing > 0)
+        CU_ASSERT_EQUAL(sched_test_run_seeds(conf_random, race_argv, planted_race, NULL, NULL), 0);
+    setenv("SCHED_SEED", seed, 1);
+    setenv("SCHED_ITERATIONS", "1", 1);
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(sched_test_run_seeds(conf_random, race_argv, planted_race, NULL, &err),
+                        SCHED_EBACKEND);
+        CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "", want);
+        sched_error_free(err);
+        err = NULL;
+    }
+    unsetenv("SCHED_SEED");
+    unsetenv("SCHED_ITERATIONS");
+}
+
+/* A body whose spawn order alternates between runs: not deterministic. */
+static int calls;
+
+static int flip_flop(sched_host *host, void *arg)
+{
+    (void)arg;
+    sched_executor *ex;
+    if (sched_executor_new(host, &ex))
+        return SCHED_ENOMEM;
+    const char *order[2] = { "a", "b" };
+    int flip = calls++ % 2;
+    for (int i = 0; i < 2; i++)
+        sched_spawn_labeled(ex, sched_yield_now(), order[(i + flip) % 2], NULL);
+    sched_test_run_until_parked(sched_as_test(host));
+    sched_executor_free(ex);
+    return 0;
+}
+
+static void test_determinism_check_names_the_first_divergent_step(void)
+{
+    char *argv[] = { "./test_testbackend", NULL };
+    sched_error *err = NULL;
+    setenv("SCHED_SEED", "5", 1);
+    setenv("SCHED_CHECK_DETERMINISM", "1", 1);
+    calls = 0;
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, argv, flip_flop, NULL, &err), SCHED_EBACKEND);
+    CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "",
+                           "seed 5 is not deterministic: at step 0 the first run ran task #0 \"a\", "
+                           "the second ran task #0 \"b\"\n"
+                           "replay with: SCHED_SEED=5 SCHED_ITERATIONS=1 SCHED_CHECK_DETERMINISM=1 "
+                           "./test_testbackend");
+    sched_error_free(err);
+    err = NULL;
+    /* A deterministic body passes the same check. */
+    setenv("SCHED_ITERATIONS", "10", 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_random, argv, planted_race, NULL, &err) == 0
+                    || strncmp(sched_error_message(err), "failing seed: ", 14) == 0, 1);
+    sched_error_free(err);
+    unsetenv("SCHED_SEED");
+    unsetenv("SCHED_ITERATIONS");
+    unsetenv("SCHED_CHECK_DETERMINISM");
+}
+
+static void test_bad_sweep_settings_are_config_errors(void)
+{
+    sched_error *err = NULL;
+    setenv("SCHED_ITERATIONS", "0", 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, NULL, planted_race, NULL, &err), SCHED_ECONFIG);
+    CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "",
+                           "SCHED_ITERATIONS=\"0\" is not a decimal number from 1 to "
+                           "18446744073709551615");
+    sched_error_free(err);
+    unsetenv("SCHED_ITERATIONS");
+}
+
+/* ---- parking ---------------------------------------------------------------- */
+
+struct waiter {
+    sched_coro co;
+    sched_oneshot *o;
+    sched_value v;
+};
+
+static int waiter_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct waiter *w = (struct waiter *)f;
+    SCHED_ASYNC_BEGIN(w);
+    SCHED_AWAIT(w, sched_oneshot_recv(w->o), &w->v);
+    SCHED_RETURN(w, out, w->v);
+    SCHED_ASYNC_END(w);
+}
+
+static const sched_future_ops waiter_ops = { waiter_poll, sched_coro_drop_default };
+
+static void test_block_with_nothing_runnable_reports_every_pending_task_and_the_seed(void)
+{
+    sched_host *host = open_host(conf_random);
+    sched_test *t = sched_as_test(host);
+    sched_executor *ex;
+    sched_executor_new(host, &ex);
+    sched_oneshot *o;
+    CU_ASSERT_EQUAL_FATAL(sched_oneshot_new(&o), 0);
+    struct waiter *w = (struct waiter *)sched_coro_new(sizeof *w, &waiter_ops);
+    w->o = o;
+    sched_task *task;
+    int line = __LINE__ + 1;
+    CU_ASSERT_EQUAL(sched_spawn_labeled(ex, &w->co.base, "reader", &task), 0);
+    uint64_t id = sched_task_id(task);
+    CU_ASSERT(sched_test_is_task_running(t, id));
+
+    CU_ASSERT_EQUAL(sched_test_run_until_parked(t), 1);
+    char want[1024];
+    char report[1024];
+    size_t n = sched_test_parking_report(t, report, sizeof report);
+    snprintf(want, sizeof want,
+             "seed 42, virtual time 0 ns: 0 runnable, 0 timers pending, parking forbidden\n"
+             "pending tasks:\n"
+             "task %llu \"reader\" (medium) spawned at %s:%d in %s(): waiting on a oneshot\n"
+             "replay with SCHED_SEED=42\n",
+             (unsigned long long)id, __FILE__, line, __func__);
+    CU_ASSERT_STRING_EQUAL(report, want);
+    CU_ASSERT_EQUAL(n, strlen(want));
+
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(task), NULL, &err), SCHED_EDEADLK);
+    snprintf(want, sizeof want,
+             "blocked on a future that nothing can wake (backend test; seed 42); pending tasks:\n"
+             "task %llu \"reader\" (medium) spawned at %s:%d in %s(): waiting on a oneshot\n",
+             (unsigned long long)id, __FILE__, line, __func__);
+    CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "", want);
+    sched_error_free(err);
+    /* The join was the last handle: the task is cancelled with it. */
+    CU_ASSERT(!sched_test_is_task_running(t, id));
+    sched_oneshot_close(o);
+    sched_executor_free(ex);
+    sched_host_close(host);
+}
+
+static void test_block_with_timeout_follows_virtual_time(void)
+{
+    sched_host *host = open_host(conf_budget);
+    sched_test *t = sched_as_test(host);
+    sched_executor *ex;
+    sched_executor_new(host, &ex);
+    CU_ASSERT_EQUAL(sched_host_num_cpus(host), 3);
+    CU_ASSERT_EQUAL(sched_test_utc_ns(t), 1000ll * 1000000000);
+
+    /* A 10 ms timer inside a 1 s timeout: the clock jumps to it. */
+    sched_future *f = sched_timer(host, 10 * MS);
+    sched_value v;
+    CU_ASSERT_EQUAL(sched_block_with_timeout(ex, &f, 1000 * MS, &v, NULL), 0);
+    CU_ASSERT_PTR_NULL(f);
+    CU_ASSERT_EQUAL(sched_test_now(t), 10 * MS);
+
+    /* Nothing will ever finish it: it times out at the deadline. */
+    sched_oneshot *o;
+    sched_oneshot_new(&o);
+    f = sched_oneshot_recv(o);
+    CU_ASSERT_EQUAL(sched_block_with_timeout(ex, &f, 500 * MS, &v, NULL), SCHED_ETIMEDOUT);
+    CU_ASSERT_PTR_NOT_NULL(f);
+    CU_ASSERT_EQUAL(sched_test_now(t), 510 * MS);
+    CU_ASSERT_EQUAL(sched_test_utc_ns(t), 1000ll * 1000000000 + (int64_t)(510 * MS));
+    sched_future_drop(f);
+    sched_oneshot_close(o);
+    sched_executor_free(ex);
+    sched_host_close(host);
+}
+
+/* ---- controls ----------------------------------------------------------------- */
+
+static void test_ticks_run_one_runnable_and_foreground_waits_for_a_full_tick(void)
+{
+    sched_host *host = open_host(conf_fifo);
+    sched_test *t = sched_as_test(host);
+    sched_executor *ex;
+    sched_foreground_executor *fx;
+    sched_executor_new(host, &ex);
+    sched_foreground_executor_new(host, &fx);
+    sched_task *fg, *bg;
+    sched_foreground_spawn(fx, sched_future_ready((sched_value){ .i = 1 }), &fg);
+    sched_spawn(ex, sched_future_ready((sched_value){ .i = 2 }), &bg);
+    sched_test_counts c;
+    sched_test_pending_counts(t, &c);
+    CU_ASSERT_EQUAL(c.foreground, 1);
+    CU_ASSERT_EQUAL(c.background, 1);
+    CU_ASSERT(sched_test_has_pending_tasks(t));
+    CU_ASSERT_EQUAL(sched_test_tick_background_only(t), 1);
+    CU_ASSERT(sched_task_is_finished(bg));
+    CU_ASSERT(!sched_task_is_finished(fg));
+    CU_ASSERT_EQUAL(sched_test_tick_background_only(t), 0);
+    CU_ASSERT_EQUAL(sched_test_tick(t), 1);
+    CU_ASSERT(sched_task_is_finished(fg));
+    CU_ASSERT_EQUAL(sched_test_tick(t), 0);
+    CU_ASSERT(!sched_test_has_pending_tasks(t));
+    const sched_test_step *steps;
+    CU_ASSERT_EQUAL_FATAL(sched_test_history(t, &steps), 2);
+    CU_ASSERT_EQUAL(steps[0].task_id, sched_task_id(bg));
+    CU_ASSERT_EQUAL(steps[1].task_id, sched_task_id(fg));
+    sched_task_free(fg);
+    sched_task_free(bg);
+    sched_foreground_executor_free(fx);
+    sched_executor_free(ex);
+    sched_host_close(host);
+}
+
+static void test_deprioritized_label_runs_after_everything_else(void)
+{
+    sched_host *host = open_host(conf_random);
+    sched_test *t = sched_as_test(host);
+    sched_executor *ex;
+    sched_executor_new(host, &ex);
+    sched_test_deprioritize(t, "later");
+    for (int i = 0; i < 30; i++)
+        sched_spawn_labeled(ex, sched_future_ready((sched_value){ .i = i }), i < 5 ? "later" : "now",
+                            NULL);
+    sched_test_counts c;
+    sched_test_pending_counts(t, &c);
+    CU_ASSERT_EQUAL(c.deprioritized, 5);
+    CU_ASSERT_EQUAL(sched_test_run_until_parked(t), 30);
+    const sched_test_step *steps;
+    CU_ASSERT_EQUAL_FATAL(sched_test_history(t, &steps), 30);
+    for (int i = 0; i < 30; i++)
+        CU_ASSERT_STRING_EQUAL(steps[i].label, i < 25 ? "now" : "later");
+    sched_executor_free(ex);
+    sched_host_close(host);
+}
+
+struct delayed {
+    sched_coro co;
+    sched_test *t;
+    sched_value v;
+};
+
+static int delayed_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct delayed *d = (struct delayed *)f;
+    SCHED_ASYNC_BEGIN(d);
+    SCHED_AWAIT(d, sched_test_random_delay(d->t), &d->v);
+    SCHED_RETURN(d, out, d->v);
+    SCHED_ASYNC_END(d);
+}
+
+static const sched_future_ops delayed_ops = { delayed_poll, sched_coro_drop_default };
+
+static void test_random_delay_yields_mostly_zero_or_once_and_sometimes_many_times(void)
+{
+    sched_host *host = open_host(conf_random);
+    sched_test *t = sched_as_test(host);
+    sched_executor *ex;
+    sched_executor_new(host, &ex);
+    int hist[3] = { 0 };   /* steps per task: 1-2, 3-10, more */
+    for (int i = 0; i < 300; i++) {
+        struct delayed *d = (struct delayed *)sched_coro_new(sizeof *d, &delayed_ops);
+        d->t = t;
+        sched_task *task;
+        sched_spawn(ex, &d->co.base, &task);
+        uint64_t steps = sched_test_run_until_parked(t);
+        CU_ASSERT(sched_task_is_finished(task));
+        CU_ASSERT(steps >= 1 && steps <= 100);
+        hist[steps <= 2 ? 0 : steps <= 10 ? 1 : 2]++;
+        sched_task_free(task);
+    }
+    CU_ASSERT(hist[0] > 200);
+    CU_ASSERT(hist[1] > 0);
+    CU_ASSERT(hist[2] > 0);
+    uint64_t a = sched_test_rng(t), b = sched_test_rng(t);
+    CU_ASSERT(a != b);
+    CU_ASSERT_EQUAL(sched_test_seed(t), 42);
+    sched_executor_free(ex);
+    sched_host_close(host);
+}
+
+static void test_other_backends_have_no_test_controls_and_wrappers_are_neutral(void)
+{
+    sched_host *host = open_host(conf_linux);
+    sched_test *t = sched_as_test(host);
+    CU_ASSERT_PTR_NULL(t);
+    CU_ASSERT_EQUAL(sched_test_tick(t), 0);
+    CU_ASSERT_EQUAL(sched_test_run_until_parked(t), 0);
+    CU_ASSERT_EQUAL(sched_test_seed(t), 0);
+    CU_ASSERT_EQUAL(sched_test_reseed(t, 1), SCHED_ENOTSUP);
+    CU_ASSERT_EQUAL(sched_test_trace(t, "/tmp/x"), SCHED_ENOTSUP);
+    CU_ASSERT(!sched_test_has_pending_tasks(t));
+    const sched_test_step *steps = (const sched_test_step *)&steps;
+    CU_ASSERT_EQUAL(sched_test_history(t, &steps), 0);
+    CU_ASSERT_PTR_NULL(steps);
+    char buf[8] = "x";
+    CU_ASSERT_EQUAL(sched_test_parking_report(t, buf, sizeof buf), 0);
+    CU_ASSERT_STRING_EQUAL(buf, "");
+    sched_host_close(host);
+}
+
+/* ---- one program, two backends ------------------------------------------------ */
+
+/* The program: a producer sends 1..10 over a channel after a timer, a
+ * consumer sums them; main blocks on the sum.  Only sched/sched.h. */
+struct producer {
+    sched_coro co;
+    sched_host *host;
+    sched_channel *ch;
+    int i;
+    sched_value v;
+};
+
+static int producer_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct producer *p = (struct producer *)f;
+    SCHED_ASYNC_BEGIN(p);
+    SCHED_AWAIT(p, sched_timer(p->host, 5 * MS), &p->v);
+    for (p->i = 1; p->i <= 10; p->i++)
+        SCHED_AWAIT(p, sched_channel_send(p->ch, (sched_value){ .i = p->i }), &p->v);
+    sched_channel_close(p->ch);
+    SCHED_RETURN(p, out, (sched_value){ .i = 0 });
+    SCHED_ASYNC_END(p);
+}
+
+struct consumer {
+    sched_coro co;
+    sched_channel *ch;
+    int64_t sum;
+    sched_value v;
+};
+
+static int consumer_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct consumer *c = (struct consumer *)f;
+    SCHED_ASYNC_BEGIN(c);
+    for (;;) {
+        SCHED_AWAIT(c, sched_channel_recv(c->ch), &c->v);
+        if (c->co.rc != 0)
+            break;
+        c->sum += c->v.i;
+    }
+    SCHED_RETURN(c, out, (sched_value){ .i = c->sum });
+    SCHED_ASYNC_END(c);
+}
+
+static const sched_future_ops producer_ops = { producer_poll, sched_coro_drop_default };
+static const sched_future_ops consumer_ops = { consumer_poll, sched_coro_drop_default };
+
+static int64_t program(const char *config)
+{
+    sched_host *host = open_host(config);
+    sched_executor *ex;
+    sched_channel *ch;
+    sched_executor_new(host, &ex);
+    sched_channel_new(2, &ch);
+    struct producer *p = (struct producer *)sched_coro_new(sizeof *p, &producer_ops);
+    p->host = host;
+    p->ch = ch;
+    struct consumer *c = (struct consumer *)sched_coro_new(sizeof *c, &consumer_ops);
+    c->ch = ch;
+    sched_task *tc;
+    sched_spawn(ex, &p->co.base, NULL);
+    sched_spawn(ex, &c->co.base, &tc);
+    sched_value v = { .i = -1 };
+    sched_error *err = NULL;
+    int rc = sched_block(ex, sched_task_join(tc), &v, &err);
+    if (rc)
+        fprintf(stderr, "%s\n", sched_error_message(err));
+    sched_error_free(err);
+    CU_ASSERT_EQUAL(rc, 0);
+    sched_executor_free(ex);
+    sched_host_close(host);
+    sched_channel_free(ch);
+    return v.i;
+}
+
+static void test_one_program_runs_on_linux_and_on_test_by_config_alone(void)
+{
+    CU_ASSERT_EQUAL(program(conf_linux), 55);
+    CU_ASSERT_EQUAL(program(conf_fifo), 55);
+    CU_ASSERT_EQUAL(program(conf_random), 55);
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite s = CU_add_suite("test backend through the host", suite_init, suite_fini);
+#define T(name) CU_add_test(s, #name, name)
+    T(test_one_program_runs_on_linux_and_on_test_by_config_alone);
+    T(test_other_backends_have_no_test_controls_and_wrappers_are_neutral);
+    T(test_ticks_run_one_runnable_and_foreground_waits_for_a_full_tick);
+    T(test_deprioritized_label_runs_after_everything_else);
+    T(test_random_delay_yields_mostly_zero_or_once_and_sometimes_many_times);
+    T(test_block_with_nothing_runnable_reports_every_pending_task_and_the_seed);
+    T(test_block_with_timeout_follows_virtual_time);
+    T(test_planted_race_passes_under_fifo_is_found_by_a_sweep_and_replayed);
+    T(test_determinism_check_names_the_first_divergent_step);
+    T(test_bad_sweep_settings_are_config_errors);
+    T(test_same_seed_gives_the_same_history_over_1000_seeds);
+#undef T
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+    CU_cleanup_registry();
+    return failed ? 1 : 0;
+}
