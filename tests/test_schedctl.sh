@@ -1,0 +1,130 @@
+#!/bin/sh
+# schedctl as a user runs it: every refusal of a broken plugin reaches the
+# terminal as its one sentence with a non-zero exit; list, check and info
+# report what they should.
+: "${SCHED_TOP_BUILDDIR:?run through make check}"
+schedctl=$SCHED_TOP_BUILDDIR/core/schedctl
+fixtures=$SCHED_TOP_BUILDDIR/tests/plugins/.libs
+builtin_path=$SCHED_PLUGIN_PATH
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sched-test-XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+fail() {
+    echo "FAIL: $*"
+    failures=$((failures + 1))
+}
+
+# expect NAME STATUS STDERR-TEXT COMMAND...: run, compare exit status and
+# the whole of stderr.
+expect() {
+    name=$1 want_status=$2 want_err=$3
+    shift 3
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    status=$?
+    err=$(cat "$tmp/err")
+    if [ "$status" -ne "$want_status" ]; then
+        fail "$name: exit status $status, expected $want_status"
+    elif [ "$err" != "$want_err" ]; then
+        fail "$name: stderr differs"
+        echo "  expected: $want_err"
+        echo "  got:      $err"
+    else
+        echo "ok: $name"
+    fi
+}
+
+# check_refusal FIXTURE REASON: "schedctl check" with that backend.
+check_refusal() {
+    expect "check refuses $1" 1 "schedctl: plugin $fixtures/$1.so refused: $2" \
+        env SCHED_BACKEND="$1" SCHED_PLUGIN_PATH="$fixtures" "$schedctl" check
+}
+
+check_refusal noentry "it does not export sched_plugin_entry_v1"
+check_refusal abi2 "it was built for plugin ABI 2.0, and this host implements ABI 1.0"
+check_refusal noschedule 'its required op "schedule" is NULL'
+check_refusal halfpark 'it sets only one of the ops "park" and "unpark"'
+check_refusal misnamed 'its descriptor names the backend "valid", not "misnamed" as its file name does'
+small_reason=$(env SCHED_BACKEND=small SCHED_PLUGIN_PATH="$fixtures" "$schedctl" check 2>&1)
+case $small_reason in
+    "schedctl: plugin $fixtures/small.so refused: its descriptor is "*" bytes, smaller than the "*" bytes of ABI 1.0") echo "ok: check refuses small" ;;
+    *) fail "check refuses small: $small_reason" ;;
+esac
+
+expect "check reports create failure" 1 \
+    "schedctl: backend \"createfail\" ($fixtures/createfail.so) failed to start: no worker threads could be started" \
+    env SCHED_BACKEND=createfail SCHED_PLUGIN_PATH="$fixtures" "$schedctl" check
+
+cp "$fixtures/valid.so" "$tmp/valid.so"
+chmod 666 "$tmp/valid.so"
+expect "check refuses a world-writable plugin" 1 \
+    "schedctl: plugin $tmp/valid.so refused: the file is writable by group or others" \
+    env SCHED_BACKEND=valid SCHED_PLUGIN_PATH="$tmp" "$schedctl" check
+
+printf 'not an ELF file\n' >"$tmp/notso.so"
+out=$(env SCHED_BACKEND=notso SCHED_PLUGIN_PATH="$tmp" "$schedctl" check 2>&1)
+status=$?
+case $status:$out in
+    "1:schedctl: plugin $tmp/notso.so refused: it is not a loadable shared object ($tmp/notso.so: "*")") echo "ok: check refuses a file that is not a shared object" ;;
+    *) fail "check refuses a file that is not a shared object: $status: $out" ;;
+esac
+
+plugindir=$("$schedctl" --version | sed -n 's/^plugin directory: //p')
+expect "check reports a backend not found" 1 \
+    "schedctl: backend \"nosuch\" not found: searched $tmp/nosuch.so, $plugindir/nosuch.so; available backends: notso, valid" \
+    env SCHED_BACKEND=nosuch SCHED_PLUGIN_PATH="$tmp" "$schedctl" check
+
+# A config error names file, line and setting.
+printf 'backend = "linux";\n\nlinux: { threads = 5000; };\n' >"$tmp/bad.conf"
+expect "check reports an out-of-range setting with its line" 1 \
+    "schedctl: $tmp/bad.conf:3: setting \"linux.threads\" is 5000, outside [0, 1024]" \
+    env SCHED_PLUGIN_PATH="$builtin_path" "$schedctl" check -c "$tmp/bad.conf"
+printf 'backend = "linux";\nlinux: { threads = ; };\n' >"$tmp/syntax.conf"
+expect "check reports a syntax error with its line" 1 \
+    "schedctl: $tmp/syntax.conf:2: syntax error" \
+    "$schedctl" check --config "$tmp/syntax.conf"
+
+printf 'backend = "linux";\nlinux: { threads = 2; };\n' >"$tmp/good.conf"
+expect "check accepts a good config" 0 "" "$schedctl" check -c "$tmp/good.conf"
+grep -qx "$tmp/good.conf: ok, backend \"linux\" (.*/linux.so)" "$tmp/out" ||
+    fail "check output: $(cat "$tmp/out")"
+
+# list: every backend built, the selected one marked, the rest explained.
+expect "list runs" 0 "" "$schedctl" list
+grep -q '^\* linux  *[^ ]*  *1\.0  *.*/plugins/linux/\.libs/linux\.so$' "$tmp/out" ||
+    fail "list does not mark linux as selected: $(cat "$tmp/out")"
+for b in test cloudflare-sim; do
+    grep -q "^  $b  *[^ ]*  *1\.0  *.*/$b\.so\$" "$tmp/out" || fail "list lacks $b"
+done
+for b in mac windows; do
+    grep -q "^  $b  " "$tmp/out" || fail "list lacks $b (built or missing)"
+done
+grep -q '^selected:    linux (set at (built-in):' "$tmp/out" || fail "list does not say what is selected"
+expect "list marks a fixture refusal" 0 "" env SCHED_PLUGIN_PATH="$fixtures" "$schedctl" list
+grep -qx "  abi2 *refused: plugin $fixtures/abi2.so refused: it was built for plugin ABI 2.0, and this host implements ABI 1.0" "$tmp/out" ||
+    fail "list does not show the refusal: $(cat "$tmp/out")"
+
+# info: values and where they came from.
+expect "info runs" 0 "" env SCHED_BACKEND=linux "$schedctl" info -c "$tmp/good.conf"
+grep -q "^config file: $tmp/good.conf (given by the program)\$" "$tmp/out" || fail "info: config file line"
+grep -q '^  backend  *= linux  *# \$SCHED_BACKEND$' "$tmp/out" || fail "info: backend origin"
+grep -q "^  linux.threads  *= 2  *# $tmp/good.conf:2\$" "$tmp/out" || fail "info: threads origin"
+grep -q '^  linux.threads (integer in \[0, 1024\]) = 2$' "$tmp/out" || fail "info: declared key"
+
+# The usual options.
+expect "--version" 0 "" "$schedctl" --version
+grep -q '^schedctl (libsched) [0-9]' "$tmp/out" || fail "--version output"
+expect "--help" 0 "" "$schedctl" --help
+cp "$tmp/out" "$tmp/help"
+for c in list check info; do
+    grep -q "^  $c " "$tmp/help" || fail "--help lacks $c"
+    expect "help $c" 0 "" "$schedctl" help "$c"
+    grep -q "^usage: schedctl $c" "$tmp/out" || fail "help $c output"
+    expect "$c --help" 0 "" "$schedctl" "$c" --help
+done
+expect "unknown command" 2 'schedctl: unknown command "frobnicate" (try "schedctl --help")' \
+    "$schedctl" frobnicate
+"$schedctl" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "no command should exit 2"
+
+[ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
