@@ -120,8 +120,8 @@ int main(int argc, char **argv)
         return SCHEDCTL_OK;
     }
     if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
-        printf("schedctl (libsched) %s\nplugin ABI %d.%d\n", PACKAGE_VERSION,
-               SCHED_PLUGIN_ABI_MAJOR, SCHED_PLUGIN_ABI_MINOR);
+        printf("schedctl (libsched) %s\nplugin ABI %d.%d\nplugin directory: %s\n", PACKAGE_VERSION,
+               SCHED_PLUGIN_ABI_MAJOR, SCHED_PLUGIN_ABI_MINOR, SCHED_PLUGINDIR);
         return SCHEDCTL_OK;
     }
     if (strcmp(a, "help") == 0) {
