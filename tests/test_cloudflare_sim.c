@@ -101,6 +101,12 @@ static const char *fake_getenv(const char *name)
     return strcmp(name, "SCHED_SEED") == 0 ? env_seed : NULL;
 }
 
+static size_t fake_describe_tasks(sched_plugin_host *h, char *buf, size_t len)
+{
+    (void)h;
+    return (size_t)snprintf(buf, len, "task 1 \"fetch\" at worker.c:10 waits on a timer\n");
+}
+
 static const sched_host_services services = {
     .abi_major = SCHED_PLUGIN_ABI_MAJOR,
     .abi_minor = SCHED_PLUGIN_ABI_MINOR,
@@ -111,6 +117,7 @@ static const sched_host_services services = {
     .log = fake_log,
     .config_int = fake_config_int,
     .getenv = fake_getenv,
+    .describe_tasks = fake_describe_tasks,
 };
 
 static void *lib;
@@ -485,6 +492,50 @@ static void test_history_names_each_step(void)
     ops->destroy(self);
 }
 
+static void test_reseed_restarts_the_same_interleaving(void)
+{
+    char first[32];
+    interleave(9, first, sizeof first);
+    reset();
+    config_set("seed", 1);
+    void *self = open_backend();
+    const sched_test_iface_v1 *t = test_iface(self);
+    t->reseed(self, 9);
+    CU_ASSERT_EQUAL(t->seed(self), 9);
+    fake_runnable r[15];
+    memset(r, 0, sizeof r);
+    for (int i = 0; i < 15; i++) {
+        r[i].task_id = 100 + (uint64_t)i;
+        r[i].session_id = 1 + (uint64_t)(i % 3);
+        ops->schedule_main(self, &r[i].base);
+    }
+    t->run_until_parked(self);
+    const sched_test_step *steps;
+    CU_ASSERT_EQUAL_FATAL(t->history(self, &steps), 15);
+    for (size_t i = 0; i < 15; i++)
+        CU_ASSERT_EQUAL(first[i], (char)('A' + (steps[i].task_id - 100) % 3));
+    ops->destroy(self);
+}
+
+static void test_parking_report_names_seed_clock_and_tasks(void)
+{
+    reset();
+    config_set("seed", 3);
+    void *self = open_backend();
+    fake_runnable a = { .task_id = 1 };
+    ops->schedule_after(self, &a.base, 7 * MS, 1);
+    char buf[512];
+    size_t n = test_iface(self)->parking_report(self, buf, sizeof buf);
+    CU_ASSERT_EQUAL(n, strlen(buf));
+    CU_ASSERT_STRING_EQUAL(buf,
+                           "seed 3, virtual time 0 ns: 0 runnable, 1 timers pending (next due at 7000000 ns)\n"
+                           "pending tasks:\n"
+                           "task 1 \"fetch\" at worker.c:10 waits on a timer\n"
+                           "replay with SCHED_SEED=3\n");
+    CU_ASSERT_EQUAL(test_iface(self)->parking_report(self, NULL, 0), n);
+    ops->destroy(self);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -515,6 +566,9 @@ int main(void)
     CU_add_test(s, "destroy drops queued and armed work once",
                 test_destroy_drops_queued_and_armed_work_once);
     CU_add_test(s, "history names each step", test_history_names_each_step);
+    CU_add_test(s, "reseed restarts the same interleaving", test_reseed_restarts_the_same_interleaving);
+    CU_add_test(s, "parking report names the seed, the clock and the tasks",
+                test_parking_report_names_seed_clock_and_tasks);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();

@@ -4,6 +4,9 @@
  *
  * Every op runs on the isolate thread (the one that opened the host).
  */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "cfsim.h"
 
 /* 2026-01-01T00:00:00Z: the virtual UTC clock starts at a fixed instant. */
@@ -93,8 +96,62 @@ static size_t t_history(void *self, const sched_test_step **steps)
     return cf->nhistory;
 }
 
-/* Labels cannot be deprioritized: Workers runs an isolate's work in
- * arrival order, without priorities. */
+/* A new seed for the next run of a seed sweep; the history restarts. */
+static void t_reseed(void *self, uint64_t seed)
+{
+    cfsim *cf = self;
+    pthread_mutex_lock(&cf->mu);
+    cf->seed = seed;
+    sched_prng_seed(&cf->rng, seed);
+    cf->nhistory = 0;
+    pthread_mutex_unlock(&cf->mu);
+}
+
+/* snprintf at *off, keeping count of the length needed past the end. */
+static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(*off < len ? buf + *off : NULL, *off < len ? len - *off : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *off += (size_t)n;
+}
+
+/* Why the isolate has nothing to run: the seed, the Workers clock, what is
+ * queued and armed, and every live task as the host describes it. */
+static size_t t_parking_report(void *self, char *buf, size_t len)
+{
+    cfsim *cf = self;
+    pthread_mutex_lock(&cf->mu);
+    unsigned long long seed = cf->seed, now = cf->now_ns, ready = cf->nready;
+    unsigned long long timers = cf->ntimers;
+    uint64_t due = 0;
+    int any = cfsim_timer_next(cf, &due);
+    pthread_mutex_unlock(&cf->mu);
+
+    size_t off = 0;
+    if (len)
+        buf[0] = '\0';
+    put(buf, len, &off, "seed %llu, virtual time %llu ns: %llu runnable, %llu timers pending",
+        seed, now, ready, timers);
+    if (any)
+        put(buf, len, &off, " (next due at %llu ns)", (unsigned long long)due);
+    put(buf, len, &off, "\n");
+    if (cf->svc->describe_tasks(cf->host, NULL, 0) == 0) {
+        put(buf, len, &off, "pending tasks: none\n");
+    } else {
+        put(buf, len, &off, "pending tasks:\n");
+        size_t room = off < len ? len - off : 0;
+        off += cf->svc->describe_tasks(cf->host, room ? buf + off : NULL, room);
+    }
+    put(buf, len, &off, "replay with SCHED_SEED=%llu\n", seed);
+    return off;
+}
+
+/* Labels cannot be deprioritized (Workers has no priorities), and
+ * decisions come from the seed only (set_decisions and trace are the test
+ * backend's). */
 const sched_test_iface_v1 cfsim_test_iface = {
     .size = sizeof(sched_test_iface_v1),
     .tick = t_tick,
@@ -109,4 +166,6 @@ const sched_test_iface_v1 cfsim_test_iface = {
     .rng = t_rng,
     .utc_ns = t_utc_ns,
     .history = t_history,
+    .reseed = t_reseed,
+    .parking_report = t_parking_report,
 };
