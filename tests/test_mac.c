@@ -250,6 +250,61 @@ static void test_destroy_drops_pending_timers_and_queued_main_work_exactly_once(
     }
 }
 
+/* A runnable that, once running, arms hour-long timers until the backend
+ * closes under it. */
+enum { NRACE = 1 << 15 };
+static struct trun race_timers[NRACE];
+static atomic_int race_armed;
+static atomic_int race_refused;
+static atomic_int race_started;
+
+static void svc_run_racer(sched_runnable *r)
+{
+    (void)r;
+    atomic_store(&race_started, 1);
+    for (int i = 0; i < NRACE; i++) {
+        int rc = desc->ops.schedule_after(self, &race_timers[i].base, 3600ull * 1000000000u, i % 2);
+        if (rc != 0) {
+            atomic_store(&race_refused, rc);
+            return;
+        }
+        atomic_fetch_add(&race_armed, 1);
+    }
+}
+
+static void test_timers_armed_while_destroy_runs_are_dropped_or_refused(void)
+{
+    static const sched_host_services racer_svc = {
+        .abi_major = SCHED_PLUGIN_ABI_MAJOR,
+        .abi_minor = SCHED_PLUGIN_ABI_MINOR,
+        .size = sizeof(sched_host_services),
+        .run = svc_run_racer,
+        .drop = svc_drop,
+        .info = svc_info,
+    };
+    sched_backend_env env = { .size = sizeof env, .svc = &racer_svc, .host = NULL };
+    struct trun racer;
+    char err[256];
+    int dropped = 0;
+
+    memset(&racer, 0, sizeof racer);
+    memset(race_timers, 0, sizeof race_timers);
+    atomic_store(&done, 0);
+    CU_ASSERT_EQUAL_FATAL(desc->ops.create(&env, &self, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(desc->ops.schedule(self, &racer.base), 0);
+    while (!atomic_load(&race_started))
+        sched_yield();
+    close_backend();
+    for (int i = 0; i < NRACE; i++) {
+        CU_ASSERT_EQUAL(race_timers[i].ran, 0);
+        dropped += race_timers[i].dropped;
+    }
+    /* Every timer armed was dropped once; the racer stopped on ECLOSED
+     * (unless it armed them all before the close began). */
+    CU_ASSERT_EQUAL(dropped, atomic_load(&race_armed));
+    CU_ASSERT(atomic_load(&race_refused) == SCHED_ECLOSED || atomic_load(&race_armed) == NRACE);
+}
+
 static void *is_main_from_thread(void *arg)
 {
     *(int *)arg = desc->ops.is_main_thread(self);
@@ -393,6 +448,7 @@ int main(void)
     CU_ADD_TEST(s, test_main_runnables_from_another_thread_run_on_main_inside_run);
     CU_ADD_TEST(s, test_delayed_runnables_never_run_early_and_main_ones_run_on_main);
     CU_ADD_TEST(s, test_destroy_drops_pending_timers_and_queued_main_work_exactly_once);
+    CU_ADD_TEST(s, test_timers_armed_while_destroy_runs_are_dropped_or_refused);
     CU_ADD_TEST(s, test_is_main_thread_is_true_only_on_the_creating_thread);
     CU_ADD_TEST(s, test_create_off_the_main_queue_thread_is_refused_with_a_reason);
     CU_ADD_TEST(s, test_stop_before_run_makes_run_return_at_once);

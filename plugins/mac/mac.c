@@ -345,6 +345,7 @@ static int mac_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns, 
     struct mac *m = self;
     sched_runnable_info info = { .size = sizeof info };
     struct mac_timer *t;
+    dispatch_source_t src;
     int rc = mac_background_refusal(m);
 
     if (rc != 0)
@@ -354,31 +355,34 @@ static int mac_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns, 
     t = calloc(1, sizeof *t);
     if (t == NULL)
         return SCHED_ENOMEM;
-    t->src = dispatch_source_create(DISPATCH_SOURCE_TYPE_TIMER, 0, 0,
-                                    mac_queue(m, on_main ? SCHED_PRIORITY_HIGH
-                                                      : (sched_priority)info.priority));
-    if (t->src == NULL) {
-        free(t);
-        return SCHED_ENOMEM;
-    }
     t->m = m;
     t->r = r;
     t->main = on_main;
     t->deadline = mac_now(m) + (delay_ns > UINT64_MAX / 2 ? UINT64_MAX / 2 : delay_ns);
-    dispatch_set_context(t->src, t);
-    dispatch_source_set_event_handler_f(t->src, mac_timer_fire);
-    dispatch_source_set_cancel_handler_f(t->src, mac_timer_cancelled);
-    dispatch_source_set_timer(t->src, mac_deadline_time(delay_ns), DISPATCH_TIME_FOREVER, 0);
 
-    /* The closed check and the link are one step under the lock, so
-     * destroy()'s sweep either sees this timer or we see closed. */
+    /* The closed check, the source and the link are one step under the
+     * lock, so destroy()'s sweep either takes this timer or we see closed;
+     * and a source is never released unresumed, which libdispatch
+     * forbids. */
     pthread_mutex_lock(&m->lock);
     if (mac_is_closed(m)) {
         pthread_mutex_unlock(&m->lock);
-        dispatch_release(t->src);
         free(t);
         return SCHED_ECLOSED;
     }
+    src = dispatch_source_create(DISPATCH_SOURCE_TYPE_TIMER, 0, 0,
+                                 mac_queue(m, on_main ? SCHED_PRIORITY_HIGH
+                                                   : (sched_priority)info.priority));
+    if (src == NULL) {
+        pthread_mutex_unlock(&m->lock);
+        free(t);
+        return SCHED_ENOMEM;
+    }
+    t->src = src;
+    dispatch_set_context(src, t);
+    dispatch_source_set_event_handler_f(src, mac_timer_fire);
+    dispatch_source_set_cancel_handler_f(src, mac_timer_cancelled);
+    dispatch_source_set_timer(src, mac_deadline_time(delay_ns), DISPATCH_TIME_FOREVER, 0);
     t->next = m->timers;
     if (m->timers != NULL)
         m->timers->prev = t;
@@ -387,7 +391,8 @@ static int mac_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns, 
     dispatch_group_enter(m->inflight);
     MAC_HB_SEND(t);
     pthread_mutex_unlock(&m->lock);
-    dispatch_resume(t->src);
+    /* Once resumed (or taken by destroy()), t may be gone: use src. */
+    dispatch_resume(src);
     return 0;
 }
 
