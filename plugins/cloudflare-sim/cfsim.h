@@ -10,13 +10,13 @@
 #ifndef CFSIM_H
 #define CFSIM_H
 
-#include <pthread.h>
 #include <stdint.h>
 
 #include <sched/plugin.h>
 #include <sched/test.h>
 
 #include "../common/prng.h"
+#include "os.h"
 
 /* Runnables are grouped into lanes; each lane is FIFO and the loop picks a
  * lane at random (from the seed).  A request's work shares one lane, so
@@ -50,9 +50,9 @@ typedef struct cfsim {
     const sched_host_services *svc;
     sched_plugin_host *host;
 
-    pthread_mutex_t mu;
-    pthread_cond_t cv;      /* new work, an unpark, a stop or a clock move */
-    pthread_t isolate;      /* the thread that created the host */
+    cfsim_mutex mu;
+    cfsim_cond cv;          /* new work, an unpark, a stop or a clock move */
+    cfsim_thread_id isolate;    /* the thread that created the host */
 
     sched_prng rng;
     uint64_t seed;

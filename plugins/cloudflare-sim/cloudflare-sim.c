@@ -74,13 +74,9 @@ static int cfsim_create(const sched_backend_env *env, void **self, char *err, si
         free(cf);
         return rc;
     }
-    pthread_mutex_init(&cf->mu, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&cf->cv, &attr);
-    pthread_condattr_destroy(&attr);
-    cf->isolate = pthread_self();
+    cfsim_mutex_init(&cf->mu);
+    cfsim_cond_init(&cf->cv);
+    cf->isolate = cfsim_thread_self();
     sched_prng_seed(&cf->rng, cf->seed);
 
     cf->policy.size = sizeof cf->policy;
@@ -98,17 +94,17 @@ static void cfsim_destroy(void *self)
 {
     cfsim *cf = self;
     sched_runnable *r;
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     cf->closed = 1;
-    pthread_cond_broadcast(&cf->cv);
+    cfsim_cond_broadcast(&cf->cv);
     while ((r = cfsim_take_any(cf)) != NULL) {
-        pthread_mutex_unlock(&cf->mu);
+        cfsim_mutex_unlock(&cf->mu);
         cf->svc->drop(r);
-        pthread_mutex_lock(&cf->mu);
+        cfsim_mutex_lock(&cf->mu);
     }
-    pthread_mutex_unlock(&cf->mu);
-    pthread_cond_destroy(&cf->cv);
-    pthread_mutex_destroy(&cf->mu);
+    cfsim_mutex_unlock(&cf->mu);
+    cfsim_cond_destroy(&cf->cv);
+    cfsim_mutex_destroy(&cf->mu);
     for (size_t i = 0; i < cf->nlabels; i++)
         free(cf->labels[i]);
     free(cf->labels);
@@ -125,11 +121,11 @@ static int enqueue(cfsim *cf, sched_runnable *r, int main)
 {
     sched_runnable_info info = { .size = sizeof info };
     cf->svc->info(r, &info);
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     int rc = cf->closed ? SCHED_ECLOSED : cfsim_ready_push(cf, r, cfsim_lane_key(&info, main));
     if (rc == 0)
-        pthread_cond_broadcast(&cf->cv);
-    pthread_mutex_unlock(&cf->mu);
+        cfsim_cond_broadcast(&cf->cv);
+    cfsim_mutex_unlock(&cf->mu);
     return rc;
 }
 
@@ -174,15 +170,15 @@ static int cfsim_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns
     sched_runnable_info info = { .size = sizeof info };
     cf->svc->info(r, &info);
     uint64_t key = cfsim_lane_key(&info, main);
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     if (cf->closed) {
-        pthread_mutex_unlock(&cf->mu);
+        cfsim_mutex_unlock(&cf->mu);
         return SCHED_ECLOSED;
     }
     uint64_t pending = cfsim_session_timers_pending(cf, info.session_id);
     if (info.session_id != 0 && cf->max_timers_per_request != 0 &&
         pending >= cf->max_timers_per_request) {
-        pthread_mutex_unlock(&cf->mu);
+        cfsim_mutex_unlock(&cf->mu);
         log_timer_refused(cf, &info, pending);
         return SCHED_ELIMIT;
     }
@@ -194,24 +190,24 @@ static int cfsim_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns
         rc = cfsim_timer_push(cf, r, due, info.session_id, key);
     }
     if (rc == 0)
-        pthread_cond_broadcast(&cf->cv);
-    pthread_mutex_unlock(&cf->mu);
+        cfsim_cond_broadcast(&cf->cv);
+    cfsim_mutex_unlock(&cf->mu);
     return rc;
 }
 
 static uint64_t cfsim_now(void *self)
 {
     cfsim *cf = self;
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     uint64_t t = cf->now_ns;
-    pthread_mutex_unlock(&cf->mu);
+    cfsim_mutex_unlock(&cf->mu);
     return t;
 }
 
 static int cfsim_is_main_thread(void *self)
 {
     cfsim *cf = self;
-    return pthread_equal(pthread_self(), cf->isolate) != 0;
+    return cfsim_thread_equal(cfsim_thread_self(), cf->isolate) != 0;
 }
 
 /* One isolate, one thread. */

@@ -10,19 +10,10 @@
  * the lock is dropped around svc->run.
  */
 #include <assert.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cfsim.h"
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* The history keeps its own copy of each distinct label. */
 static const char *intern_label(cfsim *cf, const char *label)
@@ -72,9 +63,9 @@ static int run_one_locked(cfsim *cf, int background_only)
     if (r == NULL)
         return 0;
     record(cf, r);
-    pthread_mutex_unlock(&cf->mu);
+    cfsim_mutex_unlock(&cf->mu);
     cf->svc->run(r);
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     return 1;
 }
 
@@ -85,41 +76,41 @@ static void clock_to_locked(cfsim *cf, uint64_t t)
     if (t > cf->now_ns)
         cf->now_ns = t;
     cfsim_timers_fire(cf);
-    pthread_cond_broadcast(&cf->cv);
+    cfsim_cond_broadcast(&cf->cv);
 }
 
 int cfsim_tick(cfsim *cf, int background_only)
 {
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     int ran = run_one_locked(cf, background_only);
-    pthread_mutex_unlock(&cf->mu);
+    cfsim_mutex_unlock(&cf->mu);
     return ran;
 }
 
 uint64_t cfsim_run_until_parked(cfsim *cf)
 {
     uint64_t n = 0;
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     while (run_one_locked(cf, 0))
         n++;
-    pthread_mutex_unlock(&cf->mu);
+    cfsim_mutex_unlock(&cf->mu);
     return n;
 }
 
 int cfsim_advance_to_next_timer(cfsim *cf)
 {
     uint64_t due;
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     int any = cfsim_timer_next(cf, &due);
     if (any)
         clock_to_locked(cf, due);
-    pthread_mutex_unlock(&cf->mu);
+    cfsim_mutex_unlock(&cf->mu);
     return any;
 }
 
 void cfsim_advance_clock(cfsim *cf, uint64_t ns)
 {
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     uint64_t target = cf->now_ns + ns < cf->now_ns ? UINT64_MAX : cf->now_ns + ns;
     for (;;) {
         while (run_one_locked(cf, 0))
@@ -130,7 +121,7 @@ void cfsim_advance_clock(cfsim *cf, uint64_t ns)
         clock_to_locked(cf, due);
     }
     clock_to_locked(cf, target);
-    pthread_mutex_unlock(&cf->mu);
+    cfsim_mutex_unlock(&cf->mu);
 }
 
 /* With the lock held and nothing ready or armed: wait for a wake from
@@ -139,7 +130,7 @@ void cfsim_advance_clock(cfsim *cf, uint64_t ns)
  * time waited.  1 if something arrived (work, or done() turned true). */
 static int wait_outside_locked(cfsim *cf, int forever, int (*done)(cfsim *, void *), void *arg)
 {
-    uint64_t start = mono_ns();
+    uint64_t start = cfsim_real_ns();
     uint64_t limit = cf->io_wait_ms * 1000000u;
     int arrived = 0;
     for (;;) {
@@ -147,23 +138,17 @@ static int wait_outside_locked(cfsim *cf, int forever, int (*done)(cfsim *, void
             arrived = 1;
             break;
         }
-        uint64_t waited = mono_ns() - start;
+        uint64_t waited = cfsim_real_ns() - start;
         if (!forever && waited >= limit)
             break;
         if (forever) {
-            pthread_cond_wait(&cf->cv, &cf->mu);
+            cfsim_cond_wait(&cf->cv, &cf->mu);
         } else {
-            uint64_t left = limit - waited;
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            uint64_t ns = (uint64_t)ts.tv_nsec + left % 1000000000u;
-            ts.tv_sec += (time_t)(left / 1000000000u + ns / 1000000000u);
-            ts.tv_nsec = (long)(ns % 1000000000u);
-            pthread_cond_timedwait(&cf->cv, &cf->mu, &ts);
+            cfsim_cond_timedwait(&cf->cv, &cf->mu, limit - waited);
         }
     }
     if (arrived)
-        clock_to_locked(cf, cf->now_ns + (mono_ns() - start));
+        clock_to_locked(cf, cf->now_ns + (cfsim_real_ns() - start));
     return arrived;
 }
 
@@ -178,16 +163,16 @@ static int parker_set(cfsim *cf, void *arg)
 static int park_foreign(cfsim *cf, sched_parker *p, uint64_t deadline)
 {
     int rc = 0;
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     while (p->backend_slot[0] == 0 && !cf->closed) {
         if (cf->now_ns >= deadline) {
             rc = SCHED_ETIMEDOUT;
             break;
         }
-        pthread_cond_wait(&cf->cv, &cf->mu);
+        cfsim_cond_wait(&cf->cv, &cf->mu);
     }
     p->backend_slot[0] = 0;
-    pthread_mutex_unlock(&cf->mu);
+    cfsim_mutex_unlock(&cf->mu);
     return rc;
 }
 
@@ -201,16 +186,16 @@ int cfsim_park(void *self, sched_parker *p, uint64_t timeout_ns)
 {
     cfsim *cf = self;
     uint64_t deadline;
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     deadline = timeout_ns == SCHED_TIMEOUT_NEVER || cf->now_ns + timeout_ns < cf->now_ns
                    ? SCHED_TIMEOUT_NEVER
                    : cf->now_ns + timeout_ns;
-    pthread_mutex_unlock(&cf->mu);
-    if (!pthread_equal(pthread_self(), cf->isolate))
+    cfsim_mutex_unlock(&cf->mu);
+    if (!cfsim_thread_equal(cfsim_thread_self(), cf->isolate))
         return park_foreign(cf, p, deadline);
 
     int rc = 0;
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     for (;;) {
         if (p->backend_slot[0] != 0)
             break;
@@ -233,17 +218,17 @@ int cfsim_park(void *self, sched_parker *p, uint64_t timeout_ns)
         }
     }
     p->backend_slot[0] = 0;
-    pthread_mutex_unlock(&cf->mu);
+    cfsim_mutex_unlock(&cf->mu);
     return rc;
 }
 
 void cfsim_unpark(void *self, sched_parker *p)
 {
     cfsim *cf = self;
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     p->backend_slot[0] = 1;
-    pthread_cond_broadcast(&cf->cv);
-    pthread_mutex_unlock(&cf->mu);
+    cfsim_cond_broadcast(&cf->cv);
+    cfsim_mutex_unlock(&cf->mu);
 }
 
 static int stopping(cfsim *cf, void *arg)
@@ -257,7 +242,7 @@ static int stopping(cfsim *cf, void *arg)
 int cfsim_run(void *self)
 {
     cfsim *cf = self;
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     while (!cf->stopping) {
         cfsim_timers_fire(cf);
         if (run_one_locked(cf, 0))
@@ -270,15 +255,15 @@ int cfsim_run(void *self)
         wait_outside_locked(cf, 1, stopping, NULL);
     }
     cf->stopping = 0;
-    pthread_mutex_unlock(&cf->mu);
+    cfsim_mutex_unlock(&cf->mu);
     return 0;
 }
 
 void cfsim_stop(void *self)
 {
     cfsim *cf = self;
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     cf->stopping = 1;
-    pthread_cond_broadcast(&cf->cv);
-    pthread_mutex_unlock(&cf->mu);
+    cfsim_cond_broadcast(&cf->cv);
+    cfsim_mutex_unlock(&cf->mu);
 }

@@ -35,12 +35,12 @@ static int t_advance_clock_to_next_timer(void *self)
 static void t_pending_counts(void *self, sched_test_counts *out)
 {
     cfsim *cf = self;
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     out->background = cf->nready_background;
     out->foreground = cf->nready - cf->nready_background;
     out->timers = cf->ntimers;
     out->deprioritized = 0;
-    pthread_mutex_unlock(&cf->mu);
+    cfsim_mutex_unlock(&cf->mu);
 }
 
 /* Without parking, an isolate with nothing to do waits io_wait_ms for a
@@ -49,9 +49,9 @@ static void t_pending_counts(void *self, sched_test_counts *out)
 static void t_set_parking_allowed(void *self, int allowed)
 {
     cfsim *cf = self;
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     cf->parking_allowed = allowed != 0;
-    pthread_mutex_unlock(&cf->mu);
+    cfsim_mutex_unlock(&cf->mu);
 }
 
 /* Mostly 0 or 1 yields, sometimes up to 20: a request usually continues
@@ -59,10 +59,10 @@ static void t_set_parking_allowed(void *self, int allowed)
 static uint32_t t_random_yields(void *self)
 {
     cfsim *cf = self;
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     uint64_t roll = sched_prng_below(&cf->rng, 100);
     uint32_t n = roll < 50 ? 0 : roll < 90 ? 1 : 2 + (uint32_t)sched_prng_below(&cf->rng, 19);
-    pthread_mutex_unlock(&cf->mu);
+    cfsim_mutex_unlock(&cf->mu);
     return n;
 }
 
@@ -74,18 +74,18 @@ static uint64_t t_seed(void *self)
 static uint64_t t_rng(void *self)
 {
     cfsim *cf = self;
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     uint64_t v = sched_prng_next(&cf->rng);
-    pthread_mutex_unlock(&cf->mu);
+    cfsim_mutex_unlock(&cf->mu);
     return v;
 }
 
 static int64_t t_utc_ns(void *self)
 {
     cfsim *cf = self;
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     int64_t t = CFSIM_UTC_EPOCH_NS + (int64_t)cf->now_ns;
-    pthread_mutex_unlock(&cf->mu);
+    cfsim_mutex_unlock(&cf->mu);
     return t;
 }
 
@@ -100,11 +100,11 @@ static size_t t_history(void *self, const sched_test_step **steps)
 static void t_reseed(void *self, uint64_t seed)
 {
     cfsim *cf = self;
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     cf->seed = seed;
     sched_prng_seed(&cf->rng, seed);
     cf->nhistory = 0;
-    pthread_mutex_unlock(&cf->mu);
+    cfsim_mutex_unlock(&cf->mu);
 }
 
 /* snprintf at *off, keeping count of the length needed past the end. */
@@ -123,12 +123,12 @@ static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
 static size_t t_parking_report(void *self, char *buf, size_t len)
 {
     cfsim *cf = self;
-    pthread_mutex_lock(&cf->mu);
+    cfsim_mutex_lock(&cf->mu);
     unsigned long long seed = cf->seed, now = cf->now_ns, ready = cf->nready;
     unsigned long long timers = cf->ntimers;
     uint64_t due = 0;
     int any = cfsim_timer_next(cf, &due);
-    pthread_mutex_unlock(&cf->mu);
+    cfsim_mutex_unlock(&cf->mu);
 
     size_t off = 0;
     if (len)
