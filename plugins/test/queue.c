@@ -47,7 +47,16 @@ static uint64_t fifo_head_seq(const struct tb_fifo *q)
     return (uint64_t)(uintptr_t)q->head->backend_slot[1];
 }
 
-static int bag_push(struct tb_bag *b, sched_runnable *r)
+/*
+ * Bags are kept as uniformly random permutations: a new runnable goes to a
+ * random slot and the runnable there moves to the end (the inside-out
+ * Fisher-Yates shuffle), and a pick takes the end.  Taking the last of a
+ * uniform permutation is a uniform pick, and what remains is again a
+ * uniform permutation, so this draws exactly like picking a random index
+ * at run time; but the next runnables to run are known in advance and can
+ * be prefetched, which is what keeps a million queued tasks fast.
+ */
+static int bag_push(struct tb *tb, struct tb_bag *b, sched_runnable *r)
 {
     if (b->len == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
@@ -57,14 +66,19 @@ static int bag_push(struct tb_bag *b, sched_runnable *r)
         b->v = v;
         b->cap = cap;
     }
-    b->v[b->len++] = r;
+    size_t j = (size_t)sched__tb_decide(tb, b->len + 1);
+    b->v[b->len++] = b->v[j];
+    b->v[j] = r;
     return 0;
 }
 
-static sched_runnable *bag_take(struct tb_bag *b, size_t i)
+static sched_runnable *bag_pop(struct tb_bag *b)
 {
-    sched_runnable *r = b->v[i];
-    b->v[i] = b->v[--b->len];
+    assert(b->len > 0);
+    sched_runnable *r = b->v[--b->len];
+    /* A pick or two ahead, unless new work reshuffles the bag. */
+    if (b->len >= 2)
+        __builtin_prefetch(b->v[b->len - 2]);
     return r;
 }
 
@@ -73,7 +87,7 @@ static int pool_push(struct tb *tb, struct tb_pool *p, sched_runnable *r, unsign
     if (!tb->randomize) {
         fifo_push(&p->fifo, r, tb->seq);
     } else {
-        int rc = bag_push(&p->bag[prio < TB_NPRIO ? prio : TB_NPRIO - 1], r);
+        int rc = bag_push(tb, &p->bag[prio < TB_NPRIO ? prio : TB_NPRIO - 1], r);
         if (rc)
             return rc;
     }
@@ -89,14 +103,14 @@ static uint64_t pool_weight(const struct tb_pool *p)
     return w;
 }
 
-/* Take the runnable at weighted position x (< pool_weight(p)). */
+/* Take a runnable of the priority at weighted position x (< pool_weight(p)). */
 static sched_runnable *pool_take_at(struct tb_pool *p, uint64_t x)
 {
     for (int i = TB_NPRIO - 1; i >= 0; i--) {
         uint64_t w = weight[i] * p->bag[i].len;
         if (x < w) {
             p->len--;
-            return bag_take(&p->bag[i], (size_t)(x / weight[i]));
+            return bag_pop(&p->bag[i]);
         }
         x -= w;
     }
@@ -255,7 +269,7 @@ static void pool_drain(struct tb_pool *p, void (*fn)(sched_runnable *, void *), 
         fn(r, arg);
     for (int i = 0; i < TB_NPRIO; i++)
         while (p->bag[i].len)
-            fn(bag_take(&p->bag[i], p->bag[i].len - 1), arg);
+            fn(p->bag[i].v[--p->bag[i].len], arg);
     p->len = 0;
 }
 
