@@ -215,6 +215,13 @@ static void test_undeclared_work_is_named_on_linux_too(void)
     close_all();
 }
 
+static void test_undeclared_work_is_named_on_the_test_backend_too(void)
+{
+    open_with("backend = \"test\";\n");
+    check_undeclared_work_is_named();
+    close_all();
+}
+
 static int slow_done;
 static int slow_line;
 
@@ -699,6 +706,8 @@ int main(void)
     T(test_undeclared_work_is_named_by_validate_cleanup,
       "undeclared work is named by validate_cleanup");
     T(test_undeclared_work_is_named_on_linux_too, "undeclared work is named on linux too");
+    T(test_undeclared_work_is_named_on_the_test_backend_too,
+      "undeclared work is named on the test backend too");
     T(test_wait_until_limit_cancels_and_names_the_task,
       "the wait_until limit cancels and names the task, in virtual time");
     T(test_hung_request_is_detected_and_named, "a hung request is detected and named");
