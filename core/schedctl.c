@@ -27,6 +27,7 @@ static const struct command commands[] = {
     { "list", sched__cmd_list, "list the backends found and the one the config selects" },
     { "check", sched__cmd_check, "validate a config and load its backend" },
     { "info", sched__cmd_info, "show the effective config and where each value came from" },
+    { "trace-summary", sched__cmd_trace_summary, "summarize a Chrome trace written by the test backend" },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
