@@ -1,0 +1,77 @@
+#!/bin/sh
+# tests/ci/check-all.sh - build libsched and run the whole test suite, in
+# every configuration we hold it to, then print "N passed, N failed".
+#
+# Usage: tests/ci/check-all.sh [BUILD_ROOT]     (default: ./_build)
+#
+# Each pass is a function pass_<name> that builds in its own directory
+# under BUILD_ROOT and runs tests there; its test logs are counted at the
+# end.  To add a pass (TSan, Windows under wine, ...), write one function
+# and add its name to PASSES.  SCHED_CI_PASSES overrides the list;
+# SCHED_CI_JOBS the make parallelism.
+set -u
+
+src=$(cd "$(dirname "$0")/../.." && pwd)
+root=${1:-$src/_build}
+jobs=${SCHED_CI_JOBS:-2}
+PASSES=${SCHED_CI_PASSES:-"native asan valgrind"}
+
+mkdir -p "$root" || exit 1
+root=$(cd "$root" && pwd)
+
+log() { printf '\n=== %s\n' "$*"; }
+
+# configure_in DIR [CONFIGURE ARGS]: configure a build directory once.
+configure_in() {
+    dir=$1
+    shift
+    mkdir -p "$dir" &&
+        { [ -f "$dir/Makefile" ] || (cd "$dir" && "$src/configure" "$@"); }
+}
+
+# The plain build: what a user gets.
+pass_native() {
+    configure_in "$root/native" &&
+        make -C "$root/native" -j"$jobs" &&
+        make -C "$root/native" -j"$jobs" check
+}
+
+# AddressSanitizer and UndefinedBehaviorSanitizer over everything, plugins
+# included; any report fails the test that triggered it.
+pass_asan() {
+    san='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined'
+    configure_in "$root/asan" CFLAGS="-O1 -g $san" LDFLAGS="$san" &&
+        make -C "$root/asan" -j"$jobs" &&
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        make -C "$root/asan" -j"$jobs" check
+}
+
+# valgrind memcheck over every compiled test program (not the scripts):
+# any memory error or leak fails the program.  Its own build directory,
+# so its logs do not replace the native ones.
+pass_valgrind() {
+    command -v valgrind >/dev/null 2>&1 || { echo "valgrind is not installed"; return 1; }
+    configure_in "$root/valgrind" &&
+        make -C "$root/valgrind" -j"$jobs" &&
+        programs=$(make -s -C "$root/valgrind/tests" print-test-programs) &&
+        make -C "$root/valgrind/tests" -j"$jobs" check TESTS="$programs" \
+            LOG_COMPILER="$root/valgrind/libtool" \
+            AM_LOG_FLAGS="--mode=execute valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect"
+}
+
+[ -x "$src/configure" ] || (cd "$src" && autoreconf -fi) || exit 1
+
+failed_passes=
+for p in $PASSES; do
+    log "pass: $p"
+    start=$(date +%s)
+    if ! "pass_$p"; then
+        failed_passes="$failed_passes $p"
+    fi
+    log "pass: $p took $(( $(date +%s) - start ))s"
+done
+
+log "results"
+[ -z "$failed_passes" ] || echo "passes with failures:$failed_passes"
+"$src/tests/ci/count-results.sh" "$root"
