@@ -48,7 +48,8 @@ pass_asan() {
 }
 
 # valgrind memcheck over every compiled test program (not the scripts):
-# any memory error or leak fails the program.  Its own build directory,
+# any memory error or leak fails the program.  valgrind.supp holds the
+# few third-party internals it must not count.  Its own build directory,
 # so its logs do not replace the native ones.
 pass_valgrind() {
     command -v valgrind >/dev/null 2>&1 || { echo "valgrind is not installed"; return 1; }
@@ -57,7 +58,7 @@ pass_valgrind() {
         programs=$(make -s -C "$root/valgrind/tests" print-test-programs) &&
         make -C "$root/valgrind/tests" -j"$jobs" check TESTS="$programs" \
             LOG_COMPILER="$root/valgrind/libtool" \
-            AM_LOG_FLAGS="--mode=execute valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect"
+            AM_LOG_FLAGS="--mode=execute valgrind --quiet --error-exitcode=1 --suppressions=$src/tests/ci/valgrind.supp --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect"
 }
 
 [ -x "$src/configure" ] || (cd "$src" && autoreconf -fi) || exit 1
