@@ -4,27 +4,32 @@
  * Each worker owns a bounded ring of runnables (a single-producer,
  * multi-consumer FIFO: the owner pushes, anyone pops with a CAS on the
  * head).  Medium-priority work queued by a worker goes to its own ring, so
- * fan-out from a task touches no shared lock.  Work from other threads, a
- * ring's overflow, and the high and low priorities go to shared
- * mutex-guarded FIFOs (struct lx_shared) with an atomic length, so an empty
- * one costs a single load to skip.
+ * fan-out from a task touches no shared lock.  Medium work from other
+ * threads (and a full ring's overflow) goes to the injection queue, a
+ * lock-free intrusive MPSC list, so a thread spawning a burst never waits
+ * on a lock.  High and low priorities go to mutex-guarded FIFOs with an
+ * atomic length, so an empty one costs a single load to skip.
  *
- * A worker picks: high first; then its ring; then a batch from the shared
- * medium queue (its fair share, moved into its ring); then half of another
- * worker's ring; then low.  Every LX_FAIR_TICK-th pick looks at low and the
- * shared medium queue first, so neither starves behind busy rings or a
+ * A worker picks: high first; then its ring; then a batch of injected work
+ * (moved into its ring, where others can steal it); then half of another
+ * worker's ring; then low.  Every LX_FAIR_TICK-th pick looks at low and
+ * the injection queue first, so neither starves behind busy rings or a
  * stream of high-priority work.
  *
- * A worker with nothing to do spins briefly ("searching"), then parks on
- * a futex of its own.  Queuing work wakes a parked worker only when no
- * worker is searching; a searching worker that finds work wakes another
- * when it was the last searcher, so a burst ramps the pool up one worker
- * at a time and an idle pool sleeps with no CPU.
+ * A worker with nothing to do searches a little longer, yielding the CPU
+ * between looks (on a machine with more runnable threads than cores a
+ * pause-loop spin steals the very thread producing the work), then parks
+ * on a futex of its own.  At most half the workers search at once.
+ * Queuing work wakes a parked worker only when none is searching; a
+ * searcher that finds work wakes another when it was the last one, so a
+ * burst ramps the pool up one worker at a time, and an idle pool sleeps
+ * with no CPU.
  */
 #include "config.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,10 +38,10 @@
 
 #define LX_RING 1024u            /* per-worker ring slots (a power of two) */
 #define LX_FAIR_TICK 61u         /* as Go's scheduler: a prime, rarely hit */
-#define LX_SPIN_ROUNDS 64        /* find_work attempts before parking */
+#define LX_SPIN_ROUNDS 16        /* find_work + sched_yield rounds before parking */
 #define LX_CACHELINE 64
+#define LX_INJECT_BATCH 64       /* injected runnables moved to a ring at once */
 
-enum { Q_LOW = 0, Q_MEDIUM = 1, Q_HIGH = 2, Q_COUNT = 3 };
 
 struct lx_shared {
     pthread_mutex_t mu;
@@ -58,9 +63,23 @@ struct lx_worker {
     _Atomic(sched_runnable *) ring[LX_RING];
 };
 
+/* The injection queue: medium-priority work from threads that are not
+ * workers.  Vyukov's intrusive MPSC queue: a push is one exchange and one
+ * store, with no lock, so a thread spawning a burst never waits for the
+ * workers draining it; one worker at a time (the "consuming" flag) moves a
+ * batch into its ring. */
+struct lx_inject {
+    _Alignas(LX_CACHELINE) _Atomic(sched_runnable *) head;     /* pushers */
+    atomic_int inflight;                                        /* pushes under way */
+    _Alignas(LX_CACHELINE) _Atomic(sched_runnable *) tail;     /* the consumer */
+    atomic_int consuming;
+    sched_runnable stub;
+};
+
 struct lx_pool {
     struct lx_backend *b;
-    struct lx_shared shared[Q_COUNT];
+    struct lx_inject inject;
+    struct lx_shared high, low;
     _Alignas(LX_CACHELINE) atomic_int searching;   /* workers looking for work */
     atomic_int nsleep;                              /* parked workers */
     atomic_int closing;
@@ -71,22 +90,8 @@ struct lx_pool {
     struct lx_worker **workers;
 };
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
 /* The worker the calling thread is, or NULL. */
-static __thread struct lx_worker *lx_self;
-
-static unsigned q_of(sched_priority prio)
-{
-    return prio >= SCHED_PRIORITY_HIGH ? Q_HIGH : prio == SCHED_PRIORITY_LOW ? Q_LOW : Q_MEDIUM;
-}
+static __thread struct lx_worker *lx_self __attribute__((tls_model("initial-exec")));
 
 /* ---- the per-worker ring ----------------------------------------------- */
 
@@ -176,42 +181,125 @@ static int shared_push(struct lx_pool *p, struct lx_shared *s, sched_runnable *r
     return 0;
 }
 
-/* Take the oldest runnable of s and move up to max more, in order, to the
- * back of w's ring (when w is given) while it has room.  NULL when s is
- * empty. */
-static sched_runnable *shared_take(struct lx_shared *s, struct lx_worker *w, size_t max)
+/* Take the oldest runnable of s, or NULL; s->len is non-zero or was. */
+static sched_runnable *shared_take_locked(struct lx_shared *s)
 {
-    sched_runnable *first;
-    size_t len, n = 0;
+    sched_runnable *r;
 
-    if (atomic_load_explicit(&s->len, memory_order_acquire) == 0)
-        return NULL;
     pthread_mutex_lock(&s->mu);
-    first = lx_list_pop(&s->q);
-    if (first) {
-        len = atomic_load_explicit(&s->len, memory_order_relaxed) - 1;
-        for (; w && n < max && s->q.head && ring_push(w, s->q.head) == 0; n++)
-            lx_list_pop(&s->q);
-        atomic_store_explicit(&s->len, len - n, memory_order_release);
-    }
+    r = lx_list_pop(&s->q);
+    if (r)
+        atomic_store_explicit(&s->len, atomic_load_explicit(&s->len, memory_order_relaxed) - 1,
+                              memory_order_release);
     pthread_mutex_unlock(&s->mu);
-    return first;
+    return r;
 }
 
-/* Move up to max of the oldest runnables of s, in order, to the back of
- * w's ring while it has room. */
-static void shared_refill(struct lx_shared *s, struct lx_worker *w, size_t max)
+/* Take the oldest runnable of s, or NULL.  Inline, so that skipping an
+ * empty queue is one load. */
+static inline sched_runnable *shared_take(struct lx_shared *s)
 {
-    size_t n = 0;
-
     if (atomic_load_explicit(&s->len, memory_order_acquire) == 0)
-        return;
-    pthread_mutex_lock(&s->mu);
-    for (; n < max && s->q.head && ring_push(w, s->q.head) == 0; n++)
-        lx_list_pop(&s->q);
-    atomic_store_explicit(&s->len, atomic_load_explicit(&s->len, memory_order_relaxed) - n,
-                          memory_order_release);
-    pthread_mutex_unlock(&s->mu);
+        return NULL;
+    return shared_take_locked(s);
+}
+
+/* ---- the injection queue ------------------------------------------------ */
+
+static _Atomic(sched_runnable *) *next_of(sched_runnable *r)
+{
+    return (_Atomic(sched_runnable *) *)(void *)&r->backend_slot[0];
+}
+
+static void inject_init(struct lx_inject *q)
+{
+    atomic_init(next_of(&q->stub), NULL);
+    atomic_init(&q->head, &q->stub);
+    atomic_init(&q->tail, &q->stub);
+}
+
+static void inject_link(struct lx_inject *q, sched_runnable *r)
+{
+    sched_runnable *prev;
+
+    atomic_store_explicit(next_of(r), NULL, memory_order_relaxed);
+    prev = atomic_exchange_explicit(&q->head, r, memory_order_acq_rel);
+    /* Between the exchange and this store the queue looks cut short;
+     * consumers see it as not empty (head != stub) and come back. */
+    atomic_store_explicit(next_of(prev), r, memory_order_release);
+}
+
+/* Any thread.  0, or SCHED_ECLOSED once the pool is closing: "inflight"
+ * lets lx_pool_stop wait out pushes that passed the check, so the drain
+ * after it sees every runnable that was accepted. */
+static int inject_push(struct lx_pool *p, sched_runnable *r)
+{
+    struct lx_inject *q = &p->inject;
+
+    atomic_fetch_add(&q->inflight, 1);
+    if (atomic_load(&p->closing)) {
+        atomic_fetch_sub(&q->inflight, 1);
+        return SCHED_ECLOSED;
+    }
+    inject_link(q, r);
+    atomic_fetch_sub_explicit(&q->inflight, 1, memory_order_release);
+    return 0;
+}
+
+static int inject_maybe_nonempty(struct lx_inject *q)
+{
+    return atomic_load_explicit(&q->head, memory_order_acquire) != &q->stub;
+}
+
+/* Pop the oldest runnable; the caller holds "consuming".  NULL when empty
+ * or when a push is half done (the caller retries later). */
+static sched_runnable *inject_pop(struct lx_inject *q)
+{
+    sched_runnable *tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    sched_runnable *next = atomic_load_explicit(next_of(tail), memory_order_acquire);
+
+    if (tail == &q->stub) {
+        if (!next)
+            return NULL;
+        atomic_store_explicit(&q->tail, next, memory_order_relaxed);
+        tail = next;
+        next = atomic_load_explicit(next_of(tail), memory_order_acquire);
+    }
+    if (next) {
+        atomic_store_explicit(&q->tail, next, memory_order_relaxed);
+        return tail;
+    }
+    if (tail != atomic_load_explicit(&q->head, memory_order_acquire))
+        return NULL;
+    /* tail is the last one: put the stub behind it so it can go. */
+    inject_link(q, &q->stub);
+    next = atomic_load_explicit(next_of(tail), memory_order_acquire);
+    if (next) {
+        atomic_store_explicit(&q->tail, next, memory_order_relaxed);
+        return tail;
+    }
+    return NULL;
+}
+
+/* Take the oldest injected runnable and move up to max more, in order, to
+ * the back of w's ring while it has room.  NULL when empty or another
+ * worker is consuming. */
+static sched_runnable *inject_take(struct lx_pool *p, struct lx_worker *w, size_t max)
+{
+    struct lx_inject *q = &p->inject;
+    sched_runnable *first, *r;
+
+    if (!inject_maybe_nonempty(q) || atomic_exchange_explicit(&q->consuming, 1, memory_order_acquire))
+        return NULL;
+    first = inject_pop(q);
+    for (size_t n = 0; first && n < max; n++) {
+        uint64_t t = atomic_load_explicit(&w->tail, memory_order_relaxed);
+        if (t - atomic_load_explicit(&w->head, memory_order_acquire) >= LX_RING || !(r = inject_pop(q)))
+            break;
+        ring_push(w, r);
+    }
+    atomic_store_explicit(&q->consuming, 0, memory_order_release);
+    return first;
 }
 
 /* ---- waking and parking -------------------------------------------------- */
@@ -254,9 +342,10 @@ static void notify(struct lx_pool *p)
 
 static int any_work(struct lx_pool *p)
 {
-    for (int i = 0; i < Q_COUNT; i++)
-        if (atomic_load(&p->shared[i].len) > 0)
-            return 1;
+    if (inject_maybe_nonempty(&p->inject))
+        return 1;
+    if (atomic_load(&p->high.len) > 0 || atomic_load(&p->low.len) > 0)
+        return 1;
     for (unsigned i = 0; i < p->nthreads; i++)
         if (!ring_is_empty(p->workers[i]))
             return 1;
@@ -306,32 +395,25 @@ static uint64_t xorshift(uint64_t *s)
     return *s = x;
 }
 
-/* How many runnables a worker takes from the shared medium queue at once:
- * its fair share, so one worker does not hoard a burst. */
-static size_t fair_share(struct lx_pool *p)
-{
-    size_t share = atomic_load_explicit(&p->shared[Q_MEDIUM].len, memory_order_relaxed) /
-                   p->nthreads;
-    return share < LX_RING / 2 ? share : LX_RING / 2;
-}
-
 /* The next runnable for w in the order described above, or NULL. */
 static sched_runnable *find_work(struct lx_pool *p, struct lx_worker *w)
 {
     sched_runnable *r;
 
-    if (++w->tick % LX_FAIR_TICK == 0) {
-        if ((r = shared_take(&p->shared[Q_LOW], NULL, 0)))
+    if (--w->tick == 0) {
+        w->tick = LX_FAIR_TICK;
+        if ((r = shared_take(&p->low)))
             return r;
-        /* Queue shared medium work behind the ring (not ahead of it),
-         * so first-queued still runs first on this worker. */
-        shared_refill(&p->shared[Q_MEDIUM], w, fair_share(p) + 1);
+        /* Queue injected work behind the ring (not ahead of it), so
+         * first-queued still runs first on this worker. */
+        if ((r = inject_take(p, w, 0)) && ring_push(w, r) != 0)
+            return r;
     }
-    if ((r = shared_take(&p->shared[Q_HIGH], NULL, 0)))
+    if ((r = shared_take(&p->high)))
         return r;
     if ((r = ring_pop(w)))
         return r;
-    if ((r = shared_take(&p->shared[Q_MEDIUM], w, fair_share(p))))
+    if ((r = inject_take(p, w, LX_INJECT_BATCH)))
         return r;
     if (p->nthreads > 1) {
         unsigned start = (unsigned)(xorshift(&w->rng) % p->nthreads);
@@ -341,7 +423,20 @@ static sched_runnable *find_work(struct lx_pool *p, struct lx_worker *w)
                 return r;
         }
     }
-    return shared_take(&p->shared[Q_LOW], NULL, 0);
+    return shared_take(&p->low);
+}
+
+/* Become a searcher unless half the workers already are: spinning
+ * workers beyond that only take CPU from the threads producing work. */
+static int try_start_search(struct lx_pool *p)
+{
+    int limit = p->nthreads > 1 ? (int)p->nthreads / 2 : 1;
+    int n = atomic_load(&p->searching);
+
+    while (n < limit)
+        if (atomic_compare_exchange_weak(&p->searching, &n, n + 1))
+            return 1;
+    return 0;
 }
 
 static void *pool_worker(void *arg)
@@ -354,17 +449,15 @@ static void *pool_worker(void *arg)
     lx_self = w;
     while (!atomic_load_explicit(&p->closing, memory_order_relaxed)) {
         sched_runnable *r = find_work(p, w);
-        for (int spin = 0; !r && spin < LX_SPIN_ROUNDS; spin++) {
-            if (!searching) {
-                atomic_fetch_add(&p->searching, 1);
-                searching = 1;
-            }
-            for (int i = 0; i < 32; i++)
-                cpu_relax();
+        if (!r && !searching)
+            searching = try_start_search(p);
+        for (int spin = 0; !r && searching && spin < LX_SPIN_ROUNDS; spin++) {
+            sched_yield();
             r = find_work(p, w);
         }
         if (!r) {
-            atomic_fetch_sub(&p->searching, 1);
+            if (searching)
+                atomic_fetch_sub(&p->searching, 1);
             searching = 0;
             if (atomic_load(&p->closing))
                 break;
@@ -405,8 +498,9 @@ int lx_pool_new(struct lx_backend *b, unsigned nthreads, struct lx_pool **out,
         return SCHED_ENOMEM;
     }
     p->b = b;
-    for (int i = 0; i < Q_COUNT; i++)
-        pthread_mutex_init(&p->shared[i].mu, NULL);
+    inject_init(&p->inject);
+    pthread_mutex_init(&p->high.mu, NULL);
+    pthread_mutex_init(&p->low.mu, NULL);
     pthread_mutex_init(&p->idle_mu, NULL);
     /* Workers start out searching, as if just woken. */
     for (unsigned i = 0; i < nthreads; i++) {
@@ -421,6 +515,7 @@ int lx_pool_new(struct lx_backend *b, unsigned nthreads, struct lx_pool **out,
         w->pool = p;
         w->idx = i;
         w->rng = 0x9e3779b97f4a7c15ull * (i + 1);
+        w->tick = LX_FAIR_TICK;
         p->workers[i] = w;
         p->nthreads = i + 1;
     }
@@ -444,17 +539,20 @@ int lx_pool_new(struct lx_backend *b, unsigned nthreads, struct lx_pool **out,
 
 int lx_pool_push(struct lx_pool *p, sched_runnable *r, sched_priority prio)
 {
-    unsigned q = q_of(prio);
     struct lx_worker *w = lx_self;
+    int rc;
 
-    /* A worker's own ring: only while it runs, so never after close. */
-    if (!(q == Q_MEDIUM && w && w->pool == p && ring_push(w, r) == 0)) {
-        int rc = shared_push(p, &p->shared[q], r);
-        if (rc != 0)
-            return rc;
-    }
-    notify(p);
-    return 0;
+    if (prio >= SCHED_PRIORITY_HIGH)
+        rc = shared_push(p, &p->high, r);
+    else if (prio == SCHED_PRIORITY_LOW)
+        rc = shared_push(p, &p->low, r);
+    else if (w && w->pool == p && ring_push(w, r) == 0)
+        rc = 0;     /* a worker's own ring: only while it runs, never after close */
+    else
+        rc = inject_push(p, r);
+    if (rc == 0)
+        notify(p);
+    return rc;
 }
 
 void lx_pool_stop(struct lx_pool *p)
@@ -471,23 +569,26 @@ void lx_pool_stop(struct lx_pool *p)
     for (unsigned i = 0; i < p->nthreads; i++)
         if (p->workers[i]->thread)
             pthread_join(p->workers[i]->thread, NULL);
+    /* Pushes that saw "closing" unset finish before the drain. */
+    while (atomic_load(&p->inject.inflight) > 0)
+        sched_yield();
 }
 
 size_t lx_pool_drain(struct lx_pool *p)
 {
+    struct lx_worker *w0 = p->workers[0];
+    sched_runnable *r;
     size_t n = 0;
 
     /* The workers are joined and pushes are refused, so nothing refills
-     * these queues while svc->drop runs. */
-    for (int q = Q_COUNT - 1; q >= 0; q--) {
-        sched_runnable *r;
-        while ((r = shared_take(&p->shared[q], NULL, 0))) {
-            p->b->svc->drop(r);
-            n++;
-        }
+     * these queues while svc->drop runs.  Injected work is popped as the
+     * consumer it now is (a push half done cannot remain: inflight is 0). */
+    while ((r = shared_take(&p->high)) || (r = shared_take(&p->low)) ||
+           (r = inject_take(p, w0, 0))) {
+        p->b->svc->drop(r);
+        n++;
     }
     for (unsigned i = 0; i < p->nthreads; i++) {
-        sched_runnable *r;
         while ((r = ring_pop(p->workers[i]))) {
             p->b->svc->drop(r);
             n++;
@@ -500,8 +601,8 @@ void lx_pool_free(struct lx_pool *p)
 {
     if (!p)
         return;
-    for (int i = 0; i < Q_COUNT; i++)
-        pthread_mutex_destroy(&p->shared[i].mu);
+    pthread_mutex_destroy(&p->high.mu);
+    pthread_mutex_destroy(&p->low.mu);
     pthread_mutex_destroy(&p->idle_mu);
     for (unsigned i = 0; i < p->nthreads; i++)
         free(p->workers[i]);

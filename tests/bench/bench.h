@@ -1,0 +1,104 @@
+/*
+ * tests/bench/bench.h - the benchmark harness shared by every
+ * implementation measured: libsched backends and the peers a user would
+ * pick instead (a plain pthread pool, glib, libuv, libevent).
+ *
+ * Each implementation fills a bench_impl with the workloads it can run
+ * (NULL: not applicable).  A workload returns 0 after checking that every
+ * task ran exactly once, or -1 with a reason in bench_fail().
+ */
+#ifndef BENCH_H
+#define BENCH_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+
+/* W4's figures: lateness of each timer against its due time. */
+typedef struct w4_result {
+    double mean_ns;
+    double p99_ns;
+    size_t early;           /* timers that ran before their due time */
+    double max_early_ns;
+} w4_result;
+
+typedef struct w4_spec {
+    size_t n;
+    const uint64_t *delay_ns;   /* n delays, the same for every impl */
+} w4_spec;
+
+typedef struct bench_impl {
+    const char *name;
+    int ours;               /* a libsched backend (else a peer) */
+    /* W1: spawn n tiny tasks from one thread and wait for all. */
+    int (*w1)(void *ctx, size_t n, double *ns_per_task);
+    /* W2: rounds of width-task fan-out / fan-in. */
+    int (*w2)(void *ctx, size_t rounds, size_t width, double *ns_per_task);
+    /* W3: a chain of n tasks each queuing the next; hop = queue to start. */
+    int (*w3)(void *ctx, size_t n, double *median_ns, double *p99_ns);
+    /* W4: timers; lateness against due. */
+    int (*w4)(void *ctx, const w4_spec *spec, w4_result *out);
+    /* W5: heap bytes per queued, not yet run, task. */
+    int (*w5)(void *ctx, size_t n, double *bytes);
+    void *ctx;
+    void (*fini)(void *ctx);
+} bench_impl;
+
+uint64_t bench_now_ns(void);
+/* Heap bytes in use (mallinfo2). */
+size_t bench_heap_bytes(void);
+/* Record why a workload failed (printf-style); shown in the table. */
+void bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Worker threads every pool is given: one per CPU. */
+unsigned bench_threads(void);
+
+/* Median and 99th percentile of v (sorted in place). */
+void bench_percentiles(uint64_t *v, size_t n, double *median, double *p99);
+/* Lateness statistics of ran[i] against due[i]. */
+void bench_lateness(const uint64_t *due, const uint64_t *ran, size_t n, w4_result *out);
+
+/* A count-down latch: the waiter sleeps until count_down() was called
+ * target times. */
+typedef struct bench_latch {
+    atomic_size_t left;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+} bench_latch;
+void bench_latch_init(bench_latch *l, size_t target);
+void bench_latch_count_down(bench_latch *l);
+void bench_latch_wait(bench_latch *l);
+void bench_latch_fini(bench_latch *l);
+/* 0 when every task counted down exactly once (so far), else -1 with the
+ * reason recorded. */
+int bench_latch_ok(bench_latch *l);
+
+/* A gate that holds every worker of a pool so W5 can queue behind it. */
+typedef struct bench_gate {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned entered;
+    int open;
+} bench_gate;
+void bench_gate_init(bench_gate *g);
+void bench_gate_hold(bench_gate *g);          /* called by a task: wait until open */
+void bench_gate_wait_entered(bench_gate *g, unsigned n);
+void bench_gate_open(bench_gate *g);
+void bench_gate_fini(bench_gate *g);
+
+/* Implementations.  Each returns 0 and fills *impl, or -1 when it cannot
+ * run here (the reason goes to bench_fail). */
+int bench_pthread_impl(bench_impl *impl);
+int bench_raw_impl(bench_impl *impl, const char *backend);
+#ifdef HAVE_BENCH_GLIB
+int bench_glib_impl(bench_impl *impl);
+#endif
+#ifdef HAVE_BENCH_UV
+int bench_uv_impl(bench_impl *impl);
+#endif
+#ifdef HAVE_BENCH_EVENT
+int bench_event_impl(bench_impl *impl);
+#endif
+
+#endif

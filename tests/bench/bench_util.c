@@ -1,0 +1,165 @@
+/*
+ * tests/bench/bench_util.c - clocks, statistics, latches and gates for the
+ * benchmark harness.
+ */
+#include "config.h"
+
+#include <malloc.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+char bench_fail_reason[256];
+
+uint64_t bench_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+size_t bench_heap_bytes(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
+void bench_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(bench_fail_reason, sizeof bench_fail_reason, fmt, ap);
+    va_end(ap);
+}
+
+unsigned bench_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void bench_percentiles(uint64_t *v, size_t n, double *median, double *p99)
+{
+    if (n == 0) {
+        *median = *p99 = 0;
+        return;
+    }
+    qsort(v, n, sizeof *v, cmp_u64);
+    *median = (double)v[n / 2];
+    *p99 = (double)v[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1];
+}
+
+void bench_lateness(const uint64_t *due, const uint64_t *ran, size_t n, w4_result *out)
+{
+    uint64_t *late = malloc(n * sizeof *late);
+    double sum = 0, median;
+
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < n; i++) {
+        if (ran[i] < due[i]) {
+            out->early++;
+            if ((double)(due[i] - ran[i]) > out->max_early_ns)
+                out->max_early_ns = (double)(due[i] - ran[i]);
+            late[i] = 0;
+        } else {
+            late[i] = ran[i] - due[i];
+        }
+        sum += (double)late[i];
+    }
+    out->mean_ns = n ? sum / (double)n : 0;
+    bench_percentiles(late, n, &median, &out->p99_ns);
+    free(late);
+}
+
+void bench_latch_init(bench_latch *l, size_t target)
+{
+    atomic_init(&l->left, target);
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
+    l->done = target == 0;
+}
+
+void bench_latch_count_down(bench_latch *l)
+{
+    if (atomic_fetch_sub(&l->left, 1) == 1) {
+        pthread_mutex_lock(&l->mu);
+        l->done = 1;
+        pthread_cond_signal(&l->cv);
+        pthread_mutex_unlock(&l->mu);
+    }
+}
+
+void bench_latch_wait(bench_latch *l)
+{
+    pthread_mutex_lock(&l->mu);
+    while (!l->done)
+        pthread_cond_wait(&l->cv, &l->mu);
+    pthread_mutex_unlock(&l->mu);
+}
+
+int bench_latch_ok(bench_latch *l)
+{
+    size_t left = atomic_load(&l->left);
+    if (left == 0)
+        return 0;
+    bench_fail("%zd tasks unaccounted for (negative: ran twice)", (ssize_t)left);
+    return -1;
+}
+
+void bench_latch_fini(bench_latch *l)
+{
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
+}
+
+void bench_gate_init(bench_gate *g)
+{
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+    g->entered = 0;
+    g->open = 0;
+}
+
+void bench_gate_hold(bench_gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->entered++;
+    pthread_cond_broadcast(&g->cv);
+    while (!g->open)
+        pthread_cond_wait(&g->cv, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+}
+
+void bench_gate_wait_entered(bench_gate *g, unsigned n)
+{
+    pthread_mutex_lock(&g->mu);
+    while (g->entered < n)
+        pthread_cond_wait(&g->cv, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+}
+
+void bench_gate_open(bench_gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->open = 1;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+void bench_gate_fini(bench_gate *g)
+{
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
+}

@@ -1,0 +1,13 @@
+#!/bin/sh
+# A quick pass of sched-bench for correctness only: every implementation
+# runs every workload it supports at small sizes; sched-bench itself fails
+# when a task is lost or runs twice or a libsched timer fires early.  No
+# timing is asserted.
+out=$(./sched-bench --quick) || { echo "$out"; exit 1; }
+echo "$out"
+for w in W1 W2 W3 W4 W5; do
+    echo "$out" | grep -q "^bench impl=raw:linux workload=$w " || {
+        echo "smoke: raw:linux did not report $w" >&2
+        exit 1
+    }
+done
