@@ -43,7 +43,8 @@
  * ThreadSanitizer cannot see the ordering libdispatch provides (it is not
  * instrumented): that a submitted function runs after the submission, that
  * a group wait returns after the group's functions.  We state those edges
- * where they happen, so TSan checks everything else with no suppressions.
+ * where they happen, so TSan checks this backend and the host exactly;
+ * tsan.supp only sets aside what libdispatch calls for itself.
  */
 #if defined(__SANITIZE_THREAD__) || __has_feature(thread_sanitizer)
 void __tsan_acquire(void *addr);
@@ -80,7 +81,6 @@ struct mac_timer {
 
 struct mac {
     const sched_host_services *svc;
-    sched_plugin_host *host;
     dispatch_group_t inflight;  /* every callback not yet returned */
     dispatch_queue_t queue[3];  /* global queues: low, default, high */
     dispatch_queue_t mainq;
@@ -190,13 +190,18 @@ static void mac_main_trampoline(void *ctx)
 
 /* Tell run() (or an application polling our fd) that main-queue work is
  * queued.  One byte at most is outstanding, so the pipe never fills. */
+static void mac_poke(struct mac *m)
+{
+    char c = 0;
+    ssize_t n = write(m->wake[1], &c, 1);
+
+    (void)n;    /* EAGAIN: the pipe is full, so the loop wakes anyway */
+}
+
 static void mac_wake(struct mac *m)
 {
-    if (!atomic_exchange(&m->wake_pending, 1)) {
-        char c = 0;
-        ssize_t n = write(m->wake[1], &c, 1);
-        (void)n;
-    }
+    if (!atomic_exchange(&m->wake_pending, 1))
+        mac_poke(m);
 }
 
 /* Queue r on q as one counted callback.  Any thread; m is not closed. */
@@ -466,11 +471,7 @@ static void mac_stop(void *self)
 
     atomic_store(&m->stop_requested, 1);
     atomic_store(&m->wake_pending, 1);
-    {
-        char c = 0;
-        ssize_t n = write(m->wake[1], &c, 1);
-        (void)n;
-    }
+    mac_poke(m);
 }
 
 static int mac_pollable_fd(void *self)
@@ -586,7 +587,6 @@ static int mac_create(const sched_backend_env *env, void **self, char *err, size
         return SCHED_ENOMEM;
     }
     m->svc = env->svc;
-    m->host = env->host;
     m->queue[0] = dispatch_get_global_queue(DISPATCH_QUEUE_PRIORITY_LOW, 0);
     m->queue[1] = dispatch_get_global_queue(DISPATCH_QUEUE_PRIORITY_DEFAULT, 0);
     m->queue[2] = dispatch_get_global_queue(DISPATCH_QUEUE_PRIORITY_HIGH, 0);
