@@ -62,12 +62,19 @@ static struct row rows[MAX_IMPLS];
 static int nrows;
 static int failures;
 
+/* Every threaded libsched backend this build made. */
+#ifdef SCHED_HAVE_MAC
+#define BENCH_BACKENDS "linux,mac"
+#else
+#define BENCH_BACKENDS "linux"
+#endif
+
 static struct {
     int quick, repeat;
     const char *only, *workloads, *backends;
     size_t w1_tasks;
     int round;
-} opt = { 0, 1, NULL, "W1,W2,W3,W4,W5,IDLE", "linux", 0, 0 };
+} opt = { 0, 1, NULL, "W1,W2,W3,W4,W5,IDLE", BENCH_BACKENDS, 0, 0 };
 
 static int listed(const char *list, const char *name)
 {

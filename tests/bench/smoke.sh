@@ -5,9 +5,13 @@
 # timing is asserted.
 out=$(./sched-bench --quick) || { echo "$out"; exit 1; }
 echo "$out"
-for w in W1 W2 W3 W4 W5; do
-    echo "$out" | grep -q "^bench impl=raw:linux workload=$w " || {
-        echo "smoke: raw:linux did not report $w" >&2
-        exit 1
-    }
+backends=linux
+[ -f "${SCHED_TOP_BUILDDIR:-..}/plugins/mac/mac.la" ] && backends="$backends mac"
+for b in $backends; do
+    for w in W1 W2 W3 W4 W5; do
+        echo "$out" | grep -q "^bench impl=raw:$b workload=$w " || {
+            echo "smoke: raw:$b did not report $w" >&2
+            exit 1
+        }
+    done
 done
