@@ -14,7 +14,7 @@ set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
 root=${1:-$src/_build}
 jobs=${SCHED_CI_JOBS:-2}
-PASSES=${SCHED_CI_PASSES:-"native asan valgrind"}
+PASSES=${SCHED_CI_PASSES:-"native asan valgrind distcheck"}
 
 mkdir -p "$root" || exit 1
 root=$(cd "$root" && pwd)
@@ -59,6 +59,14 @@ pass_valgrind() {
         make -C "$root/valgrind/tests" -j"$jobs" check TESTS="$programs" \
             LOG_COMPILER="$root/valgrind/libtool" \
             AM_LOG_FLAGS="--mode=execute valgrind --quiet --error-exitcode=1 --suppressions=$src/tests/ci/valgrind.supp --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect"
+}
+
+# The release tarball builds, passes make check from a read-only source
+# tree, installs and uninstalls cleanly.
+pass_distcheck() {
+    configure_in "$root/native" &&
+        make -C "$root/native" -j"$jobs" distcheck &&
+        rm -f "$root"/native/libsched-*.tar.gz
 }
 
 [ -x "$src/configure" ] || (cd "$src" && autoreconf -fi) || exit 1
