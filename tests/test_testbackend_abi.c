@@ -625,6 +625,67 @@ static void test_park_allowed_waits_for_another_thread(void)
     ops->destroy(self);
 }
 
+struct foreign_park {
+    void *self;
+    sched_parker p;
+    uint64_t timeout;
+    int rc;
+    int started;
+};
+
+static void *park_on_thread(void *arg)
+{
+    struct foreign_park *fp = arg;
+    __atomic_store_n(&fp->started, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&fp->rc, ops->park(fp->self, &fp->p, fp->timeout), __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void unpark_foreign(fake_runnable *f)
+{
+    struct foreign_park *fp = f->arg;
+    ops->unpark(fp->self, &fp->p);
+}
+
+static void test_a_thread_other_than_main_parks_for_real_while_main_drives(void)
+{
+    reset();
+    void *self = open_backend();
+    const sched_test_iface_v1 *t = iface(self);
+    CU_ASSERT(ops->is_main_thread(self));
+
+    /* Woken by a runnable the main thread runs. */
+    struct foreign_park fp = { .self = self, .timeout = SCHED_TIMEOUT_NEVER, .rc = -100 };
+    fake_runnable *r = make(1);
+    r[0].fn = unpark_foreign;
+    r[0].arg = &fp;
+    pthread_t th;
+    pthread_create(&th, NULL, park_on_thread, &fp);
+    while (!__atomic_load_n(&fp.started, __ATOMIC_ACQUIRE))
+        usleep(1000);
+    usleep(10000);
+    ops->schedule(self, &r[0].base);
+    CU_ASSERT_EQUAL(t->run_until_parked(self), 1);
+    pthread_join(th, NULL);
+    CU_ASSERT_EQUAL(fp.rc, 0);
+
+    /* Timed out when the main thread moves the virtual clock past it. */
+    struct foreign_park late = { .self = self, .timeout = 40 * MS, .rc = -100 };
+    pthread_create(&th, NULL, park_on_thread, &late);
+    while (!__atomic_load_n(&late.started, __ATOMIC_ACQUIRE))
+        usleep(1000);
+    /* However late the thread gets to park, the clock passes its
+     * deadline eventually. */
+    for (int i = 0; i < 1000 && __atomic_load_n(&late.rc, __ATOMIC_ACQUIRE) == -100; i++) {
+        t->advance_clock(self, 10 * MS);
+        usleep(1000);
+    }
+    pthread_join(th, NULL);
+    CU_ASSERT_EQUAL(late.rc, SCHED_ETIMEDOUT);
+    ops->destroy(self);
+    free(r);
+}
+
 static fake_runnable *foreign_r;
 
 static void *schedule_from_thread(void *arg)
@@ -783,6 +844,7 @@ static void test_trace_is_chrome_trace_json_with_tasks_and_timers(void)
     ops->schedule_after(self, &r[2].base, 3 * MS, 0);
     iface(self)->advance_clock(self, 5 * MS);
     ops->destroy(self);
+    free(r);
     FILE *f = fopen(path, "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     char text[8192];
@@ -824,6 +886,7 @@ int main(void)
     T(test_park_with_timeout_and_no_timer_before_it_jumps_to_the_deadline);
     T(test_park_allowed_waits_for_another_thread);
     T(test_run_drives_until_stopped_and_work_from_threads_runs_on_main);
+    T(test_a_thread_other_than_main_parks_for_real_while_main_drives);
     T(test_decisions_from_bytes_replay_and_fall_back_to_a_fixed_choice);
     T(test_destroy_drops_queued_and_armed_work_once);
     T(test_history_names_each_step_and_outlives_the_labels);
