@@ -11,6 +11,7 @@
 
 #include <dlfcn.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -37,6 +38,8 @@ struct trun {
     uint64_t ran_at;
     int ran_on_main;
     int order;              /* position in the global run order */
+    int policy;             /* scheduling policy of the thread it ran on */
+    pthread_t thread;
     void *arg;
 };
 
@@ -51,6 +54,9 @@ static void svc_run(sched_runnable *r)
     t->order = atomic_fetch_add(&run_seq, 1);
     t->ran_at = desc->ops.now(self);
     t->ran_on_main = desc->ops.is_main_thread(self);
+    struct sched_param sp;
+    pthread_getschedparam(pthread_self(), &t->policy, &sp);
+    t->thread = pthread_self();
     atomic_fetch_add(&t->runs, 1);
     if (t->fn)
         t->fn(t);
@@ -71,9 +77,16 @@ static int svc_info(const sched_runnable *r, sched_runnable_info *out)
     return 0;
 }
 
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static char log_text[4096];
+
 static void svc_log(sched_plugin_host *h, int level, const char *msg)
 {
-    (void)h; (void)level; (void)msg;
+    (void)h; (void)level;
+    pthread_mutex_lock(&log_mu);
+    strncat(log_text, msg, sizeof log_text - strlen(log_text) - 2);
+    strcat(log_text, "\n");
+    pthread_mutex_unlock(&log_mu);
 }
 
 static int svc_config_int(sched_plugin_host *h, const char *key, int64_t *out)
@@ -279,6 +292,38 @@ static void test_low_priority_does_not_starve(void)
     CU_ASSERT_EQUAL(atomic_load(&low.runs), 1);
     CU_ASSERT_TRUE(low.order < N / 4);
     free(high);
+}
+
+static void test_realtime_runs_on_its_own_fifo_thread_or_logs_fallback(void)
+{
+    enum { N = 20 };
+    trun t[N], bg;
+    memset(t, 0, sizeof t);
+    memset(&bg, 0, sizeof bg);
+    log_text[0] = '\0';
+    CU_ASSERT_EQUAL_FATAL(open_backend(1), 0);
+    atomic_store(&done_count, 0);
+    bg.fn = count_done;
+    desc->ops.schedule(self, &bg.base);
+    for (int i = 0; i < N; i++) {
+        t[i].fn = count_done;
+        t[i].prio = SCHED_PRIORITY_REALTIME;
+        CU_ASSERT_EQUAL(desc->ops.schedule_labeled(self, &t[i].base, NULL,
+                                                   SCHED_PRIORITY_REALTIME), 0);
+    }
+    CU_ASSERT_EQUAL(wait_count(&done_count, N + 1), 0);
+    close_backend();
+    for (int i = 0; i < N; i++) {
+        CU_ASSERT_EQUAL(atomic_load(&t[i].runs), 1);
+        CU_ASSERT_FALSE(t[i].ran_on_main);
+        CU_ASSERT_TRUE(pthread_equal(t[i].thread, t[0].thread));
+        if (i > 0)
+            CU_ASSERT_TRUE(t[i - 1].order < t[i].order);
+        if (t[i].policy != SCHED_FIFO)
+            CU_ASSERT_PTR_NOT_NULL(strstr(log_text, "SCHED_FIFO not permitted for the realtime thread"));
+    }
+    CU_ASSERT_FALSE(pthread_equal(t[0].thread, bg.thread));
+    CU_ASSERT_NOT_EQUAL(bg.policy, SCHED_FIFO);
 }
 
 static void test_timers_never_fire_early_and_fire_in_due_order(void)
@@ -550,6 +595,7 @@ int main(void)
     CU_add_test(s, "runnables queued by workers run exactly once", test_runnables_queued_by_workers_run_exactly_once);
     CU_add_test(s, "higher priority runs first", test_higher_priority_runs_first);
     CU_add_test(s, "low priority does not starve", test_low_priority_does_not_starve);
+    CU_add_test(s, "realtime runs on its own FIFO thread or logs the fallback", test_realtime_runs_on_its_own_fifo_thread_or_logs_fallback);
     CU_add_test(s, "timers never fire early and fire in due order", test_timers_never_fire_early_and_fire_in_due_order);
     CU_add_test(s, "main-thread timers run on the main thread", test_main_thread_timers_run_on_the_main_thread);
     CU_add_test(s, "pollable fd drives main queue from an epoll loop", test_pollable_fd_drives_main_queue_from_an_epoll_loop);

@@ -57,6 +57,7 @@ static int lx_create(const sched_backend_env *env, void **self, char *err, size_
     b->main_thread = pthread_self();
     b->ncpu = lx_cpus();
     b->mainq.efd = -1;
+    lx_rt_init(&b->rt);
     rc = lx_mainq_init(&b->mainq, err, errlen);
     if (rc == 0)
         rc = lx_pool_new(b, threads > 0 ? (unsigned)threads : b->ncpu, &b->pool, err, errlen);
@@ -71,7 +72,8 @@ static int lx_create(const sched_backend_env *env, void **self, char *err, size_
 }
 
 /* Stop the threads that produce work before the queues they feed: timers
- * hand runnables to the pool and the main queue, workers to everything.
+ * hand runnables to every queue, the realtime thread and the workers to
+ * the pool and the main queue.
  * Then drop what is left, queue by queue, until a whole pass finds nothing:
  * a drop can wake a task and queue it again. */
 static void lx_destroy(void *self)
@@ -81,6 +83,7 @@ static void lx_destroy(void *self)
 
     if (b->timers)
         lx_timers_stop(b->timers);
+    lx_rt_stop(&b->rt);
     if (b->pool)
         lx_pool_stop(b->pool);
     do {
@@ -89,11 +92,13 @@ static void lx_destroy(void *self)
             n += lx_timers_drain(b->timers);
         if (b->pool)
             n += lx_pool_drain(b->pool);
+        n += lx_rt_drain(b);
         if (b->mainq.efd >= 0)
             n += lx_mainq_drain(b);
     } while (n > 0);
     lx_timers_free(b->timers);
     lx_pool_free(b->pool);
+    lx_rt_fini(&b->rt);
     if (b->mainq.efd >= 0)
         lx_mainq_fini(&b->mainq);
     free(b);
@@ -110,6 +115,8 @@ static int lx_schedule_labeled(void *self, sched_runnable *r, const char *label,
 {
     struct lx_backend *b = self;
     (void)label;
+    if (prio == SCHED_PRIORITY_REALTIME)
+        return lx_rt_push(b, r);
     return lx_pool_push(b->pool, r, prio);
 }
 

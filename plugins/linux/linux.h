@@ -6,6 +6,7 @@
  *   mainq.c   the main-thread queue, its eventfd, run/stop/dispatch
  *   timers.c  the timer heap and the thread that fires it
  *   park.c    park/unpark for block(), on a futex in the parker slot
+ *   rt.c      the realtime thread (SCHED_FIFO where permitted)
  * linux.c ties them to the plugin ABI.  Runnables are queued intrusively
  * through backend_slot[0], so scheduling never allocates.
  */
@@ -71,6 +72,17 @@ struct lx_mainq {
     atomic_int closed;          /* destroy() has begun */
 };
 
+/* The realtime thread (rt.c), started on first use. */
+enum { LX_RT_IDLE, LX_RT_RUNNING, LX_RT_FAILED };
+struct lx_rt {
+    pthread_mutex_t mu;
+    struct lx_list q;
+    atomic_uint wake;           /* futex word: bumped on every push */
+    int state;
+    int closing;
+    pthread_t thread;
+};
+
 struct lx_backend {
     const sched_host_services *svc;
     sched_plugin_host *host;
@@ -79,6 +91,7 @@ struct lx_backend {
     struct lx_pool *pool;
     struct lx_timers *timers;
     struct lx_mainq mainq;
+    struct lx_rt rt;
 };
 
 /* Nanoseconds of CLOCK_MONOTONIC. */
@@ -90,6 +103,8 @@ int lx_pool_new(struct lx_backend *b, unsigned nthreads, struct lx_pool **out,
                 char *err, size_t errlen);
 /* Queue r for a worker.  Any thread.  0 or SCHED_ECLOSED. */
 int lx_pool_push(struct lx_pool *p, sched_runnable *r, sched_priority prio);
+/* Is a worker looking for work right now (so a push is taken at once)? */
+int lx_pool_has_searcher(struct lx_pool *p);
 /* Stop and join every worker; runnables still queued stay queued. */
 void lx_pool_stop(struct lx_pool *p);
 /* Drop what is still queued; returns how many were dropped. */
@@ -116,6 +131,18 @@ int lx_timers_add(struct lx_timers *t, sched_runnable *r, uint64_t due_ns, int m
 void lx_timers_stop(struct lx_timers *t);
 size_t lx_timers_drain(struct lx_timers *t);
 void lx_timers_free(struct lx_timers *t);
+
+/* rt.c */
+void lx_rt_init(struct lx_rt *rt);
+/* Queue r for the realtime thread.  Any thread.  0 or SCHED_ECLOSED. */
+int lx_rt_push(struct lx_backend *b, sched_runnable *r);
+void lx_rt_stop(struct lx_rt *rt);
+size_t lx_rt_drain(struct lx_backend *b);
+void lx_rt_fini(struct lx_rt *rt);
+/* Switch the calling thread to SCHED_FIFO at prio (0 or an errno), or
+ * back to SCHED_OTHER. */
+int lx_sched_fifo(int prio);
+void lx_sched_normal(void);
 
 /* park.c */
 int lx_park(struct lx_backend *b, sched_parker *p, uint64_t timeout_ns);

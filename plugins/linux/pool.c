@@ -555,6 +555,11 @@ int lx_pool_push(struct lx_pool *p, sched_runnable *r, sched_priority prio)
     return rc;
 }
 
+int lx_pool_has_searcher(struct lx_pool *p)
+{
+    return atomic_load_explicit(&p->searching, memory_order_relaxed) > 0;
+}
+
 void lx_pool_stop(struct lx_pool *p)
 {
     atomic_store(&p->closing, 1);

@@ -21,7 +21,10 @@
 
 #include "linux.h"
 
-#define LX_TIMER_SPIN_NS 20000u
+#define LX_TIMER_SPIN_NS 3000u
+#define LX_TIMER_BATCH 64
+#define LX_TIMER_FIFO_PRIO 2     /* above the realtime thread's 1 */
+#define LX_TIMER_INLINE_MAX_NS 200000u
 
 struct lx_timer {
     uint64_t due;
@@ -38,6 +41,8 @@ struct lx_timers {
     uint64_t next_seq;
     atomic_uint wake;           /* futex word: bumped when the thread must look again */
     int closing;
+    int fifo;                   /* the thread runs SCHED_FIFO */
+    int inline_ok;              /* due work may run on this thread */
     pthread_t thread;
 };
 
@@ -86,8 +91,15 @@ static struct lx_timer heap_pop(struct lx_timers *t)
     return top;
 }
 
-/* Hand a due runnable to its queue.  Timer thread, without t->mu. */
-static void timer_fire(struct lx_timers *t, const struct lx_timer *tm)
+/* Hand a due runnable to its queue, or return it (1) for the caller to
+ * run here.  Timer thread, without t->mu.
+ *
+ * Background work is run right here when no worker is searching: the
+ * workers are then either all busy or all parked, and waking one would add
+ * a second scheduling delay to the timer's lateness (tens of microseconds
+ * to milliseconds on a loaded machine).  Low priority always goes to the
+ * pool, so it cannot delay the timers behind it. */
+static int timer_fire(struct lx_timers *t, const struct lx_timer *tm)
 {
     struct lx_backend *b = t->b;
     int rc;
@@ -97,26 +109,83 @@ static void timer_fire(struct lx_timers *t, const struct lx_timer *tm)
     } else {
         sched_runnable_info info = { .size = sizeof info };
         b->svc->info(tm->r, &info);
-        rc = lx_pool_push(b->pool, tm->r, (sched_priority)info.priority);
+        if (info.priority == SCHED_PRIORITY_REALTIME) {
+            rc = lx_rt_push(b, tm->r);
+        } else if (t->inline_ok && info.priority != SCHED_PRIORITY_LOW &&
+                   !lx_pool_has_searcher(b->pool)) {
+            return 1;
+        } else {
+            rc = lx_pool_push(b->pool, tm->r, (sched_priority)info.priority);
+        }
     }
     /* The queues close only after this thread is joined. */
     if (rc != 0)
         b->svc->drop(tm->r);
+    return 0;
 }
 
+/* A runnable the timer thread ran took too long: from now on it only
+ * hands work on, at the normal policy. */
+static void timer_stop_inline(struct lx_timers *t, uint64_t took_ns)
+{
+    char msg[200];
+
+    t->inline_ok = 0;
+    if (t->fifo)
+        lx_sched_normal();
+    t->fifo = 0;
+    snprintf(msg, sizeof msg, "linux: a task ran %llu us on the timer thread; timers now hand "
+             "all work to the pool", (unsigned long long)(took_ns / 1000));
+    t->b->svc->log(t->b->host, SCHED_LOG_INFO, msg);
+}
+
+/* Fire every due timer, in due order: up to LX_TIMER_BATCH are popped
+ * under the lock, then handed on or run without it.  A runnable run here
+ * inherits the thread's SCHED_FIFO (leaving and re-entering it around each
+ * run costs a CFS wake-up, milliseconds on a loaded machine); the first
+ * one that runs longer than LX_TIMER_INLINE_MAX_NS ends that for good, so
+ * a long task can hold a real-time CPU once at most. */
+static void timer_fire_due(struct lx_timers *t, uint64_t now)
+{
+    struct lx_timer batch[LX_TIMER_BATCH];
+    size_t n = 0;
+
+    while (n < LX_TIMER_BATCH && t->n > 0 && t->heap[0].due <= now)
+        batch[n++] = heap_pop(t);
+    pthread_mutex_unlock(&t->mu);
+    for (size_t i = 0; i < n; i++) {
+        if (timer_fire(t, &batch[i])) {
+            uint64_t t0 = lx_now_ns(), took;
+            t->b->svc->run(batch[i].r);
+            took = lx_now_ns() - t0;
+            if (took > LX_TIMER_INLINE_MAX_NS)
+                timer_stop_inline(t, took);
+        }
+    }
+    pthread_mutex_lock(&t->mu);
+}
+
+/* The timer thread: sleep on the wake word until the earliest due time,
+ * fire what is due, repeat.  It asks for SCHED_FIFO so that its wake-ups
+ * are not queued behind other processes' threads (on a loaded machine
+ * that is the difference between microseconds and milliseconds); where
+ * that is not permitted it runs at the normal policy, and says so once in
+ * the log. */
 static void *timer_thread(void *arg)
 {
     struct lx_timers *t = arg;
 
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    t->fifo = lx_sched_fifo(LX_TIMER_FIFO_PRIO) == 0;
+    if (!t->fifo)
+        t->b->svc->log(t->b->host, SCHED_LOG_INFO,
+                       "linux: SCHED_FIFO not permitted for the timer thread; "
+                       "timers run at the normal policy");
     pthread_mutex_lock(&t->mu);
     while (!t->closing) {
         uint64_t now = lx_now_ns();
         if (t->n > 0 && t->heap[0].due <= now) {
-            struct lx_timer tm = heap_pop(t);
-            pthread_mutex_unlock(&t->mu);
-            timer_fire(t, &tm);
-            pthread_mutex_lock(&t->mu);
+            timer_fire_due(t, now);
             continue;
         }
         unsigned seen = atomic_load(&t->wake);
@@ -150,7 +219,15 @@ int lx_timers_new(struct lx_backend *b, struct lx_timers **out, char *err, size_
         return SCHED_ENOMEM;
     }
     t->b = b;
-    pthread_mutex_init(&t->mu, NULL);
+    t->inline_ok = 1;
+    /* Priority inheritance: a normal thread adding a timer must not keep
+     * the SCHED_FIFO timer thread waiting on the lock while it is itself
+     * preempted. */
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_setprotocol(&ma, PTHREAD_PRIO_INHERIT);
+    pthread_mutex_init(&t->mu, &ma);
+    pthread_mutexattr_destroy(&ma);
     atomic_init(&t->wake, 0);
     rc = pthread_create(&t->thread, NULL, timer_thread, t);
     if (rc != 0) {

@@ -55,7 +55,11 @@ unsigned bench_threads(void);
 
 /* Median and 99th percentile of v (sorted in place). */
 void bench_percentiles(uint64_t *v, size_t n, double *median, double *p99);
-/* Lateness statistics of ran[i] against due[i]. */
+/* Lateness statistics of ran[i] against its due time, which lies in
+ * [due[i], due[n + i]]: the clock plus the delay just before and just after
+ * the call that set the timer.  A fire before due[i] is early for certain;
+ * lateness is counted from due[n + i], so a harness thread preempted in
+ * the middle of the call is not charged to the implementation. */
 void bench_lateness(const uint64_t *due, const uint64_t *ran, size_t n, w4_result *out);
 
 /* A count-down latch: the waiter sleeps until count_down() was called

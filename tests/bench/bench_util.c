@@ -68,14 +68,13 @@ void bench_lateness(const uint64_t *due, const uint64_t *ran, size_t n, w4_resul
 
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < n; i++) {
-        if (ran[i] < due[i]) {
+        uint64_t lo = due[i], hi = due[n + i];
+        if (ran[i] < lo) {
             out->early++;
-            if ((double)(due[i] - ran[i]) > out->max_early_ns)
-                out->max_early_ns = (double)(due[i] - ran[i]);
-            late[i] = 0;
-        } else {
-            late[i] = ran[i] - due[i];
+            if ((double)(lo - ran[i]) > out->max_early_ns)
+                out->max_early_ns = (double)(lo - ran[i]);
         }
+        late[i] = ran[i] > hi ? ran[i] - hi : 0;
         sum += (double)late[i];
     }
     out->mean_ns = n ? sum / (double)n : 0;

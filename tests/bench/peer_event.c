@@ -23,7 +23,7 @@ static int ev_w4(void *ctx, const w4_spec *s, w4_result *out)
 {
     struct event_base *base = event_base_new();
     struct event **evs = calloc(s->n, sizeof *evs);
-    uint64_t *due = calloc(s->n, sizeof *due);
+    uint64_t *due = calloc(2 * s->n, sizeof *due);
     (void)ctx;
     t_ran = calloc(s->n, sizeof *t_ran);
     for (size_t i = 0; i < s->n; i++) {
@@ -32,6 +32,7 @@ static int ev_w4(void *ctx, const w4_spec *s, w4_result *out)
         evs[i] = evtimer_new(base, timer_fired, (void *)(uintptr_t)i);
         due[i] = bench_now_ns() + s->delay_ns[i];
         evtimer_add(evs[i], &tv);
+        due[s->n + i] = bench_now_ns() + s->delay_ns[i];
     }
     event_base_dispatch(base);
     bench_lateness(due, t_ran, s->n, out);

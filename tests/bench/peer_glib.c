@@ -116,7 +116,7 @@ static gboolean timer_fired(gpointer data)
 static int gl_w4(void *ctx, const w4_spec *s, w4_result *out)
 {
     GMainContext *mc = g_main_context_new();
-    uint64_t *due = calloc(s->n, sizeof *due);
+    uint64_t *due = calloc(2 * s->n, sizeof *due);
     (void)ctx;
     t_ran = calloc(s->n, sizeof *t_ran);
     t_left = s->n;
@@ -125,6 +125,7 @@ static int gl_w4(void *ctx, const w4_spec *s, w4_result *out)
         due[i] = bench_now_ns() + s->delay_ns[i];
         g_source_set_callback(src, timer_fired, (gpointer)(uintptr_t)i, NULL);
         g_source_attach(src, mc);
+        due[s->n + i] = bench_now_ns() + s->delay_ns[i];
         g_source_unref(src);
     }
     while (t_left > 0)

@@ -262,12 +262,13 @@ static void timer_fired(void *arg)
 
 static int pp_w4(void *ctx, const w4_spec *s, w4_result *out)
 {
-    t_due = calloc(s->n, sizeof *t_due);
+    t_due = calloc(2 * s->n, sizeof *t_due);
     t_ran = calloc(s->n, sizeof *t_ran);
     bench_latch_init(&latch, s->n);
     for (size_t i = 0; i < s->n; i++) {
         t_due[i] = bench_now_ns() + s->delay_ns[i];
         pp_after(ctx, s->delay_ns[i], timer_fired, (void *)(uintptr_t)i);
+        t_due[s->n + i] = bench_now_ns() + s->delay_ns[i];
     }
     bench_latch_wait(&latch);
     bench_latch_fini(&latch);

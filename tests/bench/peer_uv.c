@@ -139,7 +139,7 @@ static void timer_fired(uv_timer_t *t)
 static int uvp_w4(void *ctx, const w4_spec *s, w4_result *out)
 {
     uv_loop_t *loop = ctx;
-    uint64_t *due = calloc(s->n, sizeof *due);
+    uint64_t *due = calloc(2 * s->n, sizeof *due);
     t_ran = calloc(s->n, sizeof *t_ran);
     uv_update_time(loop);
     for (size_t i = 0; i < s->n; i++) {
@@ -148,6 +148,7 @@ static int uvp_w4(void *ctx, const w4_spec *s, w4_result *out)
         t->data = (void *)(uintptr_t)i;
         due[i] = bench_now_ns() + s->delay_ns[i];
         uv_timer_start(t, timer_fired, (s->delay_ns[i] + 500000) / 1000000, 0);
+        due[s->n + i] = bench_now_ns() + s->delay_ns[i];
     }
     uv_run(loop, UV_RUN_DEFAULT);
     bench_lateness(due, t_ran, s->n, out);
