@@ -1,0 +1,153 @@
+/*
+ * tests/test_linux_host.c - the linux backend behind the real host: its
+ * config key validated by the host against the backend's declaration, and
+ * its main-thread queue driven from an application's epoll loop through
+ * sched_host_poll_fd / sched_host_dispatch with real foreground tasks.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include <sched/sched.h>
+
+static char dir[] = "/tmp/sched-linux-host-XXXXXX";
+static char conf[512];
+
+/* Write sched.conf: backend linux, the build tree's plugin, then body. */
+static void write_conf(const char *body)
+{
+    FILE *f = fopen(conf, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fprintf(f, "backend = \"linux\";\nplugin_path = [ \"%s/plugins/linux/.libs\" ];\n%s",
+            getenv("SCHED_TOP_BUILDDIR"), body);
+    fclose(f);
+}
+
+/* Opening must fail with SCHED_ECONFIG and a message naming the file, the
+ * line (3: the body's first line) and the key. */
+static void expect_config_error(const char *body, const char *detail)
+{
+    sched_host *host = NULL;
+    sched_error *err = NULL;
+    char where[600];
+
+    write_conf(body);
+    CU_ASSERT_EQUAL(sched_host_open(&host, conf, &err), SCHED_ECONFIG);
+    CU_ASSERT_PTR_NULL(host);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+    snprintf(where, sizeof where, "%s:3:", conf);
+    const char *msg = sched_error_message(err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, where));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "linux.threads"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, detail));
+    if (!strstr(msg, where) || !strstr(msg, detail))
+        fprintf(stderr, "\n  got: %s\n", msg);
+    sched_error_free(err);
+}
+
+static void test_negative_threads_is_a_config_error_naming_file_line_and_key(void)
+{
+    expect_config_error("linux: { threads = -1; };\n", "outside [0, 1024]");
+}
+
+static void test_threads_over_1024_is_a_config_error_naming_file_line_and_key(void)
+{
+    expect_config_error("linux: { threads = 5000; };\n", "outside [0, 1024]");
+}
+
+static void test_threads_of_the_wrong_type_is_a_config_error(void)
+{
+    expect_config_error("linux: { threads = \"many\"; };\n", "must be");
+}
+
+static void test_explicit_thread_count_opens(void)
+{
+    sched_host *host = NULL;
+    sched_error *err = NULL;
+
+    write_conf("linux: { threads = 3; };\n");
+    CU_ASSERT_EQUAL_FATAL(sched_host_open(&host, conf, &err), 0);
+    CU_ASSERT_STRING_EQUAL(sched_host_backend_name(host), "linux");
+    CU_ASSERT_TRUE(sched_host_is_main_thread(host));
+    sched_host_close(host);
+}
+
+static sched_value set_flag(void *arg)
+{
+    *(int *)arg += 1;
+    return (sched_value){ .i = 7 };
+}
+
+/* Foreground tasks, run by an epoll loop that knows nothing of libsched
+ * beyond the descriptor and the dispatch call. */
+static void test_foreground_tasks_run_from_an_epoll_loop(void)
+{
+    enum { N = 10 };
+    sched_host *host = NULL;
+    sched_foreground_executor *fx = NULL;
+    sched_task *tasks[N];
+    int flags[N] = { 0 };
+    int fd = -1, ep;
+    struct epoll_event ev = { .events = EPOLLIN }, got;
+
+    write_conf("");
+    CU_ASSERT_EQUAL_FATAL(sched_host_open(&host, conf, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(sched_host_poll_fd(host, &fd), 0);
+    CU_ASSERT_TRUE(fd >= 0);
+    CU_ASSERT_EQUAL_FATAL(sched_foreground_executor_new(host, &fx), 0);
+    ep = epoll_create1(EPOLL_CLOEXEC);
+    ev.data.fd = fd;
+    CU_ASSERT_EQUAL(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
+    for (int i = 0; i < N; i++)
+        CU_ASSERT_EQUAL(sched_foreground_spawn(fx, sched_future_fn(set_flag, &flags[i]), &tasks[i]), 0);
+    for (int spins = 0; spins < 100; spins++) {
+        int done = 1;
+        for (int i = 0; i < N; i++)
+            done &= sched_task_is_finished(tasks[i]);
+        if (done)
+            break;
+        CU_ASSERT_EQUAL_FATAL(epoll_wait(ep, &got, 1, 5000), 1);
+        CU_ASSERT_EQUAL(got.data.fd, fd);
+        CU_ASSERT_TRUE(sched_host_dispatch(host) >= 0);
+    }
+    for (int i = 0; i < N; i++) {
+        CU_ASSERT_TRUE(sched_task_is_finished(tasks[i]));
+        CU_ASSERT_EQUAL(flags[i], 1);
+        sched_task_free(tasks[i]);
+    }
+    close(ep);
+    sched_foreground_executor_free(fx);
+    sched_host_close(host);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir))
+        return 1;
+    snprintf(conf, sizeof conf, "%s/sched.conf", dir);
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite s = CU_add_suite("linux backend behind the host", NULL, NULL);
+    CU_add_test(s, "negative threads is a config error naming file, line and key",
+                test_negative_threads_is_a_config_error_naming_file_line_and_key);
+    CU_add_test(s, "threads over 1024 is a config error naming file, line and key",
+                test_threads_over_1024_is_a_config_error_naming_file_line_and_key);
+    CU_add_test(s, "threads of the wrong type is a config error",
+                test_threads_of_the_wrong_type_is_a_config_error);
+    CU_add_test(s, "explicit thread count opens", test_explicit_thread_count_opens);
+    CU_add_test(s, "foreground tasks run from an epoll loop",
+                test_foreground_tasks_run_from_an_epoll_loop);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    CU_cleanup_registry();
+    unlink(conf);
+    rmdir(dir);
+    return failed ? 1 : 0;
+}
