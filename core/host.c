@@ -64,10 +64,8 @@ void sched_host_close(sched_host *host)
     if (host == NULL)
         return;
     atomic_store(&host->closed, 1);
-    if (host->sessions != NULL)
-        sched__sessions_close(host);
-    if (host->timers != NULL)
-        sched__timers_close(host);
+    sched__sessions_close(host);
+    sched__timers_close(host);
     host->ops.destroy(host->backend);
     sched__tasks_close(host);
     sched__loader_unload(host);

@@ -25,6 +25,7 @@ expect() {
     err=$(cat "$tmp/err")
     if [ "$status" -ne "$want_status" ]; then
         fail "$name: exit status $status, expected $want_status"
+        sed 's/^/  stderr: /' "$tmp/err"
     elif [ "$err" != "$want_err" ]; then
         fail "$name: stderr differs"
         echo "  expected: $want_err"

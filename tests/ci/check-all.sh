@@ -48,17 +48,28 @@ pass_asan() {
 }
 
 # valgrind memcheck over every compiled test program (not the scripts):
-# any memory error or leak fails the program.  valgrind.supp holds the
-# few third-party internals it must not count.  Its own build directory,
+# any memory error or leak fails the program.  tests/ci/valgrind.supp and
+# each plugin's own valgrind.supp name the third-party internals it must
+# not count.  Its own build directory,
 # so its logs do not replace the native ones.
 pass_valgrind() {
     command -v valgrind >/dev/null 2>&1 || { echo "valgrind is not installed"; return 1; }
     configure_in "$root/valgrind" &&
         make -C "$root/valgrind" -j"$jobs" &&
         programs=$(make -s -C "$root/valgrind/tests" print-test-programs) &&
+        supp=$(for f in "$src"/tests/ci/valgrind.supp "$src"/plugins/*/valgrind.supp; do
+                   if [ -f "$f" ]; then printf ' --suppressions=%s' "$f"; fi; done) &&
         make -C "$root/valgrind/tests" -j"$jobs" check TESTS="$programs" \
             LOG_COMPILER="$root/valgrind/libtool" \
-            AM_LOG_FLAGS="--mode=execute valgrind --quiet --error-exitcode=1 --suppressions=$src/tests/ci/valgrind.supp --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect"
+            AM_LOG_FLAGS="--mode=execute valgrind --quiet --error-exitcode=1$supp --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect"
+}
+
+# ThreadSanitizer over everything (not in the default PASSES yet:
+# SCHED_CI_PASSES="native tsan" runs it).
+pass_tsan() {
+    configure_in "$root/tsan" CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" &&
+        make -C "$root/tsan" -j"$jobs" &&
+        make -C "$root/tsan" -j"$jobs" check
 }
 
 # The release tarball builds, passes make check from a read-only source
