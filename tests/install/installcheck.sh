@@ -1,0 +1,48 @@
+#!/bin/sh
+# tests/install/installcheck.sh - what users and backend authors do with
+# an installed libsched, run by "make installcheck" (and so by distcheck):
+#   - build README's example through sched.pc and run it on every
+#     installed backend that runs without a driver;
+#   - build a third-party backend through sched-plugin.pc, outside the
+#     tree, and have the installed schedctl load it.
+# Usage: installcheck.sh SRCDIR BINDIR LIBDIR
+set -u
+srcdir=$1 bindir=$2 libdir=$3
+CC=${CC:-cc}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sched-install-XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+export PKG_CONFIG_PATH="$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+unset SCHED_CONFIG SCHED_BACKEND SCHED_PLUGIN_PATH XDG_CONFIG_HOME
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# shellcheck disable=SC2046
+$CC -Wall -Wextra -Werror $(pkg-config --cflags sched) -o "$tmp/hello" "$srcdir/hello.c" \
+    $(pkg-config --libs sched) -Wl,-rpath,"$libdir" || exit 1
+for b in linux test; do
+    out=$(SCHED_BACKEND=$b "$tmp/hello" 2>&1)
+    [ "$out" = "$b says 42" ] && echo "ok: hello on $b" || fail "hello on $b: $out"
+done
+
+plugindir=$(pkg-config --variable=plugindir sched-plugin)
+[ -f "$plugindir/linux.so" ] && echo "ok: plugindir $plugindir holds linux.so" ||
+    fail "sched-plugin.pc's plugindir ($plugindir) has no linux.so"
+
+mkdir "$tmp/acme"
+cat "$srcdir/../plugins/fixture.h" "$srcdir/../plugins/valid.c" |
+    sed -e '/#include "fixture.h"/d' -e 's/"valid"/"acme"/' >"$tmp/acme.c"
+# shellcheck disable=SC2046
+$CC -Wall -Wextra -Werror -shared -fPIC $(pkg-config --cflags sched-plugin) \
+    -o "$tmp/acme/acme.so" "$tmp/acme.c" || exit 1
+syms=$(nm -D --defined-only "$tmp/acme/acme.so" | awk '$2 != "A" { print $3 }')
+[ "$syms" = "sched_plugin_entry_v1" ] && echo "ok: the backend exports its entry alone" ||
+    fail "the backend exports: $syms"
+out=$(SCHED_BACKEND=acme SCHED_PLUGIN_PATH="$tmp/acme" "$bindir/schedctl" check 2>&1)
+case $out in
+    *"ok, backend \"acme\" ($tmp/acme/acme.so)") echo "ok: schedctl check loads a third-party backend" ;;
+    *) fail "schedctl check: $out" ;;
+esac
+out=$(SCHED_PLUGIN_PATH="$tmp/acme" "$bindir/schedctl" list)
+echo "$out" | grep -q "^  acme " && echo "ok: schedctl list shows it" || fail "schedctl list: $out"
+
+[ "$failures" -eq 0 ]
