@@ -29,7 +29,7 @@ static const sched_config_key config_keys[] = {
       "fewest steps a blocking wait with a timeout runs before it times out" },
     { "timeout_ticks_max", SCHED_CONFIG_INT, 0, 1000000000,
       "most steps a blocking wait with a timeout runs before it times out" },
-    { "utc_start", SCHED_CONFIG_INT, 0, 253402300799,
+    { "utc_start", SCHED_CONFIG_INT, 0, 9000000000,
       "virtual UTC clock at start, in seconds since 1970" },
     { "trace", SCHED_CONFIG_STRING, 0, 0,
       "write the schedule as Chrome Trace Event JSON to this file (SCHED_TRACE overrides)" },
@@ -67,7 +67,8 @@ static void wake_waiters(struct tb *tb)
 int sched__tb_step(struct tb *tb, int background_only)
 {
     assert(on_main_thread(tb));
-    sched__tb_timers_promote(tb);
+    if (tb->timers.len && tb->timers.v[0].due <= tb->now)
+        sched__tb_timers_promote(tb);
     int fg;
     sched_runnable *r = sched__tb_pick(tb, background_only, &fg);
     if (!r)
@@ -75,7 +76,8 @@ int sched__tb_step(struct tb *tb, int background_only)
     sched_runnable_info info = { .size = sizeof info };
     tb->svc->info(r, &info);
     sched__tb_history_add(tb, info.task_id, info.label);
-    sched__tb_trace_step(tb, &info, fg);
+    if (tb->trace)
+        sched__tb_trace_step(tb, &info, fg);
     tb->steps++;
     tb_mutex_unlock(&tb->mu);
     tb->svc->run(r);
