@@ -128,6 +128,12 @@ static int read_string_list(struct sched__config *cfg, const config_setting_t *s
             free_list(v, i);
             return setting_error(cfg, s, err, "setting \"%s\" must be a list of strings", name);
         }
+        if (!absolute && !sched__backend_name_valid(str)) {
+            free_list(v, i);
+            return sched__error_set(err, SCHED_ECONFIG,
+                                    "%s:%d: setting \"%s\" holds \"%s\", which is not a backend name (use only a-z, 0-9, '_' and '-')",
+                                    setting_file(cfg, s), setting_line(s), name, str);
+        }
         if (absolute && !sched__path_is_absolute(str)) {
             free_list(v, i);
             return sched__error_set(err, SCHED_ECONFIG,
@@ -158,6 +164,10 @@ static int read_top_level(struct sched__config *cfg, sched_error **err)
             const char *v = config_setting_get_string(s);
             if (v == NULL)
                 return setting_error(cfg, s, err, "setting \"%s\" must be a string", name);
+            if (!sched__backend_name_valid(v))
+                return sched__error_set(err, SCHED_ECONFIG,
+                                        "%s:%d: setting \"backend\" holds \"%s\", which is not a backend name (use only a-z, 0-9, '_' and '-')",
+                                        setting_file(cfg, s), setting_line(s), v);
             cfg->backend = strdup(v);
             cfg->backend_origin = origin_of(cfg, s);
             if (cfg->backend == NULL || cfg->backend_origin == NULL)
@@ -189,6 +199,10 @@ static int apply_env(struct sched__config *cfg, sched_error **err)
 {
     const char *b = sched__secure_getenv("SCHED_BACKEND");
     if (b != NULL && b[0] != '\0') {
+        if (!sched__backend_name_valid(b))
+            return sched__error_set(err, SCHED_ECONFIG,
+                                    "SCHED_BACKEND holds \"%s\", which is not a backend name (use only a-z, 0-9, '_' and '-')",
+                                    b);
         free(cfg->backend);
         free(cfg->backend_origin);
         cfg->backend = strdup(b);
@@ -257,6 +271,9 @@ static int parse(struct sched__config *cfg, const char *path, sched_error **err)
             return sched__error_set(err, errno == ENOENT ? SCHED_ENOENT : SCHED_ECONFIG,
                                     "cannot read config file %s: %s", path, strerror(errno));
         fclose(f);
+        if (!sched__file_exists(path))
+            return sched__error_set(err, SCHED_ECONFIG, "cannot read config file %s: not a regular file",
+                                    path);
         if (config_read_file(&cfg->lc, path) == CONFIG_TRUE)
             return 0;
         if (config_error_type(&cfg->lc) == CONFIG_ERR_FILE_IO)

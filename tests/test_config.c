@@ -195,6 +195,34 @@ static void test_relative_plugin_path_is_an_error(void)
                  "setting \"plugin_path\" holds \"lib/sched\", which is not an absolute directory");
 }
 
+static void test_backend_names_outside_the_allowed_set_are_config_errors(void)
+{
+    expect_error("# the backend\nbackend = \"../evil\";\n", 2,
+                 "setting \"backend\" holds \"../evil\", which is not a backend name (use only a-z, 0-9, '_' and '-')");
+    expect_error("backend = \"linux\";\nfallback = [ \"test\", \"Test\" ];\n", 2,
+                 "setting \"fallback\" holds \"Test\", which is not a backend name (use only a-z, 0-9, '_' and '-')");
+    util_write(conf, "backend = \"linux\";\n");
+    setenv("SCHED_BACKEND", "lib/evil", 1);
+    struct sched__config *cfg;
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched__config_load(conf, &cfg, &err), SCHED_ECONFIG);
+    ASSERT_ERROR(err, SCHED_ECONFIG,
+                 "SCHED_BACKEND holds \"lib/evil\", which is not a backend name (use only a-z, 0-9, '_' and '-')");
+    sched_error_free(err);
+    clear_env();
+}
+
+static void test_config_path_that_is_not_a_file_is_an_error(void)
+{
+    clear_env();
+    struct sched__config *cfg;
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched__config_load(dir, &cfg, &err), SCHED_ECONFIG);
+    snprintf(expected, sizeof expected, "cannot read config file %s: not a regular file", dir);
+    ASSERT_ERROR(err, SCHED_ECONFIG, expected);
+    sched_error_free(err);
+}
+
 static void test_group_with_a_name_no_backend_can_have_is_an_error(void)
 {
     expect_error("backend = \"linux\";\nLinux: { threads = 2; };\n", 2,
@@ -401,6 +429,8 @@ int main(void)
     CU_ADD_TEST(s, test_wrong_type_for_backend_is_an_error);
     CU_ADD_TEST(s, test_wrong_type_for_fallback_is_an_error);
     CU_ADD_TEST(s, test_relative_plugin_path_is_an_error);
+    CU_ADD_TEST(s, test_backend_names_outside_the_allowed_set_are_config_errors);
+    CU_ADD_TEST(s, test_config_path_that_is_not_a_file_is_an_error);
     CU_ADD_TEST(s, test_group_with_a_name_no_backend_can_have_is_an_error);
     CU_ADD_TEST(s, test_missing_backend_is_an_error);
     CU_ADD_TEST(s, test_groups_of_backends_not_loaded_are_not_validated);
