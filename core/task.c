@@ -468,6 +468,7 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
                       sched_task **out)
 {
     struct sched_task *t;
+    uint64_t session;
     uint32_t s;
     int rc;
 
@@ -490,7 +491,9 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
     if (out)
         s |= SCHED__HANDLE;
 
-    if (fut->ops == &sched__fn_future_ops && !label && !fg_executor_id && !is_simulated(host)) {
+    session = sched__session_current(host);
+    if (fut->ops == &sched__fn_future_ops && !label && !fg_executor_id && !session
+        && !is_simulated(host)) {
         struct sched__fn_future *ff = (struct sched__fn_future *)fut;
         sched_fn fn = ff->fn;
         void *arg = ff->arg;
@@ -508,7 +511,7 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
         t->b.label = label;
         atomic_init(&ft->wait_reason, NULL);
         ft->executor_id = fg_executor_id;
-        ft->session_id = sched__session_current(host);
+        ft->session_id = session;
         ft->registered = 0;
         ft->prev = ft->next = NULL;
         s |= SCHED__FULL;
