@@ -88,7 +88,7 @@ static int park(sched_host *host, struct sched__blocker *b, uint64_t deadline)
         if (rc == SCHED_EDEADLK)
             return rc;
         /* A simulated backend decides itself when a timed wait gives up. */
-        if (rc == SCHED_ETIMEDOUT && host->test.iface
+        if (rc == SCHED_ETIMEDOUT && sched__simulated(host)
             && !atomic_load_explicit(word, memory_order_acquire))
             return rc;
     }
@@ -100,6 +100,7 @@ static int deadlock_error(sched_host *host, sched_error **err)
     char *tasks;
     size_t need;
     char seed[64] = "";
+    const sched_test_iface_v1 *sim;
 
     if (!err)
         return SCHED_EDEADLK;
@@ -107,8 +108,9 @@ static int deadlock_error(sched_host *host, sched_error **err)
     tasks = malloc(need + 1);
     if (tasks)
         sched__describe_tasks(host, tasks, need + 1);
-    if (host->test.iface && host->test.iface->seed)
-        snprintf(seed, sizeof seed, "; seed %" PRIu64, host->test.iface->seed(host->test.self));
+    sim = sched__simulated(host);
+    if (sim && sim->seed)
+        snprintf(seed, sizeof seed, "; seed %" PRIu64, sim->seed(host->backend));
     sched__error_set(err, SCHED_EDEADLK,
                      "blocked on a future that nothing can wake (backend %s%s); pending tasks:\n%s",
                      host->desc && host->desc->name ? host->desc->name : "?", seed,
@@ -155,7 +157,7 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
         return SCHED_ENOMEM;
     }
     atomic_init(&b->refs, 1);
-    b->main = main && !host->test.iface;
+    b->main = main && !sched__simulated(host);
     b->host = host;
     word = blocker_word(b);
     cx.host = host;

@@ -28,6 +28,8 @@ static const struct command commands[] = {
     { "check", sched__cmd_check, "validate a config and load its backend" },
     { "info", sched__cmd_info, "show the effective config and where each value came from" },
     { "trace-summary", sched__cmd_trace_summary, "summarize a Chrome trace written by the test backend" },
+    { "conform", sched__cmd_conform, "run the conformance suite against backends by name" },
+    { "bench", sched__cmd_bench, "measure the scheduler workloads W1-W5 on backends" },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -60,9 +60,25 @@ static inline struct sched__task_full *full_of(struct sched_task *t)
     return (struct sched__task_full *)t;
 }
 
+const sched_test_iface_v1 *sched__simulated(sched_host *host)
+{
+    struct sched__tasks *ts = host->tasks;
+    if (!atomic_load_explicit(&ts->sim_known, memory_order_acquire)) {
+        const sched_test_iface_v1 *t = NULL;
+        if (host->ops.query && host->backend)
+            t = host->ops.query(host->backend, "sched.test", 1);
+        if (t && t->size < offsetof(sched_test_iface_v1, history))
+            t = NULL;
+        /* Racing first callers compute the same answer. */
+        atomic_store_explicit(&ts->sim, t, memory_order_relaxed);
+        atomic_store_explicit(&ts->sim_known, 1, memory_order_release);
+    }
+    return atomic_load_explicit(&ts->sim, memory_order_relaxed);
+}
+
 static inline int is_simulated(sched_host *host)
 {
-    return host->test.iface != NULL;
+    return sched__simulated(host) != NULL;
 }
 
 /* Add a full task to the registry.  Called by the thread that owns the

@@ -118,6 +118,11 @@ uint64_t sched__next_id(void);
 int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
                       sched_priority prio, const sched_site *site, uint64_t fg_executor_id,
                       sched_task **out);
+/* The backend's "sched.test" v1 interface when it is a simulated one (test,
+ * cloudflare-sim: nothing runs unless the main thread blocks), else NULL.
+ * Any thread. */
+const sched_test_iface_v1 *sched__simulated(sched_host *host);
+
 /* timer.c: free the fallback timers (after sched__timers_close). */
 void sched__timers_free(sched_host *host);
 
@@ -132,7 +137,10 @@ struct sched__tasks {
     sched__mutex lock;
     struct sched__task_full *head;
     size_t count;
-    int simulated;              /* the backend answers "sched.test" */
+    /* The backend's "sched.test" interface: asked once, at first need
+     * (the backend is created after the task core). */
+    _Atomic int sim_known;
+    _Atomic(const sched_test_iface_v1 *) sim;
     /* sched_foreground_block's parker: lives as long as the host so that a
      * late sched__main_kick() never unparks freed memory. */
     sched_parker main_parker;

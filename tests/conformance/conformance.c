@@ -26,7 +26,7 @@
 
 #include <CUnit/CUnit.h>
 
-#include "internal.h"
+#include "task.h"
 #include "conformance.h"
 #include "sched/sched.h"
 #include "sched/test.h"
@@ -84,7 +84,15 @@ static sched_host *open_host(void)
 
 static int simulated(sched_host *h)
 {
-    return sched_as_test(h) != NULL;
+    return sched__simulated(h) != NULL;
+}
+
+/* Let a simulated backend really park (so foreign threads can run). */
+static void allow_parking(sched_host *h)
+{
+    const sched_test_iface_v1 *t = sched__simulated(h);
+    if (t && t->set_parking_allowed)
+        t->set_parking_allowed(h->backend, 1);
 }
 
 static sched_value add_one(void *arg)
@@ -513,8 +521,7 @@ static void test_wakes_from_foreign_threads(void)
 
     /* A simulated backend must be allowed to really park while the
      * foreign threads run. */
-    if (simulated(h))
-        sched_test_allow_parking(sched_as_test(h));
+    allow_parking(h);
     for (i = 0; i < N; i++) {
         sched_task *t = NULL;
         CU_ASSERT_EQUAL_FATAL(sched_oneshot_new(&s[i].o), 0);

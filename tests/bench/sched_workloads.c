@@ -1,0 +1,359 @@
+/*
+ * tests/bench/sched_workloads.c - W1-W5 against a libsched host.
+ *
+ * Every wait is a sched_block on a future, so the same code drives a
+ * threaded backend (work runs on its threads) and a simulated one (work
+ * runs inside the block, on a virtual clock).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#if defined(HAVE_MALLINFO2)
+#include <malloc.h>
+#endif
+
+#include "task.h"
+#include "sched_workloads.h"
+
+void sched_bench_line(FILE *out, const char *impl, const char *workload, const char *metric,
+                      double value)
+{
+    fprintf(out, "bench impl=%s workload=%s metric=%s value=%.1f\n", impl, workload, metric, value);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The q-th quantile (0..1) of v[0..n), sorting v. */
+static double quantile(uint64_t *v, size_t n, double q)
+{
+    size_t i;
+    if (n == 0)
+        return 0;
+    qsort(v, n, sizeof *v, cmp_u64);
+    i = (size_t)(q * (double)(n - 1) + 0.5);
+    return (double)v[i];
+}
+
+/* ---- a countdown: the last of n tiny tasks sends on a oneshot ------------ */
+
+struct countdown {
+    _Atomic size_t left;
+    sched_oneshot *done;
+};
+
+static sched_value tick(void *arg)
+{
+    struct countdown *c = arg;
+    if (atomic_fetch_sub_explicit(&c->left, 1, memory_order_acq_rel) == 1)
+        sched_oneshot_send(c->done, (sched_value){ .u = 1 });
+    return (sched_value){ .u = 0 };
+}
+
+/* Spawn n detached tiny tasks and block until all ran. */
+static int spawn_and_wait(sched_executor *ex, size_t n)
+{
+    struct countdown c;
+    sched_future *done;
+    size_t i;
+    int rc;
+
+    atomic_init(&c.left, n);
+    rc = sched_oneshot_new(&c.done);
+    if (rc != 0)
+        return rc;
+    done = sched_oneshot_recv(c.done);
+    for (i = 0; i < n; i++) {
+        rc = sched_spawn(ex, sched_future_fn(tick, &c), NULL);
+        if (rc != 0) {
+            sched_future_drop(done);
+            return rc;
+        }
+    }
+    return sched_block(ex, done, NULL, NULL);
+}
+
+int sched_bench_w1(sched_host *h, size_t n, double *ns_per_task)
+{
+    sched_executor *ex;
+    uint64_t t0;
+    int rc = sched_executor_new(h, &ex);
+    if (rc != 0)
+        return rc;
+    t0 = sched__mono_ns();
+    rc = spawn_and_wait(ex, n);
+    *ns_per_task = (double)(sched__mono_ns() - t0) / (double)n;
+    sched_executor_free(ex);
+    return rc;
+}
+
+/* ---- W2: fan-out/fan-in through join handles ------------------------------ */
+
+static sched_value unit(void *arg)
+{
+    return (sched_value){ .ptr = arg };
+}
+
+int sched_bench_w2(sched_host *h, size_t rounds, size_t fan, double *ns_per_task)
+{
+    sched_executor *ex;
+    sched_future **joins = malloc(fan * sizeof *joins);
+    uint64_t t0;
+    size_t r, i;
+    int rc;
+
+    if (!joins)
+        return SCHED_ENOMEM;
+    rc = sched_executor_new(h, &ex);
+    if (rc != 0) {
+        free(joins);
+        return rc;
+    }
+    t0 = sched__mono_ns();
+    for (r = 0; r < rounds && rc == 0; r++) {
+        sched_value all;
+        for (i = 0; i < fan; i++) {
+            sched_task *t = NULL;
+            rc = sched_spawn(ex, sched_future_fn(unit, NULL), &t);
+            joins[i] = rc == 0 ? sched_task_join(t) : NULL;
+        }
+        rc = sched_block(ex, sched_all(joins, fan), &all, NULL);
+        if (rc == 0)
+            free(all.ptr);
+    }
+    *ns_per_task = (double)(sched__mono_ns() - t0) / (double)(rounds * fan);
+    sched_executor_free(ex);
+    free(joins);
+    return rc;
+}
+
+/* ---- W3: a chain of wake-ups ---------------------------------------------- */
+
+struct hop {
+    sched_future base;
+    sched_future *recv;         /* our oneshot's receiving end */
+    sched_oneshot *next;        /* the next hop's oneshot, or NULL */
+    uint64_t *lat;
+    _Atomic size_t *armed;
+    int counted;
+};
+
+static int hop_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct hop *hp = (struct hop *)f;
+    sched_value v;
+    int rc = sched_future_poll(hp->recv, cx, &v);
+    if (rc == SCHED_PENDING) {
+        if (!hp->counted) {
+            hp->counted = 1;
+            atomic_fetch_add_explicit(hp->armed, 1, memory_order_release);
+        }
+        return rc;
+    }
+    *hp->lat = sched__mono_ns() - v.u;
+    if (hp->next)
+        sched_oneshot_send(hp->next, (sched_value){ .u = sched__mono_ns() });
+    out->u = 0;
+    return rc;
+}
+
+static void hop_drop(sched_future *f)
+{
+    struct hop *hp = (struct hop *)f;
+    sched_future_drop(hp->recv);
+    free(hp);
+}
+
+static const sched_future_ops hop_ops = { hop_poll, hop_drop };
+
+int sched_bench_w3(sched_host *h, size_t n, double *median_hop_ns, double *p99_hop_ns)
+{
+    sched_executor *ex = NULL;
+    sched_oneshot **os = calloc(n, sizeof *os);
+    uint64_t *lat = calloc(n, sizeof *lat);
+    _Atomic size_t armed = 0;
+    sched_task *last = NULL;
+    size_t i;
+    int rc = n && os && lat ? sched_executor_new(h, &ex) : SCHED_ENOMEM;
+
+    for (i = 0; rc == 0 && i < n; i++)
+        rc = sched_oneshot_new(&os[i]);
+    for (i = 0; rc == 0 && i < n; i++) {
+        struct hop *hp = malloc(sizeof *hp);
+        if (!hp) {
+            rc = SCHED_ENOMEM;
+            break;
+        }
+        hp->base.ops = &hop_ops;
+        hp->recv = sched_oneshot_recv(os[i]);
+        hp->next = i + 1 < n ? os[i + 1] : NULL;
+        hp->lat = &lat[i];
+        hp->armed = &armed;
+        hp->counted = 0;
+        rc = sched_spawn(ex, &hp->base, i + 1 == n ? &last : NULL);
+    }
+    /* Every hop waits on its oneshot before the first is kicked, so a hop
+     * measures one wake-up, not a spawn. */
+    while (rc == 0 && atomic_load_explicit(&armed, memory_order_acquire) < n)
+        rc = sched_block(ex, sched_timer(h, 1000000), NULL, NULL);
+    if (rc == 0) {
+        sched_oneshot_send(os[0], (sched_value){ .u = sched__mono_ns() });
+        rc = sched_block(ex, sched_task_join(last), NULL, NULL);
+        /* Hop 0 measured the kick, not a hop. */
+        *median_hop_ns = n > 1 ? quantile(lat + 1, n - 1, 0.5) : 0;
+        *p99_hop_ns = n > 1 ? quantile(lat + 1, n - 1, 0.99) : 0;
+    } else {
+        /* Out of memory part-way: a benchmark reports the failure and
+         * leaves the host's close to drop the hops already spawned. */
+        *median_hop_ns = *p99_hop_ns = 0;
+    }
+    sched_executor_free(ex);
+    free(os);
+    free(lat);
+    return rc;
+}
+
+/* ---- W4: timer lateness ---------------------------------------------------- */
+
+struct late {
+    sched_coro co;
+    sched_host *h;
+    uint64_t due, now;
+    int64_t *late_ns;
+};
+
+static int late_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct late *st = (struct late *)f;
+    SCHED_ASYNC_BEGIN(st);
+    st->now = sched_host_now(st->h);
+    SCHED_TRY_AWAIT(st, sched_timer(st->h, st->due > st->now ? st->due - st->now : 0), NULL);
+    *st->late_ns = (int64_t)(sched_host_now(st->h) - st->due);
+    SCHED_RETURN(st, out, (sched_value){ .u = 0 });
+    SCHED_ASYNC_END(st);
+}
+
+static const sched_future_ops late_ops = { late_poll, sched_coro_drop_default };
+
+int sched_bench_w4(sched_host *h, size_t n, double *mean_late_us, double *p99_late_us,
+                   uint64_t *early_fires)
+{
+    sched_executor *ex;
+    sched_future **joins = malloc(n * sizeof *joins);
+    int64_t *late = calloc(n, sizeof *late);
+    uint64_t *pos = calloc(n, sizeof *pos);
+    uint64_t seed = 0x9e3779b97f4a7c15u, start;
+    double sum = 0;
+    size_t i, npos = 0;
+    sched_value all;
+    int rc = joins && late && pos ? sched_executor_new(h, &ex) : SCHED_ENOMEM;
+
+    *early_fires = 0;
+    start = sched_host_now(h);
+    for (i = 0; rc == 0 && i < n; i++) {
+        struct late *st = (struct late *)sched_coro_new(sizeof *st, &late_ops);
+        sched_task *t = NULL;
+        seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+        if (st) {
+            st->h = h;
+            st->due = start + (1 + seed % 50) * 1000000u;
+            st->late_ns = &late[i];
+        }
+        rc = sched_spawn(ex, st ? &st->co.base : NULL, &t);
+        joins[i] = rc == 0 ? sched_task_join(t) : NULL;
+    }
+    if (rc == 0) {
+        rc = sched_block(ex, sched_all(joins, n), &all, NULL);
+        if (rc == 0)
+            free(all.ptr);
+    }
+    for (i = 0; rc == 0 && i < n; i++) {
+        if (late[i] < 0)
+            ++*early_fires;
+        else
+            pos[npos++] = (uint64_t)late[i];
+        sum += (double)late[i];
+    }
+    *mean_late_us = n ? sum / (double)n / 1000.0 : 0;
+    *p99_late_us = quantile(pos, npos, 0.99) / 1000.0;
+    if (joins && late && pos)
+        sched_executor_free(ex);
+    free(joins);
+    free(late);
+    free(pos);
+    return rc;
+}
+
+/* ---- W5: bytes per queued task ----------------------------------------------- */
+
+static _Atomic uint32_t gate;
+
+/* Occupies a worker until the gate opens. */
+static sched_value hold(void *arg)
+{
+    (void)arg;
+    while (!atomic_load_explicit(&gate, memory_order_acquire))
+        sched__word_wait((uint32_t *)&gate, 0, 1000000);
+    return (sched_value){ .u = 0 };
+}
+
+int sched_bench_w5(sched_host *h, size_t n, double *bytes_per_task)
+{
+#if defined(HAVE_MALLINFO2)
+    struct countdown c;
+    sched_executor *ex;
+    sched_future *done;
+    size_t before, after, i, holders = 0;
+    int rc = sched_executor_new(h, &ex);
+
+    if (rc != 0)
+        return rc;
+    /* On a threaded backend, occupy every worker (twice over: the pool may
+     * be larger than the CPU count) so the tiny tasks stay queued.  A
+     * simulated backend runs nothing until we block. */
+    atomic_store(&gate, 0);
+    if (!sched__simulated(h))
+        holders = 2 * sched_host_num_cpus(h) + 2;
+    for (i = 0; rc == 0 && i < holders; i++)
+        rc = sched_spawn(ex, sched_future_fn(hold, NULL), NULL);
+    if (holders) {
+        /* Give the workers 20 ms to take the holders; not through the
+         * scheduler, whose workers are what we are occupying. */
+        uint32_t idle = 0;
+        uint64_t until = sched__mono_ns() + 20000000;
+        while (sched__mono_ns() < until)
+            sched__word_wait(&idle, 0, until - sched__mono_ns());
+    }
+    atomic_init(&c.left, n);
+    if (rc == 0)
+        rc = sched_oneshot_new(&c.done);
+    if (rc != 0) {
+        atomic_store(&gate, 1);
+        sched__word_wake_all((uint32_t *)&gate);
+        sched_executor_free(ex);
+        return rc;
+    }
+    done = sched_oneshot_recv(c.done);
+    before = mallinfo2().uordblks;
+    for (i = 0; rc == 0 && i < n; i++)
+        rc = sched_spawn(ex, sched_future_fn(tick, &c), NULL);
+    after = mallinfo2().uordblks;
+    atomic_store(&gate, 1);
+    sched__word_wake_all((uint32_t *)&gate);
+    if (rc == 0)
+        rc = sched_block(ex, done, NULL, NULL);
+    else
+        sched_future_drop(done);
+    *bytes_per_task = after > before ? (double)(after - before) / (double)n : 0;
+    sched_executor_free(ex);
+    return rc;
+#else
+    (void)h, (void)n;
+    *bytes_per_task = 0;
+    return SCHED_ENOTSUP;
+#endif
+}

@@ -1,0 +1,37 @@
+/*
+ * tests/bench/sched_workloads.h - the W1-W5 workloads against an open
+ * libsched host.  Used by `schedctl bench` and by the peer harness, so
+ * both print the same figures from the same code.
+ *
+ *   W1  spawn n tiny tasks from one thread and wait for all: ns per task
+ *   W2  rounds of fan-out/fan-in (spawn fan tasks, await all their
+ *       handles): ns per task, spawn and await included
+ *   W3  a chain of n tasks, each waking the next: median and p99 hop
+ *   W4  n timers of 1-50 ms: mean and p99 lateness, early fires
+ *   W5  heap bytes per queued, not yet run, tiny task
+ *
+ * Each returns 0, or a negative SCHED_E* code when the host failed.
+ */
+#ifndef SCHED_WORKLOADS_H
+#define SCHED_WORKLOADS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <sched/sched.h>
+
+int sched_bench_w1(sched_host *h, size_t n, double *ns_per_task);
+int sched_bench_w2(sched_host *h, size_t rounds, size_t fan, double *ns_per_task);
+int sched_bench_w3(sched_host *h, size_t n, double *median_hop_ns, double *p99_hop_ns);
+int sched_bench_w4(sched_host *h, size_t n, double *mean_late_us, double *p99_late_us,
+                   uint64_t *early_fires);
+/* SCHED_ENOTSUP where the C library cannot count heap bytes. */
+int sched_bench_w5(sched_host *h, size_t n, double *bytes_per_task);
+
+/* One machine-readable line:
+ *   bench impl=NAME workload=W1 metric=ns_per_task value=123.4 */
+void sched_bench_line(FILE *out, const char *impl, const char *workload, const char *metric,
+                      double value);
+
+#endif
