@@ -95,6 +95,7 @@ void bench_gate_fini(bench_gate *g);
  * run here (the reason goes to bench_fail). */
 int bench_pthread_impl(bench_impl *impl);
 int bench_raw_impl(bench_impl *impl, const char *backend);
+int bench_libsched_impl(bench_impl *impl, const char *backend);
 #ifdef HAVE_BENCH_GLIB
 int bench_glib_impl(bench_impl *impl);
 #endif

@@ -305,7 +305,7 @@ int bench_raw_impl(bench_impl *impl, const char *backend)
     raw *r = calloc(1, sizeof *r);
 
     if (!(r->lib = open_plugin(backend))) {
-        bench_fail("no %s.so in the plugin path", backend);
+        bench_fail("%s.so not found in the plugin path", backend);
         free(r);
         return -1;
     }
