@@ -518,9 +518,12 @@ static int mac_owns_main_queue(void)
 
 /*
  * libdispatch cannot be unloaded: its worker threads and timers outlive
- * any dlclose().  Holding a never-released reference to this plugin, with
+ * any dlclose(), and its initializers bound the main queue when it was
+ * loaded.  Holding a never-released reference to this plugin, with
  * RTLD_NODELETE, keeps the plugin and libdispatch mapped for the life of
- * the process.
+ * the process.  Done when the plugin is first entered, so that a host
+ * that only reads the descriptor ("schedctl list") does not unload it
+ * either, and again by create(), which reports a failure.
  */
 static int mac_pin_plugin(char *err, size_t errlen)
 {
@@ -677,6 +680,9 @@ static const sched_plugin_descriptor mac_descriptor = {
 
 SCHED_PLUGIN_EXPORT const sched_plugin_descriptor *SCHED_PLUGIN_ENTRY(const sched_host_services *svc)
 {
+    char ignored[8];
+
     (void)svc;
+    mac_pin_plugin(ignored, sizeof ignored);
     return &mac_descriptor;
 }
