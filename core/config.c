@@ -41,11 +41,7 @@ struct sched__config {
 };
 
 /* A malloc'd formatted string, or NULL when out of memory. */
-static char *xprintf(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
+static char *xprintf(const char *fmt, ...) SCHED__PRINTF(1, 2);
 
 static char *xprintf(const char *fmt, ...)
 {

@@ -52,18 +52,22 @@ struct sched_host {
 /* The services table every plugin receives (services.c). */
 extern const sched_host_services sched__services;
 
+/* printf-style checking of our own formatting functions.  They format
+ * with the C library's vsnprintf, which on mingw-w64 (built with
+ * __USE_MINGW_ANSI_STDIO through _GNU_SOURCE) is the C99 one, not
+ * msvcrt's: check against GNU's rules there, or %zu is refused. */
+#if defined(__MINGW32__)
+#define SCHED__PRINTF(fmt, args) __attribute__((format(gnu_printf, fmt, args)))
+#elif defined(__GNUC__)
+#define SCHED__PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define SCHED__PRINTF(fmt, args)
+#endif
+
 /* error.c: build an error; err may be NULL.  Returns code. */
-int sched__error_set(sched_error **err, int code, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+int sched__error_set(sched_error **err, int code, const char *fmt, ...) SCHED__PRINTF(3, 4);
 /* log.c: hand a line to the application's log handler. */
-void sched__log(int level, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+void sched__log(int level, const char *fmt, ...) SCHED__PRINTF(2, 3);
 
 /* config.c: the effective configuration of sched.conf(5). */
 int sched__backend_name_valid(const char *name);

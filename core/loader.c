@@ -37,6 +37,17 @@ size_t sched__plugin_search_dirs(const struct sched__config *cfg, const char ***
     return n + 1;
 }
 
+/* The last directory separator in path, or NULL.  Windows accepts '/'
+ * as well as its own separator, so both count there. */
+static char *last_sep(const char *path)
+{
+    const char *sep = strrchr(path, SCHED__PATH_SEP);
+    const char *slash = strrchr(path, '/');
+    if (sep == NULL || (slash != NULL && slash > sep))
+        sep = slash;
+    return (char *)sep;
+}
+
 static char *path_join(const char *dir, const char *name, const char *suffix)
 {
     size_t ld = strlen(dir), ln = strlen(name), ls = strlen(suffix);
@@ -56,7 +67,7 @@ static char *path_join(const char *dir, const char *name, const char *suffix)
  * or 0 when the file is not named like a plugin. */
 static int name_of_file(const char *file, char *name, size_t len)
 {
-    const char *base = strrchr(file, SCHED__PATH_SEP);
+    const char *base = last_sep(file);
     base = base != NULL ? base + 1 : file;
     size_t lb = strlen(base), ls = strlen(SCHED__PLUGIN_SUFFIX);
     if (lb <= ls || strcmp(base + lb - ls, SCHED__PLUGIN_SUFFIX) != 0 || lb - ls >= len)
@@ -294,7 +305,7 @@ int sched__plugin_open(const char *path, const sched_host_services *svc,
     char *dir = strdup(path);
     if (dir == NULL)
         return sched__error_set(err, SCHED_ENOMEM, "out of memory loading a backend");
-    char *slash = strrchr(dir, SCHED__PATH_SEP);
+    char *slash = last_sep(dir);
     assert(slash != NULL);
     if (slash == dir)
         slash[1] = '\0';

@@ -11,6 +11,8 @@
 
 #include <stdio.h>
 
+#include "internal.h"
+
 #define SCHEDCTL_OK 0
 #define SCHEDCTL_FAIL 1
 #define SCHEDCTL_USAGE 2
@@ -23,11 +25,7 @@ int sched__cmd_conform(int argc, char **argv);
 int sched__cmd_bench(int argc, char **argv);
 
 /* "schedctl: <message>" on stderr. */
-void sched__ctl_error(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
+void sched__ctl_error(const char *fmt, ...) SCHED__PRINTF(1, 2);
 
 /*
  * Parse the options every config-reading command takes: -c FILE,
