@@ -1,13 +1,35 @@
 /* tests/install/hello.c - README's example, built against the installed
- * headers and library through sched.pc. */
+ * headers and library through sched.pc, and by make check. */
 #include <stdio.h>
 #include <sched/sched.h>
 
-static sched_value answer(void *arg)
+static sched_value twice(void *arg)
 {
-    (void)arg;
-    return (sched_value){ .i = 42 };
+    return (sched_value){ .i = 2 * (int64_t)(intptr_t)arg };
 }
+
+/* An async function; what lives across an await lives in its state. */
+struct answer {
+    sched_coro co;
+    sched_executor *ex;
+    sched_task *a, *b;
+    sched_value va, vb;
+};
+
+static int answer_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct answer *st = (struct answer *)f;
+    SCHED_ASYNC_BEGIN(st);
+    SCHED_TRY_AWAIT(st, sched_timer(sched_executor_host(st->ex), 10000000), NULL); /* 10 ms */
+    sched_spawn(st->ex, sched_future_fn(twice, (void *)20), &st->a);
+    sched_spawn(st->ex, sched_future_fn(twice, (void *)1), &st->b);
+    SCHED_TRY_AWAIT(st, sched_task_join(st->a), &st->va);
+    SCHED_TRY_AWAIT(st, sched_task_join(st->b), &st->vb);
+    SCHED_RETURN(st, out, (sched_value){ .i = st->va.i + st->vb.i });
+    SCHED_ASYNC_END(st);
+}
+
+static const sched_future_ops answer_ops = { answer_poll, sched_coro_drop_default };
 
 int main(void)
 {
@@ -19,13 +41,16 @@ int main(void)
         return 1;
     }
     sched_executor *ex;
-    sched_task *task;
-    sched_value v;
     sched_executor_new(host, &ex);
-    sched_spawn(ex, sched_future_fn(answer, NULL), &task);
-    sched_block(ex, sched_task_join(task), &v, NULL);
-    printf("%s says %lld\n", sched_host_backend_name(host), (long long)v.i);
+    struct answer *st = (struct answer *)sched_coro_new(sizeof *st, &answer_ops);
+    st->ex = ex;
+    sched_value v;
+    int rc = sched_block(ex, &st->co.base, &v, NULL);  /* spawns, waits, combines */
+    if (rc == 0)
+        printf("%s says %lld\n", sched_host_backend_name(host), (long long)v.i);
+    else
+        fprintf(stderr, "failed: %s\n", sched_strerror(rc));
     sched_executor_free(ex);
     sched_host_close(host);
-    return 0;
+    return rc == 0 ? 0 : 1;
 }
