@@ -527,20 +527,59 @@ static void unpark_it(fake_runnable *f)
     ops->unpark(park_self, &park_p);
 }
 
+static fake_runnable *late_r;
+
+static void unpark_then_schedule(fake_runnable *f)
+{
+    (void)f;
+    ops->unpark(park_self, &park_p);
+    ops->schedule(park_self, &late_r->base);
+}
+
 static void test_park_drives_the_scheduler_until_unparked(void)
 {
+    /* FIFO: the woken waiter resumes after the work queued before its
+     * wake-up, and before the work queued after it. */
     reset();
+    config_set("randomize", 0);
     void *self = park_self = open_backend();
-    fake_runnable *r = make(5);
-    r[2].fn = unpark_it;
+    fake_runnable *r = make(6);
+    late_r = &r[5];
+    r[2].fn = unpark_then_schedule;
     for (int i = 0; i < 5; i++)
         ops->schedule(self, &r[i].base);
     memset(&park_p, 0, sizeof park_p);
     CU_ASSERT_EQUAL(ops->park(self, &park_p, SCHED_TIMEOUT_NEVER), 0);
-    CU_ASSERT_EQUAL(r[2].ran, 1);
-    CU_ASSERT_EQUAL(order[norder - 1], 3);
+    CU_ASSERT_EQUAL(norder, 5);
+    CU_ASSERT_EQUAL(r[5].ran, 0);
     ops->destroy(self);
+    CU_ASSERT_EQUAL(r[5].dropped, 1);
     free(r);
+
+    /* At random: the waiter is one more candidate, so over seeds it
+     * resumes at different points, never before its wake-up. */
+    int resumed_at[6] = { 0 };
+    for (uint64_t seed = 0; seed < 60; seed++) {
+        reset();
+        config_set("seed", (int64_t)seed);
+        self = park_self = open_backend();
+        r = make(6);
+        late_r = &r[5];
+        r[2].fn = unpark_then_schedule;
+        for (int i = 0; i < 5; i++)
+            ops->schedule(self, &r[i].base);
+        memset(&park_p, 0, sizeof park_p);
+        CU_ASSERT_EQUAL(ops->park(self, &park_p, SCHED_TIMEOUT_NEVER), 0);
+        CU_ASSERT_EQUAL(r[2].ran, 1);
+        CU_ASSERT(norder >= 1 && norder <= 6);
+        resumed_at[norder - 1]++;
+        ops->destroy(self);
+        free(r);
+    }
+    int places = 0;
+    for (int i = 0; i < 6; i++)
+        places += resumed_at[i] > 0;
+    CU_ASSERT(places >= 3);
 }
 
 static void test_park_moves_the_clock_to_the_next_timer(void)

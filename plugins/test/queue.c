@@ -263,6 +263,27 @@ sched_runnable *sched__tb_pick(struct tb *tb, int background_only, int *fg)
     return NULL;
 }
 
+/*
+ * Should a waiter woken when the schedule counter read seq resume now,
+ * rather than one more runnable run first?  Decided like a pick: in FIFO
+ * mode, when no runnable queued before the wake-up is still waiting; at
+ * random, as one more candidate weighing like a medium runnable.
+ * Deprioritized work never goes before it.
+ */
+int sched__tb_waiter_goes_first(struct tb *tb, uint64_t seq)
+{
+    if (!tb->randomize) {
+        if (tb->bg.len && fifo_head_seq(&tb->bg.fifo) < seq)
+            return 0;
+        for (size_t i = 0; i < tb->nlanes; i++)
+            if (tb->lanes[i].q.len && fifo_head_seq(&tb->lanes[i].q) < seq)
+                return 0;
+        return 1;
+    }
+    uint64_t w = FG_WEIGHT * (uint64_t)tb->fg_len + pool_weight(&tb->bg);
+    return sched__tb_decide(tb, w + FG_WEIGHT) < FG_WEIGHT;
+}
+
 static void pool_drain(struct tb_pool *p, void (*fn)(sched_runnable *, void *), void *arg)
 {
     sched_runnable *r;

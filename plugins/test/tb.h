@@ -130,6 +130,7 @@ int sched__tb_enqueue_fg(struct tb *tb, sched_runnable *r, uint64_t executor_id)
 /* *fg says whether it came from a foreground lane. */
 sched_runnable *sched__tb_pick(struct tb *tb, int background_only, int *fg);
 uint64_t sched__tb_decide(struct tb *tb, uint64_t n);
+int sched__tb_waiter_goes_first(struct tb *tb, uint64_t seq);
 /* Hand every queued runnable to fn (for destroy), leaving queues empty. */
 void sched__tb_drain(struct tb *tb, void (*fn)(sched_runnable *r, void *arg), void *arg);
 void sched__tb_queues_free(struct tb *tb);

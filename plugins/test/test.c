@@ -36,11 +36,13 @@ static const sched_config_key config_keys[] = {
     { NULL, 0, 0, 0, NULL }
 };
 
-/* Parker words: a notification flag, and the tick budget of a wait with
- * a timeout (plus one; 0 until drawn).  The host zeroes both before the
- * first park of each blocking call, so one call draws one budget. */
+/* Parker words: a notification flag; the tick budget of a wait with a
+ * timeout (plus one; 0 until drawn); the schedule counter when the waiter
+ * was woken.  The host zeroes them before the first park of each blocking
+ * call, so one call draws one budget. */
 #define PARK_NOTIFIED 0
 #define PARK_BUDGET 1
+#define PARK_WOKEN_SEQ 2
 
 static int on_main_thread(const struct tb *tb)
 {
@@ -364,7 +366,12 @@ static int tb_park(void *self, sched_parker *p, uint64_t timeout_ns)
     uint64_t *budget = finite ? park_budget(tb, p) : NULL;
     uint64_t real_deadline = 0;
     for (;;) {
-        if (take_notification(p)) {
+        /* A woken waiter is one more candidate to run: it resumes when
+         * the pick says so, not before every other ready runnable. */
+        if (__atomic_load_n(&p->backend_slot[PARK_NOTIFIED], __ATOMIC_ACQUIRE)
+            && ((budget && *budget == 1)
+                || sched__tb_waiter_goes_first(tb, p->backend_slot[PARK_WOKEN_SEQ]))) {
+            take_notification(p);
             rc = 0;
             break;
         }
@@ -413,8 +420,10 @@ static int tb_park(void *self, sched_parker *p, uint64_t timeout_ns)
 static void tb_unpark(void *self, sched_parker *p)
 {
     struct tb *tb = self;
-    __atomic_store_n(&p->backend_slot[PARK_NOTIFIED], 1, __ATOMIC_RELEASE);
     tb_mutex_lock(&tb->mu);
+    if (!__atomic_load_n(&p->backend_slot[PARK_NOTIFIED], __ATOMIC_ACQUIRE))
+        p->backend_slot[PARK_WOKEN_SEQ] = tb->seq;
+    __atomic_store_n(&p->backend_slot[PARK_NOTIFIED], 1, __ATOMIC_RELEASE);
     wake_waiters(tb);
     tb_mutex_unlock(&tb->mu);
 }
