@@ -383,6 +383,11 @@ const char *sched__config_backend_origin(const struct sched__config *cfg)
     return cfg->backend_origin;
 }
 
+const char *sched__config_fallback_origin(const struct sched__config *cfg)
+{
+    return cfg->fallback_origin;
+}
+
 size_t sched__config_fallbacks(const struct sched__config *cfg, const char *const **names)
 {
     *names = (const char *const *)cfg->fallback;

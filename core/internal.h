@@ -79,6 +79,8 @@ const char *sched__config_source(const struct sched__config *cfg);
 const char *sched__config_backend(const struct sched__config *cfg);
 /* "file:line" or "$SCHED_BACKEND". */
 const char *sched__config_backend_origin(const struct sched__config *cfg);
+/* "file:line" of the fallback list, or NULL when there is none. */
+const char *sched__config_fallback_origin(const struct sched__config *cfg);
 size_t sched__config_fallbacks(const struct sched__config *cfg, const char *const **names);
 /* plugin_path (or $SCHED_PLUGIN_PATH), without the built-in directory. */
 size_t sched__config_plugin_dirs(const struct sched__config *cfg, const char *const **dirs);

@@ -187,11 +187,12 @@ static void append_name(const char *name, const char *path, void *arg)
 
 /*
  * Find <name>.so along dirs.  0 with *path (malloc'd), or SCHED_ELOAD for
- * an invalid name, or SCHED_ENOENT with a sentence listing the files tried
- * and the backends that are available.
+ * an invalid name, or SCHED_ENOENT with a sentence naming where the name
+ * was set (origin, "file:line" or a variable; may be NULL), the files
+ * tried and the backends that are available.
  */
-int sched__plugin_find(const char *name, const char *const *dirs, size_t ndirs, char **path,
-                       sched_error **err)
+static int find_from(const char *name, const char *origin, const char *const *dirs, size_t ndirs,
+                     char **path, sched_error **err)
 {
     *path = NULL;
     if (!sched__backend_name_valid(name))
@@ -218,10 +219,19 @@ int sched__plugin_find(const char *name, const char *const *dirs, size_t ndirs, 
     char avail[MSG_MAX] = "";
     struct names_buf nb = { avail, sizeof avail, 0 };
     sched__plugin_each(dirs, ndirs, append_name, &nb);
-    return sched__error_set(err, SCHED_ENOENT, "backend \"%s\" not found: searched %s; %s%s", name,
-                            used ? tried : "no directories",
+    char where[MSG_MAX] = "";
+    if (origin != NULL)
+        snprintf(where, sizeof where, " (set at %s)", origin);
+    return sched__error_set(err, SCHED_ENOENT, "backend \"%s\"%s not found: searched %s; %s%s", name,
+                            where, used ? tried : "no directories",
                             nb.used ? "available backends: " : "no backends are installed",
                             avail);
+}
+
+int sched__plugin_find(const char *name, const char *const *dirs, size_t ndirs, char **path,
+                       sched_error **err)
+{
+    return find_from(name, NULL, dirs, ndirs, path, err);
 }
 
 static int refuse(sched_error **err, const char *path, const char *reason)
@@ -364,11 +374,11 @@ void sched__plugin_close(struct sched__plugin *p)
 }
 
 /* Find, open, validate the config group of, and create one backend. */
-static int load_one(sched_host *host, const char *name, const char *const *dirs, size_t ndirs,
-                    const sched_host_services *svc, sched_error **err)
+static int load_one(sched_host *host, const char *name, const char *origin, const char *const *dirs,
+                    size_t ndirs, const sched_host_services *svc, sched_error **err)
 {
     char *path;
-    int rc = sched__plugin_find(name, dirs, ndirs, &path, err);
+    int rc = find_from(name, origin, dirs, ndirs, &path, err);
     if (rc != 0)
         return rc;
     struct sched__plugin p;
@@ -423,7 +433,7 @@ int sched__loader_open(sched_host *host, const sched_host_services *svc, sched_e
     const char *name = sched__config_backend(host->cfg);
 
     sched_error *first = NULL;
-    int rc = load_one(host, name, dirs, ndirs, svc, &first);
+    int rc = load_one(host, name, sched__config_backend_origin(host->cfg), dirs, ndirs, svc, &first);
     if (rc == 0 || nfb == 0) {
         free(dirs);
         if (rc != 0 && err != NULL)
@@ -444,7 +454,8 @@ int sched__loader_open(sched_host *host, const sched_host_services *svc, sched_e
             sched_error_free(prev);
         prev = first;
         sched_error *e = NULL;
-        rc = load_one(host, fallbacks[i], dirs, ndirs, svc, &e);
+        rc = load_one(host, fallbacks[i], sched__config_fallback_origin(host->cfg), dirs, ndirs, svc,
+                      &e);
         if (rc == 0) {
             sched__log(SCHED_LOG_INFO, "using fallback backend \"%s\" (%s)", fallbacks[i],
                        host->plugin_path);

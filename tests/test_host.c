@@ -156,8 +156,8 @@ static void test_unknown_backend_is_not_found(void)
     sched_error *err = NULL;
     CU_ASSERT_EQUAL(sched_host_open(&host, conf, &err), SCHED_ENOENT);
     CU_ASSERT_PTR_NOT_NULL_FATAL(err);
-    snprintf(expected, sizeof expected, "backend \"nosuch\" not found: searched %s/nosuch.so, ",
-             util_fixture_dir());
+    snprintf(expected, sizeof expected, "backend \"nosuch\" (set at %s:2) not found: searched %s/nosuch.so, ",
+             conf, util_fixture_dir());
     CU_ASSERT_EQUAL(strncmp(sched_error_message(err), expected, strlen(expected)), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(sched_error_message(err), "available backends: abi2, "));
     sched_error_free(err);

@@ -17,7 +17,7 @@ static const sched_host_services quiet_svc = {
     .size = sizeof(sched_host_services),
 };
 
-static char expected[32768];
+static char expected[65536];
 
 /* Open fixture `name` and expect refusal with "plugin PATH refused: why". */
 static void expect_refusal(const char *name, const char *why)
@@ -326,14 +326,14 @@ static void test_fallbacks_are_tried_in_order_and_logged(void)
     CU_ASSERT_EQUAL(sched__loader_open(&host, &quiet_svc, &err), SCHED_EBACKEND);
     sched_log_set_handler(NULL, NULL);
 
-    char first[8192], second[8192], third[8192];
+    static char first[16384], second[16384], third[16384];
     snprintf(first, sizeof first,
              "backend \"createfail\" (%s) failed to start: no worker threads could be started",
              util_fixture("createfail"));
     snprintf(second, sizeof second,
-             "backend \"nosuch\" not found: searched %s/nosuch.so, " SCHED_PLUGINDIR "/nosuch.so; "
+             "backend \"nosuch\" (set at %s:2) not found: searched %s/nosuch.so, " SCHED_PLUGINDIR "/nosuch.so; "
              "available backends: abi2, createfail, halfpark, misnamed, noentry, noschedule, small, valid",
-             util_fixture_dir());
+             conf, util_fixture_dir());
     snprintf(third, sizeof third,
              "plugin %s refused: it was built for plugin ABI 2.0, and this host implements ABI 1.0",
              util_fixture("abi2"));
@@ -342,7 +342,7 @@ static void test_fallbacks_are_tried_in_order_and_logged(void)
     ASSERT_ERROR(err, SCHED_EBACKEND, expected);
     sched_error_free(err);
 
-    static char log_expected[32768];
+    static char log_expected[65536];
     snprintf(log_expected, sizeof log_expected,
              "1 %s; falling back to backend \"nosuch\"\n1 %s; falling back to backend \"abi2\"\n",
              first, second);

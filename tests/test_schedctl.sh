@@ -72,7 +72,7 @@ esac
 
 plugindir=$("$schedctl" --version | sed -n 's/^plugin directory: //p')
 expect "check reports a backend not found" 1 \
-    "schedctl: backend \"nosuch\" not found: searched $tmp/nosuch.so, $plugindir/nosuch.so; available backends: notso, valid" \
+    "schedctl: backend \"nosuch\" (set at \$SCHED_BACKEND) not found: searched $tmp/nosuch.so, $plugindir/nosuch.so; available backends: notso, valid" \
     env SCHED_BACKEND=nosuch SCHED_PLUGIN_PATH="$tmp" "$schedctl" check
 
 # A config error names file, line and setting.
