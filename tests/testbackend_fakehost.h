@@ -1,0 +1,59 @@
+/*
+ * tests/testbackend_fakehost.h - a minimal host for driving the real
+ * test.so through its descriptor: runnables that record what happened to
+ * them, a config group set per test, and the plugin opened with dlopen.
+ */
+#ifndef SCHED_TESTBACKEND_FAKEHOST_H
+#define SCHED_TESTBACKEND_FAKEHOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <CUnit/CUnit.h>
+
+#include <sched/plugin.h>
+#include <sched/test.h>
+
+#define MS 1000000ull
+
+typedef struct fake_runnable {
+    sched_runnable base;
+    uint64_t task_id;
+    uint64_t executor_id;
+    unsigned priority;
+    const char *label;
+    void (*fn)(struct fake_runnable *);
+    void *arg;
+    int ran;
+    int dropped;
+} fake_runnable;
+
+/* The order runnables ran in, by task id. */
+extern uint64_t order[4096];
+extern size_t norder;
+
+/* What describe_tasks reports, and the environment the plugin sees. */
+extern const char *described;
+extern const char *env_seed, *env_trace;
+
+extern const sched_host_services services;
+extern const sched_plugin_descriptor *desc;
+extern const sched_backend_ops *ops;
+
+int fakehost_suite_init(void);
+int fakehost_suite_fini(void);
+
+void config_set(const char *key, int64_t value);
+void config_set_str(const char *key, const char *value);
+/* Forget the config, the environment and the recorded order. */
+void reset(void);
+/* Create the backend (asserting success) and its "sched.test" table. */
+void *open_backend(void);
+const sched_test_iface_v1 *iface(void *self);
+/* n runnables with task ids 1..n, medium priority, background. */
+fake_runnable *make(size_t n);
+
+/* test_testbackend_park.c: blocking, parking and the main loop. */
+void add_park_tests(CU_pSuite s);
+
+#endif
