@@ -529,6 +529,44 @@ static void *park_in_thread(void *arg)
     return (void *)(intptr_t)desc->ops.park(self, &shared_parker, SCHED_TIMEOUT_NEVER);
 }
 
+/* A runnable a timer fires may block on something only a later timer
+ * provides; wherever the backend runs it (the timer thread runs due work
+ * itself when it can), that later timer must still fire. */
+static sched_parker timer_parker;
+static void unpark_timer_parker(trun *t)
+{
+    (void)t;
+    desc->ops.unpark(self, &timer_parker);
+}
+
+static void park_until_next_timer(trun *t)
+{
+    trun *later = t->arg;
+    desc->ops.schedule_after(self, &later->base, 2000000, 0);
+    while (atomic_load(&later->runs) == 0)
+        desc->ops.park(self, &timer_parker, SCHED_TIMEOUT_NEVER);
+    atomic_fetch_add(&done_count, 1);
+}
+
+static void test_a_timer_task_blocking_on_a_later_timer_does_not_deadlock(void)
+{
+    trun first, later;
+    memset(&first, 0, sizeof first);
+    memset(&later, 0, sizeof later);
+    memset(&timer_parker, 0, sizeof timer_parker);
+    CU_ASSERT_EQUAL_FATAL(open_backend(1), 0);
+    atomic_store(&done_count, 0);
+    first.prio = later.prio = SCHED_PRIORITY_MEDIUM;
+    first.fn = park_until_next_timer;
+    first.arg = &later;
+    later.fn = unpark_timer_parker;
+    CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &first.base, 1000000, 0), 0);
+    CU_ASSERT_EQUAL(wait_count(&done_count, 1), 0);
+    close_backend();
+    CU_ASSERT_EQUAL(atomic_load(&first.runs), 1);
+    CU_ASSERT_EQUAL(atomic_load(&later.runs), 1);
+}
+
 static void test_unpark_from_a_worker_wakes_a_parked_thread(void)
 {
     trun t;
@@ -603,6 +641,7 @@ int main(void)
     CU_add_test(s, "run returns after stop from a worker", test_run_returns_after_stop_from_a_worker);
     CU_add_test(s, "destroy drops everything queued exactly once", test_destroy_drops_everything_queued_exactly_once);
     CU_add_test(s, "unpark before park returns at once", test_unpark_before_park_returns_at_once);
+    CU_add_test(s, "a timer task blocking on a later timer does not deadlock", test_a_timer_task_blocking_on_a_later_timer_does_not_deadlock);
     CU_add_test(s, "unpark from a worker wakes a parked thread", test_unpark_from_a_worker_wakes_a_parked_thread);
     CU_add_test(s, "park on main thread runs main queue work", test_park_on_main_thread_runs_main_queue_work);
     CU_basic_set_mode(CU_BRM_VERBOSE);

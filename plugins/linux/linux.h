@@ -94,6 +94,11 @@ struct lx_backend {
     struct lx_rt rt;
 };
 
+/* Set by the timer thread while it runs due work itself: the first
+ * medium-priority runnable that work schedules is left here for it to run
+ * next (timers.c), instead of being queued for a worker. */
+extern __thread sched_runnable **lx_inline_slot __attribute__((tls_model("initial-exec")));
+
 /* Nanoseconds of CLOCK_MONOTONIC. */
 uint64_t lx_now_ns(void);
 
@@ -129,6 +134,13 @@ int lx_timers_new(struct lx_backend *b, struct lx_timers **out, char *err, size_
  * keeps r. */
 int lx_timers_add(struct lx_timers *t, sched_runnable *r, uint64_t due_ns, int main);
 void lx_timers_stop(struct lx_timers *t);
+/* Is the calling thread t's timer thread? */
+int lx_timers_is_self(struct lx_timers *t);
+/* Park the timer thread (parker word s, already PK_PARKED_TIMER) until
+ * unparked or deadline, firing timers meanwhile.  0 or SCHED_ETIMEDOUT. */
+int lx_timers_park(struct lx_timers *t, atomic_uint *s, uint64_t deadline);
+/* Wake a timer thread parked in lx_timers_park.  Any thread. */
+void lx_timers_kick(struct lx_timers *t);
 size_t lx_timers_drain(struct lx_timers *t);
 void lx_timers_free(struct lx_timers *t);
 
@@ -143,6 +155,12 @@ void lx_rt_fini(struct lx_rt *rt);
  * back to SCHED_OTHER. */
 int lx_sched_fifo(int prio);
 void lx_sched_normal(void);
+
+/* park.c: the parker word's states. */
+enum { PK_EMPTY = 0, PK_PARKED = 1, PK_NOTIFIED = 2, PK_PARKED_MAIN = 3, PK_PARKED_TIMER = 4 };
+/* After a timed-out wait in state parked: SCHED_ETIMEDOUT, or 0 when an
+ * unpark won the race. */
+int lx_park_timed_out(atomic_uint *s, unsigned parked);
 
 /* park.c */
 int lx_park(struct lx_backend *b, sched_parker *p, uint64_t timeout_ns);

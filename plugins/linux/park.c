@@ -7,7 +7,9 @@
  * keeps running the main-thread queue (dispatch) and sleeps in ppoll() on
  * the queue's eventfd, which unpark() writes for a PARKED_MAIN parker.  So
  * blocking on the main thread never deadlocks on work that only the main
- * thread can run (a foreground task the awaited future depends on).
+ * thread can run (a foreground task the awaited future depends on).  In
+ * the same way a park on the timer thread (a task it runs blocks) keeps
+ * firing timers while it waits (PARKED_TIMER, timers.c).
  */
 #include "config.h"
 
@@ -21,7 +23,6 @@
 
 #include "linux.h"
 
-enum { PK_EMPTY = 0, PK_PARKED = 1, PK_NOTIFIED = 2, PK_PARKED_MAIN = 3 };
 
 uint64_t lx_now_ns(void)
 {
@@ -68,7 +69,7 @@ static uint64_t deadline_of(uint64_t timeout_ns)
 }
 
 /* The state after a wait timed out: ETIMEDOUT, unless an unpark won. */
-static int park_timed_out(atomic_uint *s, unsigned parked)
+int lx_park_timed_out(atomic_uint *s, unsigned parked)
 {
     unsigned expect = parked;
     if (atomic_compare_exchange_strong(s, &expect, PK_EMPTY))
@@ -92,7 +93,7 @@ static int park_main(struct lx_backend *b, atomic_uint *s, uint64_t deadline)
             return 0;
         now = lx_now_ns();
         if (now >= deadline)
-            return park_timed_out(s, PK_PARKED_MAIN);
+            return lx_park_timed_out(s, PK_PARKED_MAIN);
         ts = ns_to_ts(deadline - now);
         ppoll(&pfd, 1, deadline == UINT64_MAX ? NULL : &ts, NULL);
     }
@@ -102,7 +103,8 @@ int lx_park(struct lx_backend *b, sched_parker *p, uint64_t timeout_ns)
 {
     atomic_uint *s = parker_word(p);
     int main = pthread_equal(pthread_self(), b->main_thread);
-    unsigned parked = main ? PK_PARKED_MAIN : PK_PARKED;
+    int timer = lx_timers_is_self(b->timers);
+    unsigned parked = main ? PK_PARKED_MAIN : timer ? PK_PARKED_TIMER : PK_PARKED;
     uint64_t deadline = timeout_ns == SCHED_TIMEOUT_NEVER ? UINT64_MAX : deadline_of(timeout_ns);
     unsigned expect = PK_EMPTY;
 
@@ -113,13 +115,15 @@ int lx_park(struct lx_backend *b, sched_parker *p, uint64_t timeout_ns)
     }
     if (main)
         return park_main(b, s, deadline);
+    if (timer)
+        return lx_timers_park(b->timers, s, deadline);
     for (;;) {
         int rc = lx_futex_wait(s, PK_PARKED, deadline == UINT64_MAX ? NULL : &deadline);
         expect = PK_NOTIFIED;
         if (atomic_compare_exchange_strong(s, &expect, PK_EMPTY))
             return 0;
         if (rc == SCHED_ETIMEDOUT || lx_now_ns() >= deadline)
-            return park_timed_out(s, PK_PARKED);
+            return lx_park_timed_out(s, PK_PARKED);
     }
 }
 
@@ -132,4 +136,6 @@ void lx_unpark(struct lx_backend *b, sched_parker *p)
         lx_futex_wake(s, 1);
     else if (old == PK_PARKED_MAIN)
         lx_mainq_kick(&b->mainq);
+    else if (old == PK_PARKED_TIMER)
+        lx_timers_kick(b->timers);
 }

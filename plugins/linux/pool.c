@@ -542,6 +542,10 @@ int lx_pool_push(struct lx_pool *p, sched_runnable *r, sched_priority prio)
     struct lx_worker *w = lx_self;
     int rc;
 
+    if (lx_inline_slot && !*lx_inline_slot && prio == SCHED_PRIORITY_MEDIUM) {
+        *lx_inline_slot = r;
+        return 0;
+    }
     if (prio >= SCHED_PRIORITY_HIGH)
         rc = shared_push(p, &p->high, r);
     else if (prio == SCHED_PRIORITY_LOW)

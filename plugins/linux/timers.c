@@ -25,6 +25,11 @@
 #define LX_TIMER_BATCH 64
 #define LX_TIMER_FIFO_PRIO 2     /* above the realtime thread's 1 */
 #define LX_TIMER_INLINE_MAX_NS 200000u
+#define LX_TIMER_CHAIN 16
+
+__thread sched_runnable **lx_inline_slot __attribute__((tls_model("initial-exec")));
+/* The timers whose thread the calling thread is, or NULL. */
+static __thread struct lx_timers *lx_timer_self __attribute__((tls_model("initial-exec")));
 
 struct lx_timer {
     uint64_t due;
@@ -43,6 +48,7 @@ struct lx_timers {
     int closing;
     int fifo;                   /* the thread runs SCHED_FIFO */
     int inline_ok;              /* due work may run on this thread */
+    int nested;                 /* parked inside such work: run nothing here */
     pthread_t thread;
 };
 
@@ -111,7 +117,7 @@ static int timer_fire(struct lx_timers *t, const struct lx_timer *tm)
         b->svc->info(tm->r, &info);
         if (info.priority == SCHED_PRIORITY_REALTIME) {
             rc = lx_rt_push(b, tm->r);
-        } else if (t->inline_ok && info.priority != SCHED_PRIORITY_LOW &&
+        } else if (t->inline_ok && !t->nested && info.priority != SCHED_PRIORITY_LOW &&
                    !lx_pool_has_searcher(b->pool)) {
             return 1;
         } else {
@@ -139,6 +145,31 @@ static void timer_stop_inline(struct lx_timers *t, uint64_t took_ns)
     t->b->svc->log(t->b->host, SCHED_LOG_INFO, msg);
 }
 
+/* Run r on the timer thread, and then what it wakes: a timer's runnable
+ * usually just wakes the task waiting on it, and handing that task to a
+ * worker would cost the very wake-up running r here saved.  The first
+ * medium-priority runnable scheduled while r runs lands in a one-runnable
+ * slot (lx_pool_push looks for it) and runs next, up to LX_TIMER_CHAIN in
+ * a row; anything else goes to the pool as usual. */
+static void timer_run_here(struct lx_timers *t, sched_runnable *r)
+{
+    sched_runnable *slot = NULL;
+    uint64_t t0 = lx_now_ns(), took;
+
+    lx_inline_slot = &slot;
+    for (int i = 0; r && i < LX_TIMER_CHAIN; i++) {
+        t->b->svc->run(r);
+        r = slot;
+        slot = NULL;
+    }
+    lx_inline_slot = NULL;
+    if (r && lx_pool_push(t->b->pool, r, SCHED_PRIORITY_MEDIUM) != 0)
+        t->b->svc->drop(r);
+    took = lx_now_ns() - t0;
+    if (took > LX_TIMER_INLINE_MAX_NS)
+        timer_stop_inline(t, took);
+}
+
 /* Fire every due timer, in due order: up to LX_TIMER_BATCH are popped
  * under the lock, then handed on or run without it.  A runnable run here
  * inherits the thread's SCHED_FIFO (leaving and re-entering it around each
@@ -153,15 +184,9 @@ static void timer_fire_due(struct lx_timers *t, uint64_t now)
     while (n < LX_TIMER_BATCH && t->n > 0 && t->heap[0].due <= now)
         batch[n++] = heap_pop(t);
     pthread_mutex_unlock(&t->mu);
-    for (size_t i = 0; i < n; i++) {
-        if (timer_fire(t, &batch[i])) {
-            uint64_t t0 = lx_now_ns(), took;
-            t->b->svc->run(batch[i].r);
-            took = lx_now_ns() - t0;
-            if (took > LX_TIMER_INLINE_MAX_NS)
-                timer_stop_inline(t, took);
-        }
-    }
+    for (size_t i = 0; i < n; i++)
+        if (timer_fire(t, &batch[i]))
+            timer_run_here(t, batch[i].r);
     pthread_mutex_lock(&t->mu);
 }
 
@@ -175,6 +200,7 @@ static void *timer_thread(void *arg)
 {
     struct lx_timers *t = arg;
 
+    lx_timer_self = t;
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     t->fifo = lx_sched_fifo(LX_TIMER_FIFO_PRIO) == 0;
     if (!t->fifo)
@@ -207,6 +233,56 @@ static void *timer_thread(void *arg)
     }
     pthread_mutex_unlock(&t->mu);
     return NULL;
+}
+
+int lx_timers_is_self(struct lx_timers *t)
+{
+    return t && lx_timer_self == t;
+}
+
+/* A task this thread runs has blocked.  Keep firing timers (the awaited
+ * future may depend on one) but run nothing here, and no slot: the
+ * blocked task's own frame is still on this stack. */
+int lx_timers_park(struct lx_timers *t, atomic_uint *s, uint64_t deadline)
+{
+    sched_runnable **slot = lx_inline_slot;
+    int rc = 0;
+
+    lx_inline_slot = NULL;
+    t->nested++;
+    pthread_mutex_lock(&t->mu);
+    for (;;) {
+        /* Read the wake word before the state: an unpark sets the state,
+         * then bumps the word, so one of the two shows it. */
+        unsigned seen = atomic_load(&t->wake);
+        unsigned expect = PK_NOTIFIED;
+        uint64_t now = lx_now_ns(), until;
+
+        if (atomic_compare_exchange_strong(s, &expect, PK_EMPTY))
+            break;
+        if (now >= deadline) {
+            rc = lx_park_timed_out(s, PK_PARKED_TIMER);
+            break;
+        }
+        if (t->n > 0 && t->heap[0].due <= now) {
+            timer_fire_due(t, now);
+            continue;
+        }
+        until = t->n > 0 && t->heap[0].due < deadline ? t->heap[0].due : deadline;
+        pthread_mutex_unlock(&t->mu);
+        lx_futex_wait(&t->wake, seen, until == UINT64_MAX ? NULL : &until);
+        pthread_mutex_lock(&t->mu);
+    }
+    pthread_mutex_unlock(&t->mu);
+    t->nested--;
+    lx_inline_slot = slot;
+    return rc;
+}
+
+void lx_timers_kick(struct lx_timers *t)
+{
+    atomic_fetch_add(&t->wake, 1);
+    lx_futex_wake(&t->wake, 1);
 }
 
 int lx_timers_new(struct lx_backend *b, struct lx_timers **out, char *err, size_t errlen)
