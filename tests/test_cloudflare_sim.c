@@ -268,6 +268,36 @@ static void test_park_jumps_the_clock_to_the_next_timer(void)
     ops->destroy(self);
 }
 
+static fake_runnable later;
+
+static void queue_later(fake_runnable *f)
+{
+    (void)f;
+    ops->schedule(park_self, &later.base);
+}
+
+/* As an event loop runs a continuation: what was ready before the wake
+ * runs first, what became ready after it does not hold the waiter up. */
+static void test_woken_waiter_resumes_after_work_ready_before_the_wake(void)
+{
+    reset();
+    void *self = park_self = open_backend();
+    memset(&later, 0, sizeof later);
+    later.task_id = 4;
+    fake_runnable waker = { .task_id = 1, .fn = unpark_it };
+    fake_runnable before = { .task_id = 2, .fn = queue_later };
+    fake_runnable also = { .task_id = 3 };
+    memset(&parker, 0, sizeof parker);
+    CU_ASSERT_EQUAL(ops->schedule(self, &waker.base), 0);
+    CU_ASSERT_EQUAL(ops->schedule(self, &before.base), 0);
+    CU_ASSERT_EQUAL(ops->schedule(self, &also.base), 0);
+    CU_ASSERT_EQUAL(ops->park(self, &parker, SCHED_TIMEOUT_NEVER), 0);
+    CU_ASSERT_EQUAL(waker.ran + before.ran + also.ran, 3);
+    CU_ASSERT_EQUAL(later.ran, 0);
+    ops->destroy(self);
+    CU_ASSERT_EQUAL(later.dropped, 1);
+}
+
 static void test_park_times_out_in_virtual_time(void)
 {
     reset();
@@ -549,6 +579,8 @@ int main(void)
     CU_add_test(s, "clock does not move while code runs", test_clock_does_not_move_while_code_runs);
     CU_add_test(s, "park jumps the clock to the next timer",
                 test_park_jumps_the_clock_to_the_next_timer);
+    CU_add_test(s, "a woken waiter resumes after the work ready before the wake",
+                test_woken_waiter_resumes_after_work_ready_before_the_wake);
     CU_add_test(s, "park times out in virtual time", test_park_times_out_in_virtual_time);
     CU_add_test(s, "park with nothing pending reports a deadlock",
                 test_park_with_nothing_pending_reports_a_deadlock);

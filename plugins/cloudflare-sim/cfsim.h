@@ -61,6 +61,7 @@ typedef struct cfsim {
     cfsim_lane *lanes;      /* non-empty lanes only */
     size_t nlanes, caplanes;
     uint64_t nready;
+    uint64_t ready_seq;     /* how many runnables ever became ready */
     uint64_t nready_background;
 
     cfsim_timer *heap;      /* min-heap on (due, seq) */
@@ -89,6 +90,7 @@ typedef struct cfsim {
 /* queue.c: lanes and the timer heap.  All with cf->mu held. */
 int cfsim_ready_push(cfsim *cf, sched_runnable *r, uint64_t lane_key);
 sched_runnable *cfsim_ready_pick(cfsim *cf, int background_only);
+int cfsim_ready_before(const cfsim *cf, uint64_t seq);
 int cfsim_timer_push(cfsim *cf, sched_runnable *r, uint64_t due, uint64_t session_id,
                      uint64_t lane_key);
 /* Due time of the earliest timer; 0 when there is none. */

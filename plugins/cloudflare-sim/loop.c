@@ -197,7 +197,9 @@ int cfsim_park(void *self, sched_parker *p, uint64_t timeout_ns)
     int rc = 0;
     cfsim_mutex_lock(&cf->mu);
     for (;;) {
-        if (p->backend_slot[0] != 0)
+        /* A woken waiter resumes as the event loop would run its
+         * continuation: after the work that was ready before the wake. */
+        if (p->backend_slot[0] != 0 && !cfsim_ready_before(cf, p->backend_slot[1]))
             break;
         cfsim_timers_fire(cf);
         if (run_one_locked(cf, 0))
@@ -226,6 +228,8 @@ void cfsim_unpark(void *self, sched_parker *p)
 {
     cfsim *cf = self;
     cfsim_mutex_lock(&cf->mu);
+    if (p->backend_slot[0] == 0)
+        p->backend_slot[1] = cf->ready_seq;
     p->backend_slot[0] = 1;
     cfsim_cond_broadcast(&cf->cv);
     cfsim_mutex_unlock(&cf->mu);

@@ -11,6 +11,8 @@
 #include "cfsim.h"
 
 #define NEXT(r) ((r)->backend_slot[0])
+/* The order the runnable became ready in, across all lanes. */
+#define SEQ(r) ((uint64_t)(uintptr_t)(r)->backend_slot[1])
 
 /* Which lane a runnable joins: its request's lane when it belongs to one,
  * else its foreground executor's, else the shared background lane. */
@@ -49,6 +51,7 @@ int cfsim_ready_push(cfsim *cf, sched_runnable *r, uint64_t lane_key)
         lane->head = lane->tail = NULL;
     }
     NEXT(r) = NULL;
+    r->backend_slot[1] = (void *)(uintptr_t)cf->ready_seq++;
     if (lane->tail != NULL)
         NEXT(lane->tail) = r;
     else
@@ -88,6 +91,16 @@ sched_runnable *cfsim_ready_pick(cfsim *cf, int background_only)
     }
     cf->nready--;
     return r;
+}
+
+/* Is any runnable that became ready before seq still waiting?  Each lane
+ * is FIFO, so its head is its oldest. */
+int cfsim_ready_before(const cfsim *cf, uint64_t seq)
+{
+    for (size_t i = 0; i < cf->nlanes; i++)
+        if (SEQ(cf->lanes[i].head) < seq)
+            return 1;
+    return 0;
 }
 
 static int timer_before(const cfsim_timer *a, const cfsim_timer *b)
