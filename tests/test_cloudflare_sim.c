@@ -522,6 +522,33 @@ static void test_history_names_each_step(void)
     ops->destroy(self);
 }
 
+static void test_history_keeps_one_copy_of_each_label(void)
+{
+    reset();
+    void *self = open_backend();
+    static fake_runnable r[200];
+    static char names[100][16];
+    memset(r, 0, sizeof r);
+    for (int i = 0; i < 200; i++) {
+        snprintf(names[i % 100], sizeof names[0], "request %d", i % 100);
+        r[i].task_id = 1 + (uint64_t)i;
+        r[i].label = names[i % 100];
+        ops->schedule(self, &r[i].base);
+    }
+    const sched_test_iface_v1 *t = test_iface(self);
+    CU_ASSERT_EQUAL(t->run_until_parked(self), 200);
+    memset(names, 0, sizeof names);     /* the tasks' labels are gone */
+    const sched_test_step *steps;
+    CU_ASSERT_EQUAL_FATAL(t->history(self, &steps), 200);
+    char want[16];
+    for (int i = 0; i < 200; i++) {
+        snprintf(want, sizeof want, "request %d", (int)((steps[i].task_id - 1) % 100));
+        CU_ASSERT_STRING_EQUAL(steps[i].label, want);
+    }
+    CU_ASSERT_PTR_EQUAL(steps[0].label, steps[100].label);
+    ops->destroy(self);
+}
+
 static void test_reseed_restarts_the_same_interleaving(void)
 {
     char first[32];
@@ -598,6 +625,7 @@ int main(void)
     CU_add_test(s, "destroy drops queued and armed work once",
                 test_destroy_drops_queued_and_armed_work_once);
     CU_add_test(s, "history names each step", test_history_names_each_step);
+    CU_add_test(s, "history keeps one copy of each label", test_history_keeps_one_copy_of_each_label);
     CU_add_test(s, "reseed restarts the same interleaving", test_reseed_restarts_the_same_interleaving);
     CU_add_test(s, "parking report names the seed, the clock and the tasks",
                 test_parking_report_names_seed_clock_and_tasks);

@@ -83,8 +83,8 @@ typedef struct cfsim {
     /* execution history for sched_test_history */
     sched_test_step *history;
     size_t nhistory, caphistory;
-    char **labels;          /* interned label copies the history points into */
-    size_t nlabels, caplabels;
+    char **labels;          /* set of label copies the history points into */
+    size_t nlabels, caplabels;  /* caplabels: a power of two, or 0 */
 } cfsim;
 
 /* queue.c: lanes and the timer heap.  All with cf->mu held. */

@@ -105,7 +105,7 @@ static void cfsim_destroy(void *self)
     cfsim_mutex_unlock(&cf->mu);
     cfsim_cond_destroy(&cf->cv);
     cfsim_mutex_destroy(&cf->mu);
-    for (size_t i = 0; i < cf->nlabels; i++)
+    for (size_t i = 0; i < cf->caplabels; i++)
         free(cf->labels[i]);
     free(cf->labels);
     free(cf->history);

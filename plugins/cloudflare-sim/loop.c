@@ -15,26 +15,52 @@
 
 #include "cfsim.h"
 
-/* The history keeps its own copy of each distinct label. */
+static uint64_t hash_label(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return h;
+}
+
+/* Re-home every label into a table twice the size. */
+static int labels_grow(cfsim *cf)
+{
+    size_t cap = cf->caplabels ? cf->caplabels * 2 : 16;
+    char **slot = calloc(cap, sizeof *slot);
+    if (slot == NULL)
+        return SCHED_ENOMEM;
+    for (size_t i = 0; i < cf->caplabels; i++) {
+        if (cf->labels[i] == NULL)
+            continue;
+        size_t j = hash_label(cf->labels[i]) & (cap - 1);
+        while (slot[j] != NULL)
+            j = (j + 1) & (cap - 1);
+        slot[j] = cf->labels[i];
+    }
+    free(cf->labels);
+    cf->labels = slot;
+    cf->caplabels = cap;
+    return 0;
+}
+
+/* The history keeps its own copy of each distinct label (tasks, and their
+ * labels, are gone long before a test reads it): an open-addressing set. */
 static const char *intern_label(cfsim *cf, const char *label)
 {
     if (label == NULL)
         return NULL;
-    for (size_t i = cf->nlabels; i > 0; i--)
-        if (strcmp(cf->labels[i - 1], label) == 0)
-            return cf->labels[i - 1];
-    if (cf->nlabels == cf->caplabels) {
-        size_t cap = cf->caplabels ? cf->caplabels * 2 : 16;
-        char **n = realloc(cf->labels, cap * sizeof *n);
-        if (n == NULL)
-            return NULL;
-        cf->labels = n;
-        cf->caplabels = cap;
-    }
+    if (2 * (cf->nlabels + 1) > cf->caplabels && labels_grow(cf) != 0)
+        return NULL;
+    size_t mask = cf->caplabels - 1, j = hash_label(label) & mask;
+    for (; cf->labels[j] != NULL; j = (j + 1) & mask)
+        if (strcmp(cf->labels[j], label) == 0)
+            return cf->labels[j];
     char *copy = strdup(label);
     if (copy == NULL)
         return NULL;
-    cf->labels[cf->nlabels++] = copy;
+    cf->labels[j] = copy;
+    cf->nlabels++;
     return copy;
 }
 
