@@ -50,9 +50,14 @@ int sched__tasks_init(sched_host *host)
     return 0;
 }
 
-int sched__host_closing(sched_host *host)
+static inline int closing(sched_host *host)
 {
     return atomic_load_explicit(&host->closed, memory_order_acquire) != 0;
+}
+
+int sched__host_closing(sched_host *host)
+{
+    return closing(host);
 }
 
 static inline struct sched__task_full *full_of(struct sched_task *t)
@@ -60,25 +65,34 @@ static inline struct sched__task_full *full_of(struct sched_task *t)
     return (struct sched__task_full *)t;
 }
 
-const sched_test_iface_v1 *sched__simulated(sched_host *host)
+/* Ask the backend once (it is created after the task core); racing first
+ * callers compute the same answer. */
+static const sched_test_iface_v1 *ask_simulated(sched_host *host)
 {
     struct sched__tasks *ts = host->tasks;
-    if (!atomic_load_explicit(&ts->sim_known, memory_order_acquire)) {
-        const sched_test_iface_v1 *t = NULL;
-        if (host->ops.query && host->backend)
-            t = host->ops.query(host->backend, "sched.test", 1);
-        if (t && t->size < offsetof(sched_test_iface_v1, history))
-            t = NULL;
-        /* Racing first callers compute the same answer. */
-        atomic_store_explicit(&ts->sim, t, memory_order_relaxed);
-        atomic_store_explicit(&ts->sim_known, 1, memory_order_release);
-    }
-    return atomic_load_explicit(&ts->sim, memory_order_relaxed);
+    const sched_test_iface_v1 *t = NULL;
+    if (!host->backend)
+        return NULL;
+    if (host->ops.query)
+        t = host->ops.query(host->backend, "sched.test", 1);
+    if (t && t->size < offsetof(sched_test_iface_v1, history))
+        t = NULL;
+    atomic_store_explicit(&ts->sim, t, memory_order_relaxed);
+    atomic_store_explicit(&ts->sim_known, 1, memory_order_release);
+    return t;
 }
 
-static inline int is_simulated(sched_host *host)
+static inline const sched_test_iface_v1 *simulated(sched_host *host)
 {
-    return sched__simulated(host) != NULL;
+    struct sched__tasks *ts = host->tasks;
+    if (atomic_load_explicit(&ts->sim_known, memory_order_acquire))
+        return atomic_load_explicit(&ts->sim, memory_order_relaxed);
+    return ask_simulated(host);
+}
+
+const sched_test_iface_v1 *sched__simulated(sched_host *host)
+{
+    return simulated(host);
 }
 
 /* Add a full task to the registry.  Called by the thread that owns the
@@ -251,7 +265,7 @@ static int submit(struct sched_task *t)
     uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
     int rc;
 
-    if (sched__host_closing(host))
+    if (closing(host))
         return SCHED_ECLOSED;
     if (s & SCHED__FOREGROUND) {
         rc = host->ops.schedule_main(host->backend, &t->r);
@@ -487,7 +501,7 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
     struct sched_task *t;
     uint64_t session;
     uint32_t s;
-    int rc;
+    int rc, sim;
 
     if (out)
         *out = NULL;
@@ -497,10 +511,11 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
         sched_future_drop(fut);
         return SCHED_EINVAL;
     }
-    if (sched__host_closing(host)) {
+    if (closing(host)) {
         sched_future_drop(fut);
         return SCHED_ECLOSED;
     }
+    sim = simulated(host) != NULL;
 
     s = SCHED__KIND_TASK | SCHED__SCHEDULED | ((uint32_t)prio << SCHED__PRIO_SHIFT);
     if (fg_executor_id)
@@ -510,7 +525,7 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
 
     session = sched__session_current(host);
     if (fut->ops == &sched__fn_future_ops && !label && !fg_executor_id && !session
-        && !is_simulated(host)) {
+        && !sim) {
         struct sched__fn_future *ff = (struct sched__fn_future *)fut;
         sched_fn fn = ff->fn;
         void *arg = ff->arg;
@@ -539,9 +554,8 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
     t->host = host;
     t->site = site;
     atomic_init(&t->awaiter, NULL);
-    memset(&t->r, 0, sizeof t->r);
 
-    if ((s & SCHED__FULL) && (fg_executor_id || is_simulated(host)))
+    if ((s & SCHED__FULL) && (fg_executor_id || sim))
         registry_add(full_of(t));
     if (out)
         *out = t;
