@@ -252,11 +252,15 @@ int sched_session_ctx_new(sched_host *host, sched_session_ctx **out, sched_error
 }
 
 /* Cancel what still runs, then forget every session.  Wrappers that
- * outlive the context keep their records alive and see ctx as gone. */
+ * outlive the context keep their records alive and see ctx as gone.
+ * The executor goes first: from any thread but the main one, freeing it
+ * is the documented foreground-executor abort, before anything is
+ * touched. */
 void sched_session_ctx_free(sched_session_ctx *ctx)
 {
     if (ctx == NULL)
         return;
+    sched_foreground_executor_free(ctx->fx);
     for (size_t i = 0; i < ctx->nsessions; i++) {
         struct session *s = ctx->sessions[i];
         if (s->watchdog)
@@ -270,7 +274,6 @@ void sched_session_ctx_free(sched_session_ctx *ctx)
         free(s);
     }
     free(ctx->sessions);
-    sched_foreground_executor_free(ctx->fx);
     free(ctx);
 }
 

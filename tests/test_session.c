@@ -4,9 +4,11 @@
  * (the same calls, no rules), each backend chosen by a config file.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CUnit/Basic.h>
@@ -661,6 +663,46 @@ static void test_entering_from_another_thread_is_an_error(void)
     close_all();
 }
 
+static void *free_from_thread(void *arg)
+{
+    (void)arg;
+    sched_session_ctx_free(ctx);
+    return NULL;
+}
+
+/* Freeing the context is freeing its foreground executor: from another
+ * thread, the library's one documented abort.  Run in a child. */
+static void test_freeing_the_context_from_another_thread_aborts(void)
+{
+    int fds[2];
+    CU_ASSERT_FATAL(pipe(fds) == 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        open_cf(1, NULL);
+        pthread_t th;
+        pthread_create(&th, NULL, free_from_thread, NULL);
+        pthread_join(th, NULL);
+        _exit(0);
+    }
+    close(fds[1]);
+    char out[1024] = "";
+    size_t n = 0;
+    ssize_t got;
+    while (n + 1 < sizeof out && (got = read(fds[0], out + n, sizeof out - 1 - n)) > 0)
+        n += (size_t)got;
+    out[n] = '\0';
+    close(fds[0]);
+    int status = 0;
+    CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+    CU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "libsched: fatal: sched_foreground_executor_free called on thread "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "but the foreground executor belongs to thread "));
+}
+
 static void test_bad_delays_are_refused(void)
 {
     open_cf(1, NULL);
@@ -723,6 +765,8 @@ int main(void)
     T(test_wait_until_without_a_session_is_refused, "wait_until or spawn without a session is refused");
     T(test_unknown_or_ended_session_is_refused, "an unknown or ended session is refused");
     T(test_entering_from_another_thread_is_an_error, "entering from another thread is an error");
+    T(test_freeing_the_context_from_another_thread_aborts,
+      "freeing the context from another thread aborts");
     T(test_bad_delays_are_refused, "negative or inverted delays are refused");
     T(test_null_arguments_are_refused, "NULL arguments are refused");
 #undef T
