@@ -831,6 +831,51 @@ static void test_shutdown_drops_every_pending_future_exactly_once(void)
     sched_channel_free(ch);
 }
 
+/* A future whose drop spawns: run at shutdown, the spawn is refused. */
+struct spawning_drop {
+    sched_future base;
+    sched_executor *ex;
+    int *rc;
+    struct probe_stats *st;
+};
+
+static int pending_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    (void)f, (void)cx, (void)out;
+    return SCHED_PENDING;
+}
+
+static void spawning_drop(sched_future *f)
+{
+    struct spawning_drop *d = (struct spawning_drop *)f;
+    *d->rc = sched_spawn(d->ex, probe_new(d->st, 0), NULL);
+    free(d);
+}
+
+static const sched_future_ops spawning_drop_ops = { pending_poll, spawning_drop };
+
+static void test_spawn_during_shutdown_is_refused_and_dropped(void)
+{
+    SETUP(h, ex);
+    struct probe_stats st = { 0 };
+    struct spawning_drop *d = malloc(sizeof *d);
+    int rc = 1;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    d->base.ops = &spawning_drop_ops;
+    d->ex = ex;
+    d->rc = &rc;
+    d->st = &st;
+    CU_ASSERT_EQUAL(sched_spawn(ex, &d->base, NULL), 0);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_timer(h, 1000000), NULL, NULL), 0);
+    /* The executor outlives the host here on purpose: the drop uses it
+     * while the host closes. */
+    sched_host_close(h);
+    sched_executor_free(ex);
+    CU_ASSERT_EQUAL(rc, SCHED_ECLOSED);
+    CU_ASSERT_EQUAL(atomic_load(&st.drops), 1);
+    CU_ASSERT_EQUAL(atomic_load(&st.polls), 0);
+}
+
 static void test_bad_input_gets_documented_codes(void)
 {
     SETUP(h, ex);
@@ -906,6 +951,8 @@ static const struct {
 #endif
     { "shutdown drops every pending future exactly once",
       test_shutdown_drops_every_pending_future_exactly_once },
+    { "spawn during shutdown is refused and dropped",
+      test_spawn_during_shutdown_is_refused_and_dropped },
     { "bad input gets documented codes", test_bad_input_gets_documented_codes },
 };
 

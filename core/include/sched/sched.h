@@ -60,8 +60,10 @@ int sched_host_open(sched_host **out, const char *config_path, sched_error **err
 /*
  * Close the host on its main thread: every task still pending has its
  * future dropped exactly once, every task is freed, the backend is
- * destroyed and unloaded.  No callback runs after this returns.  Handles
- * the application still holds (tasks, executors) must be freed before.
+ * destroyed and unloaded.  No callback runs after this returns.  A spawn
+ * while it runs (from a future's drop, say) fails with SCHED_ECLOSED.
+ * Task handles, wakers, channels and executor handles the application
+ * still holds may be freed afterwards; nothing else may use them.
  */
 void sched_host_close(sched_host *host);
 
