@@ -1,6 +1,7 @@
 #!/bin/sh
-# tests/ci/count-results.sh BUILD_ROOT - count the test results under
-# BUILD_ROOT from automake's logs and print "N passed, N failed".
+# tests/ci/count-results.sh EXTRA_FAILURES DIR... - count the test results
+# under the DIRs from automake's logs and print "N passed, N failed",
+# adding EXTRA_FAILURES (passes that failed without a test result).
 #
 # A CUnit suite counts its tests: the "tests" row of its Run Summary
 # (passed and failed columns).  Any other test counts the :test-result:
@@ -8,8 +9,10 @@
 # A test automake marks FAIL or ERROR fails even if its suite's summary
 # says all passed (a sanitizer or valgrind report after the summary, a
 # crash at exit).  Exits 1 when anything failed or nothing ran.
-root=${1:?usage: count-results.sh BUILD_ROOT}
-find "$root" -name '*.trs' -type f | sort | while read -r trs; do
+extra=${1:?usage: count-results.sh EXTRA_FAILURES DIR...}
+shift
+[ $# -gt 0 ] || { echo "0 passed, $((extra + 1)) failed"; exit 1; }
+find "$@" -name '*.trs' -type f | sort | while read -r trs; do
     log=${trs%.trs}.log
     results=$(sed -n 's/^:test-result: *//p' "$trs")
     summary=
@@ -30,11 +33,12 @@ find "$root" -name '*.trs' -type f | sort | while read -r trs; do
         done
         echo "$p $f $s $trs"
     fi
-done | awk '
+done | awk -v extra="$extra" '
     { passed += $1; failed += $2; skipped += $3
       if ($2 > 0) print "failed: " $4
       if ($3 > 0) print "skipped: " $4 }
     END {
+      failed += extra
       if (skipped > 0) print skipped " skipped"
       print passed + 0 " passed, " failed + 0 " failed"
       exit (failed > 0 || passed == 0) ? 1 : 0 }'
