@@ -474,6 +474,80 @@ static void test_same_seed_reproduces_the_interleaving_of_requests(void)
     CU_ASSERT(differs);
 }
 
+/* A seed-sweep body: three requests step concurrently; with fail_if set,
+ * the run fails when request C takes the first step. */
+static int sweep_body(sched_host *h, void *arg)
+{
+    int fail_if_c_first = *(int *)arg;
+    host = h;
+    if (sched_session_ctx_new(h, &ctx, NULL) != 0)
+        return 1;
+    ntrace = 0;
+    sched_future *joins[3];
+    for (int i = 0; i < 3; i++) {
+        struct stepper *st = (struct stepper *)sched_coro_new(sizeof *st, &stepper_ops);
+        st->letter = (char)('A' + i);
+        uint64_t id;
+        sched_task *t;
+        sched_session_new(ctx, &id, NULL);
+        sched_session_spawn_in(ctx, id, &st->co.base, &t, NULL);
+        joins[i] = sched_task_join(t);
+    }
+    sched_value v;
+    int rc = sched_session_block(ctx, sched_all(joins, 3), &v, NULL);
+    if (rc == 0)
+        free(v.ptr);
+    sched_session_ctx_free(ctx);
+    ctx = NULL;
+    host = NULL;
+    return rc != 0 || (fail_if_c_first && trace[0] == 'C');
+}
+
+static void write_cf_config(char *path, int seed)
+{
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    char text[256];
+    int n = snprintf(text, sizeof text,
+                     "backend = \"cloudflare-sim\";\ncloudflare-sim: { seed = %d; io_wait_ms = 0; };\n",
+                     seed);
+    CU_ASSERT_FATAL(write(fd, text, (size_t)n) == n);
+    close(fd);
+}
+
+static void test_seed_sweeps_find_and_replay_an_interleaving(void)
+{
+    char path[] = "/tmp/test_session-sweep-XXXXXX";
+    write_cf_config(path, 100);
+    int fail = 0;
+    sched_error *err = NULL;
+    setenv("SCHED_ITERATIONS", "20", 1);
+    setenv("SCHED_CHECK_DETERMINISM", "1", 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(path, NULL, sweep_body, &fail, &err), 0);
+    sched_error_free(err);
+    err = NULL;
+    /* The same sweep with a planted bug finds a seed; that seed alone
+     * fails again. */
+    unsetenv("SCHED_CHECK_DETERMINISM");
+    fail = 1;
+    CU_ASSERT_EQUAL(sched_test_run_seeds(path, NULL, sweep_body, &fail, &err), 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+    unsigned long long seed = 0;
+    CU_ASSERT_EQUAL(sscanf(sched_error_message(err), "failing seed: %llu", &seed), 1);
+    CU_ASSERT(seed >= 100 && seed < 120);
+    sched_error_free(err);
+    err = NULL;
+    char one[32];
+    snprintf(one, sizeof one, "%llu", seed);
+    setenv("SCHED_SEED", one, 1);
+    setenv("SCHED_ITERATIONS", "1", 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(path, NULL, sweep_body, &fail, &err), 1);
+    sched_error_free(err);
+    unsetenv("SCHED_SEED");
+    unsetenv("SCHED_ITERATIONS");
+    unlink(path);
+}
+
 static uint64_t drawn_delay(int seed)
 {
     open_cf(seed, NULL);
@@ -758,6 +832,8 @@ int main(void)
     T(test_clock_does_not_move_during_a_busy_loop, "the clock does not move during a busy loop");
     T(test_same_seed_reproduces_the_interleaving_of_requests,
       "the same seed reproduces the interleaving of requests");
+    T(test_seed_sweeps_find_and_replay_an_interleaving,
+      "seed sweeps find and replay an interleaving of requests");
     T(test_delay_range_is_drawn_from_the_seed, "delay_range is drawn from the seed");
     T(test_timers_per_request_are_limited, "timers per request are limited");
     T(test_spawns_inside_a_request_belong_to_it, "spawns inside a request belong to it");
