@@ -113,6 +113,11 @@ static int oneshot_poll(sched_future *f, sched_context *cx, sched_value *out)
 static void oneshot_drop(sched_future *f)
 {
     struct oneshot_recv *r = (struct oneshot_recv *)f;
+    /* Take back our waker now: a send after this must not wake (or keep
+     * alive) a task that no longer waits. */
+    sched_waker *w = atomic_exchange_explicit(&r->o->waker, NULL, memory_order_acq_rel);
+    if (w)
+        sched_waker_drop(w);
     oneshot_release(r->o, OS_RECEIVER_GONE);
     free(r);
 }
@@ -370,6 +375,8 @@ static int recv_poll(sched_future *f, sched_context *cx, sched_value *out)
 
     sched__mutex_lock(&ch->lock);
     if (ch->len) {
+        old = ch->recv_waker;       /* no longer waiting */
+        ch->recv_waker = NULL;
         *out = ch->ring[ch->head];
         ch->head = (ch->head + 1) % ch->cap;
         ch->len--;
@@ -393,6 +400,13 @@ static int recv_poll(sched_future *f, sched_context *cx, sched_value *out)
 static void recv_drop(sched_future *f)
 {
     struct channel_recv *r = (struct channel_recv *)f;
+    sched_waker *w;
+    /* Single consumer: the waker the channel holds is ours. */
+    sched__mutex_lock(&r->ch->lock);
+    w = r->ch->recv_waker;
+    r->ch->recv_waker = NULL;
+    sched__mutex_unlock(&r->ch->lock);
+    sched_waker_drop(w);
     channel_unref(r->ch);
     free(r);
 }
