@@ -225,7 +225,11 @@ static int apply_env(struct sched__config *cfg, sched_error **err)
         const char *end = strchr(start, SCHED__PATH_LIST_SEP);
         size_t len = end != NULL ? (size_t)(end - start) : strlen(start);
         if (len > 0) {
-            char *dir = strndup(start, len);
+            char *dir = malloc(len + 1);   /* strndup: not in Windows' C runtime */
+            if (dir != NULL) {
+                memcpy(dir, start, len);
+                dir[len] = '\0';
+            }
             if (dir == NULL) {
                 free_list(v, k);
                 free(origin);
@@ -293,7 +297,7 @@ static int choose_file(struct sched__config *cfg, const char *path, int *use_bui
         path = env;
         cfg->source = "$SCHED_CONFIG";
     } else if ((owned = sched__user_config_path()) != NULL && sched__file_exists(owned)) {
-        cfg->source = "$XDG_CONFIG_HOME";
+        cfg->source = SCHED__USER_CONFIG_SOURCE;
     } else {
         free(owned);
         owned = sched__system_config_path();

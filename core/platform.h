@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Per OS: plugin file suffix; directory separator; separator of the
+ * directories in SCHED_PLUGIN_PATH; how "schedctl info" names the origin
+ * of the per-user config file. */
 #if defined(_WIN32)
 #include <windows.h>
 typedef SRWLOCK sched__mutex;
@@ -19,6 +22,7 @@ typedef DWORD sched__thread_id;
 #define SCHED__PLUGIN_SUFFIX ".dll"
 #define SCHED__PATH_SEP '\\'
 #define SCHED__PATH_LIST_SEP ';'
+#define SCHED__USER_CONFIG_SOURCE "%APPDATA%"
 #else
 #include <pthread.h>
 typedef pthread_mutex_t sched__mutex;
@@ -28,6 +32,7 @@ typedef pthread_t sched__thread_id;
 #define SCHED__PLUGIN_SUFFIX ".so"
 #define SCHED__PATH_SEP '/'
 #define SCHED__PATH_LIST_SEP ':'
+#define SCHED__USER_CONFIG_SOURCE "$XDG_CONFIG_HOME"
 #endif
 
 /* Mutexes and condition variables.  Initialisation cannot fail. */
