@@ -328,6 +328,10 @@ void *sched__dl_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "the path is not valid UTF-8");
         return NULL;
     }
+    /* LOAD_WITH_ALTERED_SEARCH_PATH wants backslashes. */
+    for (wchar_t *c = w; *c; c++)
+        if (*c == L'/')
+            *c = L'\\';
     /* No "bad image" dialog box: a refusal is an error, not a prompt.
      * LOAD_WITH_ALTERED_SEARCH_PATH finds the plugin's own dependencies
      * next to it. */

@@ -1,11 +1,10 @@
 /*
  * tests/test_cloudflare_sim.c - the cloudflare-sim backend at the plugin
- * ABI: the real cloudflare-sim.so, opened with dlopen, driven through its
- * descriptor by a minimal host written here (runnables that record what
- * happened to them).  The session rules on top of it are proved through
+ * ABI: the real cloudflare-sim.so (.dll on Windows), opened with
+ * sched__dl_open, driven through its descriptor by a minimal host written
+ * here (runnables that record what happened to them).  The session rules on top of it are proved through
  * the real host in test_session.c.
  */
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,8 @@
 
 #include <sched/plugin.h>
 #include <sched/test.h>
+
+#include "platform.h"
 
 #define MS 1000000ull
 
@@ -128,14 +129,15 @@ static int suite_init(void)
 {
     const char *top = getenv("SCHED_TOP_BUILDDIR");
     char path[4096];
-    snprintf(path, sizeof path, "%s/plugins/cloudflare-sim/.libs/cloudflare-sim.so",
+    snprintf(path, sizeof path, "%s/plugins/cloudflare-sim/.libs/cloudflare-sim" SCHED__PLUGIN_SUFFIX,
              top ? top : "..");
-    lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    char why[1024];
+    lib = sched__dl_open(path, why, sizeof why);
     if (lib == NULL) {
-        fprintf(stderr, "%s\n", dlerror());
+        fprintf(stderr, "%s: %s\n", path, why);
         return -1;
     }
-    sched_plugin_entry_fn entry = (sched_plugin_entry_fn)dlsym(lib, SCHED_PLUGIN_ENTRY_NAME);
+    sched_plugin_entry_fn entry = (sched_plugin_entry_fn)sched__dl_sym(lib, SCHED_PLUGIN_ENTRY_NAME);
     if (entry == NULL)
         return -1;
     desc = entry(&services);
@@ -147,7 +149,7 @@ static int suite_init(void)
 
 static int suite_fini(void)
 {
-    dlclose(lib);
+    sched__dl_close(lib);
     return 0;
 }
 
