@@ -3,6 +3,8 @@
  * layer on cloudflare-sim (Workers rules, virtual time) and on linux
  * (the same calls, no rules), each backend chosen by a config file.
  */
+#include "config.h"
+
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -53,7 +55,7 @@ static void open_cf(int seed, const char *extra)
 
 static void open_linux(void)
 {
-    open_with("backend = \"linux\";\n");
+    open_with("backend = \"" SCHED_NATIVE_BACKEND "\";\n");
 }
 
 static void close_all(void)

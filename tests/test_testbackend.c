@@ -6,6 +6,8 @@
  * failing-seed message word for word, and that one unchanged program runs
  * on linux and on test by config alone.
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +43,7 @@ static int suite_init(void)
 {
     conf_random = conf("backend = \"test\";\ntest: { seed = 42; };\n");
     conf_fifo = conf("backend = \"test\";\ntest: { randomize = false; };\n");
-    conf_linux = conf("backend = \"linux\";\n");
+    conf_linux = conf("backend = \"" SCHED_NATIVE_BACKEND "\";\n");
     conf_budget = conf("backend = \"test\";\ntest: { timeout_ticks_min = 50; timeout_ticks_max = 50;"
                        " num_cpus = 3; utc_start = 1000; };\n");
     return 0;

@@ -259,6 +259,27 @@ static void test_stop_before_run_returns_after_draining_the_queue(void)
     close_backend();
 }
 
+/* block() on the main thread runs main-thread work through dispatch. */
+static void test_dispatch_runs_what_is_queued_for_the_main_thread(void)
+{
+    const sched_pollable_iface_v1 *p;
+    trun a = {0}, b = {0};
+
+    CU_ASSERT_FATAL(open_backend(-1) == 0);
+    p = desc->ops.query(self, "sched.pollable", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_PTR_NULL(desc->ops.query(self, "sched.test", 1));
+    CU_ASSERT_EQUAL(p->fd(self), SCHED_ENOTSUP);
+    CU_ASSERT_EQUAL(p->dispatch(self), 0);
+    CU_ASSERT_EQUAL(desc->ops.schedule_main(self, &a.base), 0);
+    CU_ASSERT_EQUAL(desc->ops.schedule_main(self, &b.base), 0);
+    CU_ASSERT_EQUAL(p->dispatch(self), 2);
+    CU_ASSERT_EQUAL(atomic_load(&a.runs), 1);
+    CU_ASSERT_EQUAL(atomic_load(&b.runs), 1);
+    CU_ASSERT(a.ran_on_main && b.ran_on_main && a.order < b.order);
+    close_backend();
+}
+
 /* Timers on the pool and on the main thread; the last one stops run(). */
 static void test_delayed_work_never_runs_before_its_delay(void)
 {
@@ -436,6 +457,8 @@ int main(void)
                 test_main_thread_work_runs_in_order_on_the_main_thread);
     CU_add_test(s, "stop before run returns after draining the queue",
                 test_stop_before_run_returns_after_draining_the_queue);
+    CU_add_test(s, "dispatch runs what is queued for the main thread",
+                test_dispatch_runs_what_is_queued_for_the_main_thread);
     CU_add_test(s, "delayed work never runs before its delay",
                 test_delayed_work_never_runs_before_its_delay);
     CU_add_test(s, "park times out without an unpark", test_park_times_out_without_an_unpark);

@@ -352,6 +352,51 @@ static unsigned win_num_cpus(void *self)
     return n > 0 ? (unsigned)n : 1;
 }
 
+/* Run the main-thread work queued now; how many runnables ran.  Main
+ * thread only ("sched.pollable" dispatch, and block() on the main thread
+ * through it). */
+static int win_dispatch(void *self)
+{
+    struct win *w = self;
+    struct fifo batch;
+    sched_runnable *r;
+    int n = 0;
+
+    assert(win_is_main_thread(w));
+    AcquireSRWLockExclusive(&w->main_lock);
+    batch = w->main_q;
+    w->main_q.head = w->main_q.tail = NULL;
+    ReleaseSRWLockExclusive(&w->main_lock);
+    while ((r = fifo_pop(&batch))) {
+        w->svc->run(r);
+        n++;
+    }
+    return n;
+}
+
+/* Windows has no descriptor to poll: sched_host_poll_fd() reports
+ * SCHED_ENOTSUP, and an application's own loop calls sched_host_dispatch()
+ * when it has run sched_host_run() for good or polls on its own timer. */
+static int win_pollable_fd(void *self)
+{
+    (void)self;
+    return SCHED_ENOTSUP;
+}
+
+static const sched_pollable_iface_v1 win_pollable = {
+    .size = sizeof(sched_pollable_iface_v1),
+    .fd = win_pollable_fd,
+    .dispatch = win_dispatch,
+};
+
+static const void *win_query(void *self, const char *iface, uint32_t version)
+{
+    (void)self;
+    if (version == 1 && strcmp(iface, "sched.pollable") == 0)
+        return &win_pollable;
+    return NULL;
+}
+
 /* Drain the main FIFO until stop().  Runnables queued before stop() was
  * called are run before run() returns.  Main thread only. */
 static int win_run(void *self)
@@ -360,24 +405,18 @@ static int win_run(void *self)
 
     assert(win_is_main_thread(w));
     for (;;) {
-        struct fifo batch;
-        sched_runnable *r;
+        int pending;
 
-        AcquireSRWLockExclusive(&w->main_lock);
-        batch = w->main_q;
-        w->main_q.head = w->main_q.tail = NULL;
-        ReleaseSRWLockExclusive(&w->main_lock);
-        while ((r = fifo_pop(&batch)))
-            w->svc->run(r);
+        win_dispatch(w);
         if (atomic_exchange(&w->stopping, 0)) {
             /* Runnables queued meanwhile stay queued, and their wake is
              * kept for the next run(). */
             return 0;
         }
         AcquireSRWLockExclusive(&w->main_lock);
-        batch.head = w->main_q.head;
+        pending = w->main_q.head != NULL;
         ReleaseSRWLockExclusive(&w->main_lock);
-        if (!batch.head && WaitForSingleObject(w->main_event, INFINITE) != WAIT_OBJECT_0)
+        if (!pending && WaitForSingleObject(w->main_event, INFINITE) != WAIT_OBJECT_0)
             return SCHED_EBACKEND;
     }
 }
@@ -555,7 +594,7 @@ static const sched_plugin_descriptor win_descriptor = {
         .num_cpus = win_num_cpus,
         .run = win_run,
         .stop = win_stop,
-        .query = NULL,
+        .query = win_query,
     },
 };
 
