@@ -10,6 +10,9 @@
 #include "internal.h"
 #include "schedctl.h"
 
+#ifndef SCHED_LINUX_STATUS
+#define SCHED_LINUX_STATUS "yes"
+#endif
 #ifndef SCHED_MAC_STATUS
 #define SCHED_MAC_STATUS "not configured"
 #endif
@@ -33,7 +36,7 @@ static const struct known {
     const char *name;
     const char *status;     /* "yes..." when built */
 } known[] = {
-    { "linux", "yes" },
+    { "linux", SCHED_LINUX_STATUS },
     { "test", "yes" },
     { "cloudflare-sim", "yes" },
     { "mac", SCHED_MAC_STATUS },

@@ -21,6 +21,13 @@ set -eu
 prog=$1
 shift
 
+# Script tests (test_manpages.sh, test_windows_schedctl.sh) run on the
+# build machine; they call this script themselves for Windows programs.
+case $prog in
+    *.exe) ;;
+    *) exec "$prog" "$@" ;;
+esac
+
 # /a/b -> Z:\a\b
 winpath() {
     printf 'Z:%s' "$1" | tr / '\\'
