@@ -45,12 +45,12 @@ static char config_tmp[1024];
 /* A config selecting backend name, written to a temporary file. */
 static const char *config_for(const char *name)
 {
-    const char *dir = getenv("TMPDIR");
     FILE *f;
 #if defined(_WIN32)
     snprintf(config_tmp, sizeof config_tmp, "%s\\sched-bench-%s.conf",
              getenv("TEMP") ? getenv("TEMP") : ".", name);
 #else
+    const char *dir = getenv("TMPDIR");
     snprintf(config_tmp, sizeof config_tmp, "%s/sched-bench-%s-%ld.conf", dir ? dir : "/tmp",
              name, (long)getpid());
 #endif

@@ -39,13 +39,17 @@ AS_IF([test "x$sched_windows" = xyes], [
       [sched_wine_dllpath="$sched_wine_dllpath:`AS_DIRNAME([$sched_dir])`"])
   done
   SCHED_WINE_DLLPATH=$sched_wine_dllpath
+  # What runs a test program: Wine, through the runner.
+  SCHED_TEST_RUNNER='$(SHELL) $(top_srcdir)/tests/ci/wine-run.sh'
   AC_CHECK_PROGS([WINE], [wine wine64], [no])
 ], [
   sched_windows_status="skipped (not a Windows host)"
   SCHED_WIN32_LIBS=
   SCHED_WINE_DLLPATH=
+  SCHED_TEST_RUNNER=
 ])
 AC_SUBST([SCHED_WIN32_LIBS])
 AC_SUBST([SCHED_WINE_DLLPATH])
+AC_SUBST([SCHED_TEST_RUNNER])
 AC_DEFINE_UNQUOTED([SCHED_WINDOWS_STATUS], ["$sched_windows_status"],
   [Whether the windows backend is built, or why not.])

@@ -290,6 +290,7 @@ int sched_bench_w4(sched_host *h, size_t n, double *mean_late_us, double *p99_la
 
 /* ---- W5: bytes per queued task ----------------------------------------------- */
 
+#if defined(HAVE_MALLINFO2)
 static _Atomic uint32_t gate;
 
 /* Occupies a worker until the gate opens. */
@@ -300,6 +301,7 @@ static sched_value hold(void *arg)
         sched__word_wait((uint32_t *)&gate, 0, 1000000);
     return (sched_value){ .u = 0 };
 }
+#endif
 
 int sched_bench_w5(sched_host *h, size_t n, double *bytes_per_task)
 {
