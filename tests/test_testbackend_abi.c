@@ -1,8 +1,8 @@
 /*
  * tests/test_testbackend_abi.c - the test backend at the plugin ABI: the
- * real test.so, opened with dlopen, driven through its descriptor and its
- * "sched.test" interface by a minimal host (testbackend_fakehost.c) whose
- * runnables record what happened to them.  Picks, timers, decisions from
+ * real test.so (.dll on Windows), opened with sched__dl_open, driven
+ * through its descriptor and its "sched.test" interface by a minimal host
+ * (testbackend_fakehost.c) whose runnables record what happened to them.  Picks, timers, decisions from
  * bytes, history, report and trace here; parking in
  * test_testbackend_park.c.  The same backend under the real host is
  * proved in test_testbackend.c.

@@ -1,11 +1,11 @@
 /*
  * tests/testbackend_fakehost.c - the minimal host of testbackend_fakehost.h.
  */
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform.h"
 #include "testbackend_fakehost.h"
 
 uint64_t order[4096];
@@ -169,13 +169,14 @@ int fakehost_suite_init(void)
 {
     const char *top = getenv("SCHED_TOP_BUILDDIR");
     char path[4096];
-    snprintf(path, sizeof path, "%s/plugins/test/.libs/test.so", top ? top : "..");
-    lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    snprintf(path, sizeof path, "%s/plugins/test/.libs/test" SCHED__PLUGIN_SUFFIX, top ? top : "..");
+    char why[1024];
+    lib = sched__dl_open(path, why, sizeof why);
     if (lib == NULL) {
-        fprintf(stderr, "%s\n", dlerror());
+        fprintf(stderr, "%s: %s\n", path, why);
         return -1;
     }
-    sched_plugin_entry_fn entry = (sched_plugin_entry_fn)dlsym(lib, SCHED_PLUGIN_ENTRY_NAME);
+    sched_plugin_entry_fn entry = (sched_plugin_entry_fn)sched__dl_sym(lib, SCHED_PLUGIN_ENTRY_NAME);
     if (entry == NULL)
         return -1;
     desc = entry(&services);
@@ -187,7 +188,7 @@ int fakehost_suite_init(void)
 
 int fakehost_suite_fini(void)
 {
-    dlclose(lib);
+    sched__dl_close(lib);
     return 0;
 }
 

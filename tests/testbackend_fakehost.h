@@ -1,7 +1,7 @@
 /*
  * tests/testbackend_fakehost.h - a minimal host for driving the real
  * test.so through its descriptor: runnables that record what happened to
- * them, a config group set per test, and the plugin opened with dlopen.
+ * them, a config group set per test, and the plugin opened with sched__dl_open.
  */
 #ifndef SCHED_TESTBACKEND_FAKEHOST_H
 #define SCHED_TESTBACKEND_FAKEHOST_H
