@@ -86,6 +86,10 @@ int sched__session_check_await(sched_host *host, uint64_t awaited_session)
         return 0;
     if (awaited_session == 0 || s->current == 0 || awaited_session == s->current)
         return 0;
+    sched__log(SCHED_LOG_ERROR,
+               "session %llu awaited a task or timer of session %llu; this backend refuses "
+               "awaits across sessions (requests), so the await failed with SCHED_ECROSS",
+               (unsigned long long)s->current, (unsigned long long)awaited_session);
     return SCHED_ECROSS;
 }
 

@@ -352,8 +352,16 @@ static void test_cross_request_await_is_refused(void)
     sched_task *t;
     CU_ASSERT_EQUAL(sched_session_spawn_in(ctx, b, awaiter(sched_task_join(ta)), &t, NULL), 0);
     sched_value v;
+    sched_log_set_handler(capture_log, NULL);
     CU_ASSERT_EQUAL(sched_session_block(ctx, sched_task_join(t), &v, NULL), 0);
+    sched_log_set_handler(NULL, NULL);
     CU_ASSERT_EQUAL(v.i, SCHED_ECROSS);
+    char want[256];
+    snprintf(want, sizeof want,
+             "session %llu awaited a task or timer of session %llu; this backend refuses awaits "
+             "across sessions (requests), so the await failed with SCHED_ECROSS",
+             (unsigned long long)b, (unsigned long long)a);
+    CU_ASSERT_STRING_EQUAL(logged, want);
     /* Within one request the same await is fine. */
     CU_ASSERT_EQUAL(sched_session_spawn_in(ctx, a, sleeper(1 * SEC, &done), &ta, NULL), 0);
     CU_ASSERT_EQUAL(sched_session_spawn_in(ctx, a, awaiter(sched_task_join(ta)), &t, NULL), 0);
