@@ -9,61 +9,17 @@
  * belongs to, and whether an await crosses sessions.
  *
  * The backend's rules come from its "sched.session" policy (plugin.h):
- * the wait_until limit is a watchdog task here, a hung request is the
- * backend's SCHED_EDEADLK turned into SCHED_EHUNG here; the timer cap is
- * the backend's own.
+ * the wait_until limit and hung requests are session_rules.c's; the timer
+ * cap is the backend's own.
  */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "sched/session.h"
-#include "../plugins/common/prng.h"
+#include "session.h"
 
-/* Per host: shared by its contexts, touched on the main thread only. */
-struct sched__sessions {
-    uint64_t current;       /* the session being polled or entered; 0: none */
-    uint64_t next_id;
-    const sched_session_policy_iface_v1 *policy;    /* NULL: no rules */
-    sched_prng rng;         /* delays, on backends without a PRNG of their own */
-};
-
-enum rec_state { REC_LIVE, REC_DONE, REC_CANCELLED };
-
-/* One task of a session.  Shared by the session (until the context is
- * freed) and the task's wrapper future (until it is dropped). */
-struct rec {
-    int refs;
-    enum rec_state state;
-    int declared;           /* spawned by wait_until */
-    int cancel;             /* the wrapper must stop at its next poll */
-    uint64_t task_id;
-    uint64_t session;
-    char *label;
-    sched_site site;
-    sched_waker *waker;     /* of the last pending poll */
-    struct sched_session_ctx *ctx;  /* NULL once the context is freed */
-};
-
-struct session {
-    uint64_t id;
-    int ended;
-    struct rec **recs;
-    size_t nrecs, caprecs;
-    sched_task *watchdog;   /* cancels declared work past the limit */
-};
-
-struct sched_session_ctx {
-    sched_host *host;
-    sched_foreground_executor *fx;
-    struct session **sessions;
-    size_t nsessions, capsessions;
-    sched_waker *drain_waker;   /* sched_session_block waiting for aborted tasks */
-};
-
-static int on_main_thread(sched_host *host)
+int sched__session_on_main(sched_host *host)
 {
     return sched__thread_equal(sched__thread_self(), host->main_thread);
 }
@@ -72,14 +28,14 @@ static int on_main_thread(sched_host *host)
 
 uint64_t sched__session_current(sched_host *host)
 {
-    if (host == NULL || host->sessions == NULL || !on_main_thread(host))
+    if (host == NULL || host->sessions == NULL || !sched__session_on_main(host))
         return 0;
     return host->sessions->current;
 }
 
 int sched__session_check_await(sched_host *host, uint64_t awaited_session)
 {
-    if (host == NULL || host->sessions == NULL || !on_main_thread(host))
+    if (host == NULL || host->sessions == NULL || !sched__session_on_main(host))
         return 0;
     struct sched__sessions *s = host->sessions;
     if (s->policy == NULL || !(s->policy->flags & SCHED_SESSION_POLICY_NO_CROSS_AWAIT))
@@ -101,7 +57,7 @@ void sched__sessions_close(sched_host *host)
 
 /* ---- records and the wrapper future ------------------------------------ */
 
-static void rec_unref(struct rec *r)
+static void rec_unref(struct sched__srec *r)
 {
     assert(r->refs > 0);
     if (--r->refs > 0)
@@ -113,9 +69,9 @@ static void rec_unref(struct rec *r)
 }
 
 /* The record's task stopped running; tell a drain waiting for it. */
-static void rec_finish(struct rec *r, enum rec_state state)
+static void rec_finish(struct sched__srec *r, enum sched__srec_state state)
 {
-    if (r->state != REC_LIVE)
+    if (r->state != SCHED__REC_LIVE)
         return;
     r->state = state;
     if (r->waker) {
@@ -129,7 +85,7 @@ static void rec_finish(struct rec *r, enum rec_state state)
 struct wrapper {
     sched_future base;
     sched_future *inner;
-    struct rec *rec;
+    struct sched__srec *rec;
 };
 
 /* Poll the session's future with its session current, so that whatever
@@ -137,9 +93,9 @@ struct wrapper {
 static int wrapper_poll(sched_future *f, sched_context *cx, sched_value *out)
 {
     struct wrapper *w = (struct wrapper *)f;
-    struct rec *r = w->rec;
+    struct sched__srec *r = w->rec;
     if (r->cancel) {
-        rec_finish(r, REC_CANCELLED);
+        rec_finish(r, SCHED__REC_CANCELLED);
         return SCHED_ECANCELED;
     }
     struct sched__sessions *s = sched_context_host(cx)->sessions;
@@ -154,7 +110,7 @@ static int wrapper_poll(sched_future *f, sched_context *cx, sched_value *out)
         r->waker = wk;
         return rc;
     }
-    rec_finish(r, REC_DONE);
+    rec_finish(r, SCHED__REC_DONE);
     return rc;
 }
 
@@ -162,7 +118,7 @@ static void wrapper_drop(sched_future *f)
 {
     struct wrapper *w = (struct wrapper *)f;
     sched_future_drop(w->inner);
-    rec_finish(w->rec, REC_CANCELLED);
+    rec_finish(w->rec, SCHED__REC_CANCELLED);
     rec_unref(w->rec);
     free(w);
 }
@@ -171,9 +127,9 @@ static const sched_future_ops wrapper_ops = { wrapper_poll, wrapper_drop };
 
 /* Ask a live record's task to stop: it fails with SCHED_ECANCELED at its
  * next poll, which the wake brings about. */
-static void rec_cancel(struct rec *r)
+void sched__session_rec_cancel(struct sched__srec *r)
 {
-    if (r->state != REC_LIVE)
+    if (r->state != SCHED__REC_LIVE)
         return;
     r->cancel = 1;
     if (r->waker)
@@ -181,7 +137,7 @@ static void rec_cancel(struct rec *r)
 }
 
 /* "task 12 "fetch" spawned at worker.c:40 (handle)" */
-static int rec_describe(const struct rec *r, char *buf, size_t len)
+static int rec_describe(const struct sched__srec *r, char *buf, size_t len)
 {
     return snprintf(buf, len, "task %llu%s%s%s spawned at %s:%d (%s)",
                     (unsigned long long)r->task_id, r->label ? " \"" : "",
@@ -192,24 +148,15 @@ static int rec_describe(const struct rec *r, char *buf, size_t len)
 
 /* ---- contexts and sessions ---------------------------------------------- */
 
-static int wrong_thread(sched_session_ctx *ctx, const char *what, sched_error **err)
+int sched__session_wrong_thread(sched_session_ctx *ctx, const char *what, sched_error **err)
 {
     char self[64], owner[64];
     sched__thread_describe(sched__thread_self(), self, sizeof self);
     sched__thread_describe(ctx->host->main_thread, owner, sizeof owner);
     return sched__error_set(err, SCHED_EWRONGTHREAD,
-                            "%s was called on %s, but sessions belong to the host's main thread, %s",
-                            what, self, owner);
+                            "%s was called on %s, but sessions belong to the host's main "
+                            "thread, %s", what, self, owner);
 }
-
-#define CHECK_CTX(ctx, what, err)                                                   \
-    do {                                                                            \
-        if ((ctx) == NULL)                                                          \
-            return sched__error_set((err), SCHED_EINVAL, "%s: the context is NULL", \
-                                    (what));                                        \
-        if (!on_main_thread((ctx)->host))                                           \
-            return wrong_thread((ctx), (what), (err));                              \
-    } while (0)
 
 static struct sched__sessions *host_sessions(sched_host *host)
 {
@@ -240,8 +187,8 @@ int sched_session_ctx_new(sched_host *host, sched_session_ctx **out, sched_error
     if (ctx == NULL)
         return sched__error_set(err, SCHED_ENOMEM, "out of memory creating a session context");
     ctx->host = host;
-    if (!on_main_thread(host)) {
-        int rc = wrong_thread(ctx, "sched_session_ctx_new", err);
+    if (!sched__session_on_main(host)) {
+        int rc = sched__session_wrong_thread(ctx, "sched_session_ctx_new", err);
         free(ctx);
         return rc;
     }
@@ -266,11 +213,11 @@ void sched_session_ctx_free(sched_session_ctx *ctx)
         return;
     sched_foreground_executor_free(ctx->fx);
     for (size_t i = 0; i < ctx->nsessions; i++) {
-        struct session *s = ctx->sessions[i];
+        struct sched__session *s = ctx->sessions[i];
         if (s->watchdog)
             sched_task_free(s->watchdog);   /* unfinished: cancelled */
         for (size_t j = 0; j < s->nrecs; j++) {
-            rec_cancel(s->recs[j]);
+            sched__session_rec_cancel(s->recs[j]);
             s->recs[j]->ctx = NULL;
             rec_unref(s->recs[j]);
         }
@@ -286,7 +233,7 @@ sched_foreground_executor *sched_session_ctx_executor(sched_session_ctx *ctx)
     return ctx ? ctx->fx : NULL;
 }
 
-static struct session *find(sched_session_ctx *ctx, uint64_t id)
+static struct sched__session *find(sched_session_ctx *ctx, uint64_t id)
 {
     for (size_t i = 0; i < ctx->nsessions; i++)
         if (ctx->sessions[i]->id == id)
@@ -295,10 +242,10 @@ static struct session *find(sched_session_ctx *ctx, uint64_t id)
 }
 
 /* The session id names for what, or a SCHED_ESESSION sentence. */
-static int lookup(sched_session_ctx *ctx, uint64_t id, int allow_ended, const char *what,
-                  struct session **out, sched_error **err)
+int sched__session_lookup(sched_session_ctx *ctx, uint64_t id, int allow_ended, const char *what,
+                          struct sched__session **out, sched_error **err)
 {
-    struct session *s = find(ctx, id);
+    struct sched__session *s = find(ctx, id);
     if (s == NULL)
         return sched__error_set(err, SCHED_ESESSION, "%s: there is no session %llu in this context",
                                 what, (unsigned long long)id);
@@ -311,18 +258,18 @@ static int lookup(sched_session_ctx *ctx, uint64_t id, int allow_ended, const ch
 
 int sched_session_new(sched_session_ctx *ctx, uint64_t *id, sched_error **err)
 {
-    CHECK_CTX(ctx, "sched_session_new", err);
+    SCHED__SESSION_CHECK_CTX(ctx, "sched_session_new", err);
     if (id == NULL)
         return sched__error_set(err, SCHED_EINVAL, "sched_session_new: id is NULL");
     if (ctx->nsessions == ctx->capsessions) {
         size_t cap = ctx->capsessions ? ctx->capsessions * 2 : 8;
-        struct session **n = realloc(ctx->sessions, cap * sizeof *n);
+        struct sched__session **n = realloc(ctx->sessions, cap * sizeof *n);
         if (n == NULL)
             return sched__error_set(err, SCHED_ENOMEM, "out of memory starting a session");
         ctx->sessions = n;
         ctx->capsessions = cap;
     }
-    struct session *s = calloc(1, sizeof *s);
+    struct sched__session *s = calloc(1, sizeof *s);
     if (s == NULL)
         return sched__error_set(err, SCHED_ENOMEM, "out of memory starting a session");
     s->id = ctx->host->sessions->next_id++;
@@ -333,9 +280,9 @@ int sched_session_new(sched_session_ctx *ctx, uint64_t *id, sched_error **err)
 
 int sched_session_enter(sched_session_ctx *ctx, uint64_t id, sched_error **err)
 {
-    CHECK_CTX(ctx, "sched_session_enter", err);
-    struct session *s;
-    int rc = lookup(ctx, id, 0, "sched_session_enter", &s, err);
+    SCHED__SESSION_CHECK_CTX(ctx, "sched_session_enter", err);
+    struct sched__session *s;
+    int rc = sched__session_lookup(ctx, id, 0, "sched_session_enter", &s, err);
     if (rc == 0)
         ctx->host->sessions->current = id;
     return rc;
@@ -343,7 +290,7 @@ int sched_session_enter(sched_session_ctx *ctx, uint64_t id, sched_error **err)
 
 int sched_session_leave(sched_session_ctx *ctx, sched_error **err)
 {
-    CHECK_CTX(ctx, "sched_session_leave", err);
+    SCHED__SESSION_CHECK_CTX(ctx, "sched_session_leave", err);
     ctx->host->sessions->current = 0;
     return 0;
 }
@@ -355,19 +302,19 @@ uint64_t sched_session_current(sched_session_ctx *ctx)
 
 /* Spawn fut in session s, wrapped; consumes fut.  The session is made
  * current around the spawn so the task core tags the task with it. */
-static int spawn_in(sched_session_ctx *ctx, struct session *s, sched_future *fut,
+static int spawn_in(sched_session_ctx *ctx, struct sched__session *s, sched_future *fut,
                     const char *label, const sched_site *site, int declared, sched_task **out,
                     sched_error **err)
 {
-    struct rec *r = calloc(1, sizeof *r);
+    struct sched__srec *r = calloc(1, sizeof *r);
     struct wrapper *w = malloc(sizeof *w);
     char *lcopy = label ? strdup(label) : NULL;
     int grow = s->nrecs == s->caprecs;
-    struct rec **recs = grow ? realloc(s->recs, (s->caprecs ? s->caprecs * 2 : 8) * sizeof *recs)
-                             : s->recs;
+    size_t cap = grow ? (s->caprecs ? s->caprecs * 2 : 8) : s->caprecs;
+    struct sched__srec **recs = grow ? realloc(s->recs, cap * sizeof *recs) : s->recs;
     if (recs != NULL && grow) {
         s->recs = recs;
-        s->caprecs = s->caprecs ? s->caprecs * 2 : 8;
+        s->caprecs = cap;
     }
     if (r == NULL || w == NULL || (label && lcopy == NULL) || recs == NULL) {
         free(r);
@@ -408,7 +355,7 @@ static int spawn_in(sched_session_ctx *ctx, struct session *s, sched_future *fut
 }
 
 /* The session a spawn names: id, or the current one when id is 0. */
-static int target(sched_session_ctx *ctx, uint64_t id, const char *what, struct session **s,
+static int target(sched_session_ctx *ctx, uint64_t id, const char *what, struct sched__session **s,
                   sched_error **err)
 {
     if (id == 0) {
@@ -419,7 +366,7 @@ static int target(sched_session_ctx *ctx, uint64_t id, const char *what, struct 
                                     "sched_session_enter, or call it from a session's task)",
                                     what);
     }
-    return lookup(ctx, id, 0, what, s, err);
+    return sched__session_lookup(ctx, id, 0, what, s, err);
 }
 
 int sched_session_spawn_at(sched_session_ctx *ctx, uint64_t id, sched_future *fut,
@@ -429,13 +376,13 @@ int sched_session_spawn_at(sched_session_ctx *ctx, uint64_t id, sched_future *fu
     if (out)
         *out = NULL;
     int rc = SCHED_EINVAL;
-    struct session *s = NULL;
+    struct sched__session *s = NULL;
     if (ctx == NULL)
         rc = sched__error_set(err, rc, "sched_session_spawn: the context is NULL");
     else if (fut == NULL)
         rc = sched__error_set(err, rc, "sched_session_spawn: the future is NULL");
-    else if (!on_main_thread(ctx->host))
-        rc = wrong_thread(ctx, "sched_session_spawn", err);
+    else if (!sched__session_on_main(ctx->host))
+        rc = sched__session_wrong_thread(ctx, "sched_session_spawn", err);
     else
         rc = target(ctx, id, "sched_session_spawn", &s, err);
     if (rc != 0) {
@@ -450,13 +397,13 @@ int sched_session_wait_until_at(sched_session_ctx *ctx, sched_future *fut, const
                                 const sched_site *site, sched_error **err)
 {
     int rc = SCHED_EINVAL;
-    struct session *s = NULL;
+    struct sched__session *s = NULL;
     if (ctx == NULL)
         rc = sched__error_set(err, rc, "sched_session_wait_until: the context is NULL");
     else if (fut == NULL)
         rc = sched__error_set(err, rc, "sched_session_wait_until: the future is NULL");
-    else if (!on_main_thread(ctx->host))
-        rc = wrong_thread(ctx, "sched_session_wait_until", err);
+    else if (!sched__session_on_main(ctx->host))
+        rc = sched__session_wrong_thread(ctx, "sched_session_wait_until", err);
     else
         rc = target(ctx, 0, "sched_session_wait_until", &s, err);
     if (rc != 0) {
@@ -474,9 +421,10 @@ int sched_session_delay(sched_session_ctx *ctx, int64_t ns, sched_future **out, 
     if (out == NULL)
         return sched__error_set(err, SCHED_EINVAL, "sched_session_delay: out is NULL");
     *out = NULL;
-    CHECK_CTX(ctx, "sched_session_delay", err);
+    SCHED__SESSION_CHECK_CTX(ctx, "sched_session_delay", err);
     if (ns < 0)
-        return sched__error_set(err, SCHED_EINVAL, "sched_session_delay: the delay %lld ns is negative",
+        return sched__error_set(err, SCHED_EINVAL,
+                                "sched_session_delay: the delay %lld ns is negative",
                                 (long long)ns);
     *out = sched_timer(ctx->host, (uint64_t)ns);
     if (*out == NULL)
@@ -506,7 +454,7 @@ int sched_session_delay_range(sched_session_ctx *ctx, int64_t min_ns, int64_t ma
     if (out == NULL)
         return sched__error_set(err, SCHED_EINVAL, "sched_session_delay_range: out is NULL");
     *out = NULL;
-    CHECK_CTX(ctx, "sched_session_delay_range", err);
+    SCHED__SESSION_CHECK_CTX(ctx, "sched_session_delay_range", err);
     if (min_ns < 0 || max_ns < 0)
         return sched__error_set(err, SCHED_EINVAL,
                                 "sched_session_delay_range: the range [%lld, %lld] ns has a "
@@ -563,16 +511,17 @@ sched_future *sched_session_pass_through(sched_session_ctx *ctx)
     return &y->base;
 }
 
-/* ---- the end of a request ------------------------------------------------ */
+/* ---- cleanup ------------------------------------------------------------- */
 
 /* Append "task ..." descriptions of s's live tasks (declared or not, as
  * asked) to buf; returns how many. */
-static size_t describe_live(const struct session *s, int declared, char *buf, size_t len)
+size_t sched__session_describe_live(const struct sched__session *s, int declared, char *buf,
+                                    size_t len)
 {
     size_t n = 0, used = strlen(buf);
     for (size_t i = 0; i < s->nrecs; i++) {
-        const struct rec *r = s->recs[i];
-        if (r->state != REC_LIVE || (declared >= 0 && r->declared != declared))
+        const struct sched__srec *r = s->recs[i];
+        if (r->state != SCHED__REC_LIVE || (declared >= 0 && r->declared != declared))
             continue;
         if (n > 0 && used + 2 < len) {
             strcpy(buf + used, "; ");
@@ -589,113 +538,15 @@ static size_t describe_live(const struct session *s, int declared, char *buf, si
     return n;
 }
 
-/* The wait_until limit passed: cancel what session s declared and still
- * runs, and log each task cancelled. */
-static void expire_declared(sched_session_ctx *ctx, struct session *s)
-{
-    char names[2048] = "";
-    size_t n = describe_live(s, 1, names, sizeof names);
-    if (n == 0)
-        return;
-    for (size_t i = 0; i < s->nrecs; i++)
-        if (s->recs[i]->declared)
-            rec_cancel(s->recs[i]);
-    sched__log(SCHED_LOG_WARN,
-               "session %llu: wait_until work still running %llu ms after the response "
-               "was cancelled: %s",
-               (unsigned long long)s->id,
-               (unsigned long long)(ctx->host->sessions->policy->wait_until_limit_ns / 1000000u),
-               names);
-}
-
-struct watchdog {
-    sched_coro co;
-    sched_session_ctx *ctx;
-    struct session *s;
-    sched_future *timer;    /* until awaited */
-    sched_value v;
-};
-
-static sched_future *take(sched_future **f)
-{
-    sched_future *t = *f;
-    *f = NULL;
-    return t;
-}
-
-static int watchdog_poll(sched_future *f, sched_context *cx, sched_value *out)
-{
-    struct watchdog *st = (struct watchdog *)f;
-    SCHED_ASYNC_BEGIN(st);
-    SCHED_AWAIT(st, take(&st->timer), &st->v);
-    if (st->co.rc == 0)
-        expire_declared(st->ctx, st->s);
-    SCHED_RETURN(st, out, (sched_value){ .i = 0 });
-    SCHED_ASYNC_END(st);
-}
-
-static void watchdog_drop(sched_future *f)
-{
-    struct watchdog *st = (struct watchdog *)f;
-    if (st->timer)
-        sched_future_drop(st->timer);
-    sched_coro_drop_default(f);
-}
-
-static const sched_future_ops watchdog_ops = { watchdog_poll, watchdog_drop };
-
-/* Arm the wait_until limit of an ended session that still has declared
- * work; the watchdog runs outside every session. */
-static int arm_watchdog(sched_session_ctx *ctx, struct session *s, sched_error **err)
-{
-    const sched_session_policy_iface_v1 *p = ctx->host->sessions->policy;
-    char none[1] = "";
-    if (p == NULL || p->wait_until_limit_ns == 0 || describe_live(s, 1, none, 1) == 0)
-        return 0;
-    struct watchdog *st = (struct watchdog *)sched_coro_new(sizeof *st, &watchdog_ops);
-    sched_future *timer = st ? sched_timer(ctx->host, p->wait_until_limit_ns) : NULL;
-    if (timer == NULL) {
-        if (st)
-            sched_future_drop(&st->co.base);
-        return sched__error_set(err, SCHED_ENOMEM, "out of memory arming the wait_until limit");
-    }
-    st->ctx = ctx;
-    st->s = s;
-    st->timer = timer;
-    struct sched__sessions *ss = ctx->host->sessions;
-    uint64_t prev = ss->current;
-    ss->current = 0;
-    int rc = sched_foreground_spawn_at(ctx->fx, &st->co.base, "wait_until limit", SCHED_HERE,
-                                       &s->watchdog);
-    ss->current = prev;
-    if (rc != 0)
-        return sched__error_set(err, rc, "cannot arm the wait_until limit of session %llu: %s",
-                                (unsigned long long)s->id, sched_strerror(rc));
-    return 0;
-}
-
-int sched_session_end(sched_session_ctx *ctx, uint64_t id, sched_error **err)
-{
-    CHECK_CTX(ctx, "sched_session_end", err);
-    struct session *s;
-    int rc = lookup(ctx, id, 0, "sched_session_end", &s, err);
-    if (rc != 0)
-        return rc;
-    s->ended = 1;
-    if (ctx->host->sessions->current == id)
-        ctx->host->sessions->current = 0;
-    return arm_watchdog(ctx, s, err);
-}
-
 int sched_session_validate_cleanup(sched_session_ctx *ctx, uint64_t id, sched_error **err)
 {
-    CHECK_CTX(ctx, "sched_session_validate_cleanup", err);
-    struct session *s;
-    int rc = lookup(ctx, id, 1, "sched_session_validate_cleanup", &s, err);
+    SCHED__SESSION_CHECK_CTX(ctx, "sched_session_validate_cleanup", err);
+    struct sched__session *s;
+    int rc = sched__session_lookup(ctx, id, 1, "sched_session_validate_cleanup", &s, err);
     if (rc != 0)
         return rc;
     char names[4096] = "";
-    size_t n = describe_live(s, 0, names, sizeof names);
+    size_t n = sched__session_describe_live(s, 0, names, sizeof names);
     if (n == 0)
         return 0;
     return sched__error_set(err, SCHED_EDANGLING,
@@ -703,97 +554,4 @@ int sched_session_validate_cleanup(sched_session_ctx *ctx, uint64_t id, sched_er
                             "declared with wait_until: %s",
                             (unsigned long long)id, n, n == 1 ? "" : "s", n == 1 ? "was" : "were",
                             names);
-}
-
-/* ---- hung requests --------------------------------------------------------- */
-
-/* Ready once no cancelled task of the context is still live. */
-static int drain_poll(sched_future *f, sched_context *cx, sched_value *out)
-{
-    sched_session_ctx *ctx = *(sched_session_ctx **)(f + 1);
-    for (size_t i = 0; i < ctx->nsessions; i++)
-        for (size_t j = 0; j < ctx->sessions[i]->nrecs; j++) {
-            const struct rec *r = ctx->sessions[i]->recs[j];
-            if (r->state == REC_LIVE && r->cancel) {
-                if (ctx->drain_waker == NULL)
-                    ctx->drain_waker = sched_waker_clone(sched_context_waker(cx));
-                return SCHED_PENDING;
-            }
-        }
-    out->i = 0;
-    return 0;
-}
-
-static void drain_drop(sched_future *f)
-{
-    sched_session_ctx *ctx = *(sched_session_ctx **)(f + 1);
-    if (ctx->drain_waker) {
-        sched_waker_drop(ctx->drain_waker);
-        ctx->drain_waker = NULL;
-    }
-    free(f);
-}
-
-static const sched_future_ops drain_ops = { drain_poll, drain_drop };
-
-/* The backend proved nothing can wake the blocked work: name, per session
- * with work still running, the tasks it was waiting on, abort them, and
- * wait for the cancellations to land. */
-static int abort_hung(sched_session_ctx *ctx, sched_error **err)
-{
-    char msg[4096] = "";
-    size_t hung = 0;
-    for (size_t i = 0; i < ctx->nsessions; i++) {
-        struct session *s = ctx->sessions[i];
-        char names[2048] = "";
-        if (describe_live(s, -1, names, sizeof names) == 0)
-            continue;
-        size_t used = strlen(msg);
-        snprintf(msg + used, sizeof msg - used,
-                 "%ssession %llu hung (nothing pending can ever wake it) and was aborted; "
-                 "it was waiting on %s",
-                 hung ? "; " : "", (unsigned long long)s->id, names);
-        for (size_t j = 0; j < s->nrecs; j++)
-            rec_cancel(s->recs[j]);
-        hung++;
-    }
-    if (hung == 0)
-        return 0;
-    sched_future *drain = malloc(sizeof(sched_future) + sizeof(sched_session_ctx *));
-    if (drain != NULL) {
-        drain->ops = &drain_ops;
-        *(sched_session_ctx **)(drain + 1) = ctx;
-        sched_foreground_block(ctx->fx, drain, NULL, NULL);
-    }
-    return sched__error_set(err, SCHED_EHUNG, "%s", msg);
-}
-
-int sched_session_block(sched_session_ctx *ctx, sched_future *fut, sched_value *out,
-                        sched_error **err)
-{
-    if (ctx == NULL || fut == NULL || !on_main_thread(ctx->host)) {
-        int rc = ctx == NULL || fut == NULL
-                     ? sched__error_set(err, SCHED_EINVAL, "sched_session_block: %s is NULL",
-                                        ctx == NULL ? "the context" : "the future")
-                     : wrong_thread(ctx, "sched_session_block", err);
-        if (fut)
-            sched_future_drop(fut);
-        return rc;
-    }
-    sched_error *e = NULL;
-    int rc = sched_foreground_block(ctx->fx, fut, out, &e);
-    const sched_session_policy_iface_v1 *p = ctx->host->sessions->policy;
-    if (rc == SCHED_EDEADLK && p != NULL && (p->flags & SCHED_SESSION_POLICY_ABORT_HUNG)) {
-        int hung = abort_hung(ctx, err);
-        if (hung != 0) {
-            if (e != NULL)
-                sched_error_free(e);
-            return hung;
-        }
-    }
-    if (rc < 0 && err != NULL)
-        *err = e;
-    else if (e != NULL)
-        sched_error_free(e);
-    return rc;
 }

@@ -1,0 +1,207 @@
+/*
+ * core/session_rules.c - the end of a request, and the backend's rules for
+ * it: sched_session_end arms the wait_until limit (a watchdog task that
+ * cancels declared work still running past it, and logs each task), and
+ * sched_session_block turns a backend's proof that nothing can wake the
+ * blocked work (SCHED_EDEADLK) into SCHED_EHUNG, naming and aborting what
+ * each request was waiting on.  Both only where the backend's
+ * "sched.session" policy asks for them.  Main thread only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session.h"
+
+/* The wait_until limit passed: cancel what session s declared and still
+ * runs, and log each task cancelled. */
+static void expire_declared(sched_session_ctx *ctx, struct sched__session *s)
+{
+    char names[2048] = "";
+    size_t n = sched__session_describe_live(s, 1, names, sizeof names);
+    if (n == 0)
+        return;
+    for (size_t i = 0; i < s->nrecs; i++)
+        if (s->recs[i]->declared)
+            sched__session_rec_cancel(s->recs[i]);
+    sched__log(SCHED_LOG_WARN,
+               "session %llu: wait_until work still running %llu ms after the response "
+               "was cancelled: %s",
+               (unsigned long long)s->id,
+               (unsigned long long)(ctx->host->sessions->policy->wait_until_limit_ns / 1000000u),
+               names);
+}
+
+struct watchdog {
+    sched_coro co;
+    sched_session_ctx *ctx;
+    struct sched__session *s;
+    sched_future *timer;    /* until awaited */
+    sched_value v;
+};
+
+static sched_future *take(sched_future **f)
+{
+    sched_future *t = *f;
+    *f = NULL;
+    return t;
+}
+
+static int watchdog_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct watchdog *st = (struct watchdog *)f;
+    SCHED_ASYNC_BEGIN(st);
+    SCHED_AWAIT(st, take(&st->timer), &st->v);
+    if (st->co.rc == 0)
+        expire_declared(st->ctx, st->s);
+    SCHED_RETURN(st, out, (sched_value){ .i = 0 });
+    SCHED_ASYNC_END(st);
+}
+
+static void watchdog_drop(sched_future *f)
+{
+    struct watchdog *st = (struct watchdog *)f;
+    if (st->timer)
+        sched_future_drop(st->timer);
+    sched_coro_drop_default(f);
+}
+
+static const sched_future_ops watchdog_ops = { watchdog_poll, watchdog_drop };
+
+/* Arm the wait_until limit of an ended session that still has declared
+ * work; the watchdog runs outside every session. */
+static int arm_watchdog(sched_session_ctx *ctx, struct sched__session *s, sched_error **err)
+{
+    const sched_session_policy_iface_v1 *p = ctx->host->sessions->policy;
+    char none[1] = "";
+    if (p == NULL || p->wait_until_limit_ns == 0)
+        return 0;
+    if (sched__session_describe_live(s, 1, none, 1) == 0)
+        return 0;
+    struct watchdog *st = (struct watchdog *)sched_coro_new(sizeof *st, &watchdog_ops);
+    sched_future *timer = st ? sched_timer(ctx->host, p->wait_until_limit_ns) : NULL;
+    if (timer == NULL) {
+        if (st)
+            sched_future_drop(&st->co.base);
+        return sched__error_set(err, SCHED_ENOMEM, "out of memory arming the wait_until limit");
+    }
+    st->ctx = ctx;
+    st->s = s;
+    st->timer = timer;
+    struct sched__sessions *ss = ctx->host->sessions;
+    uint64_t prev = ss->current;
+    ss->current = 0;
+    int rc = sched_foreground_spawn_at(ctx->fx, &st->co.base, "wait_until limit", SCHED_HERE,
+                                       &s->watchdog);
+    ss->current = prev;
+    if (rc != 0)
+        return sched__error_set(err, rc, "cannot arm the wait_until limit of session %llu: %s",
+                                (unsigned long long)s->id, sched_strerror(rc));
+    return 0;
+}
+
+int sched_session_end(sched_session_ctx *ctx, uint64_t id, sched_error **err)
+{
+    SCHED__SESSION_CHECK_CTX(ctx, "sched_session_end", err);
+    struct sched__session *s;
+    int rc = sched__session_lookup(ctx, id, 0, "sched_session_end", &s, err);
+    if (rc != 0)
+        return rc;
+    s->ended = 1;
+    if (ctx->host->sessions->current == id)
+        ctx->host->sessions->current = 0;
+    return arm_watchdog(ctx, s, err);
+}
+
+/* ---- hung requests --------------------------------------------------------- */
+
+/* Ready once no cancelled task of the context is still live. */
+static int drain_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    sched_session_ctx *ctx = *(sched_session_ctx **)(f + 1);
+    for (size_t i = 0; i < ctx->nsessions; i++)
+        for (size_t j = 0; j < ctx->sessions[i]->nrecs; j++) {
+            const struct sched__srec *r = ctx->sessions[i]->recs[j];
+            if (r->state == SCHED__REC_LIVE && r->cancel) {
+                if (ctx->drain_waker == NULL)
+                    ctx->drain_waker = sched_waker_clone(sched_context_waker(cx));
+                return SCHED_PENDING;
+            }
+        }
+    out->i = 0;
+    return 0;
+}
+
+static void drain_drop(sched_future *f)
+{
+    sched_session_ctx *ctx = *(sched_session_ctx **)(f + 1);
+    if (ctx->drain_waker) {
+        sched_waker_drop(ctx->drain_waker);
+        ctx->drain_waker = NULL;
+    }
+    free(f);
+}
+
+static const sched_future_ops drain_ops = { drain_poll, drain_drop };
+
+/* The backend proved nothing can wake the blocked work: name, per session
+ * with work still running, the tasks it was waiting on, abort them, and
+ * wait for the cancellations to land. */
+static int abort_hung(sched_session_ctx *ctx, sched_error **err)
+{
+    char msg[4096] = "";
+    size_t hung = 0;
+    for (size_t i = 0; i < ctx->nsessions; i++) {
+        struct sched__session *s = ctx->sessions[i];
+        char names[2048] = "";
+        if (sched__session_describe_live(s, -1, names, sizeof names) == 0)
+            continue;
+        size_t used = strlen(msg);
+        snprintf(msg + used, sizeof msg - used,
+                 "%ssession %llu hung (nothing pending can ever wake it) and was aborted; "
+                 "it was waiting on %s",
+                 hung ? "; " : "", (unsigned long long)s->id, names);
+        for (size_t j = 0; j < s->nrecs; j++)
+            sched__session_rec_cancel(s->recs[j]);
+        hung++;
+    }
+    if (hung == 0)
+        return 0;
+    sched_future *drain = malloc(sizeof(sched_future) + sizeof(sched_session_ctx *));
+    if (drain != NULL) {
+        drain->ops = &drain_ops;
+        *(sched_session_ctx **)(drain + 1) = ctx;
+        sched_foreground_block(ctx->fx, drain, NULL, NULL);
+    }
+    return sched__error_set(err, SCHED_EHUNG, "%s", msg);
+}
+
+int sched_session_block(sched_session_ctx *ctx, sched_future *fut, sched_value *out,
+                        sched_error **err)
+{
+    if (ctx == NULL || fut == NULL || !sched__session_on_main(ctx->host)) {
+        int rc = ctx == NULL || fut == NULL
+                     ? sched__error_set(err, SCHED_EINVAL, "sched_session_block: %s is NULL",
+                                        ctx == NULL ? "the context" : "the future")
+                     : sched__session_wrong_thread(ctx, "sched_session_block", err);
+        if (fut)
+            sched_future_drop(fut);
+        return rc;
+    }
+    sched_error *e = NULL;
+    int rc = sched_foreground_block(ctx->fx, fut, out, &e);
+    const sched_session_policy_iface_v1 *p = ctx->host->sessions->policy;
+    if (rc == SCHED_EDEADLK && p != NULL && (p->flags & SCHED_SESSION_POLICY_ABORT_HUNG)) {
+        int hung = abort_hung(ctx, err);
+        if (hung != 0) {
+            if (e != NULL)
+                sched_error_free(e);
+            return hung;
+        }
+    }
+    if (rc < 0 && err != NULL)
+        *err = e;
+    else if (e != NULL)
+        sched_error_free(e);
+    return rc;
+}
