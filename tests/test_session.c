@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
+#if !defined(_WIN32)
+#include <sys/wait.h>
+#endif
 
 #include <CUnit/Basic.h>
 
@@ -747,6 +749,7 @@ static void test_entering_from_another_thread_is_an_error(void)
     close_all();
 }
 
+#if !defined(_WIN32)
 static void *free_from_thread(void *arg)
 {
     (void)arg;
@@ -786,6 +789,8 @@ static void test_freeing_the_context_from_another_thread_aborts(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "libsched: fatal: sched_foreground_executor_free called on thread "));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "but the foreground executor belongs to thread "));
 }
+
+#endif
 
 static void test_bad_delays_are_refused(void)
 {
@@ -851,8 +856,10 @@ int main(void)
     T(test_wait_until_without_a_session_is_refused, "wait_until or spawn without a session is refused");
     T(test_unknown_or_ended_session_is_refused, "an unknown or ended session is refused");
     T(test_entering_from_another_thread_is_an_error, "entering from another thread is an error");
+#if !defined(_WIN32)
     T(test_freeing_the_context_from_another_thread_aborts,
       "freeing the context from another thread aborts");
+#endif
     T(test_bad_delays_are_refused, "negative or inverted delays are refused");
     T(test_null_arguments_are_refused, "NULL arguments are refused");
 #undef T
