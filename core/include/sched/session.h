@@ -35,8 +35,8 @@ sched_foreground_executor *sched_session_ctx_executor(sched_session_ctx *ctx);
 
 /* Start a session (a request); *id is never 0 and unique in the host. */
 int sched_session_new(sched_session_ctx *ctx, uint64_t *id, sched_error **err);
-/* Make id the current session of the main thread, or none.  Unknown or
- * ended id: SCHED_ESESSION. */
+/* Make id the current session of the main thread (unknown or ended id:
+ * SCHED_ESESSION); leave makes none current. */
 int sched_session_enter(sched_session_ctx *ctx, uint64_t id, sched_error **err);
 int sched_session_leave(sched_session_ctx *ctx, sched_error **err);
 /* The current session: the one entered, or, while one of a session's
