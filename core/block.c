@@ -55,9 +55,30 @@ void sched__blocker_unref(struct sched__blocker *b)
         free(b);
 }
 
+enum { MAIN_IDLE, MAIN_IN_RUN, MAIN_WOKEN };
+
 void sched__blocker_wake(struct sched__blocker *b)
 {
     unpark(b->host, blocker_word(b), blocker_parker(b));
+    if (b->main) {
+        struct sched__tasks *ts = b->host->tasks;
+        /* Only a run this wake is responsible for gets stopped, so no stop
+         * is left over for the application's next sched_host_run. */
+        if (atomic_load(&ts->main_stop_mode)
+            && atomic_exchange(&ts->main_run_state, MAIN_WOKEN) == MAIN_IN_RUN)
+            b->host->ops.stop(b->host->backend);
+    }
+}
+
+/* Run the backend's main loop until the blocked future is woken.  For
+ * backends whose main queue has no pollable interface. */
+static void run_until_woken(sched_host *host)
+{
+    struct sched__tasks *ts = host->tasks;
+    int idle = MAIN_IDLE;
+    if (atomic_compare_exchange_strong(&ts->main_run_state, &idle, MAIN_IN_RUN))
+        host->ops.run(host->backend);
+    atomic_store(&ts->main_run_state, MAIN_IDLE);
 }
 
 void sched__main_kick(sched_host *host)
@@ -119,16 +140,25 @@ static int deadlock_error(sched_host *host, sched_error **err)
     return SCHED_EDEADLK;
 }
 
-/* Dispatch main-thread work while a foreground block waits.  Returns how
- * many runnables ran, or -1 when the backend offers no way to. */
-static int run_main(sched_host *host)
+static const sched_pollable_iface_v1 *pollable(sched_host *host)
 {
     const sched_pollable_iface_v1 *p = NULL;
     if (host->ops.query)
         p = host->ops.query(host->backend, "sched.pollable", 1);
-    if (!p || p->size < sizeof *p || !p->dispatch)
-        return -1;
-    return p->dispatch(host->backend);
+    return p && p->size >= sizeof *p && p->dispatch ? p : NULL;
+}
+
+static int run_main_available(sched_host *host)
+{
+    return pollable(host) != NULL;
+}
+
+/* Dispatch main-thread work while a foreground block waits.  Returns how
+ * many runnables ran, or -1 when the backend offers no way to. */
+static int run_main(sched_host *host)
+{
+    const sched_pollable_iface_v1 *p = pollable(host);
+    return p ? p->dispatch(host->backend) : -1;
 }
 
 /*
@@ -167,16 +197,26 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
         uint64_t now = sched_host_now(host);
         deadline = ns >= SCHED_TIMEOUT_NEVER - now ? SCHED_TIMEOUT_NEVER - 1 : now + ns;
     }
-    if (b->main)
+    if (b->main) {
         atomic_store_explicit(&host->tasks->main_waiting, 1, memory_order_release);
+        atomic_store(&host->tasks->main_run_state, MAIN_IDLE);
+        atomic_store(&host->tasks->main_stop_mode, run_main_available(host) ? 0 : 1);
+    }
 
     for (;;) {
         atomic_store_explicit(word, 0, memory_order_relaxed);
         rc = sched_future_poll(*fut, &cx, &v);
         if (rc != SCHED_PENDING)
             break;
-        if (b->main && run_main(host) > 0)
-            continue;
+        if (b->main) {
+            int ran = run_main(host);
+            if (ran > 0)
+                continue;
+            if (ran < 0) {
+                run_until_woken(host);
+                continue;
+            }
+        }
         rc = park(host, b, deadline);
         if (rc == SCHED_ETIMEDOUT)
             break;
@@ -185,8 +225,10 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
             break;
         }
     }
-    if (b->main)
+    if (b->main) {
         atomic_store_explicit(&host->tasks->main_waiting, 0, memory_order_release);
+        atomic_store(&host->tasks->main_stop_mode, 0);
+    }
     sched__blocker_unref(b);
 
     if (rc == SCHED_ETIMEDOUT)

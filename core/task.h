@@ -146,6 +146,11 @@ struct sched__tasks {
     sched_parker main_parker;
     _Atomic uint32_t main_word; /* 1 once kicked; the fallback parker waits on it */
     _Atomic int main_waiting;
+    /* Backends without a pollable main queue: sched_foreground_block runs
+     * the backend's own loop, and a wake stops it.  MAIN_IDLE, MAIN_IN_RUN
+     * (a run is, or is about to be, in progress) or MAIN_WOKEN. */
+    _Atomic int main_run_state;
+    _Atomic int main_stop_mode;
 };
 
 /* block.c: after a foreground runnable was scheduled, wake the main

@@ -107,7 +107,25 @@ struct probe_stats {
     _Atomic int polls;
     _Atomic int drops;
     _Atomic(sched_waker *) waker;
+    sched_oneshot *polled;      /* sent at the first poll, when set */
+    sched_oneshot *dropped;     /* sent at the drop, when set */
 };
+
+/* Futures that are ready once the probe was first polled / dropped: the
+ * tests wait on these, never on the clock. */
+static sched_future *probe_polled(struct probe_stats *st)
+{
+    if (sched_oneshot_new(&st->polled) != 0)
+        return NULL;
+    return sched_oneshot_recv(st->polled);
+}
+
+static sched_future *probe_dropped(struct probe_stats *st)
+{
+    if (sched_oneshot_new(&st->dropped) != 0)
+        return NULL;
+    return sched_oneshot_recv(st->dropped);
+}
 
 struct probe {
     sched_future base;
@@ -119,7 +137,8 @@ static int probe_poll(sched_future *f, sched_context *cx, sched_value *out)
 {
     struct probe *p = (struct probe *)f;
     (void)out;
-    atomic_fetch_add(&p->st->polls, 1);
+    if (atomic_fetch_add(&p->st->polls, 1) == 0 && p->st->polled)
+        sched_oneshot_send(p->st->polled, (sched_value){ .u = 1 });
     if (p->keep) {
         sched_waker *old = atomic_exchange(&p->st->waker, sched_waker_clone(sched_context_waker(cx)));
         sched_waker_drop(old);
@@ -131,7 +150,8 @@ static int probe_poll(sched_future *f, sched_context *cx, sched_value *out)
 static void probe_drop(sched_future *f)
 {
     struct probe *p = (struct probe *)f;
-    atomic_fetch_add(&p->st->drops, 1);
+    if (atomic_fetch_add(&p->st->drops, 1) == 0 && p->st->dropped)
+        sched_oneshot_send(p->st->dropped, (sched_value){ .u = 1 });
     free(p);
 }
 
@@ -425,6 +445,7 @@ static void test_cancel_drops_future_once_and_join_reports_cancel(void)
 {
     SETUP(h, ex);
     struct probe_stats ps = { 0 };
+    sched_future *dropped = probe_dropped(&ps);
     sched_task *t = NULL;
     sched_value v;
     int polls;
@@ -434,8 +455,8 @@ static void test_cancel_drops_future_once_and_join_reports_cancel(void)
     CU_ASSERT_EQUAL(sched_block(ex, sched_yield_now(), NULL, NULL), 0);
     sched_task_cancel(t);
     sched_task_cancel(t);
-    CU_ASSERT_EQUAL(sched_block(ex, sched_timer(h, 1000000), NULL, NULL), 0);
     CU_ASSERT(sched_task_is_finished(t));
+    CU_ASSERT_EQUAL(sched_block(ex, dropped, NULL, NULL), 0);
     CU_ASSERT_EQUAL(atomic_load(&ps.drops), 1);
     polls = atomic_load(&ps.polls);
     /* A wake after cancel polls nothing. */
@@ -452,10 +473,11 @@ static void test_freeing_an_unfinished_handle_cancels(void)
 {
     SETUP(h, ex);
     struct probe_stats ps = { 0 };
+    sched_future *dropped = probe_dropped(&ps);
     sched_task *t = NULL;
     CU_ASSERT_EQUAL(sched_spawn(ex, probe_new(&ps, 0), &t), 0);
     sched_task_free(t);
-    CU_ASSERT_EQUAL(sched_block(ex, sched_timer(h, 1000000), NULL, NULL), 0);
+    CU_ASSERT_EQUAL(sched_block(ex, dropped, NULL, NULL), 0);
     CU_ASSERT_EQUAL(atomic_load(&ps.drops), 1);
     TEARDOWN(h, ex);
 }
@@ -464,8 +486,11 @@ static void test_pending_future_without_wake_is_never_polled_again(void)
 {
     SETUP(h, ex);
     struct probe_stats ps = { 0 };
+    sched_future *polled = probe_polled(&ps);
     sched_task *t = NULL;
     CU_ASSERT_EQUAL(sched_spawn(ex, probe_new(&ps, 0), &t), 0);
+    CU_ASSERT_EQUAL(sched_block(ex, polled, NULL, NULL), 0);
+    /* Time for a stray second poll to show (none may). */
     CU_ASSERT_EQUAL(sched_block(ex, sched_timer(h, 20000000), NULL, NULL), 0);
     CU_ASSERT_EQUAL(atomic_load(&ps.polls), 1);
     CU_ASSERT(!sched_task_is_finished(t));

@@ -1,0 +1,185 @@
+/*
+ * tests/conformance/minimal.c - the smallest backend the ABI allows: only
+ * the required ops (create, destroy, schedule, schedule_main, run, stop).
+ * One worker thread and a main-thread FIFO, each under a mutex.
+ *
+ * Running the conformance suite against it proves the host's fallbacks:
+ * its own timer thread (no schedule_after), its futex parker (no park or
+ * unpark), and sched_foreground_block driving run/stop (no pollable main
+ * queue).  It is also what a third party's first backend looks like.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include <sched/plugin.h>
+
+struct fifo {
+    sched_runnable *head, *tail;
+};
+
+struct minimal {
+    const sched_host_services *svc;
+    pthread_mutex_t lock;
+    pthread_cond_t work, main_work;
+    struct fifo bg, main_q;
+    int closing, stopping;
+    pthread_t worker;
+};
+
+static void push(struct fifo *q, sched_runnable *r)
+{
+    r->backend_slot[0] = NULL;
+    if (q->tail)
+        q->tail->backend_slot[0] = r;
+    else
+        q->head = r;
+    q->tail = r;
+}
+
+static sched_runnable *pop(struct fifo *q)
+{
+    sched_runnable *r = q->head;
+    if (r) {
+        q->head = r->backend_slot[0];
+        if (!q->head)
+            q->tail = NULL;
+    }
+    return r;
+}
+
+static void *worker(void *arg)
+{
+    struct minimal *m = arg;
+    pthread_mutex_lock(&m->lock);
+    while (!m->closing) {
+        sched_runnable *r = pop(&m->bg);
+        if (!r) {
+            pthread_cond_wait(&m->work, &m->lock);
+            continue;
+        }
+        pthread_mutex_unlock(&m->lock);
+        m->svc->run(r);
+        pthread_mutex_lock(&m->lock);
+    }
+    pthread_mutex_unlock(&m->lock);
+    return NULL;
+}
+
+static int m_create(const sched_backend_env *env, void **self, char *err, size_t errlen)
+{
+    struct minimal *m = calloc(1, sizeof *m);
+    (void)err, (void)errlen;
+    if (!m)
+        return SCHED_ENOMEM;
+    m->svc = env->svc;
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->work, NULL);
+    pthread_cond_init(&m->main_work, NULL);
+    if (pthread_create(&m->worker, NULL, worker, m) != 0) {
+        free(m);
+        return SCHED_ENOMEM;
+    }
+    *self = m;
+    return 0;
+}
+
+static void m_destroy(void *self)
+{
+    struct minimal *m = self;
+    sched_runnable *r;
+    pthread_mutex_lock(&m->lock);
+    m->closing = 1;
+    pthread_cond_broadcast(&m->work);
+    pthread_mutex_unlock(&m->lock);
+    pthread_join(m->worker, NULL);
+    while ((r = pop(&m->bg)))
+        m->svc->drop(r);
+    while ((r = pop(&m->main_q)))
+        m->svc->drop(r);
+    pthread_cond_destroy(&m->work);
+    pthread_cond_destroy(&m->main_work);
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
+static int enqueue(struct minimal *m, struct fifo *q, pthread_cond_t *c, sched_runnable *r)
+{
+    int rc = 0;
+    pthread_mutex_lock(&m->lock);
+    if (m->closing)
+        rc = SCHED_ECLOSED;
+    else {
+        push(q, r);
+        pthread_cond_signal(c);
+    }
+    pthread_mutex_unlock(&m->lock);
+    return rc;
+}
+
+static int m_schedule(void *self, sched_runnable *r)
+{
+    struct minimal *m = self;
+    return enqueue(m, &m->bg, &m->work, r);
+}
+
+static int m_schedule_main(void *self, sched_runnable *r)
+{
+    struct minimal *m = self;
+    return enqueue(m, &m->main_q, &m->main_work, r);
+}
+
+/* Run main-thread work until stop().  A stop() before run() is kept: the
+ * next run() drains the queue once and returns. */
+static int m_run(void *self)
+{
+    struct minimal *m = self;
+    pthread_mutex_lock(&m->lock);
+    for (;;) {
+        sched_runnable *r = pop(&m->main_q);
+        if (r) {
+            pthread_mutex_unlock(&m->lock);
+            m->svc->run(r);
+            pthread_mutex_lock(&m->lock);
+            continue;
+        }
+        if (m->stopping) {
+            m->stopping = 0;
+            break;
+        }
+        pthread_cond_wait(&m->main_work, &m->lock);
+    }
+    pthread_mutex_unlock(&m->lock);
+    return 0;
+}
+
+static void m_stop(void *self)
+{
+    struct minimal *m = self;
+    pthread_mutex_lock(&m->lock);
+    m->stopping = 1;
+    pthread_cond_signal(&m->main_work);
+    pthread_mutex_unlock(&m->lock);
+}
+
+static const sched_plugin_descriptor minimal_desc = {
+    .abi_major = SCHED_PLUGIN_ABI_MAJOR,
+    .abi_minor = SCHED_PLUGIN_ABI_MINOR,
+    .size = sizeof(sched_plugin_descriptor),
+    .name = "minimal",
+    .description = "the required ops only: one worker thread, a main-thread FIFO",
+    .version = "1",
+    .ops = {
+        .create = m_create,
+        .destroy = m_destroy,
+        .schedule = m_schedule,
+        .schedule_main = m_schedule_main,
+        .run = m_run,
+        .stop = m_stop,
+    },
+};
+
+SCHED_PLUGIN_EXPORT const sched_plugin_descriptor *SCHED_PLUGIN_ENTRY(const sched_host_services *svc)
+{
+    (void)svc;
+    return &minimal_desc;
+}
