@@ -23,7 +23,7 @@ static const char usage[] =
 static void show_setting(const char *name, const char *value, const char *origin, void *arg)
 {
     (void)arg;
-    printf("  %-28s = %-20s # %s\n", name, value, origin);
+    printf("  %-38s = %-12s # %s\n", name, value, origin);
 }
 
 static const char *type_word(sched_config_type t)
