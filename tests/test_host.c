@@ -303,6 +303,46 @@ static void test_linux_backend_opens_with_the_default_config(void)
     unsetenv("SCHED_PLUGIN_PATH");
 }
 
+static void test_pollable_backend_gives_a_poll_fd(void)
+{
+    write_conf("backend = \"linux\";\n");
+    sched_host *host = open_ok();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(host);
+    int fd = -1;
+    CU_ASSERT_EQUAL(sched_host_poll_fd(host, &fd), 0);
+    CU_ASSERT(fd >= 0);
+    /* Nothing is queued: dispatch runs nothing. */
+    CU_ASSERT_EQUAL(sched_host_dispatch(host), 0);
+    CU_ASSERT_EQUAL(sched_host_poll_fd(host, NULL), SCHED_EINVAL);
+    sched_host_close(host);
+}
+
+static void test_services_getenv_reads_overrides(void)
+{
+    setenv("SCHED_SEED", "77", 1);
+    const char *v = sched__services.getenv("SCHED_SEED");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    CU_ASSERT_STRING_EQUAL(v, "77");
+    unsetenv("SCHED_SEED");
+    CU_ASSERT_PTR_NULL(sched__services.getenv("SCHED_SEED"));
+    CU_ASSERT_EQUAL(sched__services.abi_major, SCHED_PLUGIN_ABI_MAJOR);
+    CU_ASSERT_EQUAL(sched__services.size, sizeof(sched_host_services));
+}
+
+static void test_long_log_lines_arrive_whole(void)
+{
+    char line[3000];
+    memset(line, 'x', sizeof line - 1);
+    line[sizeof line - 1] = '\0';
+    logged[0] = '\0';
+    sched_log_set_handler(capture_log, NULL);
+    sched__log(SCHED_LOG_WARN, "%s", line);
+    sched_log_set_handler(NULL, NULL);
+    sched__log(SCHED_LOG_WARN, "dropped: no handler");
+    CU_ASSERT_EQUAL(strlen(logged), 2 + strlen(line) + 1);
+    CU_ASSERT_EQUAL(strncmp(logged, "1 xxx", 5), 0);
+}
+
 static void test_strerror_names_every_code(void)
 {
     for (int c = SCHED_EBACKEND; c <= 0; c++) {
@@ -335,6 +375,9 @@ int main(void)
     CU_ADD_TEST(s, test_run_executes_work_until_stopped);
     CU_ADD_TEST(s, test_close_drops_queued_work);
     CU_ADD_TEST(s, test_linux_backend_opens_with_the_default_config);
+    CU_ADD_TEST(s, test_pollable_backend_gives_a_poll_fd);
+    CU_ADD_TEST(s, test_services_getenv_reads_overrides);
+    CU_ADD_TEST(s, test_long_log_lines_arrive_whole);
     CU_ADD_TEST(s, test_strerror_names_every_code);
     return util_run();
 }
