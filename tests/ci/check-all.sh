@@ -14,7 +14,7 @@ set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
 root=${1:-$src/_build}
 jobs=${SCHED_CI_JOBS:-2}
-PASSES=${SCHED_CI_PASSES:-"native asan tsan valgrind distcheck"}
+PASSES=${SCHED_CI_PASSES:-"native asan tsan valgrind distcheck windows"}
 
 mkdir -p "$root" || exit 1
 root=$(cd "$root" && pwd)
@@ -78,6 +78,19 @@ pass_distcheck() {
     configure_in "$root/native" &&
         make -C "$root/native" -j"$jobs" distcheck &&
         rm -f "$root"/native/libsched-*.tar.gz
+}
+
+# The Windows build: cross-compiled with mingw-w64 against libconfig and
+# CUnit cross-built from Debian's sources (tests/ci/cross-deps.sh, cached
+# in BUILD_ROOT/cross-deps), every test program run under Wine
+# (tests/ci/wine-run.sh).  PKG_CONFIG_LIBDIR keeps the build machine's
+# own .pc files out.
+pass_windows() {
+    "$src/tests/ci/cross-deps.sh" "$root/cross-deps" &&
+        configure_in "$root/windows" --host=x86_64-w64-mingw32 \
+            PKG_CONFIG_LIBDIR="$root/cross-deps/prefix/lib/pkgconfig" PKG_CONFIG_PATH= &&
+        make -C "$root/windows" -j"$jobs" &&
+        make -C "$root/windows" -j"$jobs" check
 }
 
 [ -x "$src/configure" ] || (cd "$src" && autoreconf -fi) || exit 1

@@ -734,7 +734,6 @@ static void test_foreground_executor_off_the_main_thread_is_refused(void)
     TEARDOWN(h, ex);
 }
 
-#if !defined(_WIN32)
 static void spawn_from_wrong_thread(void *arg)
 {
     sched_foreground_spawn((sched_foreground_executor *)arg, sched_future_fn(add_one, NULL), NULL);
@@ -757,6 +756,7 @@ static int misuse_foreground(void)
 
 #define DEATH_ENV "SCHED_CONFORM_DEATH_CHILD"
 
+#if !defined(_WIN32)
 /* Re-run this very program (a fresh process: a fork of one whose backend
  * started threads is no place to start more) with DEATH_ENV set; the
  * suite's entry point then runs misuse_foreground() alone. */
@@ -817,6 +817,70 @@ static void test_foreground_misuse_aborts_naming_threads_and_site(void)
     close(fds[0]);
     CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
     CU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "libsched: fatal: sched_foreground_spawn called on thread"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "but the foreground executor belongs to thread"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "conformance.c:"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "spawn_from_wrong_thread"));
+}
+#else
+/* Windows has no fork(): run this very program again (its own command
+ * line) with DEATH_ENV set and its output into a pipe; the suite's entry
+ * point then runs misuse_foreground() alone.  0 with the child's output
+ * in msg and its exit status in *code, or -1. */
+static int run_self_child(char *msg, size_t cap, DWORD *code)
+{
+    SECURITY_ATTRIBUTES sa = { sizeof sa, NULL, TRUE };
+    STARTUPINFOW si;
+    PROCESS_INFORMATION pi;
+    wchar_t exe[4096];
+    wchar_t *cmd;
+    HANDLE rd, wr;
+    size_t len = 0;
+    DWORD n;
+    BOOL ok;
+
+    if (!GetModuleFileNameW(NULL, exe, sizeof exe / sizeof exe[0]))
+        return -1;
+    if (!CreatePipe(&rd, &wr, &sa, 0))
+        return -1;
+    SetHandleInformation(rd, HANDLE_FLAG_INHERIT, 0);
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    si.dwFlags = STARTF_USESTDHANDLES;
+    si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+    si.hStdOutput = wr;
+    si.hStdError = wr;
+    cmd = _wcsdup(GetCommandLineW());
+    SetEnvironmentVariableA(DEATH_ENV, config_path);
+    ok = cmd && CreateProcessW(exe, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi);
+    SetEnvironmentVariableA(DEATH_ENV, NULL);
+    free(cmd);
+    CloseHandle(wr);
+    if (!ok) {
+        CloseHandle(rd);
+        return -1;
+    }
+    while (len < cap - 1 && ReadFile(rd, msg + len, (DWORD)(cap - 1 - len), &n, NULL) && n > 0)
+        len += n;
+    msg[len] = '\0';
+    CloseHandle(rd);
+    WaitForSingleObject(pi.hProcess, INFINITE);
+    GetExitCodeProcess(pi.hProcess, code);
+    CloseHandle(pi.hProcess);
+    CloseHandle(pi.hThread);
+    return 0;
+}
+
+/* Death test, Windows form: the child aborts (exit status 3, the
+ * Microsoft C runtime's for abort()) with the same message. */
+static void test_foreground_misuse_aborts_naming_threads_and_site(void)
+{
+    char msg[4096];
+    DWORD code = 0;
+
+    fflush(NULL);
+    CU_ASSERT_EQUAL_FATAL(run_self_child(msg, sizeof msg, &code), 0);
+    CU_ASSERT_EQUAL(code, 3);
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "libsched: fatal: sched_foreground_spawn called on thread"));
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "but the foreground executor belongs to thread"));
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "conformance.c:"));
@@ -970,10 +1034,8 @@ static const struct {
     { "foreground tasks run on the main thread", test_foreground_tasks_run_on_the_main_thread },
     { "a foreground executor off the main thread is refused",
       test_foreground_executor_off_the_main_thread_is_refused },
-#if !defined(_WIN32)
     { "foreground misuse aborts naming threads and site",
       test_foreground_misuse_aborts_naming_threads_and_site },
-#endif
     { "shutdown drops every pending future exactly once",
       test_shutdown_drops_every_pending_future_exactly_once },
     { "spawn during shutdown is refused and dropped",
@@ -989,14 +1051,11 @@ int sched_conformance_run(const char *name, FILE *out)
     int failed = 0;
 
     backend = name;
-#if !defined(_WIN32)
-    if (getenv(DEATH_ENV)) {
+    if (getenv(DEATH_ENV) && getenv(DEATH_ENV)[0]) {
         /* The death test's re-executed child, with the parent's config. */
         snprintf(config_path, sizeof config_path, "%s", getenv(DEATH_ENV));
-        unsetenv(DEATH_ENV);
         _exit(misuse_foreground());
     }
-#endif
     if (write_config(name) != 0) {
         fprintf(out, "conform: cannot write a config file for %s\n", name);
         return -1;
