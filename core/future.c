@@ -55,11 +55,11 @@ const sched_future_ops sched__fn_future_ops = { fn_poll, free_future };
 sched_future *sched_future_fn(sched_fn fn, void *arg)
 {
     struct sched__fn_future *ff;
-    _Static_assert(sizeof(struct sched_task) >= sizeof(struct sched__fn_future),
+    _Static_assert(SCHED__COMPACT_SIZE >= sizeof(struct sched__fn_future),
                    "a compact task reuses the fn future's allocation");
     if (!fn)
         return NULL;
-    ff = malloc(sizeof(struct sched_task));
+    ff = malloc(SCHED__COMPACT_SIZE);
     if (!ff)
         return NULL;
     ff->base.ops = &sched__fn_future_ops;

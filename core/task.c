@@ -238,8 +238,8 @@ static void finish_closed(struct sched_task *t)
         }
         if (ft->registered)
             registry_remove(ft);
+        wake_awaiter(t);
     }
-    wake_awaiter(t);
     task_unref(t);
 }
 
@@ -259,9 +259,8 @@ static void drop_owned(struct sched_task *t)
 
 /* Hand t (SCHEDULED, owned by the caller) to the backend.  Returns 0 or the
  * backend's refusal, in which case the caller still owns t. */
-static int submit(struct sched_task *t)
+static int submit(struct sched_task *t, sched_host *host)
 {
-    sched_host *host = t->host;
     uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
     int rc;
 
@@ -281,9 +280,11 @@ static int submit(struct sched_task *t)
     return host->ops.schedule(host->backend, &t->r);
 }
 
+/* Queue a full task again (a wake, a cancel sent to the main thread). */
 static void resubmit(struct sched_task *t)
 {
-    if (submit(t) != 0)
+    assert(atomic_load_explicit(&t->state, memory_order_relaxed) & SCHED__FULL);
+    if (submit(t, t->host) != 0)
         drop_owned(t);
 }
 
@@ -346,8 +347,8 @@ static void task_run(struct sched_task *t)
     assert(s & SCHED__SCHEDULED);
     assert(!(s & (SCHED__RUNNING | SCHED__COMPLETED)));
 
-    /* Detached compact task: nothing else can reach it. */
-    if (!(s & (SCHED__FULL | SCHED__HANDLE)) && atomic_load_explicit(&t->refs, memory_order_relaxed) == 1) {
+    /* A compact task: detached, never woken, nothing else can reach it. */
+    if (!(s & SCHED__FULL)) {
         t->a.fn(t->b.arg);
         free(t);
         return;
@@ -492,7 +493,7 @@ int sched__runnable_info(const sched_runnable *r, sched_runnable_info *out)
 /*
  * Make a task of fut and queue it.  Takes fut (dropped on failure).  A
  * compact task is made in place of a sched_future_fn() future when the
- * task needs no label, no executor id and no registry entry at spawn.
+ * task needs no handle, label, executor id, session or registry entry.
  */
 int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
                       sched_priority prio, const sched_site *site, uint64_t fg_executor_id,
@@ -524,7 +525,7 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
         s |= SCHED__HANDLE;
 
     session = sched__session_current(host);
-    if (fut->ops == &sched__fn_future_ops && !label && !fg_executor_id && !session
+    if (fut->ops == &sched__fn_future_ops && !out && !label && !fg_executor_id && !session
         && !sim) {
         struct sched__fn_future *ff = (struct sched__fn_future *)fut;
         sched_fn fn = ff->fn;
@@ -546,20 +547,20 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
         ft->session_id = session;
         ft->registered = 0;
         ft->prev = ft->next = NULL;
+        t->host = host;
+        atomic_init(&t->awaiter, NULL);
         s |= SCHED__FULL;
     }
     atomic_init(&t->state, s);
     atomic_init(&t->refs, out ? 2u : 1u);
     t->id = sched__next_id();
-    t->host = host;
     t->site = site;
-    atomic_init(&t->awaiter, NULL);
 
     if ((s & SCHED__FULL) && (fg_executor_id || sim))
         registry_add(full_of(t));
     if (out)
         *out = t;
-    rc = submit(t);
+    rc = submit(t, host);
     if (rc != 0) {
         if (out)
             *out = NULL;

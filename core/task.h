@@ -37,10 +37,14 @@ struct sched__rhdr {
 
 /*
  * A task.  One allocation; the runnable comes first so a runnable maps back
- * to its task.  A task spawned from sched_future_fn() with no label on a
- * threaded backend is "compact": the fn/arg pair lives in `a`/`b` and the
- * allocation is the one sched_future_fn() made.  Every other task is a
- * struct sched__task_full, whose future lives in its own allocation.
+ * to its task.  A detached task spawned from sched_future_fn() with no
+ * label on a threaded backend is "compact": it lives in the allocation
+ * sched_future_fn() made, which holds only the fields up to `host`
+ * (SCHED__COMPACT_SIZE, 56 bytes: one 64-byte malloc chunk), with the
+ * fn/arg pair in `a`/`b`.  A compact task has no handle, no waker and no
+ * registry entry: it is queued, run once and freed (or dropped).  Every
+ * other task is a struct sched__task_full, whose future lives in its own
+ * allocation; only full tasks may touch `host` and `awaiter`.
  *
  * References: one for "not finished yet" (released by whoever drops the
  * future), one for the handle (HANDLE), one per waker.
@@ -50,7 +54,6 @@ struct sched_task {
     _Atomic uint32_t state;
     _Atomic uint32_t refs;
     uint64_t id;
-    sched_host *host;
     const sched_site *site;
     union {                     /* before completion / after */
         sched_fn fn;            /* compact */
@@ -61,8 +64,12 @@ struct sched_task {
         void *arg;              /* compact */
         const char *label;      /* full */
     } b;
+    /* Full tasks only, from here on. */
+    sched_host *host;
     _Atomic(sched_waker *) awaiter;     /* the join future's waker */
 };
+
+#define SCHED__COMPACT_SIZE offsetof(struct sched_task, host)
 
 struct sched__task_full {
     struct sched_task t;
