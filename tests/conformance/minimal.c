@@ -7,6 +7,10 @@
  * its own timer thread (no schedule_after), its futex parker (no park or
  * unpark), and sched_foreground_block driving run/stop (no pollable main
  * queue).  It is also what a third party's first backend looks like.
+ *
+ * Built a second time with MISROUTE_MAIN defined, as the backend
+ * "misroute", it is deliberately broken: it runs main-thread runnables on
+ * its worker thread, which the host must refuse by aborting.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -125,7 +129,11 @@ static int m_schedule(void *self, sched_runnable *r)
 static int m_schedule_main(void *self, sched_runnable *r)
 {
     struct minimal *m = self;
+#if defined(MISROUTE_MAIN)
+    return enqueue(m, &m->bg, &m->work, r);
+#else
     return enqueue(m, &m->main_q, &m->main_work, r);
+#endif
 }
 
 /* Run main-thread work until stop().  A stop() before run() is kept: the
@@ -165,8 +173,13 @@ static const sched_plugin_descriptor minimal_desc = {
     .abi_major = SCHED_PLUGIN_ABI_MAJOR,
     .abi_minor = SCHED_PLUGIN_ABI_MINOR,
     .size = sizeof(sched_plugin_descriptor),
+#if defined(MISROUTE_MAIN)
+    .name = "misroute",
+    .description = "broken on purpose: runs main-thread work on its worker thread",
+#else
     .name = "minimal",
     .description = "the required ops only: one worker thread, a main-thread FIFO",
+#endif
     .version = "1",
     .ops = {
         .create = m_create,

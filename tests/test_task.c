@@ -1,0 +1,94 @@
+/*
+ * tests/test_task.c - task-core behaviour that no correct backend can
+ * show: a backend that runs a foreground task on the wrong thread.
+ * (The executor contract itself is tests/conformance/, on every backend.)
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "sched/sched.h"
+
+static sched_value nothing(void *arg)
+{
+    (void)arg;
+    return (sched_value){ .u = 0 };
+}
+
+/* The child: a foreground task on the "misroute" backend, which hands
+ * main-thread work to its worker thread.  Must not return. */
+static int run_misrouted(const char *config)
+{
+    sched_host *h = NULL;
+    sched_foreground_executor *fx = NULL;
+    sched_task *t = NULL;
+    if (sched_host_open(&h, config, NULL) != 0 || sched_foreground_executor_new(h, &fx) != 0)
+        return 3;
+    if (sched_foreground_spawn(fx, sched_future_fn(nothing, NULL), &t) != 0)
+        return 4;
+    sched_foreground_block(fx, sched_task_join(t), NULL, NULL);
+    return 0;
+}
+
+static void test_backend_running_foreground_task_off_main_thread_aborts(void)
+{
+    char config[] = "/tmp/sched-test-task-XXXXXX";
+    char msg[2048];
+    size_t len = 0;
+    ssize_t n;
+    int fds[2], status = 0, fd = mkstemp(config);
+    pid_t pid;
+
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_FATAL(write(fd, "backend = \"misroute\";\n", 22) == 22);
+    close(fd);
+    CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+    fflush(NULL);
+    pid = fork();
+    CU_ASSERT_NOT_EQUAL_FATAL(pid, -1);
+    if (pid == 0) {
+        char dir[1024];
+        const char *top = getenv("SCHED_TOP_BUILDDIR");
+        snprintf(dir, sizeof dir, "%s/tests/conformance/.libs", top ? top : ".");
+        setenv("SCHED_PLUGIN_PATH", dir, 1);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        _exit(run_misrouted(config));
+    }
+    close(fds[1]);
+    while (len < sizeof msg - 1 && (n = read(fds[0], msg + len, sizeof msg - 1 - len)) > 0)
+        len += (size_t)n;
+    msg[len] = '\0';
+    close(fds[0]);
+    unlink(config);
+    CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+    CU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "libsched: fatal: a backend ran a foreground task on thread"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "but the foreground executor belongs to thread"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "(task spawned at "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "test_task.c:"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "in run_misrouted())"));
+}
+
+int main(void)
+{
+    CU_pSuite s;
+    unsigned failed;
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    s = CU_add_suite("task", NULL, NULL);
+    CU_add_test(s, "a backend running a foreground task off the main thread aborts",
+                test_backend_running_foreground_task_off_main_thread_aborts);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
+    CU_cleanup_registry();
+    return failed ? 1 : 0;
+}
