@@ -217,6 +217,66 @@ static void test_every_runnable_runs_exactly_once(void)
     free(t);
 }
 
+/* Many small bursts from several foreign threads at once, each waiting
+ * for its burst to run before the next: every push races the workers
+ * draining the injection queue and going back to sleep.  A runnable
+ * stranded there would stop one of the threads for good. */
+struct burster {
+    int id;
+    atomic_int ran;
+    int ok;
+};
+
+static void count_burst(trun *t)
+{
+    atomic_fetch_add(&((struct burster *)t->arg)->ran, 1);
+}
+
+static void *push_bursts(void *arg)
+{
+    struct burster *bs = arg;
+    trun t[8];
+    int expected = 0;
+
+    bs->ok = 1;
+    for (int round = 0; round < 3000 && bs->ok; round++) {
+        int n = 1 + (round + bs->id) % 8;
+        memset(t, 0, sizeof t);
+        for (int i = 0; i < n; i++) {
+            t[i].fn = count_burst;
+            t[i].arg = bs;
+            desc->ops.schedule(self, &t[i].base);
+        }
+        expected += n;
+        for (int spins = 0; atomic_load(&bs->ran) < expected; spins++) {
+            if (spins > 2000000) {
+                bs->ok = 0;
+                break;
+            }
+            sched_yield();
+        }
+    }
+    return NULL;
+}
+
+static void test_bursts_from_racing_threads_never_strand_work(void)
+{
+    struct burster bs[3];
+    pthread_t th[3];
+
+    CU_ASSERT_EQUAL_FATAL(open_backend(2), 0);
+    for (int i = 0; i < 3; i++) {
+        bs[i].id = i;
+        atomic_init(&bs[i].ran, 0);
+        pthread_create(&th[i], NULL, push_bursts, &bs[i]);
+    }
+    for (int i = 0; i < 3; i++)
+        pthread_join(th[i], NULL);
+    close_backend();
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_TRUE(bs[i].ok);
+}
+
 /* Runnables queued from inside runnables (workers) run exactly once too. */
 static atomic_int chain_left;
 static trun chain[1000];
@@ -630,6 +690,7 @@ int main(void)
     CU_add_test(s, "descriptor names linux and declares threads", test_descriptor_names_linux_and_declares_threads);
     CU_add_test(s, "threads out of range is refused with the key", test_threads_out_of_range_is_refused_with_the_key);
     CU_add_test(s, "every runnable runs exactly once", test_every_runnable_runs_exactly_once);
+    CU_add_test(s, "bursts from racing threads never strand work", test_bursts_from_racing_threads_never_strand_work);
     CU_add_test(s, "runnables queued by workers run exactly once", test_runnables_queued_by_workers_run_exactly_once);
     CU_add_test(s, "higher priority runs first", test_higher_priority_runs_first);
     CU_add_test(s, "low priority does not starve", test_low_priority_does_not_starve);

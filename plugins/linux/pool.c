@@ -225,7 +225,7 @@ static void inject_link(struct lx_inject *q, sched_runnable *r)
     atomic_store_explicit(next_of(r), NULL, memory_order_relaxed);
     prev = atomic_exchange_explicit(&q->head, r, memory_order_acq_rel);
     /* Between the exchange and this store the queue looks cut short;
-     * consumers see it as not empty (head != stub) and come back. */
+     * consumers see it as not empty (head is not the stub) and come back. */
     atomic_store_explicit(next_of(prev), r, memory_order_release);
 }
 
@@ -246,9 +246,16 @@ static int inject_push(struct lx_pool *p, sched_runnable *r)
     return 0;
 }
 
+/* May the queue hold a runnable?  Any thread.  It is empty only when the
+ * consumer sits on the stub with nothing behind it and no push came since
+ * the stub went back in.  head alone is not enough: a consumer that put
+ * the stub back while a push was half done leaves head on the stub and
+ * tail on a runnable not yet taken. */
 static int inject_maybe_nonempty(struct lx_inject *q)
 {
-    return atomic_load_explicit(&q->head, memory_order_acquire) != &q->stub;
+    return atomic_load_explicit(&q->head, memory_order_acquire) != &q->stub ||
+           atomic_load_explicit(&q->tail, memory_order_acquire) != &q->stub ||
+           atomic_load_explicit(next_of(&q->stub), memory_order_acquire) != NULL;
 }
 
 /* Pop the oldest runnable; the caller holds "consuming".  NULL when empty
