@@ -32,7 +32,7 @@ size_t sched__plugin_search_dirs(const struct sched__config *cfg, const char ***
     }
     for (size_t i = 0; i < n; i++)
         v[i] = cdirs[i];
-    v[n] = SCHED_PLUGINDIR;
+    v[n] = sched__builtin_plugin_dir();
     *dirs = v;
     return n + 1;
 }

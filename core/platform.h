@@ -93,5 +93,9 @@ const char *sched__secure_getenv(const char *name);
  * environment does not give one. */
 char *sched__user_config_path(void);
 char *sched__system_config_path(void);
+/* The built-in plugin directory: $(plugindir) as configured; on Windows
+ * <the directory of libsched's DLL or the program>\..\lib\sched, so an
+ * installed tree can be moved.  Static storage; never NULL. */
+const char *sched__builtin_plugin_dir(void);
 
 #endif

@@ -347,3 +347,8 @@ char *sched__system_config_path(void)
 {
     return join2(SCHED_SYSCONFDIR, "/sched.conf");
 }
+
+const char *sched__builtin_plugin_dir(void)
+{
+    return SCHED_PLUGINDIR;
+}

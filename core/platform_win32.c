@@ -527,3 +527,49 @@ char *sched__system_config_path(void)
 {
     return config_under(L"PROGRAMDATA");
 }
+
+static char builtin_plugin_dir[4 * MAX_PATH];
+
+/* Resolve <this module's directory>\..\lib\sched once. */
+static BOOL CALLBACK find_builtin_plugin_dir(PINIT_ONCE once, void *param, void **ctx)
+{
+    wchar_t self[MAX_PATH], joined[MAX_PATH + 16], full[MAX_PATH];
+    HMODULE m = NULL;
+    wchar_t *slash;
+    char *s;
+    DWORD n;
+
+    (void)once;
+    (void)param;
+    (void)ctx;
+    snprintf(builtin_plugin_dir, sizeof builtin_plugin_dir, "%s", SCHED_PLUGINDIR);
+    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
+                                GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                            (LPCWSTR)(void *)&sched__builtin_plugin_dir, &m))
+        return TRUE;
+    n = GetModuleFileNameW(m, self, MAX_PATH);
+    if (n == 0 || n >= MAX_PATH || !(slash = wcsrchr(self, L'\\')))
+        return TRUE;
+    *slash = 0;
+    _snwprintf(joined, sizeof joined / sizeof joined[0], L"%ls\\..\\lib\\sched", self);
+    joined[sizeof joined / sizeof joined[0] - 1] = 0;
+    n = GetFullPathNameW(joined, MAX_PATH, full, NULL);
+    if (n == 0 || n >= MAX_PATH)
+        return TRUE;
+    s = wide_to_utf8(full);
+    if (s && strlen(s) < sizeof builtin_plugin_dir)
+        strcpy(builtin_plugin_dir, s);
+    free(s);
+    return TRUE;
+}
+
+/* An install prefix on Windows is wherever the user unpacked it: the
+ * plugins are found relative to libsched's own DLL (bin\..\lib\sched),
+ * not at the configure-time path, which is not a Windows path at all. */
+const char *sched__builtin_plugin_dir(void)
+{
+    static INIT_ONCE once = INIT_ONCE_STATIC_INIT;
+
+    InitOnceExecuteOnce(&once, find_builtin_plugin_dir, NULL, NULL);
+    return builtin_plugin_dir;
+}

@@ -124,7 +124,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
         printf("schedctl (libsched) %s\nplugin ABI %d.%d\nplugin directory: %s\n", PACKAGE_VERSION,
-               SCHED_PLUGIN_ABI_MAJOR, SCHED_PLUGIN_ABI_MINOR, SCHED_PLUGINDIR);
+               SCHED_PLUGIN_ABI_MAJOR, SCHED_PLUGIN_ABI_MINOR, sched__builtin_plugin_dir());
         return SCHEDCTL_OK;
     }
     if (strcmp(a, "help") == 0) {

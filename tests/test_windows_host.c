@@ -253,6 +253,26 @@ static void test_not_found_names_the_dlls_searched_and_those_available(void)
     sched_error_free(err);
 }
 
+/* Installed as bin\libsched-0.dll (or bin\prog.exe) beside lib\sched. */
+static void test_builtin_plugin_dir_is_lib_sched_beside_the_program(void)
+{
+    wchar_t self[MAX_PATH], *slash;
+    char want[4 * MAX_PATH];
+    const char *dir = sched__builtin_plugin_dir();
+
+    CU_ASSERT_TRUE(sched__path_is_absolute(dir));
+    CU_ASSERT_FATAL(GetModuleFileNameW(NULL, self, MAX_PATH) > 0);
+    slash = wcsrchr(self, L'\\');
+    CU_ASSERT_PTR_NOT_NULL_FATAL(slash);
+    *slash = 0;
+    slash = wcsrchr(self, L'\\');
+    CU_ASSERT_PTR_NOT_NULL_FATAL(slash);
+    *slash = 0;
+    WideCharToMultiByte(CP_UTF8, 0, self, -1, want, sizeof want, NULL, NULL);
+    strcat(want, "\\lib\\sched");
+    CU_ASSERT_STRING_EQUAL(dir, want);
+}
+
 /* ---- config: plugin path and file locations ----------------------------- */
 
 static void test_plugin_path_is_semicolon_separated_drive_paths(void)
@@ -423,6 +443,8 @@ int main(void)
                 test_only_drive_and_unc_paths_are_absolute);
     CU_add_test(s, "not found names the DLLs searched and those available",
                 test_not_found_names_the_dlls_searched_and_those_available);
+    CU_add_test(s, "the built-in plugin directory is lib\\sched beside the program",
+                test_builtin_plugin_dir_is_lib_sched_beside_the_program);
     CU_add_test(s, "SCHED_PLUGIN_PATH is ';'-separated drive paths",
                 test_plugin_path_is_semicolon_separated_drive_paths);
     CU_add_test(s, "config files live under %APPDATA% and %PROGRAMDATA%",
