@@ -10,7 +10,8 @@
  * started and whatever is left in the FIFOs is dropped: each runnable is
  * either popped by exactly one callback or dropped exactly once.
  *
- * Delayed runnables get a TP_TIMER each (timer.c-style record below).
+ * Delayed runnables wait in a min-heap behind one TP_TIMER armed for the
+ * earliest deadline; its callback moves what is due to the queues.
  * Main-thread runnables go to a FIFO drained by run(); an auto-reset event
  * wakes it, set only on the empty-to-non-empty edge so bursts coalesce
  * into one wake.  park/unpark wait on a word in the parker with
@@ -67,17 +68,12 @@ struct bg_queue {
     struct fifo q;
 };
 
-/* A delayed runnable.  Whoever first sets claimed (the timer callback, or
- * destroy) owns r and the record. */
+/* A delayed runnable, in the timer heap. */
 struct delayed {
-    struct win *w;
-    PTP_TIMER timer;
-    sched_runnable *r;
     uint64_t deadline; /* now() value before which r must not run */
+    uint64_t seq;      /* first in, first out among equal deadlines */
+    sched_runnable *r;
     int main;
-    atomic_int claimed;
-    int linked; /* in w->delayed; under w->timer_lock */
-    struct delayed *prev, *next;
 };
 
 struct win {
@@ -91,9 +87,12 @@ struct win {
     struct bg_queue bg[NPRIO];
     int closing; /* under every queue's lock: set once, by destroy */
 
-    SRWLOCK timer_lock;
-    struct delayed *delayed;   /* pending timers, under timer_lock */
-    volatile LONG timers_busy; /* timer callbacks that own their record */
+    SRWLOCK timer_lock;       /* the fields below, and closing */
+    PTP_TIMER timer;          /* one timer, armed for the earliest deadline */
+    struct delayed *heap;     /* min-heap by (deadline, seq) */
+    size_t nheap, capheap;
+    uint64_t seq;
+    uint64_t armed;           /* the deadline the timer is set for; 0: none */
 
     SRWLOCK main_lock;
     struct fifo main_q;
@@ -164,17 +163,22 @@ static int bg_push(struct win *w, sched_runnable *r, int idx, int internal)
     return 0;
 }
 
-/* The task's own priority, for runnables scheduled without one. */
-static int win_schedule(void *self, sched_runnable *r)
+/* The background queue for r's task, by its own priority. */
+static int task_prio_index(struct win *w, sched_runnable *r)
 {
-    struct win *w = self;
     sched_runnable_info info;
 
     memset(&info, 0, sizeof info);
     info.size = sizeof info;
     info.priority = SCHED_PRIORITY_MEDIUM;
     w->svc->info(r, &info);
-    return bg_push(w, r, prio_index((sched_priority)info.priority), 0);
+    return prio_index((sched_priority)info.priority);
+}
+
+/* Runnables scheduled without a priority keep their task's. */
+static int win_schedule(void *self, sched_runnable *r)
+{
+    return bg_push(self, r, task_prio_index(self, r), 0);
 }
 
 static int win_schedule_labeled(void *self, sched_runnable *r, const char *label,
@@ -207,98 +211,134 @@ static int win_schedule_main(void *self, sched_runnable *r)
     return main_push(self, r, 0);
 }
 
-static void delayed_unlink(struct win *w, struct delayed *d)
+static int delayed_before(const struct delayed *a, const struct delayed *b)
 {
-    if (!d->linked)
-        return;
-    if (d->prev)
-        d->prev->next = d->next;
-    else
-        w->delayed = d->next;
-    if (d->next)
-        d->next->prev = d->prev;
-    d->linked = 0;
+    return a->deadline < b->deadline || (a->deadline == b->deadline && a->seq < b->seq);
+}
+
+static void heap_swap(struct delayed *h, size_t i, size_t j)
+{
+    struct delayed t = h[i];
+
+    h[i] = h[j];
+    h[j] = t;
+}
+
+/* Take the earliest entry.  Under timer_lock, heap not empty. */
+static struct delayed heap_pop(struct win *w)
+{
+    struct delayed *h = w->heap, top = h[0];
+    size_t n = --w->nheap, i = 0;
+
+    h[0] = h[n];
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && delayed_before(&h[l], &h[m]))
+            m = l;
+        if (l + 1 < n && delayed_before(&h[l + 1], &h[m]))
+            m = l + 1;
+        if (m == i)
+            break;
+        heap_swap(h, i, m);
+        i = m;
+    }
+    return top;
 }
 
 static void set_timer(PTP_TIMER t, uint64_t delay_ns)
 {
     ULARGE_INTEGER due;
     FILETIME ft;
+    uint64_t ticks = (delay_ns + 99) / 100;
 
-    /* Negative: relative, in 100 ns units, rounded up. */
-    due.QuadPart = (ULONGLONG)(-(LONGLONG)((delay_ns + 99) / 100));
+    /* Negative: relative, in 100 ns units, rounded up; never 0, which
+     * would be an absolute time. */
+    due.QuadPart = (ULONGLONG)(-(LONGLONG)(ticks ? ticks : 1));
     ft.dwLowDateTime = due.LowPart;
     ft.dwHighDateTime = due.HighPart;
     SetThreadpoolTimer(t, &ft, 0, 0);
 }
 
-/* A timer fired.  If it fired before the deadline on our clock (timer
- * resolution, clock skew), re-arm for the rest rather than run early. */
+/* Arm the timer for the earliest deadline unless it is armed for that or
+ * earlier already (that callback re-arms).  Under timer_lock. */
+static void timer_arm(struct win *w, uint64_t now)
+{
+    uint64_t d;
+
+    if (w->nheap == 0 || w->closing)
+        return;
+    d = w->heap[0].deadline;
+    if (w->armed && w->armed <= d)
+        return;
+    w->armed = d;
+    set_timer(w->timer, d > now ? d - now : 0);
+}
+
+/* The timer fired: move every entry that is due on our clock to its
+ * queue, and re-arm for the next.  An early expiry (timer resolution,
+ * clock skew) moves nothing and only re-arms: nothing runs early. */
 static void CALLBACK timer_callback(PTP_CALLBACK_INSTANCE inst, void *ctx, PTP_TIMER t)
 {
-    struct delayed *d = ctx;
-    struct win *w = d->w;
+    struct win *w = ctx;
+    struct fifo due_main = {NULL, NULL}, due_bg = {NULL, NULL};
+    sched_runnable *r;
     uint64_t now;
 
     (void)inst;
-    InterlockedIncrement(&w->timers_busy);
-    if (atomic_load(&d->claimed))
-        goto out; /* destroy owns it */
-    now = win_now(w);
-    if (now < d->deadline) {
-        set_timer(t, d->deadline - now);
-        goto out;
-    }
-    if (atomic_exchange(&d->claimed, 1))
-        goto out;
+    (void)t;
     AcquireSRWLockExclusive(&w->timer_lock);
-    delayed_unlink(w, d);
+    now = win_now(w);
+    w->armed = 0;
+    while (w->nheap && w->heap[0].deadline <= now) {
+        struct delayed d = heap_pop(w);
+        fifo_push(d.main ? &due_main : &due_bg, d.r);
+    }
+    timer_arm(w, now);
     ReleaseSRWLockExclusive(&w->timer_lock);
-    if (d->main)
-        main_push(w, d->r, 1);
-    else
-        w->svc->run(d->r);
-    CloseThreadpoolTimer(t);
-    free(d);
-out:
-    /* The last touch of w: destroy waits for this count to reach zero. */
-    if (InterlockedDecrement(&w->timers_busy) == 0)
-        WakeByAddressAll((void *)&w->timers_busy);
+    /* Internal pushes: destroy waits for this callback before it closes
+     * the queues. */
+    while ((r = fifo_pop(&due_main)))
+        main_push(w, r, 1);
+    while ((r = fifo_pop(&due_bg)))
+        bg_push(w, r, task_prio_index(w, r), 1);
 }
 
 static int win_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns, int main)
 {
     struct win *w = self;
     struct delayed *d;
+    uint64_t now;
+    size_t i;
 
     if (delay_ns == 0)
         return main ? main_push(w, r, 0) : win_schedule(w, r);
-    d = calloc(1, sizeof *d);
-    if (!d)
-        return SCHED_ENOMEM;
-    d->w = w;
-    d->r = r;
-    d->main = main;
-    d->deadline = win_now(w) + delay_ns;
-    d->timer = CreateThreadpoolTimer(timer_callback, d, &w->env[1]);
-    if (!d->timer) {
-        free(d);
-        return SCHED_ENOMEM;
-    }
     AcquireSRWLockExclusive(&w->timer_lock);
     if (w->closing) {
         ReleaseSRWLockExclusive(&w->timer_lock);
-        CloseThreadpoolTimer(d->timer);
-        free(d);
         return SCHED_ECLOSED;
     }
-    d->next = w->delayed;
-    if (d->next)
-        d->next->prev = d;
-    w->delayed = d;
-    d->linked = 1;
-    /* Armed under the lock, so destroy never sees an unarmed record. */
-    set_timer(d->timer, delay_ns);
+    if (w->nheap == w->capheap) {
+        size_t cap = w->capheap ? 2 * w->capheap : 64;
+        struct delayed *h = realloc(w->heap, cap * sizeof *h);
+        if (!h) {
+            ReleaseSRWLockExclusive(&w->timer_lock);
+            return SCHED_ENOMEM;
+        }
+        w->heap = h;
+        w->capheap = cap;
+    }
+    now = win_now(w);
+    i = w->nheap++;
+    d = &w->heap[i];
+    d->deadline = now + delay_ns;
+    d->seq = w->seq++;
+    d->r = r;
+    d->main = main;
+    while (i > 0 && delayed_before(&w->heap[i], &w->heap[(i - 1) / 2])) {
+        heap_swap(w->heap, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+    timer_arm(w, now);
     ReleaseSRWLockExclusive(&w->timer_lock);
     return 0;
 }
@@ -429,36 +469,16 @@ static void win_stop(void *self)
     SetEvent(w->main_event);
 }
 
-/* Settle every pending timer: each record is claimed exactly once, by its
- * callback (which runs or queues r) or here (which drops r). */
+/* Stop the timer (closing is set, so no callback re-arms it), wait for a
+ * callback in progress, and drop what is still waiting in the heap. */
 static void timers_shutdown(struct win *w)
 {
-    LONG busy;
-
-    for (;;) {
-        struct delayed *d;
-
-        AcquireSRWLockExclusive(&w->timer_lock);
-        d = w->delayed;
-        if (d)
-            delayed_unlink(w, d);
-        ReleaseSRWLockExclusive(&w->timer_lock);
-        if (!d)
-            break;
-        if (atomic_exchange(&d->claimed, 1))
-            continue; /* its callback owns it and frees it */
-        /* Twice: a callback running now may re-arm once before it sees
-         * the claim; the second cancel catches that. */
-        SetThreadpoolTimer(d->timer, NULL, 0, 0);
-        WaitForThreadpoolTimerCallbacks(d->timer, TRUE);
-        SetThreadpoolTimer(d->timer, NULL, 0, 0);
-        WaitForThreadpoolTimerCallbacks(d->timer, TRUE);
-        CloseThreadpoolTimer(d->timer);
-        w->svc->drop(d->r);
-        free(d);
-    }
-    while ((busy = w->timers_busy) != 0)
-        WaitOnAddress(&w->timers_busy, &busy, sizeof busy, INFINITE);
+    SetThreadpoolTimer(w->timer, NULL, 0, 0);
+    WaitForThreadpoolTimerCallbacks(w->timer, TRUE);
+    CloseThreadpoolTimer(w->timer);
+    while (w->nheap)
+        w->svc->drop(heap_pop(w).r);
+    free(w->heap);
 }
 
 static void win_destroy(void *self)
@@ -551,6 +571,14 @@ static int win_create(const sched_backend_env *env, void **self, char *err, size
             }
             goto fail;
         }
+    }
+    w->timer = CreateThreadpoolTimer(timer_callback, w, &w->env[0]);
+    if (!w->timer) {
+        for (i = 0; i < NPRIO; i++) {
+            CloseThreadpoolWork(w->bg[i].work);
+            DestroyThreadpoolEnvironment(&w->env[i]);
+        }
+        goto fail;
     }
     *self = w;
     return 0;
