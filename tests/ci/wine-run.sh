@@ -74,6 +74,11 @@ if [ ! -f "$WINEPREFIX/.sched-ready" ]; then
     ) 9>"$WINEPREFIX.lock"
 fi
 
+# One wineserver for the whole test run: one that exits between two tests
+# (after its default 3 s) can race with the next one's start ("wine client
+# error ... sendmsg").  A server already running keeps running.
+wineserver -p30 >/dev/null 2>&1 || true
+
 if [ -n "${SCHED_PLUGIN_PATH:-}" ]; then
     SCHED_PLUGIN_PATH=$(winpathlist "$SCHED_PLUGIN_PATH")
     export SCHED_PLUGIN_PATH
