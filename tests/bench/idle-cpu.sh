@@ -3,4 +3,4 @@
 # so its workers have run and gone idle), from getrusage: 0% means no
 # polling.
 #   usage: idle-cpu.sh [path/to/sched-bench]
-exec "${1:-./sched-bench}" --only raw:linux --workloads IDLE
+exec "${1:-./sched-bench}" --only raw:linux,libsched:linux --workloads IDLE
