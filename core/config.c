@@ -266,15 +266,20 @@ static int parse(struct sched__config *cfg, const char *path, sched_error **err)
     } else {
         /* Open it ourselves first: libconfig does not say why a file
          * could not be read. */
-        FILE *f = fopen(path, "r");
+        FILE *f = sched__fopen(path, "r");
         if (f == NULL)
             return sched__error_set(err, errno == ENOENT ? SCHED_ENOENT : SCHED_ECONFIG,
                                     "cannot read config file %s: %s", path, strerror(errno));
-        fclose(f);
-        if (!sched__file_exists(path))
+        if (!sched__file_exists(path)) {
+            fclose(f);
             return sched__error_set(err, SCHED_ECONFIG, "cannot read config file %s: not a regular file",
                                     path);
-        if (config_read_file(&cfg->lc, path) == CONFIG_TRUE)
+        }
+        /* From the stream: the path is UTF-8, which libconfig's own
+         * fopen() would read in the ANSI code page on Windows. */
+        int ok = config_read(&cfg->lc, f);
+        fclose(f);
+        if (ok == CONFIG_TRUE)
             return 0;
         if (config_error_type(&cfg->lc) == CONFIG_ERR_FILE_IO)
             return sched__error_set(err, SCHED_ECONFIG, "cannot read config file %s", path);

@@ -8,6 +8,7 @@
 #define SCHED_PLATFORM_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 /* Per OS: plugin file suffix; directory separator; separator of the
@@ -74,6 +75,9 @@ void *sched__dl_open(const char *path, char *err, size_t errlen);
 void *sched__dl_sym(void *lib, const char *name);
 void sched__dl_close(void *lib);
 
+/* fopen() of a UTF-8 path (on Windows, _wfopen: fopen would read the path
+ * in the ANSI code page).  NULL with errno set on failure. */
+FILE *sched__fopen(const char *path, const char *mode);
 /* Does path exist as a regular file?  1 or 0. */
 int sched__file_exists(const char *path);
 /* Is path absolute?  1 or 0. */

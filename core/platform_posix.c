@@ -264,6 +264,11 @@ void sched__dl_close(void *lib)
 
 /* ---- files -------------------------------------------------------------- */
 
+FILE *sched__fopen(const char *path, const char *mode)
+{
+    return fopen(path, mode);
+}
+
 int sched__file_exists(const char *path)
 {
     struct stat st;

@@ -10,6 +10,7 @@
 #include <config.h>
 
 #include <assert.h>
+#include <errno.h>
 #include <process.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -359,6 +360,20 @@ void sched__dl_close(void *lib)
     FreeLibrary(lib);
 }
 
+FILE *sched__fopen(const char *path, const char *mode)
+{
+    wchar_t *wpath = utf8_to_wide(path), *wmode = utf8_to_wide(mode);
+    FILE *f = NULL;
+
+    if (wpath && wmode)
+        f = _wfopen(wpath, wmode);
+    else
+        errno = EINVAL;
+    free(wpath);
+    free(wmode);
+    return f;
+}
+
 int sched__file_exists(const char *path)
 {
     wchar_t *w = utf8_to_wide(path);
@@ -490,10 +505,49 @@ int sched__dir_list(const char *dir, void (*fn)(const char *name, void *arg), vo
     return 0;
 }
 
-/* Windows has no set-uid programs: the environment is the user's own. */
+/* A variable's value in UTF-8, kept for the life of the process: callers
+ * hold the pointer as they would getenv()'s.  A new entry only when the
+ * value changed, so the list stays as small as the set of values seen. */
+struct env_value {
+    struct env_value *next;
+    char *name;
+    char *value;
+};
+
+static SRWLOCK env_lock = SRWLOCK_INIT;
+static struct env_value *env_values;
+
+/* Windows has no set-uid programs: the environment is the user's own.  It
+ * is read as UTF-16 (getenv would give the ANSI code page) and handed out
+ * in UTF-8, like every other string of the library. */
 const char *sched__secure_getenv(const char *name)
 {
-    return getenv(name);
+    wchar_t *wname = utf8_to_wide(name);
+    const wchar_t *wvalue = wname ? _wgetenv(wname) : NULL;
+    char *value = wvalue ? wide_to_utf8(wvalue) : NULL;
+    struct env_value *e;
+    const char *ret = NULL;
+
+    free(wname);
+    if (!value)
+        return NULL;
+    AcquireSRWLockExclusive(&env_lock);
+    for (e = env_values; e; e = e->next)
+        if (!strcmp(e->name, name) && !strcmp(e->value, value))
+            break;
+    if (!e && (e = calloc(1, sizeof *e)) && (e->name = strdup(name))) {
+        e->value = value;
+        value = NULL;
+        e->next = env_values;
+        env_values = e;
+    } else if (e && !e->name) {
+        free(e);
+        e = NULL;
+    }
+    ret = e ? e->value : NULL;
+    ReleaseSRWLockExclusive(&env_lock);
+    free(value);
+    return ret;
 }
 
 /* "%VAR%\sched\sched.conf" in UTF-8, or NULL when VAR is unset or empty. */

@@ -316,22 +316,29 @@ static void test_config_files_live_under_appdata_and_programdata(void)
     CU_ASSERT_PTR_NULL(sched__user_config_path());
 }
 
+/* Under a profile directory outside the ANSI code page ("Zoë"), as the
+ * per-user file and through SCHED_CONFIG alike. */
 static void test_config_in_appdata_is_found_and_named_by_its_origin(void)
 {
-    char dir[1024], sub[1100], file[1200], env[1200];
+    char dir[1024], sub[1100], file[1200];
+    wchar_t wdir[1024], wsub[1100], wfile[1200], wenv[1300];
     struct sched__config *cfg = NULL;
     FILE *f;
 
-    make_tempdir(dir, sizeof dir, "appdata");
+    make_tempdir(dir, sizeof dir, "appdata-Zo\xc3\xab");
     snprintf(sub, sizeof sub, "%s\\sched", dir);
-    CreateDirectoryA(sub, NULL);
     snprintf(file, sizeof file, "%s\\sched.conf", sub);
-    f = fopen(file, "w");
+    MultiByteToWideChar(CP_UTF8, 0, dir, -1, wdir, 1024);
+    MultiByteToWideChar(CP_UTF8, 0, sub, -1, wsub, 1100);
+    MultiByteToWideChar(CP_UTF8, 0, file, -1, wfile, 1200);
+    CreateDirectoryW(wsub, NULL);
+    f = sched__fopen(file, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     fputs("backend = \"valid\";\n", f);
     fclose(f);
-    snprintf(env, sizeof env, "APPDATA=%s", dir);
-    _putenv(env);
+    _snwprintf(wenv, 1300, L"APPDATA=%ls", wdir);
+    wenv[1299] = 0;
+    _wputenv(wenv);
     _putenv("SCHED_CONFIG=");
     CU_ASSERT_EQUAL_FATAL(sched__config_load(NULL, &cfg, NULL), 0);
     CU_ASSERT_STRING_EQUAL(sched__config_file(cfg), file);
@@ -339,9 +346,19 @@ static void test_config_in_appdata_is_found_and_named_by_its_origin(void)
     CU_ASSERT_STRING_EQUAL(sched__config_backend(cfg), "valid");
     sched__config_free(cfg);
     _putenv("APPDATA=");
-    DeleteFileA(file);
-    RemoveDirectoryA(sub);
-    RemoveDirectoryA(dir);
+
+    _snwprintf(wenv, 1300, L"SCHED_CONFIG=%ls", wfile);
+    wenv[1299] = 0;
+    _wputenv(wenv);
+    cfg = NULL;
+    CU_ASSERT_EQUAL_FATAL(sched__config_load(NULL, &cfg, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(sched__config_file(cfg), file);
+    CU_ASSERT_STRING_EQUAL(sched__config_source(cfg), "$SCHED_CONFIG");
+    sched__config_free(cfg);
+    _putenv("SCHED_CONFIG=");
+    DeleteFileW(wfile);
+    RemoveDirectoryW(wsub);
+    RemoveDirectoryW(wdir);
 }
 
 /* ---- threads, waits, clock ---------------------------------------------- */
