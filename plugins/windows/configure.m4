@@ -12,10 +12,6 @@ AS_IF([test "x$sched_windows" = xyes], [
   # value whether or not it includes config.h before <windows.h>.
   # mingw-w64's own C99 printf family: msvcrt's lacks %zu, %llu, %jd.
   CPPFLAGS="$CPPFLAGS -D_WIN32_WINNT=0x0602 -D__USE_MINGW_ANSI_STDIO=1"
-  # GCC checks format(printf) attributes against msvcrt's dialect on this
-  # target, not the C99 printf above that the code really calls; the
-  # native build checks the same formats.
-  WARN_CFLAGS="$WARN_CFLAGS -Wno-format"
   SCHED_WIN32_LIBS=-lsynchronization
   # Backends written against POSIX threads (test, cloudflare-sim) build
   # with mingw-w64's winpthreads.
