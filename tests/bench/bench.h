@@ -83,6 +83,7 @@ typedef struct bench_gate {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     unsigned entered;
+    unsigned left;      /* holders that have returned from bench_gate_hold */
     int open;
 } bench_gate;
 void bench_gate_init(bench_gate *g);

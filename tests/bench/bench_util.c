@@ -128,6 +128,7 @@ void bench_gate_init(bench_gate *g)
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->cv, NULL);
     g->entered = 0;
+    g->left = 0;
     g->open = 0;
 }
 
@@ -138,6 +139,8 @@ void bench_gate_hold(bench_gate *g)
     pthread_cond_broadcast(&g->cv);
     while (!g->open)
         pthread_cond_wait(&g->cv, &g->mu);
+    g->left++;
+    pthread_cond_broadcast(&g->cv);
     pthread_mutex_unlock(&g->mu);
 }
 
@@ -157,8 +160,14 @@ void bench_gate_open(bench_gate *g)
     pthread_mutex_unlock(&g->mu);
 }
 
+/* Waits until every holder has left bench_gate_hold: a holder still
+ * returning from pthread_cond_wait must not find its mutex destroyed. */
 void bench_gate_fini(bench_gate *g)
 {
+    pthread_mutex_lock(&g->mu);
+    while (g->left < g->entered)
+        pthread_cond_wait(&g->cv, &g->mu);
+    pthread_mutex_unlock(&g->mu);
     pthread_mutex_destroy(&g->mu);
     pthread_cond_destroy(&g->cv);
 }

@@ -2,7 +2,10 @@
 # A quick pass of sched-bench for correctness only: every implementation
 # runs every workload it supports at small sizes; sched-bench itself fails
 # when a task is lost or runs twice or a libsched timer fires early.  No
-# timing is asserted.
+# timing is asserted.  Under ThreadSanitizer the peers' uninstrumented
+# libraries are named in tsan.supp; harmless in other builds.
+TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS }suppressions=${SCHED_TOP_SRCDIR:-../..}/tests/bench/tsan.supp"
+export TSAN_OPTIONS
 out=$(./sched-bench --quick) || { echo "$out"; exit 1; }
 echo "$out"
 backends=linux
