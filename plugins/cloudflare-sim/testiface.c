@@ -4,10 +4,10 @@
  *
  * Every op runs on the isolate thread (the one that opened the host).
  */
-#include <stdarg.h>
 #include <stdio.h>
 
 #include "cfsim.h"
+#include "../common/report.h"
 
 /* 2026-01-01T00:00:00Z: the virtual UTC clock starts at a fixed instant. */
 #define CFSIM_UTC_EPOCH_NS (1767225600LL * 1000000000LL)
@@ -107,17 +107,6 @@ static void t_reseed(void *self, uint64_t seed)
     cfsim_mutex_unlock(&cf->mu);
 }
 
-/* snprintf at *off, keeping count of the length needed past the end. */
-static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(*off < len ? buf + *off : NULL, *off < len ? len - *off : 0, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        *off += (size_t)n;
-}
-
 /* Why the isolate has nothing to run: the seed, the Workers clock, what is
  * queued and armed, and every live task as the host describes it. */
 static size_t t_parking_report(void *self, char *buf, size_t len)
@@ -133,19 +122,12 @@ static size_t t_parking_report(void *self, char *buf, size_t len)
     size_t off = 0;
     if (len)
         buf[0] = '\0';
-    put(buf, len, &off, "seed %llu, virtual time %llu ns: %llu runnable, %llu timers pending",
+    sched_report_put(buf, len, &off, "seed %llu, virtual time %llu ns: %llu runnable, %llu timers pending",
         seed, now, ready, timers);
     if (any)
-        put(buf, len, &off, " (next due at %llu ns)", (unsigned long long)due);
-    put(buf, len, &off, "\n");
-    if (cf->svc->describe_tasks(cf->host, NULL, 0) == 0) {
-        put(buf, len, &off, "pending tasks: none\n");
-    } else {
-        put(buf, len, &off, "pending tasks:\n");
-        size_t room = off < len ? len - off : 0;
-        off += cf->svc->describe_tasks(cf->host, room ? buf + off : NULL, room);
-    }
-    put(buf, len, &off, "replay with SCHED_SEED=%llu\n", seed);
+        sched_report_put(buf, len, &off, " (next due at %llu ns)", (unsigned long long)due);
+    sched_report_put(buf, len, &off, "\n");
+    sched_report_tasks(cf->svc, cf->host, seed, buf, len, &off);
     return off;
 }
 

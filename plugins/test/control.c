@@ -6,11 +6,11 @@
  * runs only on the main thread: called from any other thread they run
  * nothing and return 0.  Everything else may be called from any thread.
  */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tb.h"
+#include "../common/report.h"
 
 static int on_main_thread(const struct tb *tb)
 {
@@ -214,20 +214,6 @@ static int ctl_trace(void *self, const char *path)
     return rc;
 }
 
-/* snprintf that appends at *off and keeps counting past the end of buf. */
-static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(*off < len ? buf + *off : NULL, *off < len ? len - *off : 0, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        *off += (size_t)n;
-}
-
 /*
  * Why nothing can run, and every live task (the host's describe_tasks:
  * id, label, priority, spawn site, what it waits on), with the seed that
@@ -248,20 +234,12 @@ static size_t ctl_parking_report(void *self, char *buf, size_t len)
     size_t off = 0;
     if (len)
         buf[0] = '\0';
-    put(buf, len, &off, "seed %llu, virtual time %llu ns: %llu runnable, %llu timers pending",
+    sched_report_put(buf, len, &off, "seed %llu, virtual time %llu ns: %llu runnable, %llu timers pending",
         seed, now, runnable, timers);
     if (timers)
-        put(buf, len, &off, " (next due at %llu ns)", (unsigned long long)due);
-    put(buf, len, &off, ", parking %s\n", parking ? "allowed" : "forbidden");
-    size_t tasks = tb->svc->describe_tasks(tb->host, NULL, 0);
-    if (tasks == 0) {
-        put(buf, len, &off, "pending tasks: none\n");
-    } else {
-        put(buf, len, &off, "pending tasks:\n");
-        size_t room = off < len ? len - off : 0;
-        off += tb->svc->describe_tasks(tb->host, room ? buf + off : NULL, room);
-    }
-    put(buf, len, &off, "replay with SCHED_SEED=%llu\n", seed);
+        sched_report_put(buf, len, &off, " (next due at %llu ns)", (unsigned long long)due);
+    sched_report_put(buf, len, &off, ", parking %s\n", parking ? "allowed" : "forbidden");
+    sched_report_tasks(tb->svc, tb->host, seed, buf, len, &off);
     return off;
 }
 
