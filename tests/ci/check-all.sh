@@ -47,7 +47,8 @@ pass_asan() {
         make -C "$root/asan" -j"$jobs" check
 }
 
-# valgrind memcheck over every compiled test program (not the scripts):
+# valgrind memcheck over every compiled test program (not the scripts)
+# and the conformance suite on every backend (through SCHED_TEST_RUNNER):
 # any memory error or leak fails the program.  tests/ci/valgrind.supp and
 # each plugin's own valgrind.supp name the third-party internals it must
 # not count.  Its own build directory,
@@ -59,9 +60,10 @@ pass_valgrind() {
         programs=$(make -s -C "$root/valgrind/tests" print-test-programs) &&
         supp=$(for f in "$src"/tests/ci/valgrind.supp "$src"/plugins/*/valgrind.supp; do
                    if [ -f "$f" ]; then printf ' --suppressions=%s' "$f"; fi; done) &&
+        vg="valgrind --quiet --error-exitcode=1$supp --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect" &&
         make -C "$root/valgrind/tests" -j"$jobs" check TESTS="$programs" \
-            LOG_COMPILER="$root/valgrind/libtool" \
-            AM_LOG_FLAGS="--mode=execute valgrind --quiet --error-exitcode=1$supp --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect"
+            LOG_COMPILER="$root/valgrind/libtool" AM_LOG_FLAGS="--mode=execute $vg" \
+            SCHED_TEST_RUNNER="$vg"
 }
 
 # ThreadSanitizer over everything; plugins whose third-party code is not
