@@ -92,6 +92,23 @@ void bench_gate_wait_entered(bench_gate *g, unsigned n);
 void bench_gate_open(bench_gate *g);
 void bench_gate_fini(bench_gate *g);
 
+/*
+ * A pool that runs fn(arg) jobs.  An implementation whose context begins
+ * with a bench_jobs can use the bench_jobs_w* functions (bench_jobs.c) as
+ * its workloads, so the raw backend and the pthread pool run the very same
+ * W1-W5.  submit and after receive that context.
+ */
+typedef struct bench_jobs {
+    void (*submit)(void *pool, void (*fn)(void *), void *arg);
+    void (*after)(void *pool, uint64_t delay_ns, void (*fn)(void *), void *arg);
+    unsigned threads;       /* workers W5 must hold at its gate */
+} bench_jobs;
+int bench_jobs_w1(void *ctx, size_t n, double *ns);
+int bench_jobs_w2(void *ctx, size_t rounds, size_t width, double *ns);
+int bench_jobs_w3(void *ctx, size_t n, double *median, double *p99);
+int bench_jobs_w4(void *ctx, const w4_spec *s, w4_result *out);
+int bench_jobs_w5(void *ctx, size_t n, double *bytes);
+
 /* Implementations.  Each returns 0 and fills *impl, or -1 when it cannot
  * run here (the reason goes to bench_fail). */
 int bench_pthread_impl(bench_impl *impl);

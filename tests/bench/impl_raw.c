@@ -23,12 +23,11 @@ typedef struct rjob {
 } rjob;
 
 typedef struct raw {
+    bench_jobs jobs;        /* first: the workloads are bench_jobs_w* */
     void *lib;
     const sched_plugin_descriptor *desc;
     void *self;
 } raw;
-
-static raw *the_raw;     /* the run/drop services need no context */
 
 static void svc_run(sched_runnable *r)
 {
@@ -130,145 +129,22 @@ static const sched_host_services services = {
     .getenv = svc_getenv,
 };
 
-static void submit(raw *r, void (*fn)(void *), void *arg)
+static void submit(void *ctx, void (*fn)(void *), void *arg)
 {
+    raw *r = ctx;
     rjob *j = malloc(sizeof *j);
     j->fn = fn;
     j->arg = arg;
     r->desc->ops.schedule(r->self, &j->base);
 }
 
-static void submit_after(raw *r, uint64_t delay_ns, void (*fn)(void *), void *arg)
+static void submit_after(void *ctx, uint64_t delay_ns, void (*fn)(void *), void *arg)
 {
+    raw *r = ctx;
     rjob *j = malloc(sizeof *j);
     j->fn = fn;
     j->arg = arg;
     r->desc->ops.schedule_after(r->self, &j->base, delay_ns, 0);
-}
-
-/* ---- workloads (the same shapes as peer_pthread.c) ----------------------- */
-
-static bench_latch latch;
-
-static void tiny(void *arg)
-{
-    (void)arg;
-    bench_latch_count_down(&latch);
-}
-
-static int raw_w1(void *ctx, size_t n, double *ns)
-{
-    bench_latch_init(&latch, n);
-    uint64_t t0 = bench_now_ns();
-    for (size_t i = 0; i < n; i++)
-        submit(ctx, tiny, NULL);
-    bench_latch_wait(&latch);
-    *ns = (double)(bench_now_ns() - t0) / (double)n;
-    bench_latch_fini(&latch);
-    return bench_latch_ok(&latch);
-}
-
-static int raw_w2(void *ctx, size_t rounds, size_t width, double *ns)
-{
-    uint64_t t0 = bench_now_ns();
-    for (size_t r = 0; r < rounds; r++) {
-        bench_latch_init(&latch, width);
-        for (size_t i = 0; i < width; i++)
-            submit(ctx, tiny, NULL);
-        bench_latch_wait(&latch);
-        bench_latch_fini(&latch);
-        if (bench_latch_ok(&latch) != 0)
-            return -1;
-    }
-    *ns = (double)(bench_now_ns() - t0) / (double)(rounds * width);
-    return 0;
-}
-
-static uint64_t *chain_sent, *chain_start;
-static size_t chain_n;
-
-static void chain_step(void *arg)
-{
-    size_t i = (size_t)(uintptr_t)arg;
-    chain_start[i] = bench_now_ns();
-    if (i + 1 < chain_n) {
-        chain_sent[i + 1] = bench_now_ns();
-        submit(the_raw, chain_step, (void *)(uintptr_t)(i + 1));
-    }
-    tiny(NULL);
-}
-
-static int raw_w3(void *ctx, size_t n, double *median, double *p99)
-{
-    uint64_t *hop = malloc(n * sizeof *hop);
-    chain_n = n;
-    chain_sent = calloc(n, sizeof *chain_sent);
-    chain_start = calloc(n, sizeof *chain_start);
-    bench_latch_init(&latch, n);
-    chain_sent[0] = bench_now_ns();
-    submit(ctx, chain_step, (void *)(uintptr_t)0);
-    bench_latch_wait(&latch);
-    bench_latch_fini(&latch);
-    for (size_t i = 0; i < n; i++)
-        hop[i] = chain_start[i] - chain_sent[i];
-    bench_percentiles(hop, n, median, p99);
-    free(hop);
-    free(chain_sent);
-    free(chain_start);
-    return bench_latch_ok(&latch);
-}
-
-static uint64_t *t_due, *t_ran;
-
-static void timer_fired(void *arg)
-{
-    t_ran[(uintptr_t)arg] = bench_now_ns();
-    tiny(NULL);
-}
-
-static int raw_w4(void *ctx, const w4_spec *s, w4_result *out)
-{
-    t_due = calloc(2 * s->n, sizeof *t_due);
-    t_ran = calloc(s->n, sizeof *t_ran);
-    bench_latch_init(&latch, s->n);
-    for (size_t i = 0; i < s->n; i++) {
-        t_due[i] = bench_now_ns() + s->delay_ns[i];
-        submit_after(ctx, s->delay_ns[i], timer_fired, (void *)(uintptr_t)i);
-        t_due[s->n + i] = bench_now_ns() + s->delay_ns[i];
-    }
-    bench_latch_wait(&latch);
-    bench_latch_fini(&latch);
-    bench_lateness(t_due, t_ran, s->n, out);
-    free(t_due);
-    free(t_ran);
-    return bench_latch_ok(&latch);
-}
-
-static bench_gate gate;
-static void hold(void *arg)
-{
-    (void)arg;
-    bench_gate_hold(&gate);
-}
-
-static int raw_w5(void *ctx, size_t n, double *bytes)
-{
-    raw *r = ctx;
-    unsigned nthreads = r->desc->ops.num_cpus ? r->desc->ops.num_cpus(r->self) : bench_threads();
-    bench_gate_init(&gate);
-    for (unsigned i = 0; i < nthreads; i++)
-        submit(r, hold, NULL);
-    bench_gate_wait_entered(&gate, nthreads);
-    bench_latch_init(&latch, n);
-    size_t before = bench_heap_bytes();
-    for (size_t i = 0; i < n; i++)
-        submit(r, tiny, NULL);
-    *bytes = (double)(bench_heap_bytes() - before) / (double)n;
-    bench_gate_open(&gate);
-    bench_latch_wait(&latch);
-    bench_latch_fini(&latch);
-    bench_gate_fini(&gate);
-    return bench_latch_ok(&latch);
 }
 
 static void raw_fini(void *ctx)
@@ -277,7 +153,6 @@ static void raw_fini(void *ctx)
     r->desc->ops.destroy(r->self);
     dlclose(r->lib);
     free(r);
-    the_raw = NULL;
 }
 
 /* Find <backend>.so in $SCHED_PLUGIN_PATH, else the build tree. */
@@ -317,16 +192,18 @@ int bench_raw_impl(bench_impl *impl, const char *backend)
         free(r);
         return -1;
     }
-    the_raw = r;
+    r->jobs.submit = submit;
+    r->jobs.after = submit_after;
+    r->jobs.threads = r->desc->ops.num_cpus ? r->desc->ops.num_cpus(r->self) : bench_threads();
     memset(impl, 0, sizeof *impl);
     snprintf(names[nnames % 8], sizeof names[0], "raw:%s", backend);
     impl->name = names[nnames++ % 8];
     impl->ours = 1;
-    impl->w1 = raw_w1;
-    impl->w2 = raw_w2;
-    impl->w3 = raw_w3;
-    impl->w4 = r->desc->ops.schedule_after ? raw_w4 : NULL;
-    impl->w5 = raw_w5;
+    impl->w1 = bench_jobs_w1;
+    impl->w2 = bench_jobs_w2;
+    impl->w3 = bench_jobs_w3;
+    impl->w4 = r->desc->ops.schedule_after ? bench_jobs_w4 : NULL;
+    impl->w5 = bench_jobs_w5;
     impl->ctx = r;
     impl->fini = raw_fini;
     return 0;

@@ -24,6 +24,7 @@ typedef struct tentry {
 } tentry;
 
 typedef struct ppool {
+    bench_jobs jobs;        /* first: the workloads are bench_jobs_w* */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     job *head, *tail;
@@ -66,8 +67,9 @@ static void *pp_worker(void *arg)
     return NULL;
 }
 
-static void pp_submit(ppool *p, void (*fn)(void *), void *arg)
+static void pp_submit(void *ctx, void (*fn)(void *), void *arg)
 {
+    ppool *p = ctx;
     job *j = malloc(sizeof *j);
     j->next = NULL;
     j->fn = fn;
@@ -121,8 +123,9 @@ static void *pp_timer_thread(void *arg)
     return NULL;
 }
 
-static void pp_after(ppool *p, uint64_t delay_ns, void (*fn)(void *), void *arg)
+static void pp_after(void *ctx, uint64_t delay_ns, void (*fn)(void *), void *arg)
 {
+    ppool *p = ctx;
     pthread_mutex_lock(&p->tmu);
     if (p->hn == p->hcap) {
         p->hcap = p->hcap ? 2 * p->hcap : 64;
@@ -154,6 +157,7 @@ static ppool *pp_new(void)
     pthread_cond_init(&p->tcv, &ca);
     pthread_condattr_destroy(&ca);
     p->n = bench_threads();
+    p->jobs = (bench_jobs){ pp_submit, pp_after, p->n };
     p->th = calloc(p->n, sizeof *p->th);
     for (unsigned i = 0; i < p->n; i++)
         pthread_create(&p->th[i], NULL, pp_worker, p);
@@ -180,139 +184,15 @@ static void pp_free(void *ctx)
     free(p);
 }
 
-/* ---- workloads ---------------------------------------------------------- */
-
-static bench_latch latch;
-
-static void tiny(void *arg)
-{
-    (void)arg;
-    bench_latch_count_down(&latch);
-}
-
-static int pp_w1(void *ctx, size_t n, double *ns)
-{
-    bench_latch_init(&latch, n);
-    uint64_t t0 = bench_now_ns();
-    for (size_t i = 0; i < n; i++)
-        pp_submit(ctx, tiny, NULL);
-    bench_latch_wait(&latch);
-    *ns = (double)(bench_now_ns() - t0) / (double)n;
-    bench_latch_fini(&latch);
-    return bench_latch_ok(&latch);
-}
-
-static int pp_w2(void *ctx, size_t rounds, size_t width, double *ns)
-{
-    uint64_t t0 = bench_now_ns();
-    for (size_t r = 0; r < rounds; r++) {
-        bench_latch_init(&latch, width);
-        for (size_t i = 0; i < width; i++)
-            pp_submit(ctx, tiny, NULL);
-        bench_latch_wait(&latch);
-        bench_latch_fini(&latch);
-    }
-    *ns = (double)(bench_now_ns() - t0) / (double)(rounds * width);
-    return bench_latch_ok(&latch);
-}
-
-static ppool *chain_pool;
-static uint64_t *chain_sent, *chain_start;
-static size_t chain_n;
-
-static void chain_step(void *arg)
-{
-    size_t i = (size_t)(uintptr_t)arg;
-    chain_start[i] = bench_now_ns();
-    if (i + 1 < chain_n) {
-        chain_sent[i + 1] = bench_now_ns();
-        pp_submit(chain_pool, chain_step, (void *)(uintptr_t)(i + 1));
-    }
-    tiny(NULL);
-}
-
-static int pp_w3(void *ctx, size_t n, double *median, double *p99)
-{
-    uint64_t *hop = malloc(n * sizeof *hop);
-    chain_pool = ctx;
-    chain_n = n;
-    chain_sent = calloc(n, sizeof *chain_sent);
-    chain_start = calloc(n, sizeof *chain_start);
-    bench_latch_init(&latch, n);
-    chain_sent[0] = bench_now_ns();
-    pp_submit(ctx, chain_step, (void *)(uintptr_t)0);
-    bench_latch_wait(&latch);
-    bench_latch_fini(&latch);
-    for (size_t i = 0; i < n; i++)
-        hop[i] = chain_start[i] - chain_sent[i];
-    bench_percentiles(hop, n, median, p99);
-    free(hop);
-    free(chain_sent);
-    free(chain_start);
-    return bench_latch_ok(&latch);
-}
-
-static uint64_t *t_due, *t_ran;
-
-static void timer_fired(void *arg)
-{
-    t_ran[(uintptr_t)arg] = bench_now_ns();
-    tiny(NULL);
-}
-
-static int pp_w4(void *ctx, const w4_spec *s, w4_result *out)
-{
-    t_due = calloc(2 * s->n, sizeof *t_due);
-    t_ran = calloc(s->n, sizeof *t_ran);
-    bench_latch_init(&latch, s->n);
-    for (size_t i = 0; i < s->n; i++) {
-        t_due[i] = bench_now_ns() + s->delay_ns[i];
-        pp_after(ctx, s->delay_ns[i], timer_fired, (void *)(uintptr_t)i);
-        t_due[s->n + i] = bench_now_ns() + s->delay_ns[i];
-    }
-    bench_latch_wait(&latch);
-    bench_latch_fini(&latch);
-    bench_lateness(t_due, t_ran, s->n, out);
-    free(t_due);
-    free(t_ran);
-    return bench_latch_ok(&latch);
-}
-
-static bench_gate gate;
-static void hold(void *arg)
-{
-    (void)arg;
-    bench_gate_hold(&gate);
-}
-
-static int pp_w5(void *ctx, size_t n, double *bytes)
-{
-    ppool *p = ctx;
-    bench_gate_init(&gate);
-    for (unsigned i = 0; i < p->n; i++)
-        pp_submit(p, hold, NULL);
-    bench_gate_wait_entered(&gate, p->n);
-    bench_latch_init(&latch, n);
-    size_t before = bench_heap_bytes();
-    for (size_t i = 0; i < n; i++)
-        pp_submit(p, tiny, NULL);
-    *bytes = (double)(bench_heap_bytes() - before) / (double)n;
-    bench_gate_open(&gate);
-    bench_latch_wait(&latch);
-    bench_latch_fini(&latch);
-    bench_gate_fini(&gate);
-    return bench_latch_ok(&latch);
-}
-
 int bench_pthread_impl(bench_impl *impl)
 {
     memset(impl, 0, sizeof *impl);
     impl->name = "pthread-pool";
-    impl->w1 = pp_w1;
-    impl->w2 = pp_w2;
-    impl->w3 = pp_w3;
-    impl->w4 = pp_w4;
-    impl->w5 = pp_w5;
+    impl->w1 = bench_jobs_w1;
+    impl->w2 = bench_jobs_w2;
+    impl->w3 = bench_jobs_w3;
+    impl->w4 = bench_jobs_w4;
+    impl->w5 = bench_jobs_w5;
     impl->ctx = pp_new();
     impl->fini = pp_free;
     return 0;
