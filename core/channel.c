@@ -12,9 +12,16 @@
 
 /* ---- oneshot ----------------------------------------------------------- */
 
+/* OS_SENT or OS_CLOSED: the sender is done (the receiver may complete);
+ * the two *_GONE bits count the sides still holding the oneshot.  The
+ * sender sets its done bit and wakes the receiver *before* it lets go, so
+ * that once OS_SENDER_GONE is visible it touches the oneshot no more: the
+ * receiver may free it at any moment after that. */
 #define OS_SENT          0x1u
 #define OS_SENDER_GONE   0x2u
 #define OS_RECEIVER_GONE 0x4u
+#define OS_CLOSED        0x8u
+#define OS_DONE          (OS_SENT | OS_CLOSED)
 
 struct sched_oneshot {
     _Atomic uint32_t state;
@@ -47,17 +54,26 @@ static void oneshot_release(sched_oneshot *o, uint32_t side)
 {
     uint32_t other = side == OS_SENDER_GONE ? OS_RECEIVER_GONE : OS_SENDER_GONE;
     uint32_t s = atomic_fetch_or_explicit(&o->state, side, memory_order_acq_rel);
-    if (side == OS_SENDER_GONE && !(s & OS_RECEIVER_GONE)) {
-        sched_waker *w = atomic_exchange_explicit(&o->waker, NULL, memory_order_acq_rel);
-        if (w)
-            sched_waker_wake(w);
-    }
     if (s & other) {
         sched_waker *w = atomic_exchange_explicit(&o->waker, NULL, memory_order_acq_rel);
         if (w)
             sched_waker_drop(w);
         free(o);
     }
+}
+
+/* The sender's last act: mark it done (with a value or without), wake a
+ * waiting receiver, then let go.  A receiver that stores its waker after
+ * our exchange sees the done bit on its re-check (the exchanges on
+ * o->waker are ordered), so no wake is lost. */
+static void oneshot_finish(sched_oneshot *o, uint32_t done)
+{
+    sched_waker *w;
+    atomic_fetch_or_explicit(&o->state, done, memory_order_acq_rel);
+    w = atomic_exchange_explicit(&o->waker, NULL, memory_order_acq_rel);
+    if (w)
+        sched_waker_wake(w);
+    oneshot_release(o, OS_SENDER_GONE);
 }
 
 int sched_oneshot_send(sched_oneshot *o, sched_value v)
@@ -71,15 +87,14 @@ int sched_oneshot_send(sched_oneshot *o, sched_value v)
         return SCHED_ECLOSED;
     }
     o->value = v;
-    atomic_fetch_or_explicit(&o->state, OS_SENT, memory_order_release);
-    oneshot_release(o, OS_SENDER_GONE);
+    oneshot_finish(o, OS_SENT);
     return 0;
 }
 
 void sched_oneshot_close(sched_oneshot *o)
 {
     if (o)
-        oneshot_release(o, OS_SENDER_GONE);
+        oneshot_finish(o, OS_CLOSED);
 }
 
 static int oneshot_result(sched_oneshot *o, uint32_t s, sched_value *out)
@@ -97,14 +112,14 @@ static int oneshot_poll(sched_future *f, sched_context *cx, sched_value *out)
     uint32_t s = atomic_load_explicit(&o->state, memory_order_acquire);
     sched_waker *w;
 
-    if (s & (OS_SENT | OS_SENDER_GONE))
+    if (s & OS_DONE)
         return oneshot_result(o, s, out);
     w = atomic_exchange_explicit(&o->waker, sched_waker_clone(sched_context_waker(cx)),
                                  memory_order_acq_rel);
     if (w)
         sched_waker_drop(w);
     s = atomic_load_explicit(&o->state, memory_order_acquire);
-    if (s & (OS_SENT | OS_SENDER_GONE))
+    if (s & OS_DONE)
         return oneshot_result(o, s, out);
     sched_context_set_wait_reason(cx, "a oneshot");
     return SCHED_PENDING;
