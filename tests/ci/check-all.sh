@@ -120,6 +120,17 @@ for p in $PASSES; do
     log "pass: $p took $(( $(date +%s) - start ))s"
 done
 
+# A failure on CI's machine must be diagnosable from CI's output alone:
+# show the end of each failing test's log (the sanitizer report or the
+# failed assertion is there).
+for d in $dirs; do
+    grep -rls -e '^:test-result: FAIL' -e '^:test-result: ERROR' --include='*.trs' "$d" |
+        while read -r trs; do
+            log "log of ${trs%.trs}.log (last 60 lines)"
+            tail -n 60 "${trs%.trs}.log"
+        done
+done
+
 log "results"
 [ -z "$failed_passes" ] || echo "passes with failures:$failed_passes"
 # shellcheck disable=SC2086
