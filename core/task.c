@@ -95,20 +95,26 @@ const sched_test_iface_v1 *sched__simulated(sched_host *host)
     return simulated(host);
 }
 
+static int registered(const struct sched__task_full *ft)
+{
+    return (atomic_load_explicit(&((struct sched__task_full *)ft)->t.state, memory_order_relaxed)
+            & SCHED__REGISTERED) != 0;
+}
+
 /* Add a full task to the registry.  Called by the thread that owns the
  * task's future (spawner or poller) before anyone else can finish it. */
 static void registry_add(struct sched__task_full *ft)
 {
     struct sched__tasks *ts = ft->t.host->tasks;
     sched__mutex_lock(&ts->lock);
-    if (!ft->registered) {
+    if (!registered(ft)) {
         ft->prev = NULL;
         ft->next = ts->head;
         if (ts->head)
             ts->head->prev = ft;
         ts->head = ft;
         ts->count++;
-        ft->registered = 1;
+        atomic_fetch_or_explicit(&ft->t.state, SCHED__REGISTERED, memory_order_relaxed);
     }
     sched__mutex_unlock(&ts->lock);
 }
@@ -117,7 +123,7 @@ static void registry_remove(struct sched__task_full *ft)
 {
     struct sched__tasks *ts = ft->t.host->tasks;
     sched__mutex_lock(&ts->lock);
-    if (ft->registered) {
+    if (registered(ft)) {
         if (ft->prev)
             ft->prev->next = ft->next;
         else
@@ -125,7 +131,7 @@ static void registry_remove(struct sched__task_full *ft)
         if (ft->next)
             ft->next->prev = ft->prev;
         ts->count--;
-        ft->registered = 0;
+        atomic_fetch_and_explicit(&ft->t.state, ~SCHED__REGISTERED, memory_order_relaxed);
     }
     sched__mutex_unlock(&ts->lock);
 }
@@ -145,7 +151,7 @@ static void task_unref(struct sched_task *t)
      * and one ThreadSanitizer can see (it does not model fences). */
     if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1) {
         assert(!(atomic_load_explicit(&t->state, memory_order_relaxed) & SCHED__FULL)
-               || !full_of(t)->registered);
+               || !registered(full_of(t)));
         free(t);
     }
 }
@@ -231,12 +237,12 @@ static void finish_closed(struct sched_task *t)
     assert(s & SCHED__CLOSED);
     if (s & SCHED__FULL) {
         struct sched__task_full *ft = full_of(t);
-        if (!(s & SCHED__COMPLETED) && t->a.fut) {
+        if (!(s & (SCHED__COMPLETED | SCHED__FN)) && t->a.fut) {
             sched_future *f = t->a.fut;
             t->a.fut = NULL;
             sched_future_drop(f);
         }
-        if (ft->registered)
+        if (s & SCHED__REGISTERED)
             registry_remove(ft);
         wake_awaiter(t);
     }
@@ -367,16 +373,16 @@ static void task_run(struct sched_task *t)
             break;
     }
 
-    if (s & SCHED__FULL) {
+    if (s & SCHED__FN) {
+        value = t->a.fn(full_of(t)->fn_arg);
+        rc = 0;
+    } else {
         sched_context cx = { t->host, (sched_waker *)t, t };
         rc = t->a.fut->ops->poll(t->a.fut, &cx, &value);
-    } else {
-        value = t->a.fn(t->b.arg);
-        rc = 0;
     }
 
     if (rc != SCHED_PENDING) {
-        if (s & SCHED__FULL) {
+        if (!(s & SCHED__FN)) {
             sched_future *f = t->a.fut;
             t->a.fut = NULL;
             sched_future_drop(f);
@@ -392,7 +398,7 @@ static void task_run(struct sched_task *t)
                 | ((uint32_t)(-rc & 0xff) << SCHED__RC_SHIFT),
             memory_order_acq_rel, memory_order_relaxed))
             ;
-        if ((s & SCHED__FULL) && full_of(t)->registered)
+        if (s & SCHED__REGISTERED)
             registry_remove(full_of(t));
         wake_awaiter(t);
         task_unref(t);
@@ -400,7 +406,7 @@ static void task_run(struct sched_task *t)
     }
 
     /* Pending: be findable by reports and by shutdown before letting go. */
-    if ((s & SCHED__FULL) && !full_of(t)->registered)
+    if (!(s & SCHED__REGISTERED))
         registry_add(full_of(t));
     s = atomic_load_explicit(&t->state, memory_order_acquire);
     for (;;) {
@@ -534,18 +540,32 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
         t->a.fn = fn;
         t->b.arg = arg;
     } else {
-        struct sched__task_full *ft = malloc(sizeof *ft);
-        if (!ft) {
-            sched_future_drop(fut);
-            return SCHED_ENOMEM;
+        struct sched__task_full *ft;
+        if (fut->ops == &sched__fn_future_ops) {
+            /* A function needs no future object: grow its allocation into
+             * the task (in place, when it is the newest chunk) and keep
+             * fn and arg inline, so the task is still one allocation. */
+            struct sched__fn_future ff = *(struct sched__fn_future *)fut;
+            if (!(ft = realloc(fut, sizeof *ft))) {
+                sched_future_drop(fut);
+                return SCHED_ENOMEM;
+            }
+            ft->t.a.fn = ff.fn;
+            ft->fn_arg = ff.arg;
+            s |= SCHED__FN;
+        } else {
+            if (!(ft = malloc(sizeof *ft))) {
+                sched_future_drop(fut);
+                return SCHED_ENOMEM;
+            }
+            ft->t.a.fut = fut;
+            ft->fn_arg = NULL;
         }
         t = &ft->t;
-        t->a.fut = fut;
         t->b.label = label;
         atomic_init(&ft->wait_reason, NULL);
         ft->executor_id = fg_executor_id;
         ft->session_id = session;
-        ft->registered = 0;
         ft->prev = ft->next = NULL;
         t->host = host;
         atomic_init(&t->awaiter, NULL);

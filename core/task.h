@@ -27,6 +27,8 @@
 #define SCHED__COMPLETED   0x200u   /* the future finished; result stored */
 #define SCHED__CLOSED      0x400u   /* cancelled or dropped: never polled again */
 #define SCHED__HANDLE      0x800u   /* a sched_task handle or join future exists */
+#define SCHED__FN          0x1000u  /* full task calling a.fn(fn_arg): no future */
+#define SCHED__REGISTERED  0x2000u  /* in the registry; set and cleared under its lock */
 #define SCHED__RC_SHIFT    24       /* -rc of a failed completion, 8 bits */
 
 /* The header every host-made runnable starts with. */
@@ -44,7 +46,9 @@ struct sched__rhdr {
  * fn/arg pair in `a`/`b`.  A compact task has no handle, no waker and no
  * registry entry: it is queued, run once and freed (or dropped).  Every
  * other task is a struct sched__task_full, whose future lives in its own
- * allocation; only full tasks may touch `host` and `awaiter`.
+ * allocation, except a function's: a full task made of a sched_future_fn()
+ * future (SCHED__FN) keeps fn in `a` and its argument in `fn_arg`, in the
+ * same 128-byte chunk.  Only full tasks may touch `host` and `awaiter`.
  *
  * References: one for "not finished yet" (released by whoever drops the
  * future), one for the handle (HANDLE), one per waker.
@@ -77,7 +81,7 @@ struct sched__task_full {
     _Atomic(const char *) wait_reason;
     uint64_t executor_id;                   /* foreground executor, or 0 */
     uint64_t session_id;
-    int registered;                         /* under the registry lock */
+    void *fn_arg;                           /* SCHED__FN: the function's argument */
 };
 
 /* The context handed to poll. */
