@@ -5,21 +5,19 @@
  * The hot path (spawn, schedule, run, complete) is lock-free: a task's
  * state is one atomic word moved by compare-and-swap, and the registry's
  * lock is taken only when a task first goes pending, or at spawn for
- * foreground tasks and on simulated backends (where reports need every
- * task).  A detached compact task (sched_future_fn, no label, threaded
- * backend) costs one malloc, one free and no atomic read-modify-write.
+ * foreground tasks.  Reports on a simulated backend also list the tasks it
+ * queues, which it shows through its "queued" op, so no task is tracked
+ * twice.  A detached compact task (sched_future_fn, no label) costs one
+ * malloc, one free and no atomic read-modify-write.
  */
 #include "config.h"
 
 #include <assert.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "task.h"
-
-static const char *const prio_names[] = { "low", "medium", "high", "realtime" };
 
 /* ---- ids ---------------------------------------------------------------- */
 
@@ -342,6 +340,15 @@ void sched__foreground_check(sched_host *host, const char *what, const sched_sit
 
 /* ---- running ------------------------------------------------------------ */
 
+/* The full task this thread is polling, if any: reports list it although
+ * no queue holds it and it may never have been registered. */
+static _Thread_local struct sched_task *running;
+
+struct sched_task *sched__task_running(void)
+{
+    return running;
+}
+
 static void task_run(struct sched_task *t)
 {
     uint32_t s = atomic_load_explicit(&t->state, memory_order_acquire);
@@ -373,12 +380,17 @@ static void task_run(struct sched_task *t)
             break;
     }
 
-    if (s & SCHED__FN) {
-        value = t->a.fn(full_of(t)->fn_arg);
-        rc = 0;
-    } else {
-        sched_context cx = { t->host, (sched_waker *)t, t };
-        rc = t->a.fut->ops->poll(t->a.fut, &cx, &value);
+    {
+        struct sched_task *outer = running;
+        running = t;
+        if (s & SCHED__FN) {
+            value = t->a.fn(full_of(t)->fn_arg);
+            rc = 0;
+        } else {
+            sched_context cx = { t->host, (sched_waker *)t, t };
+            rc = t->a.fut->ops->poll(t->a.fut, &cx, &value);
+        }
+        running = outer;
     }
 
     if (rc != SCHED_PENDING) {
@@ -508,7 +520,7 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
     struct sched_task *t;
     uint64_t session;
     uint32_t s;
-    int rc, sim;
+    int rc;
 
     if (out)
         *out = NULL;
@@ -522,7 +534,6 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
         sched_future_drop(fut);
         return SCHED_ECLOSED;
     }
-    sim = simulated(host) != NULL;
 
     s = SCHED__KIND_TASK | SCHED__SCHEDULED | ((uint32_t)prio << SCHED__PRIO_SHIFT);
     if (fg_executor_id)
@@ -531,8 +542,7 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
         s |= SCHED__HANDLE;
 
     session = sched__session_current(host);
-    if (fut->ops == &sched__fn_future_ops && !out && !label && !fg_executor_id && !session
-        && !sim) {
+    if (fut->ops == &sched__fn_future_ops && !out && !label && !fg_executor_id && !session) {
         struct sched__fn_future *ff = (struct sched__fn_future *)fut;
         sched_fn fn = ff->fn;
         void *arg = ff->arg;
@@ -576,7 +586,7 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
     t->id = sched__next_id();
     t->site = site;
 
-    if ((s & SCHED__FULL) && (fg_executor_id || sim))
+    if (fg_executor_id)
         registry_add(full_of(t));
     if (out)
         *out = t;
@@ -738,74 +748,6 @@ sched_future *sched_task_join(sched_task *t)
     j->base.ops = &join_ops;
     j->t = t;
     return &j->base;
-}
-
-/* ---- reports ------------------------------------------------------------ */
-
-int sched__task_is_live(sched_host *host, uint64_t task_id)
-{
-    struct sched__task_full *ft;
-    int live = 0;
-    if (!host || !host->tasks)
-        return 0;
-    sched__mutex_lock(&host->tasks->lock);
-    for (ft = host->tasks->head; ft; ft = ft->next) {
-        if (ft->t.id == task_id) {
-            live = !(atomic_load_explicit(&ft->t.state, memory_order_acquire)
-                     & (SCHED__COMPLETED | SCHED__CLOSED));
-            break;
-        }
-    }
-    sched__mutex_unlock(&host->tasks->lock);
-    return live;
-}
-
-/*
- * One line per registered live task, oldest first:
- *   task 7 "fetch" (medium, foreground) spawned at main.c:42 in main(): waiting on a timer due at 5000000 ns
- * Returns the length needed, like snprintf.
- */
-size_t sched__describe_tasks(sched_host *host, char *buf, size_t len)
-{
-    struct sched__task_full *ft, *last = NULL;
-    size_t used = 0;
-
-    if (len)
-        buf[0] = '\0';
-    if (!host || !host->tasks)
-        return 0;
-    sched__mutex_lock(&host->tasks->lock);
-    for (ft = host->tasks->head; ft; ft = ft->next)
-        last = ft;
-    for (ft = last; ft; ft = ft->prev) {
-        struct sched_task *t = &ft->t;
-        uint32_t s = atomic_load_explicit(&t->state, memory_order_acquire);
-        const char *why = atomic_load_explicit(&ft->wait_reason, memory_order_relaxed);
-        char label[160] = "";
-        int n;
-
-        if (s & (SCHED__COMPLETED | SCHED__CLOSED))
-            continue;
-        if (t->b.label)
-            snprintf(label, sizeof label, " \"%s\"", t->b.label);
-        n = snprintf(used < len ? buf + used : NULL, used < len ? len - used : 0,
-                     "task %" PRIu64 "%s (%s%s) spawned at %s:%d in %s(): %s%s\n", t->id, label,
-                     prio_names[(s & SCHED__PRIO_MASK) >> SCHED__PRIO_SHIFT],
-                     (s & SCHED__FOREGROUND) ? ", foreground" : "",
-                     t->site && t->site->file ? t->site->file : "(unknown)",
-                     t->site ? t->site->line : 0,
-                     t->site && t->site->func ? t->site->func : "(unknown)",
-                     (s & (SCHED__SCHEDULED | SCHED__RUNNING)) ? "runnable"
-                     : why                                      ? "waiting on "
-                                                                : "waiting (no wake-up arranged that it named)",
-                     (s & (SCHED__SCHEDULED | SCHED__RUNNING)) || !why ? "" : why);
-        if (n > 0)
-            used += (size_t)n;
-    }
-    sched__mutex_unlock(&host->tasks->lock);
-    if (len && used >= len)
-        buf[len - 1] = '\0';
-    return used;
 }
 
 /*

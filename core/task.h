@@ -129,6 +129,8 @@ uint64_t sched__next_id(void);
 int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
                       sched_priority prio, const sched_site *site, uint64_t fg_executor_id,
                       sched_task **out);
+/* The full task this thread is polling, or NULL. */
+struct sched_task *sched__task_running(void);
 /* The backend's "sched.test" v1 interface when it is a simulated one (test,
  * cloudflare-sim: nothing runs unless the main thread blocks), else NULL.
  * Any thread. */

@@ -503,6 +503,37 @@ static void test_destroy_drops_queued_and_armed_work_once(void)
     CU_ASSERT_EQUAL(a.ran + b.ran, 0);
 }
 
+static int shown[4];
+
+static void count_shown(void *ctx, const sched_runnable *r)
+{
+    (void)ctx;
+    shown[((const fake_runnable *)r)->task_id]++;
+}
+
+static void test_queued_shows_every_queued_and_armed_runnable_once(void)
+{
+    reset();
+    void *self = open_backend();
+    const sched_test_iface_v1 *t = test_iface(self);
+    fake_runnable a = { .task_id = 1 }, b = { .task_id = 2, .session_id = 5 }, c = { .task_id = 3 };
+    ops->schedule_main(self, &a.base);
+    ops->schedule(self, &b.base);
+    ops->schedule_after(self, &c.base, 5 * MS, 0);
+    memset(shown, 0, sizeof shown);
+    t->queued(self, count_shown, NULL);
+    CU_ASSERT(shown[1] == 1 && shown[2] == 1 && shown[3] == 1);
+    /* Looking moves nothing: the ready two still run, the timer waits. */
+    CU_ASSERT_EQUAL(t->tick(self, 0), 1);
+    CU_ASSERT_EQUAL(t->tick(self, 0), 1);
+    CU_ASSERT_EQUAL(a.ran + b.ran, 2);
+    memset(shown, 0, sizeof shown);
+    t->queued(self, count_shown, NULL);
+    CU_ASSERT(shown[1] == 0 && shown[2] == 0 && shown[3] == 1);
+    ops->destroy(self);
+    CU_ASSERT_EQUAL(c.dropped, 1);
+}
+
 static void test_history_names_each_step(void)
 {
     reset();
@@ -626,6 +657,8 @@ int main(void)
     CU_add_test(s, "park is woken from another thread", test_park_is_woken_from_another_thread);
     CU_add_test(s, "destroy drops queued and armed work once",
                 test_destroy_drops_queued_and_armed_work_once);
+    CU_add_test(s, "queued shows every queued and armed runnable once",
+                test_queued_shows_every_queued_and_armed_runnable_once);
     CU_add_test(s, "history names each step", test_history_names_each_step);
     CU_add_test(s, "history keeps one copy of each label", test_history_keeps_one_copy_of_each_label);
     CU_add_test(s, "reseed restarts the same interleaving", test_reseed_restarts_the_same_interleaving);

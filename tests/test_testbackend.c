@@ -371,6 +371,84 @@ static void test_block_with_nothing_runnable_reports_every_pending_task_and_the_
     sched_host_close(host);
 }
 
+/* What the inspector saw from inside its own run. */
+static struct {
+    sched_test *t;
+    uint64_t self_id;
+    int self_live;
+    char report[2048];
+} inspected;
+
+static sched_value inspect(void *arg)
+{
+    (void)arg;
+    inspected.self_live = sched_test_is_task_running(inspected.t, inspected.self_id);
+    sched_test_parking_report(inspected.t, inspected.report, sizeof inspected.report);
+    return (sched_value){ .i = 0 };
+}
+
+static sched_value nothing(void *arg)
+{
+    (void)arg;
+    return (sched_value){ .i = 0 };
+}
+
+/* A live task is pending (registered), queued by the backend, or running;
+ * a woken task is both registered and queued.  The report lists each once,
+ * oldest first, whichever holds it. */
+static void test_report_lists_pending_queued_and_running_tasks_once_each(void)
+{
+    sched_host *host = open_host(conf_fifo);
+    sched_test *t = sched_as_test(host);
+    sched_executor *ex;
+    sched_executor_new(host, &ex);
+    sched_oneshot *o;
+    CU_ASSERT_EQUAL_FATAL(sched_oneshot_new(&o), 0);
+    struct waiter *w = (struct waiter *)sched_coro_new(sizeof *w, &waiter_ops);
+    w->o = o;
+    sched_task *reader, *inspector;
+    int reader_line = __LINE__ + 1;
+    CU_ASSERT_EQUAL(sched_spawn_labeled(ex, &w->co.base, "reader", &reader), 0);
+    CU_ASSERT_EQUAL(sched_test_run_until_parked(t), 1);
+
+    int inspector_line = __LINE__ + 1;
+    CU_ASSERT_EQUAL(sched_spawn_labeled(ex, sched_future_fn(inspect, NULL), "inspector", &inspector), 0);
+    int detached_line = __LINE__ + 1;
+    CU_ASSERT_EQUAL(sched_spawn(ex, sched_future_fn(nothing, NULL), NULL), 0);
+    CU_ASSERT_EQUAL(sched_oneshot_send(o, (sched_value){ .i = 7 }), 0);
+    inspected.t = t;
+    inspected.self_id = sched_task_id(inspector);
+    CU_ASSERT_EQUAL(sched_test_tick(t), 1);     /* FIFO: the inspector runs first */
+
+    /* The detached task has no handle; its id is in the history. */
+    const sched_test_step *steps;
+    CU_ASSERT_EQUAL(sched_test_run_until_parked(t), 2);
+    CU_ASSERT_EQUAL_FATAL(sched_test_history(t, &steps), 4);
+    uint64_t detached_id = steps[2].task_id;
+
+    char want[2048];
+    snprintf(want, sizeof want,
+             "seed %llu, virtual time 0 ns: 2 runnable, 0 timers pending, parking forbidden\n"
+             "pending tasks:\n"
+             "task %llu \"reader\" (medium) spawned at %s:%d in %s(): runnable\n"
+             "task %llu \"inspector\" (medium) spawned at %s:%d in %s(): runnable\n"
+             "task %llu (medium) spawned at %s:%d in %s(): runnable\n"
+             "replay with SCHED_SEED=%llu\n",
+             (unsigned long long)sched_test_seed(t),
+             (unsigned long long)sched_task_id(reader), __FILE__, reader_line, __func__,
+             (unsigned long long)sched_task_id(inspector), __FILE__, inspector_line, __func__,
+             (unsigned long long)detached_id, __FILE__, detached_line, __func__,
+             (unsigned long long)sched_test_seed(t));
+    CU_ASSERT_STRING_EQUAL(inspected.report, want);
+    CU_ASSERT(inspected.self_live);
+    CU_ASSERT(!sched_test_is_task_running(t, detached_id));
+    CU_ASSERT(!sched_test_is_task_running(t, sched_task_id(reader)));
+    sched_task_free(reader);
+    sched_task_free(inspector);
+    sched_executor_free(ex);
+    sched_host_close(host);
+}
+
 static void test_block_with_timeout_follows_virtual_time(void)
 {
     sched_host *host = open_host(conf_budget);
@@ -620,6 +698,7 @@ int main(void)
     T(test_deprioritized_label_runs_after_everything_else);
     T(test_random_delay_yields_mostly_zero_or_once_and_sometimes_many_times);
     T(test_block_with_nothing_runnable_reports_every_pending_task_and_the_seed);
+    T(test_report_lists_pending_queued_and_running_tasks_once_each);
     T(test_block_with_timeout_follows_virtual_time);
     T(test_planted_race_passes_under_fifo_is_found_by_a_sweep_and_replayed);
     T(test_determinism_check_names_the_first_divergent_step);

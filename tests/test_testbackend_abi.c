@@ -239,6 +239,44 @@ static void test_background_only_tick_leaves_foreground_queued(void)
     free(r);
 }
 
+/* How many times queued showed each task id (1..8). */
+static int shown[9];
+
+static void count_shown(void *ctx, const sched_runnable *r)
+{
+    (void)ctx;
+    shown[((const fake_runnable *)r)->task_id]++;
+}
+
+static void test_queued_shows_every_queued_and_armed_runnable_once(void)
+{
+    reset();
+    void *self = open_backend();
+    const sched_test_iface_v1 *t = iface(self);
+    fake_runnable *r = make(5);
+    r[0].executor_id = 1;
+    r[2].priority = SCHED_PRIORITY_HIGH;
+    ops->schedule_main(self, &r[0].base);
+    ops->schedule(self, &r[1].base);
+    ops->schedule_labeled(self, &r[2].base, "slow", SCHED_PRIORITY_HIGH);
+    t->deprioritize(self, "later");
+    ops->schedule_labeled(self, &r[3].base, "later", SCHED_PRIORITY_MEDIUM);
+    ops->schedule_after(self, &r[4].base, 5 * MS, 0);
+    memset(shown, 0, sizeof shown);
+    t->queued(self, count_shown, NULL);
+    for (int id = 1; id <= 5; id++)
+        CU_ASSERT_EQUAL(shown[id], 1);
+    /* Looking moves nothing: all but the timer still run. */
+    CU_ASSERT_EQUAL(t->run_until_parked(self), 4);
+    memset(shown, 0, sizeof shown);
+    t->queued(self, count_shown, NULL);
+    CU_ASSERT_EQUAL(shown[5], 1);
+    CU_ASSERT_EQUAL(shown[1] + shown[2] + shown[3] + shown[4], 0);
+    ops->destroy(self);
+    CU_ASSERT_EQUAL(r[4].dropped, 1);
+    free(r);
+}
+
 static void *now_self;
 static uint64_t seen_now[8];
 
@@ -443,6 +481,7 @@ int main(void)
     T(test_advance_clock_fires_timers_in_due_order_at_their_time);
     T(test_decisions_from_bytes_replay_and_fall_back_to_a_fixed_choice);
     T(test_destroy_drops_queued_and_armed_work_once);
+    T(test_queued_shows_every_queued_and_armed_runnable_once);
     T(test_history_names_each_step_and_outlives_the_labels);
     T(test_parking_report_names_the_state_the_tasks_and_the_seed);
     T(test_trace_is_chrome_trace_json_with_tasks_and_timers);

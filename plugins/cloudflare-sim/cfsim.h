@@ -99,6 +99,7 @@ int cfsim_timer_next(const cfsim *cf, uint64_t *due);
 void cfsim_timers_fire(cfsim *cf);
 uint64_t cfsim_session_timers_pending(const cfsim *cf, uint64_t session_id);
 sched_runnable *cfsim_take_any(cfsim *cf);
+void cfsim_visit(const cfsim *cf, void (*fn)(void *arg, const sched_runnable *r), void *arg);
 uint64_t cfsim_lane_key(const sched_runnable_info *info, int main);
 
 /* loop.c: the event loop.  Isolate thread only, cf->mu NOT held. */

@@ -229,6 +229,16 @@ void cfsim_timers_fire(cfsim *cf)
     }
 }
 
+/* Show fn every runnable queued or armed, leaving them in place. */
+void cfsim_visit(const cfsim *cf, void (*fn)(void *arg, const sched_runnable *r), void *arg)
+{
+    for (size_t i = 0; i < cf->nlanes; i++)
+        for (const sched_runnable *r = cf->lanes[i].head; r; r = NEXT(r))
+            fn(arg, r);
+    for (size_t i = 0; i < cf->ntimers; i++)
+        fn(arg, cf->heap[i].r);
+}
+
 /* Take any one runnable still queued or armed (shutdown); NULL when none
  * is left.  The caller drops it with the lock released, since dropping a
  * task may wake others. */

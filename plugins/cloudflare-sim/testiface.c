@@ -131,6 +131,14 @@ static size_t t_parking_report(void *self, char *buf, size_t len)
     return off;
 }
 
+static void t_queued(void *self, void (*visit)(void *ctx, const sched_runnable *r), void *ctx)
+{
+    cfsim *cf = self;
+    cfsim_mutex_lock(&cf->mu);
+    cfsim_visit(cf, visit, ctx);
+    cfsim_mutex_unlock(&cf->mu);
+}
+
 /* Labels cannot be deprioritized (Workers has no priorities), and
  * decisions come from the seed only (set_decisions and trace are the test
  * backend's). */
@@ -150,4 +158,5 @@ const sched_test_iface_v1 cfsim_test_iface = {
     .history = t_history,
     .reseed = t_reseed,
     .parking_report = t_parking_report,
+    .queued = t_queued,
 };

@@ -243,6 +243,14 @@ static size_t ctl_parking_report(void *self, char *buf, size_t len)
     return off;
 }
 
+static void ctl_queued(void *self, void (*visit)(void *ctx, const sched_runnable *r), void *ctx)
+{
+    struct tb *tb = self;
+    tb_mutex_lock(&tb->mu);
+    sched__tb_visit(tb, visit, ctx);
+    tb_mutex_unlock(&tb->mu);
+}
+
 const sched_test_iface_v1 sched__tb_test_iface = {
     .size = sizeof(sched_test_iface_v1),
     .tick = ctl_tick,
@@ -261,4 +269,5 @@ const sched_test_iface_v1 sched__tb_test_iface = {
     .set_decisions = ctl_set_decisions,
     .trace = ctl_trace,
     .parking_report = ctl_parking_report,
+    .queued = ctl_queued,
 };

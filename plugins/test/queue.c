@@ -309,6 +309,28 @@ void sched__tb_drain(struct tb *tb, void (*fn)(sched_runnable *r, void *arg), vo
         fn(tb->timers.v[--tb->timers.len].r, arg);
 }
 
+static void pool_visit(const struct tb_pool *p, void (*fn)(void *, const sched_runnable *),
+                       void *arg)
+{
+    for (const sched_runnable *r = p->fifo.head; r; r = r->backend_slot[0])
+        fn(arg, r);
+    for (int i = 0; i < TB_NPRIO; i++)
+        for (size_t j = 0; j < p->bag[i].len; j++)
+            fn(arg, p->bag[i].v[j]);
+}
+
+void sched__tb_visit(const struct tb *tb, void (*fn)(void *arg, const sched_runnable *r),
+                     void *arg)
+{
+    for (size_t i = 0; i < tb->nlanes; i++)
+        for (const sched_runnable *r = tb->lanes[i].q.head; r; r = r->backend_slot[0])
+            fn(arg, r);
+    pool_visit(&tb->bg, fn, arg);
+    pool_visit(&tb->low, fn, arg);
+    for (size_t i = 0; i < tb->timers.len; i++)
+        fn(arg, tb->timers.v[i].r);
+}
+
 void sched__tb_queues_free(struct tb *tb)
 {
     free(tb->lanes);

@@ -133,6 +133,9 @@ uint64_t sched__tb_decide(struct tb *tb, uint64_t n);
 int sched__tb_waiter_goes_first(struct tb *tb, uint64_t seq);
 /* Hand every queued runnable to fn (for destroy), leaving queues empty. */
 void sched__tb_drain(struct tb *tb, void (*fn)(sched_runnable *r, void *arg), void *arg);
+/* Show every queued runnable to fn, leaving the queues as they are. */
+void sched__tb_visit(const struct tb *tb, void (*fn)(void *arg, const sched_runnable *r),
+                     void *arg);
 void sched__tb_queues_free(struct tb *tb);
 
 /* timers.c: the virtual clock's timers.  All under mu. */

@@ -122,6 +122,11 @@ typedef struct sched_test_iface_v1 {
     int (*set_decisions)(void *self, const uint8_t *bytes, size_t len);
     int (*trace)(void *self, const char *path);
     size_t (*parking_report)(void *self, char *buf, size_t len);
+    /* Call visit(ctx, r) for every runnable the backend holds (queued or
+     * armed, not yet run or dropped), under the backend's lock: visit only
+     * reads r and must not call into the backend.  With it the host lists
+     * queued tasks in reports without tracking each one itself. */
+    void (*queued)(void *self, void (*visit)(void *ctx, const sched_runnable *r), void *ctx);
 } sched_test_iface_v1;
 
 #ifdef __cplusplus
