@@ -6,10 +6,15 @@
  * may be shared).  A benchmark, not a test: it checks only that every
  * task ran.
  *
- *   bench_testbackend [N]       (SCHED_CONFIG / SCHED_BACKEND=test apply)
+ * The tasks are detached functions (the cheapest task there is); with
+ * --labeled each has a label, which makes it a full task, the kind a
+ * handle, a session or a foreground executor also needs.
+ *
+ *   bench_testbackend [--labeled] [N]   (SCHED_CONFIG / SCHED_BACKEND=test apply)
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <sched/sched.h>
@@ -30,7 +35,8 @@ static double seconds(clockid_t clock)
 
 int main(int argc, char **argv)
 {
-    uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
+    int labeled = argc > 1 && strcmp(argv[1], "--labeled") == 0;
+    uint64_t n = argc > 1 + labeled ? strtoull(argv[1 + labeled], NULL, 10) : 1000000;
     sched_host *host;
     sched_error *err = NULL;
     if (sched_host_open(&host, NULL, &err) != 0) {
@@ -50,16 +56,17 @@ int main(int argc, char **argv)
     uint64_t ran = 0;
     double w0 = seconds(CLOCK_MONOTONIC);
     for (uint64_t i = 0; i < n; i++)
-        if (sched_spawn(ex, sched_future_fn(tiny, &ran), NULL) != 0) {
+        if ((labeled ? sched_spawn_labeled(ex, sched_future_fn(tiny, &ran), "tiny", NULL)
+                     : sched_spawn(ex, sched_future_fn(tiny, &ran), NULL)) != 0) {
             fprintf(stderr, "bench_testbackend: spawn failed\n");
             return 1;
         }
     double w1 = seconds(CLOCK_MONOTONIC), c1 = seconds(CLOCK_PROCESS_CPUTIME_ID);
     uint64_t ticks = sched_test_run_until_parked(t);
     double w2 = seconds(CLOCK_MONOTONIC), c2 = seconds(CLOCK_PROCESS_CPUTIME_ID);
-    printf("backend test, seed %llu: spawn %llu tasks: %.1f ns/task\n",
+    printf("backend test, seed %llu: spawn %llu %s tasks: %.1f ns/task\n",
            (unsigned long long)sched_test_seed(t), (unsigned long long)n,
-           (w1 - w0) * 1e9 / (double)n);
+           labeled ? "labeled" : "detached", (w1 - w0) * 1e9 / (double)n);
     printf("run_until_parked: %llu ticks: %.2f M ticks/s wall (%.1f ns/tick), "
            "%.2f M ticks/s CPU (%.1f ns/tick)\n",
            (unsigned long long)ticks, (double)ticks / (w2 - w1) / 1e6,
