@@ -1,0 +1,126 @@
+/*
+ * tests/conformance/conformance_helpers.c - the conformance suite's
+ * helpers: the config file that names the backend under test, the host
+ * opened on it, and the probe future that stays pending and counts what
+ * happens to it.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#if !defined(_WIN32)
+#include <unistd.h>
+#endif
+
+#include "conformance_int.h"
+
+const char *conf_backend;
+char conf_config_path[1024];
+
+int conf_write_config(const char *name)
+{
+    const char *dir = getenv("TMPDIR");
+    FILE *f;
+#if defined(_WIN32)
+    if (!dir)
+        dir = getenv("TEMP");
+    snprintf(conf_config_path, sizeof conf_config_path, "%s\\sched-conform-%s-%lu.conf",
+             dir ? dir : ".", name, (unsigned long)GetCurrentProcessId());
+#else
+    snprintf(conf_config_path, sizeof conf_config_path, "%s/sched-conform-%s-%ld.conf",
+             dir ? dir : "/tmp", name, (long)getpid());
+#endif
+    f = fopen(conf_config_path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "# written by the libsched conformance suite\nbackend = \"%s\";\n", name);
+    return fclose(f);
+}
+
+sched_host *conf_open_host(void)
+{
+    sched_host *h = NULL;
+    sched_error *err = NULL;
+    int rc = sched_host_open(&h, conf_config_path, &err);
+    if (rc != 0) {
+        fprintf(stderr, "conformance: cannot open backend %s: %s\n", conf_backend,
+                err ? sched_error_message(err) : sched_strerror(rc));
+        sched_error_free(err);
+    }
+    return h;
+}
+
+int conf_simulated(sched_host *h)
+{
+    return sched__simulated(h) != NULL;
+}
+
+void conf_allow_parking(sched_host *h)
+{
+    const sched_test_iface_v1 *t = sched__simulated(h);
+    if (t && t->set_parking_allowed)
+        t->set_parking_allowed(h->backend, 1);
+}
+
+sched_value conf_add_one(void *arg)
+{
+    return (sched_value){ .i = (int64_t)(intptr_t)arg + 1 };
+}
+
+/* ---- the probe ------------------------------------------------------------- */
+
+sched_future *conf_probe_polled(struct probe_stats *st)
+{
+    if (sched_oneshot_new(&st->polled) != 0)
+        return NULL;
+    return sched_oneshot_recv(st->polled);
+}
+
+sched_future *conf_probe_dropped(struct probe_stats *st)
+{
+    if (sched_oneshot_new(&st->dropped) != 0)
+        return NULL;
+    return sched_oneshot_recv(st->dropped);
+}
+
+struct probe {
+    sched_future base;
+    struct probe_stats *st;
+    int keep;
+};
+
+static int probe_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct probe *p = (struct probe *)f;
+    (void)out;
+    if (atomic_fetch_add(&p->st->polls, 1) == 0 && p->st->polled)
+        sched_oneshot_send(p->st->polled, (sched_value){ .u = 1 });
+    if (p->keep) {
+        sched_waker *old = atomic_exchange(&p->st->waker, sched_waker_clone(sched_context_waker(cx)));
+        sched_waker_drop(old);
+    }
+    sched_context_set_wait_reason(cx, "a probe that never completes");
+    return SCHED_PENDING;
+}
+
+static void probe_drop(sched_future *f)
+{
+    struct probe *p = (struct probe *)f;
+    if (atomic_fetch_add(&p->st->drops, 1) == 0 && p->st->dropped)
+        sched_oneshot_send(p->st->dropped, (sched_value){ .u = 1 });
+    free(p);
+}
+
+static const sched_future_ops probe_ops = { probe_poll, probe_drop };
+
+sched_future *conf_probe_new(struct probe_stats *st, int keep)
+{
+    struct probe *p = malloc(sizeof *p);
+    if (!p)
+        return NULL;
+    p->base.ops = &probe_ops;
+    p->st = st;
+    p->keep = keep;
+    return &p->base;
+}

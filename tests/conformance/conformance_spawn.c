@@ -1,0 +1,283 @@
+/*
+ * tests/conformance/conformance_spawn.c - the conformance suite's tests
+ * of spawning and awaiting, timers, and blocking with and without a
+ * timeout.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "conformance_int.h"
+
+/* ---- spawn and await ------------------------------------------------------ */
+
+void conf_test_spawn_and_await_returns_the_value(void)
+{
+    SETUP(h, ex);
+    sched_task *t = NULL;
+    sched_value v = { 0 };
+    CU_ASSERT_EQUAL(sched_spawn(ex, sched_future_fn(conf_add_one, (void *)41), &t), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_NOT_EQUAL(sched_task_id(t), 0);
+    CU_ASSERT_PTR_NOT_NULL(sched_task_site(t));
+    CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(t), &v, NULL), 0);
+    CU_ASSERT_EQUAL(v.i, 42);
+    TEARDOWN(h, ex);
+}
+
+/* An async function in the style of the README: wait, spawn two, combine. */
+struct combine {
+    sched_coro co;
+    sched_executor *ex;
+    sched_task *a, *b;
+    sched_value va, vb;
+};
+
+static int combine_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct combine *st = (struct combine *)f;
+    SCHED_ASYNC_BEGIN(st);
+    SCHED_TRY_AWAIT(st, sched_timer(sched_executor_host(st->ex), 1000000), NULL);
+    sched_spawn(st->ex, sched_future_fn(conf_add_one, (void *)1), &st->a);
+    sched_spawn(st->ex, sched_future_fn(conf_add_one, (void *)2), &st->b);
+    SCHED_TRY_AWAIT(st, sched_task_join(st->a), &st->va);
+    SCHED_TRY_AWAIT(st, sched_task_join(st->b), &st->vb);
+    SCHED_RETURN(st, out, (sched_value){ .i = st->va.i + st->vb.i });
+    SCHED_ASYNC_END(st);
+}
+
+/* Also the ops of the bad-input test's too small coroutine. */
+const sched_future_ops conf_combine_ops = { combine_poll, sched_coro_drop_default };
+
+void conf_test_coroutine_awaits_timer_and_two_tasks(void)
+{
+    SETUP(h, ex);
+    struct combine *st = (struct combine *)sched_coro_new(sizeof *st, &conf_combine_ops);
+    sched_task *t = NULL;
+    sched_value v = { 0 };
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    st->ex = ex;
+    CU_ASSERT_EQUAL(sched_spawn(ex, &st->co.base, &t), 0);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(t), &v, NULL), 0);
+    CU_ASSERT_EQUAL(v.i, 5);
+    TEARDOWN(h, ex);
+}
+
+void conf_test_all_any_yield_and_ready_compose(void)
+{
+    SETUP(h, ex);
+    sched_value v = { 0 };
+    size_t winner = 99;
+    sched_future *all[3], *any[2];
+
+    all[0] = sched_future_ready((sched_value){ .i = 1 });
+    all[1] = sched_yield_now();
+    all[2] = sched_future_fn(conf_add_one, (void *)2);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_all(all, 3), &v, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v.ptr);
+    CU_ASSERT_EQUAL(((sched_value *)v.ptr)[0].i, 1);
+    CU_ASSERT_EQUAL(((sched_value *)v.ptr)[2].i, 3);
+    free(v.ptr);
+
+    any[0] = sched_timer(h, 60ull * 1000000000ull);
+    any[1] = sched_future_ready((sched_value){ .i = 7 });
+    CU_ASSERT_EQUAL(sched_block(ex, sched_any(any, 2, &winner), &v, NULL), 0);
+    CU_ASSERT_EQUAL(winner, 1);
+    CU_ASSERT_EQUAL(v.i, 7);
+    TEARDOWN(h, ex);
+}
+
+void conf_test_labels_and_priorities_are_accepted(void)
+{
+    static const sched_priority prios[] = { SCHED_PRIORITY_LOW, SCHED_PRIORITY_MEDIUM,
+                                            SCHED_PRIORITY_HIGH, SCHED_PRIORITY_REALTIME };
+    SETUP(h, ex);
+    sched_future *joins[5];
+    sched_task *t = NULL;
+    sched_value v;
+    size_t i;
+
+    for (i = 0; i < 4; i++) {
+        CU_ASSERT_EQUAL(sched_spawn_priority(ex, sched_future_fn(conf_add_one, (void *)i), prios[i], &t), 0);
+        joins[i] = sched_task_join(t);
+    }
+    CU_ASSERT_EQUAL(sched_spawn_labeled(ex, sched_future_fn(conf_add_one, (void *)10), "labelled", &t), 0);
+    CU_ASSERT_STRING_EQUAL(sched_task_label(t), "labelled");
+    joins[4] = sched_task_join(t);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_all(joins, 5), &v, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v.ptr);
+    for (i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(((sched_value *)v.ptr)[i].i, (int64_t)i + 1);
+    CU_ASSERT_EQUAL(((sched_value *)v.ptr)[4].i, 11);
+    free(v.ptr);
+    CU_ASSERT_EQUAL(sched_spawn_priority(ex, sched_future_fn(conf_add_one, NULL), (sched_priority)9, NULL),
+                    SCHED_EINVAL);
+    TEARDOWN(h, ex);
+}
+
+/* ---- timers ------------------------------------------------------------- */
+
+struct timed {
+    sched_coro co;
+    sched_host *h;
+    uint64_t delay, start, seen;
+    _Atomic int *order_next;
+    int order;
+};
+
+static int timed_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct timed *st = (struct timed *)f;
+    sched_value v;
+    SCHED_ASYNC_BEGIN(st);
+    SCHED_TRY_AWAIT(st, sched_timer(st->h, st->delay), &v);
+    st->seen = sched_host_now(st->h);
+    if (st->order_next)
+        st->order = atomic_fetch_add(st->order_next, 1);
+    SCHED_RETURN(st, out, (sched_value){ .u = st->seen });
+    SCHED_ASYNC_END(st);
+}
+
+/* The states live in the test's array: drop only what is in flight. */
+static void timed_drop(sched_future *f)
+{
+    sched_coro *co = (sched_coro *)f;
+    sched_future_drop(co->awaiting);
+    co->awaiting = NULL;
+}
+
+void conf_test_timers_never_fire_early(void)
+{
+    enum { N = 40 };
+    static const sched_future_ops ops = { timed_poll, timed_drop };
+    SETUP(h, ex);
+    struct timed st[N];
+    sched_future *joins[N];
+    sched_value v;
+    int i;
+
+    memset(st, 0, sizeof st);
+    for (i = 0; i < N; i++) {
+        sched_task *t = NULL;
+        st[i].co.base.ops = &ops;
+        st[i].h = h;
+        st[i].delay = (uint64_t)(1 + (i * 7) % 20) * 1000000u;
+        st[i].start = sched_host_now(h);
+        CU_ASSERT_EQUAL(sched_spawn(ex, &st[i].co.base, &t), 0);
+        joins[i] = sched_task_join(t);
+    }
+    CU_ASSERT_EQUAL(sched_block(ex, sched_all(joins, N), &v, NULL), 0);
+    free(v.ptr);
+    for (i = 0; i < N; i++)
+        CU_ASSERT(st[i].seen >= st[i].start + st[i].delay);
+    TEARDOWN(h, ex);
+}
+
+/* Timers 25 ms apart fire in due order.  (On a threaded backend the woken
+ * tasks race to record their turn; 25 ms of spacing keeps a loaded
+ * machine's scheduling noise out of the answer.) */
+void conf_test_timers_fire_in_due_order(void)
+{
+    enum { N = 6 };
+    static const sched_future_ops ops = { timed_poll, timed_drop };
+    static const int shuffle[N] = { 3, 0, 5, 1, 4, 2 };
+    SETUP(h, ex);
+    struct timed st[N];
+    sched_future *joins[N];
+    _Atomic int next = 0;
+    sched_value v;
+    int i;
+
+    memset(st, 0, sizeof st);
+    for (i = 0; i < N; i++) {
+        sched_task *t = NULL;
+        int k = shuffle[i];
+        st[k].co.base.ops = &ops;
+        st[k].h = h;
+        st[k].delay = (uint64_t)(k + 1) * 25000000u;
+        st[k].order_next = &next;
+        CU_ASSERT_EQUAL(sched_spawn(ex, &st[k].co.base, &t), 0);
+        joins[i] = sched_task_join(t);
+    }
+    CU_ASSERT_EQUAL(sched_block(ex, sched_all(joins, N), &v, NULL), 0);
+    free(v.ptr);
+    for (i = 0; i < N; i++)
+        CU_ASSERT_EQUAL(st[i].order, i);
+    TEARDOWN(h, ex);
+}
+
+void conf_test_zero_and_absurd_timers_have_defined_results(void)
+{
+    SETUP(h, ex);
+    sched_value v;
+    CU_ASSERT_EQUAL(sched_block(ex, sched_timer(h, 0), &v, NULL), 0);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_timer(h, UINT64_MAX), &v, NULL), SCHED_EINVAL);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_timer(NULL, 1000), &v, NULL), SCHED_EINVAL);
+    TEARDOWN(h, ex);
+}
+
+/* ---- block ------------------------------------------------------------- */
+
+void conf_test_block_with_timeout_times_out_and_keeps_the_future(void)
+{
+    SETUP(h, ex);
+    sched_future *f = sched_timer(h, 200000000);
+    sched_value v = { 0 };
+    sched_error *err = NULL;
+    uint64_t start = sched_host_now(h);
+    int rc = sched_block_with_timeout(ex, &f, 1000000, &v, &err);
+
+    /* A simulated backend chooses itself how long a timed block waits, and
+     * may run the clock past the timer first; a real clock cannot. */
+    if (conf_simulated(h)) {
+        CU_ASSERT(rc == SCHED_ETIMEDOUT || rc == 0);
+    } else {
+        CU_ASSERT_EQUAL(rc, SCHED_ETIMEDOUT);
+    }
+    if (rc == SCHED_ETIMEDOUT) {
+        CU_ASSERT_PTR_NOT_NULL(f);
+        CU_ASSERT_PTR_NOT_NULL(err);
+        CU_ASSERT_EQUAL(sched_error_code(err), SCHED_ETIMEDOUT);
+        sched_error_free(err);
+        err = NULL;
+        rc = sched_block_with_timeout(ex, &f, SCHED_TIMEOUT_NEVER, &v, &err);
+    }
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_PTR_NULL(f);
+    CU_ASSERT(sched_host_now(h) - start >= 200000000u);
+    sched_error_free(err);
+    TEARDOWN(h, ex);
+}
+
+void conf_test_block_on_unwakeable_future_is_deadlock_or_timeout(void)
+{
+    SETUP(h, ex);
+    struct probe_stats ps = { 0 };
+    sched_future *f;
+    sched_error *err = NULL;
+    int rc;
+
+    CU_ASSERT_EQUAL(sched_spawn_labeled(ex, conf_probe_new(&ps, 0), "stuck", NULL), 0);
+    if (conf_simulated(h)) {
+        /* Nothing can wake it: the simulated backend proves it, and the
+         * report names the pending task and the seed. */
+        rc = sched_block(ex, conf_probe_new(&ps, 0), NULL, &err);
+        CU_ASSERT_EQUAL(rc, SCHED_EDEADLK);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+        CU_ASSERT_PTR_NOT_NULL(strstr(sched_error_message(err), "\"stuck\""));
+        CU_ASSERT_PTR_NOT_NULL(strstr(sched_error_message(err), "seed"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(sched_error_message(err), "a probe that never completes"));
+        CU_ASSERT_EQUAL(atomic_load(&ps.drops), 1);
+    } else {
+        f = conf_probe_new(&ps, 0);
+        rc = sched_block_with_timeout(ex, &f, 5000000, NULL, &err);
+        CU_ASSERT_EQUAL(rc, SCHED_ETIMEDOUT);
+        CU_ASSERT_EQUAL(atomic_load(&ps.drops), 0);
+        sched_future_drop(f);
+        CU_ASSERT_EQUAL(atomic_load(&ps.drops), 1);
+    }
+    sched_error_free(err);
+    TEARDOWN(h, ex);
+    CU_ASSERT_EQUAL(atomic_load(&ps.drops), 2);
+}
