@@ -327,6 +327,15 @@ static int waiter_poll(sched_future *f, sched_context *cx, sched_value *out)
 
 static const sched_future_ops waiter_ops = { waiter_poll, sched_coro_drop_default };
 
+/* A future that waits for a value on o. */
+static sched_future *waiter_new(sched_oneshot *o)
+{
+    struct waiter *w = (struct waiter *)sched_coro_new(sizeof *w, &waiter_ops);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    w->o = o;
+    return &w->co.base;
+}
+
 static void test_block_with_nothing_runnable_reports_every_pending_task_and_the_seed(void)
 {
     sched_host *host = open_host(conf_random);
@@ -335,11 +344,9 @@ static void test_block_with_nothing_runnable_reports_every_pending_task_and_the_
     sched_executor_new(host, &ex);
     sched_oneshot *o;
     CU_ASSERT_EQUAL_FATAL(sched_oneshot_new(&o), 0);
-    struct waiter *w = (struct waiter *)sched_coro_new(sizeof *w, &waiter_ops);
-    w->o = o;
     sched_task *task;
     int line = __LINE__ + 1;
-    CU_ASSERT_EQUAL(sched_spawn_labeled(ex, &w->co.base, "reader", &task), 0);
+    CU_ASSERT_EQUAL(sched_spawn_labeled(ex, waiter_new(o), "reader", &task), 0);
     uint64_t id = sched_task_id(task);
     CU_ASSERT(sched_test_is_task_running(t, id));
 
@@ -404,11 +411,9 @@ static void test_report_lists_pending_queued_and_running_tasks_once_each(void)
     sched_executor_new(host, &ex);
     sched_oneshot *o;
     CU_ASSERT_EQUAL_FATAL(sched_oneshot_new(&o), 0);
-    struct waiter *w = (struct waiter *)sched_coro_new(sizeof *w, &waiter_ops);
-    w->o = o;
     sched_task *reader, *inspector;
     int reader_line = __LINE__ + 1;
-    CU_ASSERT_EQUAL(sched_spawn_labeled(ex, &w->co.base, "reader", &reader), 0);
+    CU_ASSERT_EQUAL(sched_spawn_labeled(ex, waiter_new(o), "reader", &reader), 0);
     CU_ASSERT_EQUAL(sched_test_run_until_parked(t), 1);
 
     int inspector_line = __LINE__ + 1;
