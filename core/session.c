@@ -26,16 +26,19 @@ int sched__session_on_main(sched_host *host)
 
 /* ---- hooks for the task core ------------------------------------------ */
 
+/* Any thread may call these, but only the main thread reads host->sessions:
+ * it alone creates and frees it (sched_host_close frees it while workers
+ * may still be polling), so the thread test must come first. */
 uint64_t sched__session_current(sched_host *host)
 {
-    if (host == NULL || host->sessions == NULL || !sched__session_on_main(host))
+    if (host == NULL || !sched__session_on_main(host) || host->sessions == NULL)
         return 0;
     return host->sessions->current;
 }
 
 int sched__session_check_await(sched_host *host, uint64_t awaited_session)
 {
-    if (host == NULL || host->sessions == NULL || !sched__session_on_main(host))
+    if (host == NULL || !sched__session_on_main(host) || host->sessions == NULL)
         return 0;
     struct sched__sessions *s = host->sessions;
     if (s->policy == NULL || !(s->policy->flags & SCHED_SESSION_POLICY_NO_CROSS_AWAIT))
