@@ -234,26 +234,42 @@ int sched_channel_try_send(sched_channel *ch, sched_value v)
     return rc;
 }
 
+/*
+ * Close ch and wake everyone waiting on it.  The wakes happen with the lock
+ * released: a wake that cannot queue its task (the host is closing) drops
+ * the task's future on the spot, and that future may be a send on this
+ * very channel, whose drop takes the lock.  Closed, ch takes no new
+ * waiting senders, so taking their wakers a batch at a time ends.
+ */
 void sched_channel_close(sched_channel *ch)
 {
-    struct send_wait *list;
-    sched_waker *w;
+    enum { BATCH = 16 };
+    sched_waker *w[BATCH];
+    size_t n, i;
+    int first = 1;
     if (!ch)
         return;
-    sched__mutex_lock(&ch->lock);
-    ch->closed = 1;
-    w = ch->recv_waker;
-    ch->recv_waker = NULL;
-    list = ch->senders;
-    for (; list; list = list->next) {
-        if (list->waker) {
-            sched_waker_wake(list->waker);
-            list->waker = NULL;
+    do {
+        struct send_wait *sw;
+        n = 0;
+        sched__mutex_lock(&ch->lock);
+        if (first) {
+            ch->closed = 1;
+            if (ch->recv_waker)
+                w[n++] = ch->recv_waker;
+            ch->recv_waker = NULL;
+            first = 0;
         }
-    }
-    sched__mutex_unlock(&ch->lock);
-    if (w)
-        sched_waker_wake(w);
+        for (sw = ch->senders; sw && n < BATCH; sw = sw->next) {
+            if (sw->waker) {
+                w[n++] = sw->waker;
+                sw->waker = NULL;
+            }
+        }
+        sched__mutex_unlock(&ch->lock);
+        for (i = 0; i < n; i++)
+            sched_waker_wake(w[i]);
+    } while (n == BATCH);
 }
 
 void sched_channel_free(sched_channel *ch)

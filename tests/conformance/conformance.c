@@ -227,6 +227,8 @@ static const struct {
       conf_test_shutdown_drops_every_pending_future_exactly_once },
     { "spawn during shutdown is refused and dropped",
       conf_test_spawn_during_shutdown_is_refused_and_dropped },
+    { "closing a channel in a drop at shutdown wakes its senders",
+      conf_test_shutdown_closing_a_channel_in_a_drop_wakes_its_senders },
     { "bad input gets documented codes", conf_test_bad_input_gets_documented_codes },
 };
 

@@ -169,6 +169,49 @@ void conf_test_spawn_during_shutdown_is_refused_and_dropped(void)
     CU_ASSERT_EQUAL(atomic_load(&st.polls), 0);
 }
 
+/* A future owning a channel that another pending task sends on. */
+struct channel_owner {
+    sched_future base;
+    sched_channel *ch;
+    int *drops;
+};
+
+static void channel_owner_drop(sched_future *f)
+{
+    struct channel_owner *o = (struct channel_owner *)f;
+    sched_channel_free(o->ch);
+    (*o->drops)++;
+    free(o);
+}
+
+static const sched_future_ops channel_owner_ops = { pending_poll, channel_owner_drop };
+
+/* At shutdown the owner is dropped first (it went pending last) and frees
+ * the channel; the close wakes the sender, which cannot be queued any more
+ * and is dropped on the spot, taking the channel's lock: the close must not
+ * be holding it. */
+void conf_test_shutdown_closing_a_channel_in_a_drop_wakes_its_senders(void)
+{
+    SETUP(h, ex);
+    sched_channel *ch = NULL;
+    struct channel_owner *o = malloc(sizeof *o);
+    int drops = 0;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    CU_ASSERT_EQUAL_FATAL(sched_channel_new(1, &ch), 0);
+    CU_ASSERT_EQUAL_FATAL(sched_channel_try_send(ch, (sched_value){ .i = 1 }), 0);
+    CU_ASSERT_EQUAL(sched_spawn_labeled(ex, sched_channel_send(ch, (sched_value){ .i = 2 }),
+                                        "sender", NULL), 0);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_timer(h, 5000000), NULL, NULL), 0);
+    o->base.ops = &channel_owner_ops;
+    o->ch = ch;
+    o->drops = &drops;
+    CU_ASSERT_EQUAL(sched_spawn_labeled(ex, &o->base, "owner", NULL), 0);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_timer(h, 5000000), NULL, NULL), 0);
+    TEARDOWN(h, ex);
+    CU_ASSERT_EQUAL(drops, 1);
+}
+
 void conf_test_bad_input_gets_documented_codes(void)
 {
     SETUP(h, ex);

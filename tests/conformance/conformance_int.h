@@ -101,6 +101,7 @@ void conf_test_foreground_executor_off_the_main_thread_is_refused(void);
 /* conformance_cancel.c: shutdown and bad input */
 void conf_test_shutdown_drops_every_pending_future_exactly_once(void);
 void conf_test_spawn_during_shutdown_is_refused_and_dropped(void);
+void conf_test_shutdown_closing_a_channel_in_a_drop_wakes_its_senders(void);
 void conf_test_bad_input_gets_documented_codes(void);
 
 #endif
