@@ -388,6 +388,9 @@ static void task_run(struct sched_task *t)
             rc = 0;
         } else {
             sched_context cx = { t->host, (sched_waker *)t, t };
+            /* The last poll's reason may live in a future this poll drops
+             * (a timer's does): a pending poll must name its own. */
+            atomic_store_explicit(&full_of(t)->wait_reason, NULL, memory_order_relaxed);
             rc = t->a.fut->ops->poll(t->a.fut, &cx, &value);
         }
         running = outer;

@@ -454,6 +454,64 @@ static void test_report_lists_pending_queued_and_running_tasks_once_each(void)
     sched_host_close(host);
 }
 
+/* Pending, with no wake-up arranged and no reason named. */
+static int silent_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    (void)f, (void)cx, (void)out;
+    return SCHED_PENDING;
+}
+
+static const sched_future_ops silent_ops = { silent_poll, sched_coro_drop_default };
+
+struct stale {
+    sched_coro co;
+    sched_host *host;
+    sched_value v;
+};
+
+/* Awaits a timer (which names its reason), then a future that names none. */
+static int stale_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct stale *st = (struct stale *)f;
+    SCHED_ASYNC_BEGIN(st);
+    SCHED_AWAIT(st, sched_timer(st->host, 5 * MS), &st->v);
+    SCHED_AWAIT(st, sched_coro_new(sizeof(sched_coro), &silent_ops), &st->v);
+    SCHED_RETURN(st, out, (sched_value){ .i = 0 });
+    SCHED_ASYNC_END(st);
+}
+
+static const sched_future_ops stale_ops = { stale_poll, sched_coro_drop_default };
+
+/* The reason a task gave while it waited on a timer lived in the timer,
+ * which is gone once the task waits on something else: the report must
+ * not name it (nor read it). */
+static void test_report_names_no_reason_left_from_a_dropped_future(void)
+{
+    sched_host *host = open_host(conf_fifo);
+    sched_executor *ex;
+    sched_executor_new(host, &ex);
+    struct stale *st = (struct stale *)sched_coro_new(sizeof *st, &stale_ops);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    st->host = host;
+    sched_task *task;
+    int line = __LINE__ + 1;
+    CU_ASSERT_EQUAL(sched_spawn_labeled(ex, &st->co.base, "stale", &task), 0);
+    uint64_t id = sched_task_id(task);
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(task), NULL, &err), SCHED_EDEADLK);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "blocked on a future that nothing can wake (backend test; seed %llu); pending tasks:\n"
+             "task %llu \"stale\" (medium) spawned at %s:%d in %s(): "
+             "waiting (no wake-up arranged that it named)\n",
+             (unsigned long long)sched_test_seed(sched_as_test(host)), (unsigned long long)id,
+             __FILE__, line, __func__);
+    CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "", want);
+    sched_error_free(err);
+    sched_executor_free(ex);
+    sched_host_close(host);
+}
+
 static void test_block_with_timeout_follows_virtual_time(void)
 {
     sched_host *host = open_host(conf_budget);
@@ -704,6 +762,7 @@ int main(void)
     T(test_random_delay_yields_mostly_zero_or_once_and_sometimes_many_times);
     T(test_block_with_nothing_runnable_reports_every_pending_task_and_the_seed);
     T(test_report_lists_pending_queued_and_running_tasks_once_each);
+    T(test_report_names_no_reason_left_from_a_dropped_future);
     T(test_block_with_timeout_follows_virtual_time);
     T(test_planted_race_passes_under_fifo_is_found_by_a_sweep_and_replayed);
     T(test_determinism_check_names_the_first_divergent_step);
