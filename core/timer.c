@@ -124,8 +124,8 @@ static struct sched__timers *timers_get(sched_host *host)
     sched__mutex_init(&tm->lock);
     sched__cond_init(&tm->cond);
     tm->host = host;
-    if (!__atomic_compare_exchange_n(&host->timers, &expected, tm, 0, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_ACQUIRE)) {
+    if (!__atomic_compare_exchange_n(&host->timers, &expected, tm, 0, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST)) {
         sched__cond_destroy(&tm->cond);
         sched__mutex_destroy(&tm->lock);
         free(tm);
@@ -147,7 +147,10 @@ int sched__timer_schedule(sched_host *host, sched_runnable *r, uint64_t delay_ns
     if (!tm)
         return SCHED_ENOMEM;
     sched__mutex_lock(&tm->lock);
-    if (tm->stopping) {
+    /* sched_host_close sets host->closed, then stops host->timers if there
+     * is one: if it found none, this thread's timers_get came too late for
+     * it, and must see closed now (both sides sequentially consistent). */
+    if (tm->stopping || atomic_load(&host->closed)) {
         rc = SCHED_ECLOSED;
     } else if (!tm->started && sched__thread_start(&tm->thread, timer_thread, tm) != 0) {
         rc = SCHED_ENOMEM;
@@ -184,7 +187,7 @@ int sched__timer_schedule(sched_host *host, sched_runnable *r, uint64_t delay_ns
  */
 void sched__timers_close(sched_host *host)
 {
-    struct sched__timers *tm = __atomic_load_n(&host->timers, __ATOMIC_ACQUIRE);
+    struct sched__timers *tm = __atomic_load_n(&host->timers, __ATOMIC_SEQ_CST);
     if (!tm)
         return;
     sched__mutex_lock(&tm->lock);

@@ -1,8 +1,9 @@
 /*
  * tests/test_task.c - task-core behaviour no backend can show: a backend
- * that runs a foreground task on the wrong thread, and the oneshot's
- * memory when its two sides let go on two threads at once.  (The
- * executor contract itself is tests/conformance/, on every backend.)
+ * that runs a foreground task on the wrong thread, the oneshot's memory
+ * when its two sides let go on two threads at once, and the host's own
+ * timer thread racing sched_host_close.  (The executor contract itself is
+ * tests/conformance/, on every backend.)
  */
 #include "config.h"
 
@@ -130,6 +131,80 @@ static void test_oneshot_send_racing_receiver_drop(void)
     CU_ASSERT_EQUAL(r.sent_ok + r.sent_closed, RACE_N);
 }
 
+/* ---- a timer armed while the host closes --------------------------------- */
+
+/* On a backend without schedule_after the host runs its own timer thread,
+ * started by the first timer.  A worker arming the host's first timer while
+ * sched_host_close runs must be refused, not start a thread that outlives
+ * the host. */
+static _Atomic int arm_go;
+
+struct armer {
+    sched_future base;
+    sched_host *host;
+    sched_future *timer;
+};
+
+static int armer_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct armer *a = (struct armer *)f;
+    while (!atomic_load(&arm_go))
+        ;
+    a->timer = sched_timer(a->host, 1000000000ull);
+    return a->timer ? sched_future_poll(a->timer, cx, out) : SCHED_ENOMEM;
+}
+
+static void armer_drop(sched_future *f)
+{
+    struct armer *a = (struct armer *)f;
+    sched_future_drop(a->timer);
+    free(a);
+}
+
+static const sched_future_ops armer_ops = { armer_poll, armer_drop };
+
+static void test_first_timer_armed_while_the_host_closes_is_refused(void)
+{
+    enum { CYCLES = 2000 };     /* the window is narrow: catch it most runs */
+    char config[] = "/tmp/sched-test-task-XXXXXX";
+    char dir[1024];
+    const char *top = getenv("SCHED_TOP_BUILDDIR");
+    int fd = mkstemp(config), i, opened = 0;
+
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_FATAL(write(fd, "backend = \"minimal\";\n", 21) == 21);
+    close(fd);
+    snprintf(dir, sizeof dir, "%s/tests/conformance/.libs", top ? top : ".");
+    setenv("SCHED_PLUGIN_PATH", dir, 1);
+    srand(3);
+    for (i = 0; i < CYCLES; i++) {
+        sched_host *h = NULL;
+        sched_executor *ex = NULL;
+        struct armer *a = calloc(1, sizeof *a);
+        volatile unsigned spin;
+        unsigned jitter = (unsigned)(rand() % 6000);
+        if (!a || sched_host_open(&h, config, NULL) != 0 || sched_executor_new(h, &ex) != 0) {
+            free(a);
+            sched_host_close(h);
+            break;
+        }
+        opened++;
+        a->base.ops = &armer_ops;
+        a->host = h;
+        atomic_store(&arm_go, 0);
+        CU_ASSERT_EQUAL(sched_spawn(ex, &a->base, NULL), 0);
+        usleep(200);        /* a worker is waiting in armer_poll */
+        sched_executor_free(ex);
+        atomic_store(&arm_go, 1);
+        for (spin = 0; spin < jitter; spin++)
+            ;
+        sched_host_close(h);
+    }
+    unsetenv("SCHED_PLUGIN_PATH");
+    unlink(config);
+    CU_ASSERT_EQUAL(opened, CYCLES);
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -141,6 +216,8 @@ int main(void)
                 test_backend_running_foreground_task_off_main_thread_aborts);
     CU_add_test(s, "a oneshot sent while its receiver is dropped is freed once",
                 test_oneshot_send_racing_receiver_drop);
+    CU_add_test(s, "the first timer armed while the host closes is refused",
+                test_first_timer_armed_while_the_host_closes_is_refused);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
