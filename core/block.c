@@ -204,7 +204,11 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
     }
 
     for (;;) {
-        atomic_store_explicit(word, 0, memory_order_relaxed);
+        /* An exchange, not a store: a plain store could land after a wake's
+         * word = 1 that this poll did not see (a store buffered past our
+         * loads), and we would park through it.  Reading the wake's store
+         * orders its data before this poll. */
+        atomic_exchange_explicit(word, 0, memory_order_acq_rel);
         rc = sched_future_poll(*fut, &cx, &v);
         if (rc != SCHED_PENDING)
             break;
