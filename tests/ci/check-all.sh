@@ -21,6 +21,23 @@ root=$(cd "$root" && pwd)
 
 log() { printf '\n=== %s\n' "$*"; }
 
+# run_tests DIR MAKE-ARGS...: make check in DIR, but give up after
+# SCHED_CI_TEST_TIMEOUT seconds (default 900) so that a test that hangs
+# fails the pass, names itself, and leaves CI the time to report.
+test_timeout=${SCHED_CI_TEST_TIMEOUT:-900}
+run_tests() {
+    dir=$1
+    shift
+    timeout -k 30 "$test_timeout" make -C "$dir" "$@"
+    rc=$?
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        echo "tests in $dir timed out after ${test_timeout}s; still running:"
+        find "$dir" -name '*.log' ! -name 'test-suite.log' ! -name 'config.log' -type f |
+            while read -r l; do [ -f "${l%.log}.trs" ] || echo "  ${l%.log}"; done
+    fi
+    return "$rc"
+}
+
 # configure_in DIR [CONFIGURE ARGS]: configure a build directory once.
 configure_in() {
     dir=$1
@@ -33,19 +50,21 @@ configure_in() {
 pass_native() {
     configure_in "$root/native" &&
         make -C "$root/native" -j"$jobs" &&
-        make -C "$root/native" -j"$jobs" check
+        run_tests "$root/native" -j"$jobs" check
 }
 
 # AddressSanitizer and UndefinedBehaviorSanitizer over everything, plugins
 # included; any report fails the test that triggered it.
-pass_asan() {
+# (A subshell, so the options stay in this pass.)
+pass_asan() (
     san='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined'
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    export ASAN_OPTIONS UBSAN_OPTIONS
     configure_in "$root/asan" CFLAGS="-O1 -g $san" LDFLAGS="$san" &&
         make -C "$root/asan" -j"$jobs" &&
-        ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        make -C "$root/asan" -j"$jobs" check
-}
+        run_tests "$root/asan" -j"$jobs" check
+)
 
 # valgrind memcheck over every compiled test program (not the scripts)
 # and the conformance suite on every backend (through SCHED_TEST_RUNNER):
@@ -61,7 +80,7 @@ pass_valgrind() {
         supp=$(for f in "$src"/tests/ci/valgrind.supp "$src"/plugins/*/valgrind.supp; do
                    if [ -f "$f" ]; then printf ' --suppressions=%s' "$f"; fi; done) &&
         vg="valgrind --quiet --error-exitcode=1$supp --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect" &&
-        make -C "$root/valgrind/tests" -j"$jobs" check TESTS="$programs" \
+        run_tests "$root/valgrind/tests" -j"$jobs" check TESTS="$programs" \
             LOG_COMPILER="$root/valgrind/libtool" AM_LOG_FLAGS="--mode=execute $vg" \
             SCHED_TEST_RUNNER="$vg"
 }
@@ -71,7 +90,7 @@ pass_valgrind() {
 pass_tsan() {
     configure_in "$root/tsan" CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" &&
         make -C "$root/tsan" -j"$jobs" &&
-        make -C "$root/tsan" -j"$jobs" check
+        run_tests "$root/tsan" -j"$jobs" check
 }
 
 # The release tarball builds, passes make check from a read-only source
@@ -92,7 +111,7 @@ pass_windows() {
         configure_in "$root/windows" --host=x86_64-w64-mingw32 \
             PKG_CONFIG_LIBDIR="$root/cross-deps/prefix/lib/pkgconfig" PKG_CONFIG_PATH= &&
         make -C "$root/windows" -j"$jobs" &&
-        make -C "$root/windows" -j"$jobs" check
+        run_tests "$root/windows" -j"$jobs" check
 }
 
 [ -x "$src/configure" ] || (cd "$src" && autoreconf -fi) || exit 1
