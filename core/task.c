@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,12 +285,32 @@ static int submit(struct sched_task *t, sched_host *host)
     return host->ops.schedule(host->backend, &t->r);
 }
 
-/* Queue a full task again (a wake, a cancel sent to the main thread). */
+/*
+ * Queue a full task again (a wake, a cancel sent to the main thread).  If
+ * the backend refuses, the task is dropped; but a foreground task's future
+ * belongs to the main thread, so another thread leaves it idle in the
+ * registry (foreground tasks are always there) for sched__tasks_close to
+ * drop on the main thread.  The refusal is a closing host, or a backend
+ * failing, which is logged.
+ */
 static void resubmit(struct sched_task *t)
 {
-    assert(atomic_load_explicit(&t->state, memory_order_relaxed) & SCHED__FULL);
-    if (submit(t, t->host) != 0)
-        drop_owned(t);
+    uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
+    int rc;
+    assert(s & SCHED__FULL);
+    if ((rc = submit(t, t->host)) == 0)
+        return;
+    if ((s & SCHED__FOREGROUND)
+        && !sched__thread_equal(sched__thread_self(), t->host->main_thread)) {
+        if (!closing(t->host))
+            sched__log(SCHED_LOG_ERROR,
+                       "a woken foreground task (id %" PRIu64 ") could not be queued (%s); it "
+                       "waits for the next wake, or for the host to close",
+                       t->id, sched_strerror(rc));
+        atomic_fetch_and_explicit(&t->state, ~SCHED__SCHEDULED, memory_order_acq_rel);
+        return;
+    }
+    drop_owned(t);
 }
 
 /* A wake: queue t unless it is finished, already queued, or being polled
@@ -777,10 +798,15 @@ void sched__tasks_close(sched_host *host)
             break;
         s = atomic_load_explicit(&ft->t.state, memory_order_acquire);
         for (;;) {
-            if (s & (SCHED__CLOSED | SCHED__COMPLETED | SCHED__SCHEDULED | SCHED__RUNNING))
+            if (s & (SCHED__COMPLETED | SCHED__SCHEDULED | SCHED__RUNNING))
                 break;
-            if (atomic_compare_exchange_weak_explicit(&ft->t.state, &s, s | SCHED__CLOSED,
-                                                      memory_order_acq_rel, memory_order_acquire)) {
+            /* Idle: ours to close.  Already closed and still registered
+             * means a canceller left the drop to a runner that never came
+             * (a foreground task another thread could not queue): ours too. */
+            if ((s & SCHED__CLOSED)
+                || atomic_compare_exchange_weak_explicit(&ft->t.state, &s, s | SCHED__CLOSED,
+                                                         memory_order_acq_rel,
+                                                         memory_order_acquire)) {
                 s = 0;
                 break;
             }

@@ -1,8 +1,9 @@
 /*
  * tests/test_task.c - task-core behaviour no backend can show: a backend
  * that runs a foreground task on the wrong thread, the oneshot's memory
- * when its two sides let go on two threads at once, and the host's own
- * timer thread racing sched_host_close.  (The executor contract itself is
+ * when its two sides let go on two threads at once, and what races
+ * sched_host_close: the host's own timer thread, and a foreground task
+ * woken from a worker.  (The executor contract itself is
  * tests/conformance/, on every backend.)
  */
 #include "config.h"
@@ -205,6 +206,91 @@ static void test_first_timer_armed_while_the_host_closes_is_refused(void)
     CU_ASSERT_EQUAL(opened, CYCLES);
 }
 
+/* ---- a foreground task woken while the host closes ---------------------- */
+
+/* The foreground task: pending until woken; records where it is dropped. */
+static _Atomic(sched_waker *) fg_waker;
+static sched_oneshot *fg_started;
+static pthread_t fg_dropped_on;
+static _Atomic int fg_drops;
+
+static int fg_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    (void)f, (void)out;
+    sched_waker *old = atomic_exchange(&fg_waker, sched_waker_clone(sched_context_waker(cx)));
+    sched_waker_drop(old);
+    if (fg_started) {
+        sched_oneshot_send(fg_started, (sched_value){ .u = 1 });
+        fg_started = NULL;
+    }
+    return SCHED_PENDING;
+}
+
+static void fg_drop(sched_future *f)
+{
+    fg_dropped_on = pthread_self();
+    atomic_fetch_add(&fg_drops, 1);
+    free(f);
+}
+
+static const sched_future_ops fg_ops = { fg_poll, fg_drop };
+
+/* The background task: on the worker, waits until spawning is refused (the
+ * host is closing), then wakes the foreground task, which can no longer be
+ * queued. */
+static sched_executor *waker_ex;
+
+static sched_value nothing_fn(void *arg)
+{
+    (void)arg;
+    return (sched_value){ .u = 0 };
+}
+
+static sched_value wake_when_closing(void *arg)
+{
+    (void)arg;
+    while (sched_spawn(waker_ex, sched_future_fn(nothing_fn, NULL), NULL) != SCHED_ECLOSED)
+        usleep(100);
+    sched_waker_wake(atomic_exchange(&fg_waker, NULL));
+    return (sched_value){ .u = 0 };
+}
+
+static void test_foreground_task_woken_while_closing_is_dropped_on_main(void)
+{
+    char config[] = "/tmp/sched-test-task-XXXXXX";
+    char dir[1024];
+    const char *top = getenv("SCHED_TOP_BUILDDIR");
+    int fd = mkstemp(config);
+    sched_host *h = NULL;
+    sched_foreground_executor *fx = NULL;
+    sched_future *f = malloc(sizeof *f);
+
+    CU_ASSERT_FATAL(fd >= 0 && f != NULL);
+    CU_ASSERT_FATAL(write(fd, "backend = \"minimal\";\n", 21) == 21);
+    close(fd);
+    snprintf(dir, sizeof dir, "%s/tests/conformance/.libs", top ? top : ".");
+    setenv("SCHED_PLUGIN_PATH", dir, 1);
+    CU_ASSERT_EQUAL_FATAL(sched_host_open(&h, config, NULL), 0);
+    unsetenv("SCHED_PLUGIN_PATH");
+    unlink(config);
+    CU_ASSERT_EQUAL_FATAL(sched_foreground_executor_new(h, &fx), 0);
+    CU_ASSERT_EQUAL_FATAL(sched_executor_new(h, &waker_ex), 0);
+
+    f->ops = &fg_ops;
+    CU_ASSERT_EQUAL_FATAL(sched_oneshot_new(&fg_started), 0);
+    sched_future *started = sched_oneshot_recv(fg_started);
+    CU_ASSERT_EQUAL(sched_foreground_spawn(fx, f, NULL), 0);
+    /* Until it has run once on the main thread and gone pending. */
+    CU_ASSERT_EQUAL(sched_foreground_block(fx, started, NULL, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(atomic_load(&fg_waker));
+    CU_ASSERT_EQUAL(sched_spawn(waker_ex, sched_future_fn(wake_when_closing, NULL), NULL), 0);
+    sched_foreground_executor_free(fx);
+    sched_host_close(h);
+    sched_executor_free(waker_ex);
+    CU_ASSERT_EQUAL(atomic_load(&fg_drops), 1);
+    CU_ASSERT(pthread_equal(fg_dropped_on, pthread_self()));
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -218,6 +304,8 @@ int main(void)
                 test_oneshot_send_racing_receiver_drop);
     CU_add_test(s, "the first timer armed while the host closes is refused",
                 test_first_timer_armed_while_the_host_closes_is_refused);
+    CU_add_test(s, "a foreground task woken while the host closes is dropped on main",
+                test_foreground_task_woken_while_closing_is_dropped_on_main);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
