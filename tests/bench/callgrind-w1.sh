@@ -3,8 +3,9 @@
 # two runs that differ only in the number of tasks, so start-up, thread
 # creation and shutdown cancel out:
 #   (Ir(N2) - Ir(N1)) / (N2 - N1)
-# Instruction counts do not depend on the machine's load, so this figure
-# is repeatable where timings are not.
+# Instruction counts do not depend on the clock, so this figure is far
+# more repeatable than timings; it still moves with how the threads
+# interleave (workers spinning or parking), and so rises under load.
 #   usage: callgrind-w1.sh [path/to/sched-bench]
 #   CALLGRIND_IMPLS=raw:linux,pthread-pool,glib,libuv (the default)
 bench=${1:-./sched-bench}
