@@ -144,9 +144,10 @@ int sched__host_closing(sched_host *host);
 
 /* The task core's per-host state (host->tasks). */
 struct sched__tasks {
-    /* The registry: tasks that are foreground, on a simulated backend, or
-     * have been pending at least once.  Compact tasks never pend and are
-     * never listed; a queued one is the backend's to run or drop. */
+    /* The registry: foreground tasks and tasks that have been pending at
+     * least once.  A queued task is the backend's to run or drop (reports
+     * ask a simulated backend for its queues: report.c); compact tasks
+     * never pend and are never registered. */
     sched__mutex lock;
     struct sched__task_full *head;
     size_t count;
