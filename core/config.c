@@ -289,6 +289,12 @@ static int parse(struct sched__config *cfg, const char *path, sched_error **err)
                             config_error_line(&cfg->lc), config_error_text(&cfg->lc));
 }
 
+int sched__nosystem(void)
+{
+    const char *v = sched__secure_getenv("SCHED_NOSYSTEM");
+    return v != NULL && strcmp(v, "1") == 0;
+}
+
 /* Pick the file by the lookup order of sched.conf(5).  Sets cfg->file and
  * cfg->source; *use_builtin when no file applies. */
 static int choose_file(struct sched__config *cfg, const char *path, int *use_builtin)
@@ -305,7 +311,7 @@ static int choose_file(struct sched__config *cfg, const char *path, int *use_bui
         cfg->source = SCHED__USER_CONFIG_SOURCE;
     } else {
         free(owned);
-        owned = sched__system_config_path();
+        owned = sched__nosystem() ? NULL : sched__system_config_path();
         if (owned != NULL && sched__file_exists(owned)) {
             cfg->source = "system-wide file";
         } else {

@@ -84,6 +84,10 @@ const char *sched__config_fallback_origin(const struct sched__config *cfg);
 size_t sched__config_fallbacks(const struct sched__config *cfg, const char *const **names);
 /* plugin_path (or $SCHED_PLUGIN_PATH), without the built-in directory. */
 size_t sched__config_plugin_dirs(const struct sched__config *cfg, const char *const **dirs);
+/* Non-zero when SCHED_NOSYSTEM=1: ignore the system-wide config file and
+ * the built-in plugin directory (a run that depends on nothing installed,
+ * as the test suite's must). */
+int sched__nosystem(void);
 int sched__config_validate_group(const struct sched__config *cfg, const char *backend,
                                  const sched_config_key *keys, sched_error **err);
 int sched__config_get(const struct sched__config *cfg, const char *backend, const char *key,

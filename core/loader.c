@@ -32,6 +32,10 @@ size_t sched__plugin_search_dirs(const struct sched__config *cfg, const char ***
     }
     for (size_t i = 0; i < n; i++)
         v[i] = cdirs[i];
+    if (sched__nosystem()) {
+        *dirs = v;
+        return n;
+    }
     v[n] = sched__builtin_plugin_dir();
     *dirs = v;
     return n + 1;

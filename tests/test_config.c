@@ -76,13 +76,17 @@ static void test_compiled_in_default_is_conf_sched_conf_byte_for_byte(void)
     CU_ASSERT_STRING_EQUAL(sched__default_conf, buf);
 }
 
+/* Without SCHED_NOSYSTEM an installed system-wide file is read; the test
+ * cannot install one, so it checks whichever case this machine is in. */
 static void test_no_file_anywhere_uses_the_compiled_in_default(void)
 {
     clear_env();
+    unsetenv("SCHED_NOSYSTEM");
     char *sys = sched__system_config_path();
     int have_sys = sched__file_exists(sys);
     struct sched__config *cfg;
     CU_ASSERT_EQUAL_FATAL(sched__config_load(NULL, &cfg, NULL), 0);
+    setenv("SCHED_NOSYSTEM", "1", 1);
     if (have_sys) {
         /* An installed system-wide file comes before the built-in one. */
         CU_ASSERT_STRING_EQUAL(sched__config_file(cfg), sys);
@@ -100,6 +104,31 @@ static void test_no_file_anywhere_uses_the_compiled_in_default(void)
     }
     free(sys);
     sched__config_free(cfg);
+}
+
+/* SCHED_NOSYSTEM=1: the system-wide file and the built-in plugin directory
+ * are out of the picture, whatever is installed. */
+static void test_nosystem_ignores_what_is_installed(void)
+{
+    clear_env();
+    setenv("SCHED_NOSYSTEM", "1", 1);
+    struct sched__config *cfg;
+    CU_ASSERT_EQUAL_FATAL(sched__config_load(NULL, &cfg, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(sched__config_file(cfg), "(built-in)");
+    CU_ASSERT_STRING_EQUAL(sched__config_source(cfg), "compiled-in default");
+    const char **dirs;
+    CU_ASSERT_EQUAL(sched__plugin_search_dirs(cfg, &dirs), 0);
+    free(dirs);
+    sched__config_free(cfg);
+
+    /* Anything but "1" leaves it off: the built-in directory is searched. */
+    setenv("SCHED_NOSYSTEM", "0", 1);
+    CU_ASSERT_EQUAL_FATAL(sched__config_load(NULL, &cfg, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(sched__plugin_search_dirs(cfg, &dirs), 1);
+    CU_ASSERT_STRING_EQUAL(dirs[0], sched__builtin_plugin_dir());
+    free(dirs);
+    sched__config_free(cfg);
+    setenv("SCHED_NOSYSTEM", "1", 1);
 }
 
 /* explicit path > $SCHED_CONFIG > $XDG_CONFIG_HOME/sched/sched.conf */
@@ -422,6 +451,7 @@ int main(void)
     CU_pSuite s = CU_add_suite("config", setup, teardown);
     CU_ADD_TEST(s, test_compiled_in_default_is_conf_sched_conf_byte_for_byte);
     CU_ADD_TEST(s, test_no_file_anywhere_uses_the_compiled_in_default);
+    CU_ADD_TEST(s, test_nosystem_ignores_what_is_installed);
     CU_ADD_TEST(s, test_lookup_order_explicit_then_env_then_xdg);
     CU_ADD_TEST(s, test_missing_explicit_file_is_an_error_not_a_fallback);
     CU_ADD_TEST(s, test_syntax_error_names_file_and_line);

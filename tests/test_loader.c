@@ -331,7 +331,7 @@ static void test_fallbacks_are_tried_in_order_and_logged(void)
              "backend \"createfail\" (%s) failed to start: no worker threads could be started",
              util_fixture("createfail"));
     snprintf(second, sizeof second,
-             "backend \"nosuch\" (set at %s:2) not found: searched %s/nosuch.so, " SCHED_PLUGINDIR "/nosuch.so; "
+             "backend \"nosuch\" (set at %s:2) not found: searched %s/nosuch.so; "
              "available backends: abi2, createfail, halfpark, misnamed, noentry, noschedule, small, valid",
              conf, util_fixture_dir());
     snprintf(third, sizeof third,
@@ -377,6 +377,8 @@ static void test_no_fallback_unless_configured(void)
 
 int main(void)
 {
+    /* Nothing installed on this machine may show in the messages. */
+    setenv("SCHED_NOSYSTEM", "1", 1);
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 99;
     CU_pSuite s = CU_add_suite("loader", NULL, NULL);
