@@ -1,9 +1,8 @@
 /*
  * tests/test_cloudflare_sim.c - the cloudflare-sim backend at the plugin
- * ABI: the real cloudflare-sim.so (.dll on Windows), opened with
- * sched__dl_open, driven through its descriptor by a minimal host written
- * here (runnables that record what happened to them).  The session rules on top of it are proved through
- * the real host in test_session.c.
+ * ABI: the real cloudflare-sim.so (.dll on Windows), driven through its
+ * descriptor by the minimal host of plugin_fakehost.h.  The session rules
+ * on top of it are proved through the real host in test_session.c.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -12,170 +11,18 @@
 
 #include <CUnit/Basic.h>
 
-#include <sched/plugin.h>
-#include <sched/test.h>
+#include "plugin_fakehost.h"
 
-#include "platform.h"
-
-#define MS 1000000ull
-
-/* ---- a minimal host ------------------------------------------------------ */
-
-typedef struct fake_runnable {
-    sched_runnable base;
-    uint64_t task_id;
-    uint64_t session_id;
-    uint64_t executor_id;
-    const char *label;
-    void (*fn)(struct fake_runnable *);
-    void *arg;
-    int ran;
-    int dropped;
-    pthread_t ran_on;
-} fake_runnable;
-
-static void fake_run(sched_runnable *r)
-{
-    fake_runnable *f = (fake_runnable *)r;
-    f->ran++;
-    f->ran_on = pthread_self();
-    if (f->fn)
-        f->fn(f);
-}
-
-static void fake_drop(sched_runnable *r)
-{
-    ((fake_runnable *)r)->dropped++;
-}
-
-static int fake_info(const sched_runnable *r, sched_runnable_info *out)
-{
-    const fake_runnable *f = (const fake_runnable *)r;
-    out->priority = SCHED_PRIORITY_MEDIUM;
-    out->task_id = f->task_id;
-    out->executor_id = f->executor_id;
-    out->session_id = f->session_id;
-    out->label = f->label;
-    out->file = "test_cloudflare_sim.c";
-    out->func = "fake";
-    out->line = 1;
-    return 0;
-}
-
-static char last_log[1024];
-static int nlogs;
-
-static void fake_log(sched_plugin_host *h, int level, const char *msg)
-{
-    (void)h;
-    (void)level;
-    snprintf(last_log, sizeof last_log, "%s", msg);
-    nlogs++;
-}
-
-/* The backend's config group, as key/value pairs set per test. */
-static struct { const char *key; int64_t value; } config[8];
-static int nconfig;
-
-static void config_set(const char *key, int64_t value)
-{
-    config[nconfig].key = key;
-    config[nconfig].value = value;
-    nconfig++;
-}
-
-static int fake_config_int(sched_plugin_host *h, const char *key, int64_t *out)
-{
-    (void)h;
-    for (int i = 0; i < nconfig; i++)
-        if (strcmp(config[i].key, key) == 0) {
-            *out = config[i].value;
-            return 0;
-        }
-    return SCHED_ENOENT;
-}
-
-static const char *env_seed;
-
-static const char *fake_getenv(const char *name)
-{
-    return strcmp(name, "SCHED_SEED") == 0 ? env_seed : NULL;
-}
-
-static size_t fake_describe_tasks(sched_plugin_host *h, char *buf, size_t len)
-{
-    (void)h;
-    return (size_t)snprintf(buf, len, "task 1 \"fetch\" at worker.c:10 waits on a timer\n");
-}
-
-static const sched_host_services services = {
-    .abi_major = SCHED_PLUGIN_ABI_MAJOR,
-    .abi_minor = SCHED_PLUGIN_ABI_MINOR,
-    .size = sizeof(sched_host_services),
-    .run = fake_run,
-    .drop = fake_drop,
-    .info = fake_info,
-    .log = fake_log,
-    .config_int = fake_config_int,
-    .getenv = fake_getenv,
-    .describe_tasks = fake_describe_tasks,
-};
-
-static void *lib;
-static const sched_plugin_descriptor *desc;
-static const sched_backend_ops *ops;
+/* ---- the host -------------------------------------------------------------- */
 
 static int suite_init(void)
 {
-    const char *top = getenv("SCHED_TOP_BUILDDIR");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/plugins/cloudflare-sim/.libs/cloudflare-sim" SCHED__PLUGIN_SUFFIX,
-             top ? top : "..");
-    char why[1024];
-    lib = sched__dl_open(path, why, sizeof why);
-    if (lib == NULL) {
-        fprintf(stderr, "%s: %s\n", path, why);
-        return -1;
-    }
-    sched_plugin_entry_fn entry = (sched_plugin_entry_fn)sched__dl_sym(lib, SCHED_PLUGIN_ENTRY_NAME);
-    if (entry == NULL)
-        return -1;
-    desc = entry(&services);
-    if (desc == NULL)
-        return -1;
-    ops = &desc->ops;
-    return 0;
+    return fakehost_load("cloudflare-sim");
 }
 
 static int suite_fini(void)
 {
-    sched__dl_close(lib);
-    return 0;
-}
-
-static void *open_backend(void)
-{
-    sched_backend_env env = { sizeof env, &services, NULL };
-    void *self = NULL;
-    char err[256] = "";
-    int rc = ops->create(&env, &self, err, sizeof err);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    return self;
-}
-
-static void reset(void)
-{
-    nconfig = 0;
-    env_seed = NULL;
-    nlogs = 0;
-    last_log[0] = '\0';
-}
-
-static const sched_test_iface_v1 *test_iface(void *self)
-{
-    const sched_test_iface_v1 *t = ops->query(self, "sched.test", 1);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    return t;
+    return fakehost_unload();
 }
 
 /* ---- tests ---------------------------------------------------------------- */
@@ -240,7 +87,7 @@ static void test_clock_does_not_move_while_code_runs(void)
     void *self = clock_self = open_backend();
     fake_runnable r = { .task_id = 1, .fn = busy };
     CU_ASSERT_EQUAL(ops->schedule(self, &r.base), 0);
-    CU_ASSERT_EQUAL(test_iface(self)->run_until_parked(self), 1);
+    CU_ASSERT_EQUAL(iface(self)->run_until_parked(self), 1);
     CU_ASSERT_EQUAL(r.ran, 1);
     CU_ASSERT_EQUAL(clock_seen[0], 0);
     CU_ASSERT_EQUAL(clock_seen[1], 0);
@@ -328,7 +175,7 @@ static void test_timers_fire_in_due_order_never_early(void)
 {
     reset();
     void *self = open_backend();
-    const sched_test_iface_v1 *t = test_iface(self);
+    const sched_test_iface_v1 *t = iface(self);
     fake_runnable a = { .task_id = 1 }, b = { .task_id = 2 }, c = { .task_id = 3 };
     CU_ASSERT_EQUAL(ops->schedule_after(self, &a.base, 30 * MS, 1), 0);
     CU_ASSERT_EQUAL(ops->schedule_after(self, &b.base, 10 * MS, 1), 0);
@@ -361,7 +208,7 @@ static void interleave(uint64_t seed, char *order, size_t len)
         r[i].session_id = 1 + (uint64_t)(i % 3);
         CU_ASSERT_EQUAL(ops->schedule_main(self, &r[i].base), 0);
     }
-    const sched_test_iface_v1 *t = test_iface(self);
+    const sched_test_iface_v1 *t = iface(self);
     CU_ASSERT_EQUAL(t->run_until_parked(self), 15);
     const sched_test_step *steps;
     size_t n = t->history(self, &steps);
@@ -397,7 +244,7 @@ static void test_seed_from_environment_overrides_config(void)
     config_set("seed", 5);
     env_seed = "77";
     void *self = open_backend();
-    CU_ASSERT_EQUAL(test_iface(self)->seed(self), 77);
+    CU_ASSERT_EQUAL(iface(self)->seed(self), 77);
     ops->destroy(self);
 }
 
@@ -431,7 +278,7 @@ static void test_timers_per_request_are_limited(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(last_log, "request 3 already holds 2 pending timers"));
     CU_ASSERT_PTR_NOT_NULL(strstr(last_log, "task 12"));
     CU_ASSERT_EQUAL(ops->schedule_after(self, &r[3].base, MS, 1), 0);   /* another request */
-    test_iface(self)->advance_clock(self, MS);
+    iface(self)->advance_clock(self, MS);
     CU_ASSERT_EQUAL(r[0].ran + r[1].ran + r[3].ran, 3);
     CU_ASSERT_EQUAL(ops->schedule_after(self, &r[2].base, MS, 1), 0);   /* room again */
     ops->destroy(self);
@@ -459,10 +306,10 @@ static void test_work_from_other_threads_runs_on_the_isolate_thread(void)
     pthread_join(th, NULL);
     CU_ASSERT_EQUAL(r.ran, 0);
     CU_ASSERT(ops->is_main_thread(self));
-    CU_ASSERT_EQUAL(test_iface(self)->tick(self, 0), 1);
+    CU_ASSERT_EQUAL(iface(self)->tick(self, 0), 1);
     CU_ASSERT_EQUAL(r.ran, 1);
-    CU_ASSERT(pthread_equal(r.ran_on, pthread_self()));
-    CU_ASSERT_EQUAL(test_iface(self)->tick(self, 0), 0);
+    CU_ASSERT(sched__thread_equal(r.ran_on, sched__thread_self()));
+    CU_ASSERT_EQUAL(iface(self)->tick(self, 0), 0);
     ops->destroy(self);
 }
 
@@ -477,7 +324,7 @@ static void test_park_is_woken_from_another_thread(void)
     reset();
     void *self = open_backend();
     ops->query(self, "sched.test", 1);
-    test_iface(self)->set_parking_allowed(self, 1);
+    iface(self)->set_parking_allowed(self, 1);
     memset(&parker, 0, sizeof parker);
     pthread_t th;
     pthread_create(&th, NULL, foreign_unpark, self);
@@ -494,7 +341,7 @@ static void test_destroy_drops_queued_and_armed_work_once(void)
     CU_ASSERT_EQUAL(ops->schedule(self, &a.base), 0);
     CU_ASSERT_EQUAL(ops->schedule_after(self, &b.base, 5 * MS, 0), 0);
     sched_test_counts c;
-    test_iface(self)->pending_counts(self, &c);
+    iface(self)->pending_counts(self, &c);
     CU_ASSERT_EQUAL(c.background, 1);
     CU_ASSERT_EQUAL(c.timers, 1);
     ops->destroy(self);
@@ -503,19 +350,11 @@ static void test_destroy_drops_queued_and_armed_work_once(void)
     CU_ASSERT_EQUAL(a.ran + b.ran, 0);
 }
 
-static int shown[4];
-
-static void count_shown(void *ctx, const sched_runnable *r)
-{
-    (void)ctx;
-    shown[((const fake_runnable *)r)->task_id]++;
-}
-
 static void test_queued_shows_every_queued_and_armed_runnable_once(void)
 {
     reset();
     void *self = open_backend();
-    const sched_test_iface_v1 *t = test_iface(self);
+    const sched_test_iface_v1 *t = iface(self);
     fake_runnable a = { .task_id = 1 }, b = { .task_id = 2, .session_id = 5 }, c = { .task_id = 3 };
     ops->schedule_main(self, &a.base);
     ops->schedule(self, &b.base);
@@ -541,7 +380,7 @@ static void test_history_names_each_step(void)
     fake_runnable a = { .task_id = 1, .label = "fetch" }, b = { .task_id = 2 };
     ops->schedule_main(self, &a.base);
     ops->schedule_labeled(self, &b.base, NULL, SCHED_PRIORITY_HIGH);
-    const sched_test_iface_v1 *t = test_iface(self);
+    const sched_test_iface_v1 *t = iface(self);
     CU_ASSERT_EQUAL(t->run_until_parked(self), 2);
     const sched_test_step *steps;
     CU_ASSERT_EQUAL_FATAL(t->history(self, &steps), 2);
@@ -568,7 +407,7 @@ static void test_history_keeps_one_copy_of_each_label(void)
         r[i].label = names[i % 100];
         ops->schedule(self, &r[i].base);
     }
-    const sched_test_iface_v1 *t = test_iface(self);
+    const sched_test_iface_v1 *t = iface(self);
     CU_ASSERT_EQUAL(t->run_until_parked(self), 200);
     memset(names, 0, sizeof names);     /* the tasks' labels are gone */
     const sched_test_step *steps;
@@ -589,7 +428,7 @@ static void test_reseed_restarts_the_same_interleaving(void)
     reset();
     config_set("seed", 1);
     void *self = open_backend();
-    const sched_test_iface_v1 *t = test_iface(self);
+    const sched_test_iface_v1 *t = iface(self);
     t->reseed(self, 9);
     CU_ASSERT_EQUAL(t->seed(self), 9);
     fake_runnable r[15];
@@ -611,18 +450,19 @@ static void test_parking_report_names_seed_clock_and_tasks(void)
 {
     reset();
     config_set("seed", 3);
+    described = "task 1 \"fetch\" at worker.c:10 waits on a timer\n";
     void *self = open_backend();
     fake_runnable a = { .task_id = 1 };
     ops->schedule_after(self, &a.base, 7 * MS, 1);
     char buf[512];
-    size_t n = test_iface(self)->parking_report(self, buf, sizeof buf);
+    size_t n = iface(self)->parking_report(self, buf, sizeof buf);
     CU_ASSERT_EQUAL(n, strlen(buf));
     CU_ASSERT_STRING_EQUAL(buf,
                            "seed 3, virtual time 0 ns: 0 runnable, 1 timers pending (next due at 7000000 ns)\n"
                            "pending tasks:\n"
                            "task 1 \"fetch\" at worker.c:10 waits on a timer\n"
                            "replay with SCHED_SEED=3\n");
-    CU_ASSERT_EQUAL(test_iface(self)->parking_report(self, NULL, 0), n);
+    CU_ASSERT_EQUAL(iface(self)->parking_report(self, NULL, 0), n);
     ops->destroy(self);
 }
 

@@ -2,7 +2,7 @@
  * tests/test_testbackend_abi.c - the test backend at the plugin ABI: the
  * real test.so (.dll on Windows), opened with sched__dl_open, driven
  * through its descriptor and its "sched.test" interface by a minimal host
- * (testbackend_fakehost.c) whose runnables record what happened to them.  Picks, timers, decisions from
+ * (plugin_fakehost.c) whose runnables record what happened to them.  Picks, timers, decisions from
  * bytes, history, report and trace here; parking in
  * test_testbackend_park.c.  The same backend under the real host is
  * proved in test_testbackend.c.
@@ -14,7 +14,7 @@
 
 #include <CUnit/Basic.h>
 
-#include "testbackend_fakehost.h"
+#include "plugin_fakehost.h"
 
 /* ---- tests ---------------------------------------------------------------- */
 
@@ -239,15 +239,6 @@ static void test_background_only_tick_leaves_foreground_queued(void)
     free(r);
 }
 
-/* How many times queued showed each task id (1..8). */
-static int shown[9];
-
-static void count_shown(void *ctx, const sched_runnable *r)
-{
-    (void)ctx;
-    shown[((const fake_runnable *)r)->task_id]++;
-}
-
 static void test_queued_shows_every_queued_and_armed_runnable_once(void)
 {
     reset();
@@ -454,19 +445,23 @@ static void test_trace_is_chrome_trace_json_with_tasks_and_timers(void)
     CU_ASSERT(strncmp(text, "{\"traceEvents\":[\n", 17) == 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"name\":\"parse \\\"quoted\\\"\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"args\":{\"name\":\"foreground executor 4\"}"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"site\":\"test_testbackend_abi.c:7\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"site\":\"plugin_fakehost.c:7\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"ph\":\"b\",\"pid\":1,\"tid\":0,\"ts\":0,\"cat\":\"timer\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"ph\":\"e\",\"pid\":1,\"tid\":0,\"ts\":2,\"cat\":\"timer\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"otherData\":{\"backend\":\"test\",\"seed\":\"0\","
                                         "\"steps\":\"3\",\"virtual_ns\":\"5000000\"}}\n"));
 }
 
+static int suite_init(void)
+{
+    return fakehost_load("test");
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
-    CU_pSuite s = CU_add_suite("test backend at the plugin ABI", fakehost_suite_init,
-                                 fakehost_suite_fini);
+    CU_pSuite s = CU_add_suite("test backend at the plugin ABI", suite_init, fakehost_unload);
 #define T(name) CU_add_test(s, #name, name)
     T(test_descriptor_names_the_backend_and_declares_its_keys);
     T(test_nothing_runs_until_the_test_drives_it);

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "testbackend_fakehost.h"
+#include "plugin_fakehost.h"
 
 static void *park_self;
 static sched_parker park_p;

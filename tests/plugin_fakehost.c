@@ -1,12 +1,12 @@
 /*
- * tests/testbackend_fakehost.c - the minimal host of testbackend_fakehost.h.
+ * tests/plugin_fakehost.c - the minimal host of plugin_fakehost.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "platform.h"
-#include "testbackend_fakehost.h"
+#include "plugin_fakehost.h"
 
 uint64_t order[4096];
 size_t norder;
@@ -15,10 +15,19 @@ static void fake_run(sched_runnable *r)
 {
     fake_runnable *f = (fake_runnable *)r;
     f->ran++;
+    f->ran_on = sched__thread_self();
     if (norder < sizeof order / sizeof order[0])
         order[norder++] = f->task_id;
     if (f->fn)
         f->fn(f);
+}
+
+int shown[16];
+
+void count_shown(void *ctx, const sched_runnable *r)
+{
+    (void)ctx;
+    shown[((const fake_runnable *)r)->task_id]++;
 }
 
 static void fake_drop(sched_runnable *r)
@@ -32,19 +41,23 @@ static int fake_info(const sched_runnable *r, sched_runnable_info *out)
     out->priority = f->priority;
     out->task_id = f->task_id;
     out->executor_id = f->executor_id;
-    out->session_id = 0;
+    out->session_id = f->session_id;
     out->label = f->label;
-    out->file = "test_testbackend_abi.c";
+    out->file = "plugin_fakehost.c";
     out->func = "fake";
     out->line = 7;
     return 0;
 }
 
+char last_log[1024];
+int nlogs;
+
 static void fake_log(sched_plugin_host *h, int level, const char *msg)
 {
     (void)h;
     (void)level;
-    (void)msg;
+    snprintf(last_log, sizeof last_log, "%s", msg);
+    nlogs++;
 }
 
 /* The backend's config group, set per test. */
@@ -165,11 +178,12 @@ static void *lib;
 const sched_plugin_descriptor *desc;
 const sched_backend_ops *ops;
 
-int fakehost_suite_init(void)
+int fakehost_load(const char *name)
 {
     const char *top = getenv("SCHED_TOP_BUILDDIR");
     char path[4096];
-    snprintf(path, sizeof path, "%s/plugins/test/.libs/test" SCHED__PLUGIN_SUFFIX, top ? top : "..");
+    snprintf(path, sizeof path, "%s/plugins/%s/.libs/%s" SCHED__PLUGIN_SUFFIX, top ? top : "..",
+             name, name);
     char why[1024];
     lib = sched__dl_open(path, why, sizeof why);
     if (lib == NULL) {
@@ -186,7 +200,7 @@ int fakehost_suite_init(void)
     return 0;
 }
 
-int fakehost_suite_fini(void)
+int fakehost_unload(void)
 {
     sched__dl_close(lib);
     return 0;
@@ -199,6 +213,8 @@ void reset(void)
     env_trace = NULL;
     norder = 0;
     described = "";
+    nlogs = 0;
+    last_log[0] = '\0';
 }
 
 void *open_backend(void)
