@@ -69,6 +69,21 @@ int sched__ctl_config_options(int argc, char **argv, const char *usage, const ch
     return -1;
 }
 
+int sched__ctl_load_config(int argc, char **argv, const char *usage, struct sched__config **cfg)
+{
+    const char *config;
+    sched_error *err = NULL;
+    int rc = sched__ctl_config_options(argc, argv, usage, &config);
+    if (rc >= 0)
+        return rc;
+    if (sched__config_load(config, cfg, &err) != 0) {
+        sched__ctl_error("%s", sched_error_message(err));
+        sched_error_free(err);
+        return SCHEDCTL_FAIL;
+    }
+    return -1;
+}
+
 static const char *level_name(int level)
 {
     switch (level) {

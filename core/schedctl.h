@@ -35,4 +35,11 @@ void sched__ctl_error(const char *fmt, ...) SCHED__PRINTF(1, 2);
  */
 int sched__ctl_config_options(int argc, char **argv, const char *usage, const char **config);
 
+/*
+ * The same options, then the config they name: -1 with *cfg (the caller
+ * frees it with sched__config_free) to go on, or an exit status, the
+ * config's error printed for SCHEDCTL_FAIL.
+ */
+int sched__ctl_load_config(int argc, char **argv, const char *usage, struct sched__config **cfg);
+
 #endif

@@ -79,17 +79,10 @@ static void show_keys(const struct sched__config *cfg, const sched_plugin_descri
 
 int sched__cmd_info(int argc, char **argv)
 {
-    const char *config;
-    int rc = sched__ctl_config_options(argc, argv, usage, &config);
+    struct sched__config *cfg;
+    int rc = sched__ctl_load_config(argc, argv, usage, &cfg);
     if (rc >= 0)
         return rc;
-    struct sched__config *cfg;
-    sched_error *err = NULL;
-    if (sched__config_load(config, &cfg, &err) != 0) {
-        sched__ctl_error("%s", sched_error_message(err));
-        sched_error_free(err);
-        return SCHEDCTL_FAIL;
-    }
     printf("config file: %s (%s)\n\nsettings:\n", sched__config_file(cfg), sched__config_source(cfg));
     sched__config_each(cfg, show_setting, NULL);
 
@@ -97,6 +90,7 @@ int sched__cmd_info(int argc, char **argv)
     size_t ndirs = sched__plugin_search_dirs(cfg, &dirs);
     char *path = NULL;
     struct sched__plugin p;
+    sched_error *err = NULL;
     rc = dirs == NULL ? SCHED_ENOMEM
                       : sched__plugin_find(sched__config_backend(cfg), dirs, ndirs, &path, &err);
     if (rc == 0)

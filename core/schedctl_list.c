@@ -82,17 +82,10 @@ static int was_found(const struct list_state *st, const char *name)
 
 int sched__cmd_list(int argc, char **argv)
 {
-    const char *config;
-    int rc = sched__ctl_config_options(argc, argv, usage, &config);
+    struct sched__config *cfg;
+    int rc = sched__ctl_load_config(argc, argv, usage, &cfg);
     if (rc >= 0)
         return rc;
-    struct sched__config *cfg;
-    sched_error *err = NULL;
-    if (sched__config_load(config, &cfg, &err) != 0) {
-        sched__ctl_error("%s", sched_error_message(err));
-        sched_error_free(err);
-        return SCHEDCTL_FAIL;
-    }
     const char **dirs;
     size_t ndirs = sched__plugin_search_dirs(cfg, &dirs);
     if (dirs == NULL) {
