@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/channel.c - handing values between tasks: a oneshot (one value, one
  * sender, one receiver; lock-free) and a bounded multi-producer,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # embed.sh NAME FILE: print a C file defining `const char NAME[]` holding
 # FILE's bytes, so the compiled-in default is exactly the installed file.
 name=$1

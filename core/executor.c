@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/executor.c - background and foreground executors: thin handles that
  * spawn onto a host.  Tasks do not belong to the executor that spawned

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/future.c - polling and the ready-made futures: a function call, a
  * ready value, a timer, a yield, all-of and any-of, and coroutine states.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/host.c - the host: opening and closing it, and the main loop.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/internal.h - what the files of core/ share with each other.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/loader.c - finding, checking and loading backend plugins.
  *

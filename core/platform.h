@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/platform.h - the only place core/ touches the operating system.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/platform_posix.c - platform.h on POSIX systems (Linux first).
  *

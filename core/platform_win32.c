@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/platform_win32.c - the platform layer on Windows (Vista and later).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/report.c - what the host says about its live tasks: the lines of a
  * parking or deadlock report, and whether a task id is still live.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/schedctl.c - schedctl(1): inspect backends and configurations.
  *

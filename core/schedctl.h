@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/schedctl.h - what schedctl's command files share.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/schedctl_bench.c - "schedctl bench": the W1-W5 workloads
  * (tests/bench/sched_workloads.c) against libsched backends, one fresh

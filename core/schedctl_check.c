@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/schedctl_check.c - "schedctl check": would a program start?
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/schedctl_conform.c - "schedctl conform": the executor contract
  * (tests/conformance/) against any backend by name, including an

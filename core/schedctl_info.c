@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/schedctl_info.c - "schedctl info": the effective configuration.
  */

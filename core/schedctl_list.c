@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/schedctl_list.c - "schedctl list": the backends this machine has.
  */

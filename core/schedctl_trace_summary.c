@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/schedctl_trace_summary.c - "schedctl trace-summary FILE": a short
  * text summary of a Chrome Trace Event file written by the test backend

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/services.c - the table of host services every plugin receives.
  *

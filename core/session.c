@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/session.c - execution contexts and per-request sessions.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/session.h - the session layer's private layout, shared by
  * session.c (contexts, sessions, tracking, cleanup) and session_rules.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/session_rules.c - the end of a request, and the backend's rules for
  * it: sched_session_end arms the wait_until limit (a watchdog task that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/task.c - the task state machine, wakers, the registry of live tasks,
  * and the host services a backend uses to run, drop and describe runnables.

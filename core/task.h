@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/task.h - the task core's private layout, shared by task.c,
  * future.c, channel.c, executor.c, block.c and timer.c only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/test.c - sched_as_test() and the sched_test_* wrappers over a
  * backend's "sched.test" interface (sched/test.h, sched_as_test(3)).

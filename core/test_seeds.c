@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/test_seeds.c - sweeping a test body over seeds, and checking that
  * each seed gives one schedule (sched_test_run_seeds(3)).

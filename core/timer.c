@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/timer.c - the host's own timer thread, for backends without
  * schedule_after.  One thread per host, started at the first timer: a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/bench_testbackend.c - how fast the test backend drives ready work:
  * spawn N tiny tasks (default 1 000 000), then time one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/foundation_util.h - small helpers shared by the loader, config and
  * host suites: temporary files, fixture paths, error capture.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/fuzz.m4: --enable-libfuzzer builds tests/fuzz_schedule_libfuzzer,
 # the schedule fuzz target linked with clang's libFuzzer (CC=clang).
 AC_ARG_ENABLE([libfuzzer],

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/fuzz_schedule.c - a fuzz target that explores schedules instead of
  * inputs: every scheduling decision of the test backend is read from the

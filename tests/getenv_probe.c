@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/getenv_probe.c - prints what the host makes of the environment,
  * for test_secure_getenv.sh to run with and without set-group-id.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/measure_open.c - how long loading a plugin and opening a host
  * takes: sched_host_open (config, dlopen, checks, create) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/plugin_fakehost.c - the minimal host of plugin_fakehost.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/plugin_fakehost.h - a minimal host for driving a real simulated
  * backend (test.so, cloudflare-sim.so) through its descriptor: runnables

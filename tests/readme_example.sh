@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # README's example (tests/install/hello.c) prints "<backend> says 42" on a
 # threaded and on the simulated backends, unchanged.
 : "${SCHED_TOP_BUILDDIR:?run through make check}"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # schedctl conform and schedctl bench, as a user runs them.
 : "${SCHED_TOP_BUILDDIR:?run through make check}"
 ctl="$SCHED_TOP_BUILDDIR/core/schedctl"

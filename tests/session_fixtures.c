@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/session_fixtures.c - test_session's fixtures: a host and context
  * on a config of each test's own, the captured log, and the sleeper.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/session_fixtures.h - what test_session's files share: the host
  * and session context each test opens on a config of its own, the log

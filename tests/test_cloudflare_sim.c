@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/test_cloudflare_sim.c - the cloudflare-sim backend at the plugin
  * ABI: the real cloudflare-sim.so (.dll on Windows), driven through its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/test_config.c - reading sched.conf(5): lookup order, environment
  * overrides, and every error naming file, line and setting.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/test_host.c - opening and closing a host end to end: config,
  * loader, the services table a backend sees, fallbacks, and the host's

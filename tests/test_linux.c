@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/test_linux.c - the linux backend, driven through its plugin ABI.
  *

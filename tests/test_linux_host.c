@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/test_linux_host.c - the linux backend behind the real host: its
  * config key validated by the host against the backend's declaration, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/test_loader.c - the plugin loader: every refusal, as a sentence.
  *

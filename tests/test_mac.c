@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/test_mac.c - the mac backend through its ABI alone: the real
  * mac.so, dlopen()ed, against the real libdispatch, driven by a recording

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Every function and function-like macro <sched/sched.h> declares is named
 # (.Nm) by some manual page in man/.
 : "${SCHED_TOP_SRCDIR:?run through make check}"

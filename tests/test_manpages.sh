@@ -1,6 +1,7 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Every manual page in man/ is clean under "mandoc -Tlint".  Only the
-# messages about cross references are set aside: whether "Xr sched 7"
+# messages about cross references are set aside: whether "Xr libsched 7"
 # resolves depends on which manuals this machine has installed, not on
 # the page.
 : "${SCHED_TOP_SRCDIR:?run through make check}"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # schedctl as a user runs it: every refusal of a broken plugin reaches the
 # terminal as its one sentence with a non-zero exit; list, check and info
 # report what they should.

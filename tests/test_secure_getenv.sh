@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The environment overrides are read with secure_getenv: a set-uid or
 # set-group-id program ignores SCHED_BACKEND, SCHED_CONFIG,
 # SCHED_PLUGIN_PATH, SCHED_SEED and XDG_CONFIG_HOME, so an unprivileged

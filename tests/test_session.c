@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/test_session.c - sessions through the real host: the session
  * layer on cloudflare-sim (Workers rules, virtual time) and on linux

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/test_session_rules.c - the rules sessions enforce on
  * cloudflare-sim (Workers rules, virtual time): declared and undeclared

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The ABI's symbol rules, checked on the built files: every backend plugin
 # exports exactly one symbol, sched_plugin_entry_v1, and libsched.so
 # exports sched_* and nothing else.

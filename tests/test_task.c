@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/test_task.c - task-core behaviour no backend can show: a backend
  * that runs a foreground task on the wrong thread, the oneshot's memory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/test_testbackend.c - the test backend through the real host: the
  * public API of sched/sched.h and sched/test.h, real config files, the real

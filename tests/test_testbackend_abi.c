@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/test_testbackend_abi.c - the test backend at the plugin ABI: the
  * real test.so (.dll on Windows), opened with sched__dl_open, driven

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/test_testbackend_park.c - the test backend at the plugin ABI:
  * blocking waits that drive the scheduler, parking, other threads, and

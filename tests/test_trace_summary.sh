@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # schedctl trace-summary: the summary of a known trace word for word, a
 # trace the test backend writes through SCHED_TRACE, and the refusal of a
 # file that is not a trace.

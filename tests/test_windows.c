@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/test_windows.c - the windows backend, driven through its plugin ABI.
  *

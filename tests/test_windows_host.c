@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/test_windows_host.c - the host's Windows platform layer and the
  * loader's refusals, with real DLLs.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # schedctl.exe as a Windows user runs it (under Wine here): list names the
 # built backends and the selected one, check accepts the compiled-in
 # default (windows), a config file and an override, and refuses each

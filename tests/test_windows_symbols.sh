@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The ABI's symbol rules on the Windows build's DLLs: every backend plugin
 # exports exactly one symbol, sched_plugin_entry_v1, and libsched's DLL
 # exports sched_* and nothing else (its .def comes from libtool's

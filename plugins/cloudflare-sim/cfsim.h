@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/cloudflare-sim/cfsim.h - what the files of the cloudflare-sim
  * backend share.

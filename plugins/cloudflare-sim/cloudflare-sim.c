@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/cloudflare-sim/cloudflare-sim.c - a simulated Cloudflare Workers
  * isolate as a libsched backend: the descriptor, configuration, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/cloudflare-sim/loop.c - the isolate's event loop.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/cloudflare-sim/os.h - the little of the OS the isolate needs:
  * one mutex, one condition variable, the identity of the calling thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/cloudflare-sim/queue.c - the isolate's ready lanes and timer heap.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/cloudflare-sim/testiface.c - the "sched.test" v1 interface, so a
  * test drives the isolate exactly as it drives the test backend.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/common/prng.h - the seeded PRNG of the simulated backends.
  *

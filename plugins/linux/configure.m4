@@ -1,1 +1,2 @@
+# SPDX-License-Identifier: MIT
 # linux backend: nothing beyond the core's requirements.

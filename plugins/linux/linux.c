@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/linux/linux.c - the linux backend: the plugin ABI's entry point.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/linux/park.c - park/unpark for block(), and the futex helpers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/linux/rt.c - the real-time thread, and scheduling-policy helpers.
  *

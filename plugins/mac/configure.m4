@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # mac backend: Grand Central Dispatch through libdispatch.
 #
 # libdispatch is looked for, in order: under --with-dispatch=PREFIX; through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/mac/mac.c - the mac backend: Grand Central Dispatch.
  *

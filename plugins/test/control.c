@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/test/control.c - the "sched.test" interface (sched/test.h),
  * which sched_as_test() hands to tests.

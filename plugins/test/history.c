@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/test/history.c - the execution history: which task each step
  * ran, and its label.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/test/os.h - the little of the OS the test backend needs: one
  * mutex, one condition variable, the identity of the calling thread.

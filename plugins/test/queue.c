@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/test/queue.c - where runnables wait, and which one runs next.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/test/tb.h - the test backend's state, shared by its files.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/test/test.c - the test backend: deterministic, seeded scheduling
  * (sched-test(7)).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/test/timers.c - timers on the virtual clock.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/test/trace.c - the schedule as Chrome Trace Event JSON, for
  * Perfetto or chrome://tracing (sched-test(7), "TRACE").

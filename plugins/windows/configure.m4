@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # plugins/windows/configure.m4 - the windows backend and the Win32 host.
 #
 # Built only for Windows hosts (mingw-w64 cross or native).  Elsewhere the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugins/windows/windows.c - the windows backend: the Win32 thread pool.
  *

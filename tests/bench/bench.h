@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/bench/bench.h - the benchmark harness shared by every
  * implementation measured: libsched backends and the peers a user would

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/bench/bench_jobs.c - W1-W5 for pools that run fn(arg) jobs: the
  * raw backend (impl_raw.c) and the plain pthread pool (peer_pthread.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/bench/bench_util.c - clocks, statistics, latches and gates for the
  * benchmark harness.

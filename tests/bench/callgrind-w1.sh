@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # W1 instructions per task under callgrind, for each implementation:
 # two runs that differ only in the number of tasks, so start-up, thread
 # creation and shutdown cancel out:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # benchmark peers (glib, libuv, libevent): optional.  sched-bench always
 # measures the plain pthread pool; each library found adds its row.
 sched_bench_peers="pthread-pool"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # CPU used by an idle linux backend over 5 seconds (after a burst of work,
 # so its workers have run and gone idle), from getrusage: 0% means no
 # polling.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/bench/impl_libsched.c - a libsched backend behind the real host
  * ("libsched:linux"): tasks, futures, wakers and block, chosen by name

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/bench/impl_raw.c - a libsched backend driven through its plugin
  * ABI alone ("raw:linux"): the harness is the host, and each task is one

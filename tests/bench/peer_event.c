@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/bench/peer_event.c - libevent: evtimer on an event_base for W4
  * (microsecond timeouts).  libevent has no thread pool, so it runs W4

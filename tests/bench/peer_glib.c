@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/bench/peer_glib.c - glib: GThreadPool for W1-W3 and W5, and
  * g_timeout_source on a GMainContext for W4 (glib's timers take

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/bench/peer_pthread.c - the pool a C programmer writes by hand: one
  * mutex, one condition variable, a linked FIFO of malloc'd jobs, and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/bench/peer_uv.c - libuv: uv_queue_work on its thread pool (sized
  * to one thread per CPU through UV_THREADPOOL_SIZE) for W1-W3 and W5, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/bench/sched_bench.c - sched-bench: the W1-W5 workloads against
  * libsched backends and the peers, in one run, as one table.
@@ -5,7 +6,7 @@
  *   sched-bench [--quick] [--repeat N] [--only NAME,...] [--workloads W1,...]
  *               [--backends NAME,...] [--w1-tasks N]
  *
- * Workloads are W1-W5 of sched(7) and IDLE: the CPU a libsched backend
+ * Workloads are W1-W5 of libsched(7) and IDLE: the CPU a libsched backend
  * uses over 5 s with nothing to do.
  *
  * Each backend named by --backends (default: linux, and mac when built)

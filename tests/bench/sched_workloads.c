@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/bench/sched_workloads.c - W1-W5 against a libsched host.
  *

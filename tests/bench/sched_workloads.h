@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/bench/sched_workloads.h - the W1-W5 workloads against an open
  * libsched host.  Used by `schedctl bench` and by the peer harness, so

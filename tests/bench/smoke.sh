@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A quick pass of sched-bench for correctness only: every implementation
 # runs every workload it supports at small sizes; sched-bench itself fails
 # when a task is lost or runs twice or a libsched timer fires early.  No

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/ci/check-all.sh - build libsched and run the whole test suite, in
 # every configuration we hold it to, then print "N passed, N failed".
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/ci/count-results.sh EXTRA_FAILURES DIR... - count the test results
 # under the DIRs from automake's logs and print "N passed, N failed",
 # adding EXTRA_FAILURES (passes that failed without a test result).

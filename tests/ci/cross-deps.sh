@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/ci/cross-deps.sh - cross-build libsched's dependencies for Windows.
 #
 # Usage: tests/ci/cross-deps.sh DIR [HOST]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/ci/deps.sh - install what building and testing libsched needs on
 # Debian 12 (bookworm).  Idempotent: when every package is already
 # installed it changes nothing and needs no network.  Run as root.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/ci/win32-compat.h - POSIX environment calls for the test programs
  * of a Windows build, forced into each of them (-include) by

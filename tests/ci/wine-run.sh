@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/ci/wine-run.sh - run one Windows test program under Wine, headless.
 #
 # Usage: wine-run.sh PROGRAM [ARGS...]

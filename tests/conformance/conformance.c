@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/conformance/conformance.c - the executor contract, on any backend:
  * the runner, its table of tests, and the foreground death test, whose

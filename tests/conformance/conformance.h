@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/conformance/conformance.h - the executor contract, as one CUnit
  * suite that runs against any backend by name.

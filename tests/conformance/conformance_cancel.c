@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/conformance/conformance_cancel.c - the conformance suite's tests
  * of how tasks end other than by finishing: cancel, a freed handle,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/conformance/conformance_helpers.c - the conformance suite's
  * helpers: the config file that names the backend under test, the host

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/conformance/conformance_int.h - what the conformance suite's
  * files share: the backend under test and its config file, the host and

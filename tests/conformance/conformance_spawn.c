@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/conformance/conformance_spawn.c - the conformance suite's tests
  * of spawning and awaiting, timers, and blocking with and without a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/conformance/conformance_threads.c - the conformance suite's tests
  * of work across threads: wakes from foreign threads, many tasks at once,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/conformance/minimal.c - the smallest backend the ABI allows: only
  * the required ops (create, destroy, schedule, schedule_main, run, stop).

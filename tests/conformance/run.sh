@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The log compiler of conformance/NAME.conform: run the given command (the
 # suite, through the platform's test runner) with this directory's own
 # test backend, minimal, on the plugin path when it was built.

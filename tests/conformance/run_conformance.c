@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/conformance/run_conformance.c - `make check` runs the conformance
  * suite once per backend as conformance/NAME.conform: the backend is the

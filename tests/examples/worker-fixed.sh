@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # With the analytics declared by wait_until every request cleans up, and
 # the declared work still finishes after the responses.
 # Usage: worker-fixed.sh CONFIG-NAME

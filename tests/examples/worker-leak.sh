@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The leaking request is reported by the spawn site of the leaked task,
 # and the program fails.  Usage: worker-leak.sh CONFIG-NAME
 conf="$SCHED_TOP_SRCDIR/tests/examples/$1.conf"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * worker - a small server that handles concurrent requests as sessions.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/install/hello.c - README's example, built against the installed
  * headers and library through sched.pc, and by make check. */
 #include <stdio.h>

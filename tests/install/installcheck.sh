@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/install/installcheck.sh - what users and backend authors do with
 # an installed libsched, run by "make installcheck" (and so by distcheck):
 #   - build README's example through sched.pc and run it on every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/plugins/abi2.c - a plugin built for a future ABI major version, 2. */
 #include "fixture.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/plugins/createfail.c - create() fails and says why. */
 #include "fixture.h"
 

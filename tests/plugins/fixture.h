@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/plugins/fixture.h - the parts every test fixture plugin shares.
  *

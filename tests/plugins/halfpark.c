@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/plugins/halfpark.c - park is set and unpark is not: the host can use neither. */
 #include "fixture.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/plugins/misnamed.c - the descriptor names another backend than the file does. */
 #include "fixture.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/plugins/noentry.c - a shared object that exports its entry function under another name, as a v0 plugin would. */
 #include "fixture.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/plugins/noschedule.c - the required op schedule is NULL. */
 #include "fixture.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/plugins/small.c - a descriptor whose size says it ends before the v1 ops table does. */
 #include "fixture.h"
 

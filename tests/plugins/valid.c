@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/plugins/valid.c - a correct backend: the loader's happy path.
  *
  * Declares one key of each type; query("fixture.config", 1) returns what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sched/plugin.h - the libsched backend ABI, version 1.
  *

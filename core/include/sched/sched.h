@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sched/sched.h - libsched: one scheduler interface, many backends.
  *
@@ -8,7 +9,7 @@
  * and never exits; the one exception is the documented abort when a
  * foreground executor is used from a thread it is not bound to.
  *
- * See sched(7) for the overview.
+ * See libsched(7) for the overview.
  */
 #ifndef SCHED_SCHED_H
 #define SCHED_SCHED_H

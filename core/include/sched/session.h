@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sched/session.h - execution contexts and per-request sessions.
  *

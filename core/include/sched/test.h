@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sched/test.h - the deterministic test scheduler's extra controls.
  *
