@@ -428,11 +428,12 @@ static void task_run(struct sched_task *t)
         t->a.value = value;
         if (rc > 0)
             rc = SCHED_EINVAL;      /* a poll returning garbage fails the task */
+        /* The whole int, published by the CAS below: a joiner that sees
+         * COMPLETED reads it, whatever negative value the future chose. */
+        full_of(t)->rc = rc;
         s = atomic_load_explicit(&t->state, memory_order_relaxed);
         while (!atomic_compare_exchange_weak_explicit(
-            &t->state, &s,
-            (s & ~(SCHED__RUNNING | SCHED__NOTIFIED)) | SCHED__COMPLETED
-                | ((uint32_t)(-rc & 0xff) << SCHED__RC_SHIFT),
+            &t->state, &s, (s & ~(SCHED__RUNNING | SCHED__NOTIFIED)) | SCHED__COMPLETED,
             memory_order_acq_rel, memory_order_relaxed))
             ;
         if (s & SCHED__REGISTERED)
@@ -602,6 +603,7 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
         ft->executor_id = fg_executor_id;
         ft->session_id = session;
         ft->prev = ft->next = NULL;
+        ft->rc = 0;
         t->host = host;
         atomic_init(&t->awaiter, NULL);
         s |= SCHED__FULL;
@@ -718,7 +720,7 @@ static int join_result(struct sched_task *t, uint32_t s, sched_value *out)
         return SCHED_ECANCELED;
     if (out)
         *out = t->a.value;
-    return -(int)((s >> SCHED__RC_SHIFT) & 0xff);
+    return full_of(t)->rc;
 }
 
 static int join_poll(sched_future *f, sched_context *cx, sched_value *out)

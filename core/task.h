@@ -30,7 +30,6 @@
 #define SCHED__HANDLE      0x800u   /* a sched_task handle or join future exists */
 #define SCHED__FN          0x1000u  /* full task calling a.fn(fn_arg): no future */
 #define SCHED__REGISTERED  0x2000u  /* in the registry; set and cleared under its lock */
-#define SCHED__RC_SHIFT    24       /* -rc of a failed completion, 8 bits */
 
 /* The header every host-made runnable starts with. */
 struct sched__rhdr {
@@ -49,7 +48,7 @@ struct sched__rhdr {
  * other task is a struct sched__task_full, whose future lives in its own
  * allocation, except a function's: a full task made of a sched_future_fn()
  * future (SCHED__FN) keeps fn in `a` and its argument in `fn_arg`, in the
- * same 128-byte chunk.  Only full tasks may touch `host` and `awaiter`.
+ * same allocation.  Only full tasks may touch `host` and `awaiter`.
  *
  * References: one for "not finished yet" (released by whoever drops the
  * future), one for the handle (HANDLE), one per waker.
@@ -83,6 +82,7 @@ struct sched__task_full {
     uint64_t executor_id;                   /* foreground executor, or 0 */
     uint64_t session_id;
     void *fn_arg;                           /* SCHED__FN: the function's argument */
+    int rc;                                 /* once COMPLETED: 0 or the failure, any negative int */
 };
 
 /* The context handed to poll. */

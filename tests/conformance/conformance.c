@@ -202,6 +202,8 @@ static const struct {
     { "coroutine awaits a timer and two tasks", conf_test_coroutine_awaits_timer_and_two_tasks },
     { "all, any, yield and ready compose", conf_test_all_any_yield_and_ready_compose },
     { "labels and priorities are accepted", conf_test_labels_and_priorities_are_accepted },
+    { "a failure code reaches the joiner unchanged",
+      conf_test_a_failure_code_reaches_the_joiner_unchanged },
     { "timers never fire early", conf_test_timers_never_fire_early },
     { "timers fire in due order", conf_test_timers_fire_in_due_order },
     { "zero and absurd timers have defined results",

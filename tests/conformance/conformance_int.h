@@ -80,6 +80,7 @@ void conf_test_spawn_and_await_returns_the_value(void);
 void conf_test_coroutine_awaits_timer_and_two_tasks(void);
 void conf_test_all_any_yield_and_ready_compose(void);
 void conf_test_labels_and_priorities_are_accepted(void);
+void conf_test_a_failure_code_reaches_the_joiner_unchanged(void);
 void conf_test_timers_never_fire_early(void);
 void conf_test_timers_fire_in_due_order(void);
 void conf_test_zero_and_absurd_timers_have_defined_results(void);

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +115,84 @@ void conf_test_labels_and_priorities_are_accepted(void)
     free(v.ptr);
     CU_ASSERT_EQUAL(sched_spawn_priority(ex, sched_future_fn(conf_add_one, NULL), (sched_priority)9, NULL),
                     SCHED_EINVAL);
+    TEARDOWN(h, ex);
+}
+
+/* A task that fails with `code`, after one yield when `late` is set (so
+ * that it completes as a task that was pending once). */
+struct failing {
+    sched_coro co;
+    int code;
+    int late;
+};
+
+static int failing_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct failing *st = (struct failing *)f;
+    (void)out;
+    SCHED_ASYNC_BEGIN(st);
+    if (st->late)
+        SCHED_AWAIT(st, sched_yield_now(), NULL);
+    SCHED_FAIL(st, st->code);
+    SCHED_ASYNC_END(st);
+}
+
+static const sched_future_ops failing_ops = { failing_poll, sched_coro_drop_default };
+
+static sched_future *failing_new(int code, int late)
+{
+    struct failing *st = (struct failing *)sched_coro_new(sizeof *st, &failing_ops);
+    if (st) {
+        st->code = code;
+        st->late = late;
+    }
+    return st ? &st->co.base : NULL;
+}
+
+/* Awaits a join inside a task, so the code also crosses SCHED_AWAIT. */
+struct rejoin {
+    sched_coro co;
+    sched_task *t;
+};
+
+static int rejoin_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct rejoin *st = (struct rejoin *)f;
+    SCHED_ASYNC_BEGIN(st);
+    SCHED_AWAIT(st, sched_task_join(st->t), NULL);
+    SCHED_RETURN(st, out, (sched_value){ .i = st->co.rc });
+    SCHED_ASYNC_END(st);
+}
+
+static const sched_future_ops rejoin_ops = { rejoin_poll, sched_coro_drop_default };
+
+/* Every negative int a task fails with reaches its joiner unchanged, down
+ * to INT_MIN: joined directly, and awaited by another task. */
+void conf_test_a_failure_code_reaches_the_joiner_unchanged(void)
+{
+    static const int codes[] = { -1, SCHED_EBACKEND, -255, -256, -257, -512, -1000, -1001,
+                                 -65536, INT_MIN + 1, INT_MIN };
+    SETUP(h, ex);
+    size_t i;
+    int late;
+
+    for (late = 0; late < 2; late++) {
+        for (i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+            sched_task *t = NULL, *outer = NULL;
+            struct rejoin *rj;
+            sched_value v = { .i = 12345 };
+            CU_ASSERT_EQUAL_FATAL(sched_spawn(ex, failing_new(codes[i], late), &t), 0);
+            CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(t), &v, NULL), codes[i]);
+
+            CU_ASSERT_EQUAL_FATAL(sched_spawn(ex, failing_new(codes[i], late), &t), 0);
+            rj = (struct rejoin *)sched_coro_new(sizeof *rj, &rejoin_ops);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(rj);
+            rj->t = t;
+            CU_ASSERT_EQUAL_FATAL(sched_spawn(ex, &rj->co.base, &outer), 0);
+            CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(outer), &v, NULL), 0);
+            CU_ASSERT_EQUAL(v.i, codes[i]);
+        }
+    }
     TEARDOWN(h, ex);
 }
 

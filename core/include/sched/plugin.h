@@ -44,7 +44,9 @@ extern "C" {
 
 /*
  * Return codes shared by the library and plugins: 0 on success, one of
- * these on failure.  sched_strerror() names each one.  Only appended.
+ * these on failure.  sched_strerror() names each one.  Only appended, and
+ * never below -999: the codes from -1000 down to INT_MIN are the
+ * application's own, for its futures to fail with (sched_future(3)).
  */
 enum sched_status {
     SCHED_OK = 0,

@@ -104,7 +104,9 @@ typedef union sched_value {
 } sched_value;
 
 /* poll() returns SCHED_PENDING, 0 (ready: *out is set), or a negative code
- * (ready, failed: SCHED_ECANCELED, SCHED_ETIMEDOUT, ...). */
+ * (ready, failed: SCHED_ECANCELED, SCHED_ETIMEDOUT, ...).  Any negative int
+ * reaches whoever blocks on, joins or awaits the future unchanged; codes
+ * from -1000 down to INT_MIN are free for the application's own use. */
 #define SCHED_PENDING 1
 
 typedef struct sched_context sched_context;   /* passed to poll */
