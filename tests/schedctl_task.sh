@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # schedctl conform and schedctl bench, as a user runs them.
 : "${SCHED_TOP_BUILDDIR:?run through make check}"
-ctl="$SCHED_TOP_BUILDDIR/core/schedctl"
+ctl="$SCHED_TOP_BUILDDIR/core/schedctl/schedctl"
 status=0
 fail() { echo "FAIL: $*"; status=1; }
 

@@ -4,7 +4,7 @@
 # terminal as its one sentence with a non-zero exit; list, check and info
 # report what they should.
 : "${SCHED_TOP_BUILDDIR:?run through make check}"
-schedctl=$SCHED_TOP_BUILDDIR/core/schedctl
+schedctl=$SCHED_TOP_BUILDDIR/core/schedctl/schedctl
 fixtures=$SCHED_TOP_BUILDDIR/tests/plugins/.libs
 builtin_path=$SCHED_PLUGIN_PATH
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sched-test-XXXXXX") || exit 99

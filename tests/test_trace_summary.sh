@@ -5,7 +5,7 @@
 # file that is not a trace.
 : "${SCHED_TOP_BUILDDIR:?run through make check}"
 : "${SCHED_TOP_SRCDIR:?run through make check}"
-schedctl=$SCHED_TOP_BUILDDIR/core/schedctl
+schedctl=$SCHED_TOP_BUILDDIR/core/schedctl/schedctl
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sched-trace-XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 failures=0

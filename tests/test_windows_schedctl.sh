@@ -7,7 +7,7 @@
 : "${SCHED_TOP_BUILDDIR:?run through make check}"
 : "${SCHED_TOP_SRCDIR:?run through make check}"
 run="$SCHED_TOP_SRCDIR/tests/ci/wine-run.sh"
-schedctl=$SCHED_TOP_BUILDDIR/core/schedctl.exe
+schedctl=$SCHED_TOP_BUILDDIR/core/schedctl/schedctl.exe
 fixtures=$SCHED_TOP_BUILDDIR/tests/plugins/.libs
 winfixtures=Z:$(printf '%s' "$fixtures" | tr / '\\')
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sched-wtest-XXXXXX") || exit 99

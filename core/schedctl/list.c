@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/schedctl_list.c - "schedctl list": the backends this machine has.
+ * core/schedctl/list.c - "schedctl list": the backends this machine has.
  */
 #include "config.h"
 

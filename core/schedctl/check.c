@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/schedctl_check.c - "schedctl check": would a program start?
+ * core/schedctl/check.c - "schedctl check": would a program start?
  *
  * Opens a host exactly as an application would (config, environment
  * overrides, loader, the backend's create) and closes it again.

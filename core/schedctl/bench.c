@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/schedctl_bench.c - "schedctl bench": the W1-W5 workloads
+ * core/schedctl/bench.c - "schedctl bench": the W1-W5 workloads
  * (tests/bench/sched_workloads.c) against libsched backends, one fresh
  * host per workload.  Prints one machine-readable line per figure, then a
  * table.

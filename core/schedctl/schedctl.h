@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/schedctl.h - what schedctl's command files share.
+ * core/schedctl/schedctl.h - what schedctl's command files share.
  *
- * Each command lives in core/schedctl_<name>.c as
+ * Each command lives in core/schedctl/<name>.c as
  * `int sched__cmd_<name>(int argc, char **argv)`, where argv[0] is the
  * command's name; it returns the process exit status (SCHEDCTL_OK,
  * SCHEDCTL_FAIL, SCHEDCTL_USAGE) and answers -h/--help itself.

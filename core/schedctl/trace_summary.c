@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/schedctl_trace_summary.c - "schedctl trace-summary FILE": a short
+ * core/schedctl/trace_summary.c - "schedctl trace-summary FILE": a short
  * text summary of a Chrome Trace Event file written by the test backend
  * (sched-test(7), "Trace"): steps per track, the busiest tasks, labels and
  * timers.

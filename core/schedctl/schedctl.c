@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/schedctl.c - schedctl(1): inspect backends and configurations.
+ * core/schedctl/schedctl.c - schedctl(1): inspect backends and configurations.
  *
  * This file holds the command table and the options every command
- * shares; each command is its own file (schedctl_<name>.c).
+ * shares; each command is its own file (<name>.c).
  */
 #include "config.h"
 
@@ -22,7 +22,7 @@ struct command {
 
 /*
  * The commands, in the order --help lists them.  Adding one is one line
- * here, its declaration in schedctl.h and its file in core/Makefile.am.
+ * here, its declaration in schedctl.h and its file in core/schedctl/Makefile.am.
  */
 static const struct command commands[] = {
     { "list", sched__cmd_list, "list the backends found and the one the config selects" },

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/schedctl_info.c - "schedctl info": the effective configuration.
+ * core/schedctl/info.c - "schedctl info": the effective configuration.
  */
 #include "config.h"
 

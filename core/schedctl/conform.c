@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/schedctl_conform.c - "schedctl conform": the executor contract
+ * core/schedctl/conform.c - "schedctl conform": the executor contract
  * (tests/conformance/) against any backend by name, including an
  * installed third-party plugin.
  */
