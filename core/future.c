@@ -195,6 +195,7 @@ static int timer_arm(struct timer_future *tf, sched_context *cx, uint64_t delay)
     atomic_init(&rt->waker, sched_waker_clone(sched_context_waker(cx)));
     rt->id = sched__next_id();
     rt->session_id = tf->session_id;
+    rt->site = cx && cx->task ? cx->task->site : NULL;
     if (sched__host_closing(host))
         rc = SCHED_ECLOSED;
     else if (host->ops.schedule_after)

@@ -72,6 +72,30 @@ static void rec_unref(struct sched__srec *r)
     free(r);
 }
 
+static struct sched__session *find(sched_session_ctx *ctx, uint64_t id);
+
+/* "task 12 "fetch" spawned at worker.c:40 (handle)" */
+static int rec_describe(const struct sched__srec *r, char *buf, size_t len)
+{
+    return snprintf(buf, len, "task %llu%s%s%s spawned at %s:%d (%s)",
+                    (unsigned long long)r->task_id, r->label ? " \"" : "",
+                    r->label ? r->label : "", r->label ? "\"" : "",
+                    r->site.file ? r->site.file : "?", r->site.line,
+                    r->site.func ? r->site.func : "?");
+}
+
+/* A cancelled task takes the work it spawned into its session with it
+ * (not what it declared with wait_until, which outlives it by design). */
+static void cancel_children(struct sched__srec *r)
+{
+    struct sched__session *s = r->ctx ? find(r->ctx, r->session) : NULL;
+    if (s == NULL || r->task_id == 0)
+        return;
+    for (size_t i = 0; i < s->nrecs; i++)
+        if (s->recs[i]->parent == r->task_id && !s->recs[i]->declared)
+            sched__session_rec_cancel(s->recs[i], SCHED_ECANCELED);
+}
+
 /* The record's task stopped running; tell a drain waiting for it. */
 static void rec_finish(struct sched__srec *r, enum sched__srec_state state)
 {
@@ -82,6 +106,8 @@ static void rec_finish(struct sched__srec *r, enum sched__srec_state state)
         sched_waker_drop(r->waker);
         r->waker = NULL;
     }
+    if (state == SCHED__REC_CANCELLED)
+        cancel_children(r);
     if (r->ctx && r->ctx->drain_waker)
         sched_waker_wake_by_ref(r->ctx->drain_waker);
 }
@@ -100,19 +126,29 @@ static int wrapper_poll(sched_future *f, sched_context *cx, sched_value *out)
     struct sched__srec *r = w->rec;
     if (r->cancel) {
         rec_finish(r, SCHED__REC_CANCELLED);
-        return SCHED_ECANCELED;
+        return r->cancel_code;
     }
     struct sched__sessions *s = sched_context_host(cx)->sessions;
     uint64_t prev = s->current;
+    struct sched__srec *prev_rec = s->running;
     s->current = r->session;
+    s->running = r;
     int rc = sched_future_poll(w->inner, cx, out);
     s->current = prev;
+    s->running = prev_rec;
     if (rc == SCHED_PENDING) {
         sched_waker *wk = sched_waker_clone(sched_context_waker(cx));
         if (r->waker)
             sched_waker_drop(r->waker);
         r->waker = wk;
         return rc;
+    }
+    if (rc < 0 && r->declared) {
+        /* As workerd logs a rejected waitUntil promise: nobody awaits it. */
+        char name[512];
+        rec_describe(r, name, sizeof name);
+        sched__log(SCHED_LOG_WARN, "session %llu: wait_until work failed: %s: %s",
+                   (unsigned long long)r->session, name, sched_strerror(rc));
     }
     rec_finish(r, SCHED__REC_DONE);
     return rc;
@@ -129,25 +165,16 @@ static void wrapper_drop(sched_future *f)
 
 static const sched_future_ops wrapper_ops = { wrapper_poll, wrapper_drop };
 
-/* Ask a live record's task to stop: it fails with SCHED_ECANCELED at its
- * next poll, which the wake brings about. */
-void sched__session_rec_cancel(struct sched__srec *r)
+/* Ask a live record's task to stop: it fails with code at its next poll,
+ * which the wake brings about.  The first reason given wins. */
+void sched__session_rec_cancel(struct sched__srec *r, int code)
 {
-    if (r->state != SCHED__REC_LIVE)
+    if (r->state != SCHED__REC_LIVE || r->cancel)
         return;
     r->cancel = 1;
+    r->cancel_code = code;
     if (r->waker)
         sched_waker_wake_by_ref(r->waker);
-}
-
-/* "task 12 "fetch" spawned at worker.c:40 (handle)" */
-static int rec_describe(const struct sched__srec *r, char *buf, size_t len)
-{
-    return snprintf(buf, len, "task %llu%s%s%s spawned at %s:%d (%s)",
-                    (unsigned long long)r->task_id, r->label ? " \"" : "",
-                    r->label ? r->label : "", r->label ? "\"" : "",
-                    r->site.file ? r->site.file : "?", r->site.line,
-                    r->site.func ? r->site.func : "?");
 }
 
 /* ---- contexts and sessions ---------------------------------------------- */
@@ -221,7 +248,7 @@ void sched_session_ctx_free(sched_session_ctx *ctx)
         if (s->watchdog)
             sched_task_free(s->watchdog);   /* unfinished: cancelled */
         for (size_t j = 0; j < s->nrecs; j++) {
-            sched__session_rec_cancel(s->recs[j]);
+            sched__session_rec_cancel(s->recs[j], SCHED_ECANCELED);
             s->recs[j]->ctx = NULL;
             rec_unref(s->recs[j]);
         }
@@ -332,6 +359,7 @@ static int spawn_in(sched_session_ctx *ctx, struct sched__session *s, sched_futu
     r->declared = declared;
     r->session = s->id;
     r->label = lcopy;
+    r->parent = ctx->host->sessions->running ? ctx->host->sessions->running->task_id : 0;
     if (site)
         r->site = *site;
     r->ctx = ctx;
@@ -397,6 +425,15 @@ int sched_session_spawn_at(sched_session_ctx *ctx, uint64_t id, sched_future *fu
     return spawn_in(ctx, s, fut, label, site, 0, out, err);
 }
 
+/* Is the caller declared work of the current session?  As in Workers,
+ * such work may declare more after the response. */
+static int declared_caller(sched_session_ctx *ctx)
+{
+    const struct sched__sessions *ss = ctx->host->sessions;
+    return ss->running != NULL && ss->running->declared && ss->current != 0
+           && ss->running->session == ss->current;
+}
+
 int sched_session_wait_until_at(sched_session_ctx *ctx, sched_future *fut, const char *label,
                                 const sched_site *site, sched_error **err)
 {
@@ -408,6 +445,9 @@ int sched_session_wait_until_at(sched_session_ctx *ctx, sched_future *fut, const
         rc = sched__error_set(err, rc, "sched_session_wait_until: the future is NULL");
     else if (!sched__session_on_main(ctx->host))
         rc = sched__session_wrong_thread(ctx, "sched_session_wait_until", err);
+    else if (declared_caller(ctx))
+        rc = sched__session_lookup(ctx, ctx->host->sessions->current, 1,
+                                   "sched_session_wait_until", &s, err);
     else
         rc = target(ctx, 0, "sched_session_wait_until", &s, err);
     if (rc != 0) {

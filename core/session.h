@@ -19,6 +19,7 @@ struct sched__sessions {
     uint64_t next_id;
     const sched_session_policy_iface_v1 *policy;    /* NULL: no rules */
     sched_prng rng;         /* delays, on backends without a PRNG of their own */
+    struct sched__srec *running;    /* the session task being polled, or NULL */
 };
 
 enum sched__srec_state { SCHED__REC_LIVE, SCHED__REC_DONE, SCHED__REC_CANCELLED };
@@ -29,8 +30,10 @@ struct sched__srec {
     int refs;
     enum sched__srec_state state;
     int declared;           /* spawned by wait_until */
-    int cancel;             /* the wrapper must stop at its next poll */
+    int cancel;             /* the wrapper must stop at its next poll... */
+    int cancel_code;        /* ...failing with this (SCHED_ECANCELED, SCHED_EHUNG, ...) */
     uint64_t task_id;
+    uint64_t parent;        /* the session task that spawned it, or 0 */
     uint64_t session;
     char *label;
     sched_site site;
@@ -72,9 +75,9 @@ int sched__session_wrong_thread(sched_session_ctx *ctx, const char *what, sched_
  * session only when allow_ended). */
 int sched__session_lookup(sched_session_ctx *ctx, uint64_t id, int allow_ended, const char *what,
                           struct sched__session **out, sched_error **err);
-/* Ask a live task of a session to stop: it fails with SCHED_ECANCELED at
- * its next poll, which the wake brings about. */
-void sched__session_rec_cancel(struct sched__srec *r);
+/* Ask a live task of a session to stop: it fails with code (SCHED_ECANCELED,
+ * SCHED_EHUNG, ...) at its next poll, which the wake brings about. */
+void sched__session_rec_cancel(struct sched__srec *r, int code);
 /* Append "task ..." descriptions of s's live tasks to buf (declared: 1
  * only declared ones, 0 only undeclared ones, -1 all); how many. */
 size_t sched__session_describe_live(const struct sched__session *s, int declared, char *buf,

@@ -24,7 +24,7 @@ static void expire_declared(sched_session_ctx *ctx, struct sched__session *s)
         return;
     for (size_t i = 0; i < s->nrecs; i++)
         if (s->recs[i]->declared)
-            sched__session_rec_cancel(s->recs[i]);
+            sched__session_rec_cancel(s->recs[i], SCHED_ECANCELED);
     sched__log(SCHED_LOG_WARN,
                "session %llu: wait_until work still running %llu ms after the response "
                "was cancelled: %s",
@@ -48,15 +48,27 @@ static sched_future *take(sched_future **f)
     return t;
 }
 
-static int watchdog_poll(sched_future *f, sched_context *cx, sched_value *out)
+/* The watchdog is the runtime's, not a request's: it runs outside every
+ * session, whichever one the main thread has entered. */
+static int watchdog_body(struct watchdog *st, sched_context *cx, sched_value *out)
 {
-    struct watchdog *st = (struct watchdog *)f;
     SCHED_ASYNC_BEGIN(st);
     SCHED_AWAIT(st, take(&st->timer), &st->v);
     if (st->co.rc == 0)
         expire_declared(st->ctx, st->s);
     SCHED_RETURN(st, out, (sched_value){ .i = 0 });
     SCHED_ASYNC_END(st);
+}
+
+static int watchdog_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct watchdog *st = (struct watchdog *)f;
+    struct sched__sessions *ss = st->ctx->host->sessions;
+    uint64_t prev = ss->current;
+    ss->current = 0;
+    int rc = watchdog_body(st, cx, out);
+    ss->current = prev;
+    return rc;
 }
 
 static void watchdog_drop(sched_future *f)
@@ -79,9 +91,14 @@ static int arm_watchdog(sched_session_ctx *ctx, struct sched__session *s, sched_
         return 0;
     if (sched__session_describe_live(s, 1, none, 1) == 0)
         return 0;
+    /* The limit's timer belongs to no request either. */
+    struct sched__sessions *ss = ctx->host->sessions;
+    uint64_t prev = ss->current;
+    ss->current = 0;
     struct watchdog *st = (struct watchdog *)sched_coro_new(sizeof *st, &watchdog_ops);
     sched_future *timer = st ? sched_timer(ctx->host, p->wait_until_limit_ns) : NULL;
     if (timer == NULL) {
+        ss->current = prev;
         if (st)
             sched_future_drop(&st->co.base);
         return sched__error_set(err, SCHED_ENOMEM, "out of memory arming the wait_until limit");
@@ -89,9 +106,6 @@ static int arm_watchdog(sched_session_ctx *ctx, struct sched__session *s, sched_
     st->ctx = ctx;
     st->s = s;
     st->timer = timer;
-    struct sched__sessions *ss = ctx->host->sessions;
-    uint64_t prev = ss->current;
-    ss->current = 0;
     int rc = sched_foreground_spawn_at(ctx->fx, &st->co.base, "wait_until limit", SCHED_HERE,
                                        &s->watchdog);
     ss->current = prev;
@@ -112,6 +126,21 @@ int sched_session_end(sched_session_ctx *ctx, uint64_t id, sched_error **err)
     if (ctx->host->sessions->current == id)
         ctx->host->sessions->current = 0;
     return arm_watchdog(ctx, s, err);
+}
+
+int sched_session_abort(sched_session_ctx *ctx, uint64_t id, sched_error **err)
+{
+    SCHED__SESSION_CHECK_CTX(ctx, "sched_session_abort", err);
+    struct sched__session *s;
+    int rc = sched__session_lookup(ctx, id, 1, "sched_session_abort", &s, err);
+    if (rc != 0)
+        return rc;
+    s->ended = 1;
+    if (ctx->host->sessions->current == id)
+        ctx->host->sessions->current = 0;
+    for (size_t i = 0; i < s->nrecs; i++)
+        sched__session_rec_cancel(s->recs[i], SCHED_ECANCELED);
+    return 0;
 }
 
 /* ---- hung requests --------------------------------------------------------- */
@@ -163,7 +192,7 @@ static int abort_hung(sched_session_ctx *ctx, sched_error **err)
                  "it was waiting on %s",
                  hung ? "; " : "", (unsigned long long)s->id, names);
         for (size_t j = 0; j < s->nrecs; j++)
-            sched__session_rec_cancel(s->recs[j]);
+            sched__session_rec_cancel(s->recs[j], SCHED_EHUNG);
         hung++;
     }
     if (hung == 0)

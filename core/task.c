@@ -503,9 +503,16 @@ int sched__runnable_info(const sched_runnable *r, sched_runnable_info *out)
     info.size = sizeof info;
     if ((s & SCHED__KIND_MASK) == SCHED__KIND_TIMER) {
         info.priority = SCHED_PRIORITY_HIGH;
-        info.task_id = ((const struct sched__timer_rt *)r)->id;
-        info.session_id = ((const struct sched__timer_rt *)r)->session_id;
+        const struct sched__timer_rt *rt = (const struct sched__timer_rt *)r;
+        info.task_id = rt->id;
+        info.session_id = rt->session_id;
         info.label = "timer";
+        /* Where it came from: the spawn site of the task that armed it. */
+        if (rt->site) {
+            info.file = rt->site->file;
+            info.func = rt->site->func;
+            info.line = rt->site->line;
+        }
     } else {
         const struct sched_task *t = (const struct sched_task *)r;
         info.priority = (s & SCHED__PRIO_MASK) >> SCHED__PRIO_SHIFT;

@@ -150,16 +150,16 @@ static int cfsim_schedule_main(void *self, sched_runnable *r)
     return enqueue(self, r, 1);
 }
 
+/* The host prefixes the backend's name.  A timer's info carries the spawn
+ * site of the task that armed it. */
 static void log_timer_refused(cfsim *cf, const sched_runnable_info *info, uint64_t pending)
 {
     char msg[512];
     snprintf(msg, sizeof msg,
-             "cloudflare-sim: request %llu already holds %llu pending timers "
-             "(max_timers_per_request); the timer of task %llu%s%s%s at %s:%d was refused",
+             "request %llu already holds %llu pending timers (max_timers_per_request); "
+             "timer %llu, armed by the task spawned at %s:%d (%s), was refused",
              (unsigned long long)info->session_id, (unsigned long long)pending,
-             (unsigned long long)info->task_id, info->label ? " \"" : "",
-             info->label ? info->label : "", info->label ? "\"" : "",
-             info->file ? info->file : "?", info->line);
+             (unsigned long long)info->task_id, info->file ? info->file : "?", info->line, info->func ? info->func : "?");
     cf->svc->log(cf->host, SCHED_LOG_ERROR, msg);
 }
 

@@ -96,6 +96,14 @@ sched_future *sched_session_pass_through(sched_session_ctx *ctx);
 int sched_session_end(sched_session_ctx *ctx, uint64_t id, sched_error **err);
 
 /*
+ * The client went away: cancel every task of session id still running
+ * (its handler, what that spawned, and its wait_until work) and end it.
+ * Its tasks fail with SCHED_ECANCELED at their next poll; an ended
+ * session may be aborted too.  SCHED_ESESSION when id is unknown.
+ */
+int sched_session_abort(sched_session_ctx *ctx, uint64_t id, sched_error **err);
+
+/*
  * 0 when every task of session id still running was declared with
  * sched_session_wait_until; else SCHED_EDANGLING and a sentence naming each
  * undeclared task still running: id, label and spawn site.
