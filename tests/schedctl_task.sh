@@ -8,7 +8,7 @@ fail() { echo "FAIL: $*"; status=1; }
 
 out=$("$ctl" conform test 2>&1) && echo "$out" | grep -q '^test: 0 of [0-9]* tests failed$' \
     && echo "ok: conform test passes" || fail "conform test: $out"
-echo "$out" | grep -q '^pass  100000 tasks run exactly once$' \
+echo "$out" | grep -q '^PASS  100000 tasks run exactly once$' \
     && echo "ok: conform prints a table" || fail "conform table: $out"
 
 out=$("$ctl" conform no-such-backend 2>&1); rc=$?

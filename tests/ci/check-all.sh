@@ -68,8 +68,9 @@ pass_asan() (
 )
 
 # valgrind memcheck over every compiled test program (not the scripts)
-# and the conformance suite on every backend (through SCHED_TEST_RUNNER):
-# any memory error or leak fails the program.  tests/ci/valgrind.supp and
+# and the conformance suite on every backend (through SCHED_TEST_RUNNER,
+# each test's time limit scaled 20-fold): any memory error or leak fails
+# the program.  tests/ci/valgrind.supp and
 # each plugin's own valgrind.supp name the third-party internals it must
 # not count.  Its own build directory,
 # so its logs do not replace the native ones.
@@ -83,7 +84,7 @@ pass_valgrind() {
         vg="valgrind --quiet --error-exitcode=1$supp --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect" &&
         run_tests "$root/valgrind/tests" -j"$jobs" check TESTS="$programs" \
             LOG_COMPILER="$root/valgrind/libtool" AM_LOG_FLAGS="--mode=execute $vg" \
-            SCHED_TEST_RUNNER="$vg"
+            SCHED_TEST_RUNNER="$vg" SCHED_CONFORM_TIMEOUT_SCALE=20
 }
 
 # ThreadSanitizer over everything; plugins whose third-party code is not

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/conformance/conformance.c - the executor contract, on any backend:
- * the runner, its table of tests, and the foreground death test, whose
- * child re-enters the program through the runner.
+ * its table of tests, and the foreground death test, whose child
+ * re-enters the program through the runner (conformance_runner.c).
  *
  * Two kinds of backend must pass the same tests.  Threaded ones (linux,
  * mac, windows) run work on their own threads as soon as it is queued.
@@ -192,12 +192,9 @@ static void test_foreground_misuse_aborts_naming_threads_and_site(void)
 }
 #endif
 
-/* ---- the runner -------------------------------------------------------------- */
+/* ---- the table -------------------------------------------------------------- */
 
-static const struct {
-    const char *name;
-    CU_TestFunc fn;
-} tests[] = {
+const struct conf_test conf_tests[] = {
     { "spawn and await returns the value", conf_test_spawn_and_await_returns_the_value },
     { "coroutine awaits a timer and two tasks", conf_test_coroutine_awaits_timer_and_two_tasks },
     { "all, any, yield and ready compose", conf_test_all_any_yield_and_ready_compose },
@@ -235,72 +232,14 @@ static const struct {
     { "bad input gets documented codes", conf_test_bad_input_gets_documented_codes },
 };
 
-int sched_conformance_run(const char *name, FILE *out)
-{
-    CU_pSuite suite;
-    sched_host *probe;
-    size_t i;
-    int failed = 0;
+const size_t conf_ntests = sizeof conf_tests / sizeof conf_tests[0];
 
-    conf_backend = name;
-    if (getenv(DEATH_ENV) && getenv(DEATH_ENV)[0]) {
+void conf_death_child(void)
+{
+    const char *cfg = getenv(DEATH_ENV);
+    if (cfg && cfg[0]) {
         /* The death test's re-executed child, with the parent's config. */
-        snprintf(conf_config_path, sizeof conf_config_path, "%s", getenv(DEATH_ENV));
+        snprintf(conf_config_path, sizeof conf_config_path, "%s", cfg);
         _exit(misuse_foreground());
     }
-    if (conf_write_config(name) != 0) {
-        fprintf(out, "conform: cannot write a config file for %s\n", name);
-        return -1;
-    }
-    probe = conf_open_host();
-    if (!probe) {
-        remove(conf_config_path);
-        fprintf(out, "conform: backend %s cannot be opened\n", name);
-        return -1;
-    }
-    fprintf(out, "conformance of backend %s (%s)\n", name, sched_host_plugin_path(probe));
-    sched_host_close(probe);
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return -1;
-    suite = CU_add_suite(name, NULL, NULL);
-    for (i = 0; suite && i < sizeof tests / sizeof tests[0]; i++)
-        CU_add_test(suite, tests[i].name, tests[i].fn);
-    CU_run_all_tests();
-
-    /* The table: one line per test. */
-    for (i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        CU_FailureRecord *fr;
-        int bad = 0;
-        for (fr = CU_get_failure_list(); fr; fr = fr->pNext) {
-            if (fr->pTest && strcmp(fr->pTest->pName, tests[i].name) == 0) {
-                if (!bad)
-                    failed++;
-                fprintf(out, "%s  %-55s  %s:%u: %s\n", bad ? "    " : "FAIL", bad ? "" : tests[i].name,
-                        fr->strFileName, fr->uiLineNumber, fr->strCondition);
-                bad = 1;
-            }
-        }
-        if (!bad)
-            fprintf(out, "pass  %s\n", tests[i].name);
-    }
-    fprintf(out, "%s: %d of %zu tests failed\n", name, failed, sizeof tests / sizeof tests[0]);
-    CU_cleanup_registry();
-    remove(conf_config_path);
-    return failed;
-}
-
-int sched_conformance_main(int argc, char **argv)
-{
-    int i, bad = 0;
-    if (argc < 1) {
-        fprintf(stderr, "usage: schedctl conform BACKEND...\n");
-        return 2;
-    }
-    for (i = 0; i < argc; i++) {
-        int rc = sched_conformance_run(argv[i], stdout);
-        if (rc != 0)
-            bad = 1;
-    }
-    return bad;
 }

@@ -10,16 +10,30 @@
 #ifndef SCHED_CONFORMANCE_H
 #define SCHED_CONFORMANCE_H
 
+#include <stddef.h>
 #include <stdio.h>
 
+/* A test's time limit unless --timeout says otherwise, before
+ * SCHED_CONFORM_TIMEOUT_SCALE multiplies it. */
+#define SCHED_CONFORMANCE_TIMEOUT_MS 10000u
+
+/* How to run the suite.  A NULL options pointer runs every test. */
+struct sched_conformance_options {
+    const char *const *only;    /* run only tests whose names contain one of these */
+    size_t nonly;
+    unsigned timeout_ms;        /* 0: SCHED_CONFORMANCE_TIMEOUT_MS */
+};
+
 /*
- * Run the suite against backend `name`, printing a pass/fail table to out.
+ * Run the suite against backend `name`, each test in a child process of
+ * its own, printing one line per test to out as it ends (PASS, FAIL with
+ * the failed assertions, CRASH signal N, TIMEOUT) and then a summary.
  * Returns the number of failed tests, or -1 when the suite could not run
- * (no such backend, CUnit failure); the reason goes to out.
+ * (no such backend); the reason goes to out.
  */
-int sched_conformance_run(const char *name, FILE *out);
+int sched_conformance_run(const char *name, const struct sched_conformance_options *opt, FILE *out);
 
 /* `schedctl conform NAME...`: 0 when every named backend passes. */
-int sched_conformance_main(int argc, char **argv);
+int sched_conformance_main(int argc, char **argv, const struct sched_conformance_options *opt);
 
 #endif

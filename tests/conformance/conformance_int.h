@@ -72,6 +72,21 @@ struct sender {
     int64_t v;
 };
 
+/* ---- the table (conformance.c) and the runner (conformance_runner.c) ---------- */
+
+/* One test: its name, as printed, and its body. */
+struct conf_test {
+    const char *name;
+    CU_TestFunc fn;
+};
+
+extern const struct conf_test conf_tests[];
+extern const size_t conf_ntests;
+
+/* In the foreground death test's re-executed child: run it and exit.
+ * Returns only in every other process. */
+void conf_death_child(void);
+
 /* ---- the tests, in the order the runner registers them ----------------------- */
 
 /* conformance_spawn.c: spawn and await, timers, block */

@@ -31,5 +31,5 @@ int main(int argc, char **argv)
     }
     memcpy(name, base, len);
     name[len] = '\0';
-    return sched_conformance_run(name, stdout) == 0 ? 0 : 1;
+    return sched_conformance_run(name, NULL, stdout) == 0 ? 0 : 1;
 }
