@@ -230,6 +230,12 @@ const struct conf_test conf_tests[] = {
     { "closing a channel in a drop at shutdown wakes its senders",
       conf_test_shutdown_closing_a_channel_in_a_drop_wakes_its_senders },
     { "bad input gets documented codes", conf_test_bad_input_gets_documented_codes },
+    { "destroy drops every queued runnable once",
+      conf_test_destroy_drops_every_queued_runnable_once },
+    { "the main queue is FIFO", conf_test_main_queue_is_fifo },
+    { "stop before run makes run return at once", conf_test_stop_before_run_returns_at_once },
+    { "nothing is run twice", conf_test_nothing_is_run_twice },
+    { "a timer wakes its task once", conf_test_a_timer_wakes_its_task_once },
 };
 
 const size_t conf_ntests = sizeof conf_tests / sizeof conf_tests[0];

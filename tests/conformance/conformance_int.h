@@ -121,4 +121,11 @@ void conf_test_spawn_during_shutdown_is_refused_and_dropped(void);
 void conf_test_shutdown_closing_a_channel_in_a_drop_wakes_its_senders(void);
 void conf_test_bad_input_gets_documented_codes(void);
 
+/* conformance_rules.c: rules a backend can break quietly */
+void conf_test_destroy_drops_every_queued_runnable_once(void);
+void conf_test_main_queue_is_fifo(void);
+void conf_test_stop_before_run_returns_at_once(void);
+void conf_test_nothing_is_run_twice(void);
+void conf_test_a_timer_wakes_its_task_once(void);
+
 #endif

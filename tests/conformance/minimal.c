@@ -12,6 +12,16 @@
  * Built a second time with MISROUTE_MAIN defined, as the backend
  * "misroute", it is deliberately broken: it runs main-thread runnables on
  * its worker thread, which the host must refuse by aborting.
+ *
+ * Built again with MUTANT_NAME and one MUTANT_* defined, it is one of the
+ * broken backends built into tests/plugins/mutants/ (tests/task.am), each
+ * breaking one rule that the conformance suite must catch:
+ *   MUTANT_LOSE    one background runnable in 1000 is neither run nor dropped
+ *   MUTANT_TWICE   one background runnable in 16 is run twice
+ *   MUTANT_NODROP  destroy() drops nothing it still queues
+ *   MUTANT_LIFO    the main queue is last in, first out
+ *   MUTANT_STOP    a stop() before run() is forgotten
+ *   MUTANT_EARLY   schedule_after queues at once, whatever the delay
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -28,6 +38,7 @@ struct minimal {
     pthread_cond_t work, main_work;
     struct fifo bg, main_q;
     int closing, stopping;
+    unsigned long ran;          /* background runnables taken, for the mutants */
     pthread_t worker;
 };
 
@@ -62,8 +73,17 @@ static void *worker(void *arg)
             pthread_cond_wait(&m->work, &m->lock);
             continue;
         }
+        m->ran++;
+#if defined(MUTANT_LOSE)
+        if (m->ran % 1000 == 0)
+            continue;
+#endif
         pthread_mutex_unlock(&m->lock);
         m->svc->run(r);
+#if defined(MUTANT_TWICE)
+        if (m->ran % 16 == 0)
+            m->svc->run(r);
+#endif
         pthread_mutex_lock(&m->lock);
     }
     pthread_mutex_unlock(&m->lock);
@@ -97,10 +117,14 @@ static void m_destroy(void *self)
     pthread_cond_broadcast(&m->work);
     pthread_mutex_unlock(&m->lock);
     pthread_join(m->worker, NULL);
+#if !defined(MUTANT_NODROP)
     while ((r = pop(&m->bg)))
         m->svc->drop(r);
     while ((r = pop(&m->main_q)))
         m->svc->drop(r);
+#else
+    (void)r;
+#endif
     pthread_cond_destroy(&m->work);
     pthread_cond_destroy(&m->main_work);
     pthread_mutex_destroy(&m->lock);
@@ -113,6 +137,15 @@ static int enqueue(struct minimal *m, struct fifo *q, pthread_cond_t *c, sched_r
     pthread_mutex_lock(&m->lock);
     if (m->closing)
         rc = SCHED_ECLOSED;
+#if defined(MUTANT_LIFO)
+    else if (q == &m->main_q) {
+        r->backend_slot[0] = q->head;
+        q->head = r;
+        if (!q->tail)
+            q->tail = r;
+        pthread_cond_signal(c);
+    }
+#endif
     else {
         push(q, r);
         pthread_cond_signal(c);
@@ -143,6 +176,9 @@ static int m_run(void *self)
 {
     struct minimal *m = self;
     pthread_mutex_lock(&m->lock);
+#if defined(MUTANT_STOP)
+    m->stopping = 0;
+#endif
     for (;;) {
         sched_runnable *r = pop(&m->main_q);
         if (r) {
@@ -170,11 +206,23 @@ static void m_stop(void *self)
     pthread_mutex_unlock(&m->lock);
 }
 
+#if defined(MUTANT_EARLY)
+static int m_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns, int main)
+{
+    struct minimal *m = self;
+    (void)delay_ns;
+    return main ? enqueue(m, &m->main_q, &m->main_work, r) : enqueue(m, &m->bg, &m->work, r);
+}
+#endif
+
 static const sched_plugin_descriptor minimal_desc = {
     .abi_major = SCHED_PLUGIN_ABI_MAJOR,
     .abi_minor = SCHED_PLUGIN_ABI_MINOR,
     .size = sizeof(sched_plugin_descriptor),
-#if defined(MISROUTE_MAIN)
+#if defined(MUTANT_NAME)
+    .name = MUTANT_NAME,
+    .description = "broken on purpose: a mutant of the minimal backend",
+#elif defined(MISROUTE_MAIN)
     .name = "misroute",
     .description = "broken on purpose: runs main-thread work on its worker thread",
 #else
@@ -189,6 +237,9 @@ static const sched_plugin_descriptor minimal_desc = {
         .schedule_main = m_schedule_main,
         .run = m_run,
         .stop = m_stop,
+#if defined(MUTANT_EARLY)
+        .schedule_after = m_schedule_after,
+#endif
     },
 };
 
