@@ -2,7 +2,7 @@
 /*
  * tests/bench/bench.h - the benchmark harness shared by every
  * implementation measured: libsched backends and the peers a user would
- * pick instead (a plain pthread pool, glib, libuv, libevent).
+ * pick instead (a plain pthread pool, raw GCD, glib, libuv, libevent).
  *
  * Each implementation fills a bench_impl with the workloads it can run
  * (NULL: not applicable).  A workload returns 0 after checking that every
@@ -16,12 +16,20 @@
 #include <stdint.h>
 #include <pthread.h>
 
-/* W4's figures: lateness of each timer against its due time. */
+/* W4's figures: lateness of each sleeping task against its due time,
+ * counted from when the task was started (spawned, or its job queued).
+ * For a peer the timer is armed in that same call; a libsched task's
+ * sched_timer is also made at spawn, and arm_* repeat the run with the
+ * timer made at the task's first poll: the timer path alone. */
 typedef struct w4_result {
     double mean_ns;
     double p99_ns;
     size_t early;           /* timers that ran before their due time */
     double max_early_ns;
+    double cpu_ms;          /* process CPU of the from-start run (set by
+                             * the harness unless have_arm) */
+    int have_arm;
+    double arm_mean_ns, arm_p99_ns;
 } w4_result;
 
 typedef struct w4_spec {
@@ -47,6 +55,8 @@ typedef struct bench_impl {
 } bench_impl;
 
 uint64_t bench_now_ns(void);
+/* User and system CPU of the whole process so far, in seconds. */
+double bench_cpu_seconds(void);
 /* Heap bytes in use (mallinfo2). */
 size_t bench_heap_bytes(void);
 /* Record why a workload failed (printf-style); shown in the table. */
@@ -113,6 +123,9 @@ int bench_jobs_w5(void *ctx, size_t n, double *bytes);
 /* Implementations.  Each returns 0 and fills *impl, or -1 when it cannot
  * run here (the reason goes to bench_fail). */
 int bench_pthread_impl(bench_impl *impl);
+#ifdef HAVE_BENCH_GCD
+int bench_gcd_impl(bench_impl *impl);
+#endif
 int bench_raw_impl(bench_impl *impl, const char *backend);
 int bench_libsched_impl(bench_impl *impl, const char *backend);
 #ifdef HAVE_BENCH_GLIB

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/bench/peer_pthread.c - the pool a C programmer writes by hand: one
- * mutex, one condition variable, a linked FIFO of malloc'd jobs, and a
- * timer thread over a binary heap that hands due jobs to the pool.
+ * tests/bench/peer_pthread.c - the pool a careful C programmer writes in an
+ * afternoon: one mutex and one condition variable guarding a growable ring
+ * of (fn, arg) pairs, so a job costs no allocation; submit pushes and
+ * signals while it holds the lock (signalling after unlocking lets a waking
+ * worker and the submitter fight for the lock, which made this pool
+ * bimodal); workers pop in a loop and wait only when the ring is empty.
+ * Timers are a binary heap served by one thread with
+ * pthread_cond_timedwait.
  */
 #include "config.h"
 
@@ -13,7 +18,6 @@
 #include "bench.h"
 
 typedef struct job {
-    struct job *next;
     void (*fn)(void *);
     void *arg;
 } job;
@@ -28,7 +32,8 @@ typedef struct ppool {
     bench_jobs jobs;        /* first: the workloads are bench_jobs_w* */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    job *head, *tail;
+    job *ring;              /* cap is a power of two */
+    size_t cap, head, len;
     unsigned idle;
     int stop;
     unsigned n;
@@ -47,8 +52,7 @@ static void *pp_worker(void *arg)
     ppool *p = arg;
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        job *j = p->head;
-        if (!j) {
+        if (p->len == 0) {
             if (p->stop)
                 break;
             p->idle++;
@@ -56,31 +60,40 @@ static void *pp_worker(void *arg)
             p->idle--;
             continue;
         }
-        p->head = j->next;
-        if (!p->head)
-            p->tail = NULL;
+        job j = p->ring[p->head];
+        p->head = (p->head + 1) & (p->cap - 1);
+        p->len--;
         pthread_mutex_unlock(&p->mu);
-        j->fn(j->arg);
-        free(j);
+        j.fn(j.arg);
         pthread_mutex_lock(&p->mu);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
+/* Doubles the ring, keeping FIFO order.  Called with p->mu held. */
+static void pp_grow(ppool *p)
+{
+    size_t cap = p->cap ? 2 * p->cap : 1024;
+    job *ring = malloc(cap * sizeof *ring);
+    if (!ring)
+        abort();
+    for (size_t i = 0; i < p->len; i++)
+        ring[i] = p->ring[(p->head + i) & (p->cap - 1)];
+    free(p->ring);
+    p->ring = ring;
+    p->cap = cap;
+    p->head = 0;
+}
+
 static void pp_submit(void *ctx, void (*fn)(void *), void *arg)
 {
     ppool *p = ctx;
-    job *j = malloc(sizeof *j);
-    j->next = NULL;
-    j->fn = fn;
-    j->arg = arg;
     pthread_mutex_lock(&p->mu);
-    if (p->tail)
-        p->tail->next = j;
-    else
-        p->head = j;
-    p->tail = j;
+    if (p->len == p->cap)
+        pp_grow(p);
+    p->ring[(p->head + p->len) & (p->cap - 1)] = (job){ fn, arg };
+    p->len++;
     if (p->idle)
         pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
@@ -181,6 +194,7 @@ static void pp_free(void *ctx)
     for (unsigned i = 0; i < p->n; i++)
         pthread_join(p->th[i], NULL);
     free(p->th);
+    free(p->ring);
     free(p->heap);
     free(p);
 }

@@ -8,7 +8,9 @@
  *   W2  rounds of fan-out/fan-in (spawn fan tasks, await all their
  *       handles): ns per task, spawn and await included
  *   W3  a chain of n tasks, each waking the next: median and p99 hop
- *   W4  n timers of 1-50 ms: mean and p99 lateness, early fires
+ *   W4  n tasks spawned at once, each sleeping 1-50 ms on a timer made
+ *       when it was spawned: mean and p99 lateness from that moment,
+ *       early fires
  *   W5  heap bytes per queued, not yet run, tiny task
  *
  * Each returns 0, or a negative SCHED_E* code when the host failed.
@@ -27,6 +29,11 @@ int sched_bench_w2(sched_host *h, size_t rounds, size_t fan, double *ns_per_task
 int sched_bench_w3(sched_host *h, size_t n, double *median_hop_ns, double *p99_hop_ns);
 int sched_bench_w4(sched_host *h, size_t n, double *mean_late_us, double *p99_late_us,
                    uint64_t *early_fires);
+/* W4 with the given delays (NULL: its own seeded 1-50 ms); at_spawn 0
+ * makes each timer at the task's first poll and counts lateness from
+ * there, which leaves out the time spent spawning and first polling. */
+int sched_bench_w4_delays(sched_host *h, size_t n, const uint64_t *delay_ns, int at_spawn,
+                          double *mean_late_us, double *p99_late_us, uint64_t *early_fires);
 /* SCHED_ENOTSUP where the C library cannot count heap bytes. */
 int sched_bench_w5(sched_host *h, size_t n, double *bytes_per_task);
 
