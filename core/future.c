@@ -160,12 +160,33 @@ void sched__timer_rt_run(struct sched__timer_rt *rt)
     rt_unref(rt);
 }
 
+/* Given back unrun (taken back, or at shutdown): never waiting again. */
 void sched__timer_rt_drop(struct sched__timer_rt *rt)
 {
-    sched_waker *w = atomic_exchange_explicit(&rt->waker, NULL, memory_order_acq_rel);
+    sched_waker *w;
+    atomic_store_explicit(&rt->fired, 1, memory_order_release);
+    w = atomic_exchange_explicit(&rt->waker, NULL, memory_order_acq_rel);
     if (w)
         sched_waker_drop(w);
     rt_unref(rt);
+}
+
+/*
+ * Take a wake-up nobody waits for any more back from whoever queued it, so
+ * that it holds no backend timer and no simulated clock advances to it.
+ * Only while it has neither fired nor been dropped: a scheduler holds it
+ * then, so the host is still open (sched_host_close drops every timer
+ * before it frees the host).  A backend without cancel_after (ABI 1.0)
+ * keeps it until due.
+ */
+static void timer_take_back(sched_host *host, struct sched__timer_rt *rt)
+{
+    if (atomic_load_explicit(&rt->fired, memory_order_acquire))
+        return;
+    if (rt->on_host_timers)
+        sched__timer_cancel(host, &rt->h.r);
+    else if (host->ops.cancel_after)
+        host->ops.cancel_after(host->backend, &rt->h.r);
 }
 
 static void timer_disarm(struct timer_future *tf)
@@ -174,6 +195,7 @@ static void timer_disarm(struct timer_future *tf)
         sched_waker *w = atomic_exchange_explicit(&tf->rt->waker, NULL, memory_order_acq_rel);
         if (w)
             sched_waker_drop(w);
+        timer_take_back(tf->host, tf->rt);
         rt_unref(tf->rt);
         tf->rt = NULL;
     }
@@ -196,9 +218,10 @@ static int timer_arm(struct timer_future *tf, sched_context *cx, uint64_t delay)
     rt->id = sched__next_id();
     rt->session_id = tf->session_id;
     rt->site = cx && cx->task ? cx->task->site : NULL;
+    rt->on_host_timers = host->ops.schedule_after == NULL;
     if (sched__host_closing(host))
         rc = SCHED_ECLOSED;
-    else if (host->ops.schedule_after)
+    else if (!rt->on_host_timers)
         rc = host->ops.schedule_after(host->backend, &rt->h.r, delay, 0);
     else
         rc = sched__timer_schedule(host, &rt->h.r, delay, 0);

@@ -137,6 +137,8 @@ size_t sched__describe_tasks(sched_host *host, char *buf, size_t len);
 
 /* timer.c: the host's fallback for backends without schedule_after. */
 int sched__timer_schedule(sched_host *host, sched_runnable *r, uint64_t delay_ns, int main);
+/* Take r back if it still waits there, and drop it.  0, or SCHED_ENOENT. */
+int sched__timer_cancel(sched_host *host, sched_runnable *r);
 void sched__timers_close(sched_host *host);
 
 /* test_seeds.c: task ids of a history replaced by their ordinals. */

@@ -122,6 +122,7 @@ struct sched__timer_rt {
     uint64_t id;
     uint64_t session_id;        /* the session that created the timer, or 0 */
     const sched_site *site;     /* spawn site of the task that armed it, or NULL */
+    int on_host_timers;         /* queued on the host's timer thread, not the backend */
 };
 void sched__timer_rt_run(struct sched__timer_rt *rt);
 void sched__timer_rt_drop(struct sched__timer_rt *rt);

@@ -4,7 +4,8 @@
  * schedule_after.  One thread per host, started at the first timer: a
  * min-heap of deadlines and a condition variable's timed wait.  A wait can
  * return early (spuriously, or on a coarse clock), so the thread re-reads
- * the clock and fires only what is due: never early.
+ * the clock and fires only what is due: never early.  A timer nobody
+ * waits for any more is taken back out of the heap (sched__timer_cancel).
  */
 #include "config.h"
 
@@ -37,14 +38,30 @@ static int before(const struct entry *a, const struct entry *b)
     return a->deadline < b->deadline || (a->deadline == b->deadline && a->seq < b->seq);
 }
 
+/* Entry i's runnable remembers where it is (this thread owns its
+ * backend_slot words while it queues it), so a timer is taken back without
+ * a search. */
+static void place(struct entry *h, size_t i)
+{
+    h[i].r->backend_slot[0] = (void *)(uintptr_t)i;
+}
+
+static void swap(struct entry *h, size_t i, size_t j)
+{
+    struct entry tmp = h[i];
+    h[i] = h[j], h[j] = tmp;
+    place(h, i);
+    place(h, j);
+}
+
 static void sift_up(struct entry *h, size_t i)
 {
+    place(h, i);
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        struct entry tmp;
         if (!before(&h[i], &h[parent]))
             break;
-        tmp = h[i], h[i] = h[parent], h[parent] = tmp;
+        swap(h, i, parent);
         i = parent;
     }
 }
@@ -53,24 +70,33 @@ static void sift_down(struct entry *h, size_t len, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        struct entry tmp;
         if (l < len && before(&h[l], &h[m]))
             m = l;
         if (r < len && before(&h[r], &h[m]))
             m = r;
         if (m == i)
             break;
-        tmp = h[i], h[i] = h[m], h[m] = tmp;
+        swap(h, i, m);
         i = m;
     }
 }
 
+/* Remove entry i, keeping the heap a heap: the last entry takes its place
+ * and moves up or down to where it belongs. */
+static struct entry remove_at(struct sched__timers *tm, size_t i)
+{
+    struct entry e = tm->heap[i];
+    if (i != --tm->len) {
+        tm->heap[i] = tm->heap[tm->len];
+        sift_up(tm->heap, i);
+        sift_down(tm->heap, tm->len, i);
+    }
+    return e;
+}
+
 static struct entry pop(struct sched__timers *tm)
 {
-    struct entry top = tm->heap[0];
-    tm->heap[0] = tm->heap[--tm->len];
-    sift_down(tm->heap, tm->len, 0);
-    return top;
+    return remove_at(tm, 0);
 }
 
 /* Fire r: a timer wake-up only wakes a task, so it runs right here; any
@@ -186,6 +212,30 @@ int sched__timer_schedule(sched_host *host, sched_runnable *r, uint64_t delay_ns
  * timer fires into a backend being torn down.  The structure stays (and
  * refuses new timers) until sched__timers_free.
  */
+int sched__timer_cancel(sched_host *host, sched_runnable *r)
+{
+    struct sched__timers *tm = __atomic_load_n(&host->timers, __ATOMIC_ACQUIRE);
+    size_t i;
+    int found = 0;
+
+    if (!tm)
+        return SCHED_ENOENT;
+    sched__mutex_lock(&tm->lock);
+    i = (size_t)(uintptr_t)r->backend_slot[0];
+    if (i < tm->len && tm->heap[i].r == r) {
+        remove_at(tm, i);
+        /* The thread may be waiting for this one: let it pick the next. */
+        if (i == 0)
+            sched__cond_signal(&tm->cond);
+        found = 1;
+    }
+    sched__mutex_unlock(&tm->lock);
+    if (!found)
+        return SCHED_ENOENT;
+    sched__runnable_drop(r);
+    return 0;
+}
+
 void sched__timers_close(sched_host *host)
 {
     struct sched__timers *tm = __atomic_load_n(&host->timers, __ATOMIC_SEQ_CST);

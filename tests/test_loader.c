@@ -56,7 +56,7 @@ static void test_refuses_missing_entry_symbol(void)
 
 static void test_refuses_other_abi_major(void)
 {
-    expect_refusal("abi2", "it was built for plugin ABI 2.0, and this host implements ABI 1.0");
+    expect_refusal("abi2", "it was built for plugin ABI 2.0, and this host implements ABI 1.1");
 }
 
 static void test_refuses_descriptor_smaller_than_v1(void)
@@ -336,7 +336,7 @@ static void test_fallbacks_are_tried_in_order_and_logged(void)
              "available backends: abi2, createfail, halfpark, misnamed, noentry, noschedule, small, valid",
              conf, util_fixture_dir());
     snprintf(third, sizeof third,
-             "plugin %s refused: it was built for plugin ABI 2.0, and this host implements ABI 1.0",
+             "plugin %s refused: it was built for plugin ABI 2.0, and this host implements ABI 1.1",
              util_fixture("abi2"));
     snprintf(expected, sizeof expected, "%s; fallback \"nosuch\": %s; fallback \"abi2\": %s", first,
              second, third);

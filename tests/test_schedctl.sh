@@ -43,7 +43,7 @@ check_refusal() {
 }
 
 check_refusal noentry "it does not export sched_plugin_entry_v1"
-check_refusal abi2 "it was built for plugin ABI 2.0, and this host implements ABI 1.0"
+check_refusal abi2 "it was built for plugin ABI 2.0, and this host implements ABI 1.1"
 check_refusal noschedule 'its required op "schedule" is NULL'
 check_refusal halfpark 'it sets only one of the ops "park" and "unpark"'
 check_refusal misnamed 'its descriptor names the backend "valid", not "misnamed" as its file name does'
@@ -102,17 +102,17 @@ grep -qx "$tmp/good.conf: ok, backend \"linux\" (.*/linux.so)" "$tmp/out" ||
 
 # list: every backend built, the selected one marked, the rest explained.
 expect "list runs" 0 "" "$schedctl" list
-grep -q '^\* linux  *[^ ]*  *1\.0  *.*/plugins/linux/\.libs/linux\.so$' "$tmp/out" ||
+grep -q '^\* linux  *[^ ]*  *1\.1  *.*/plugins/linux/\.libs/linux\.so$' "$tmp/out" ||
     fail "list does not mark linux as selected: $(cat "$tmp/out")"
 for b in test cloudflare-sim; do
-    grep -q "^  $b  *[^ ]*  *1\.0  *.*/$b\.so\$" "$tmp/out" || fail "list lacks $b"
+    grep -q "^  $b  *[^ ]*  *1\.1  *.*/$b\.so\$" "$tmp/out" || fail "list lacks $b"
 done
 for b in mac windows; do
     grep -q "^  $b  " "$tmp/out" || fail "list lacks $b (built or missing)"
 done
 grep -q '^selected:    linux (set at (built-in):' "$tmp/out" || fail "list does not say what is selected"
 expect "list marks a fixture refusal" 0 "" env SCHED_PLUGIN_PATH="$fixtures" "$schedctl" list
-grep -qx "  abi2 *refused: plugin $fixtures/abi2.so refused: it was built for plugin ABI 2.0, and this host implements ABI 1.0" "$tmp/out" ||
+grep -qx "  abi2 *refused: plugin $fixtures/abi2.so refused: it was built for plugin ABI 2.0, and this host implements ABI 1.1" "$tmp/out" ||
     fail "list does not show the refusal: $(cat "$tmp/out")"
 
 # info: values and where they came from.

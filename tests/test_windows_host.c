@@ -129,7 +129,7 @@ static void test_refuses_each_defective_dll_with_its_reason(void)
 
     expect_refusal(fixture("noentry"), "it does not export sched_plugin_entry_v1");
     expect_refusal(fixture("abi2"),
-                   "it was built for plugin ABI 2.0, and this host implements ABI 1.0");
+                   "it was built for plugin ABI 2.0, and this host implements ABI 1.1");
     snprintf(why, sizeof why, "its descriptor is %zu bytes, smaller than the %zu bytes of ABI 1.0",
              offsetof(sched_plugin_descriptor, ops) + sizeof(void *),
              (size_t)SCHED_PLUGIN_DESCRIPTOR_V1_MIN_SIZE);

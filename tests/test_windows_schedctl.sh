@@ -50,9 +50,9 @@ expect() {
 
 # list: the built backends with their DLLs, windows selected by default.
 expect "list" 0 "" --  list
-grep -q '^\* windows  *[^ ]*  *1\.0  *Z:\\.*\\plugins\\windows\\\.libs\\windows\.dll$' "$tmp/out.txt" ||
+grep -q '^\* windows  *[^ ]*  *1\.1  *Z:\\.*\\plugins\\windows\\\.libs\\windows\.dll$' "$tmp/out.txt" ||
     fail "list does not select windows.dll: $(cat "$tmp/out.txt")"
-grep -q '^  test  *[^ ]*  *1\.0  *Z:\\.*\\test\.dll$' "$tmp/out.txt" ||
+grep -q '^  test  *[^ ]*  *1\.1  *Z:\\.*\\test\.dll$' "$tmp/out.txt" ||
     fail "list does not show test.dll"
 grep -q '^  linux  *missing: skipped (not built for Windows hosts)$' "$tmp/out.txt" ||
     fail "list does not explain the missing linux backend"
@@ -81,7 +81,7 @@ check_refusal() {
         SCHED_BACKEND="$1" SCHED_PLUGIN_PATH="$fixtures" -- check
 }
 check_refusal noentry "it does not export sched_plugin_entry_v1"
-check_refusal abi2 "it was built for plugin ABI 2.0, and this host implements ABI 1.0"
+check_refusal abi2 "it was built for plugin ABI 2.0, and this host implements ABI 1.1"
 check_refusal noschedule 'its required op "schedule" is NULL'
 check_refusal halfpark 'it sets only one of the ops "park" and "unpark"'
 check_refusal misnamed 'its descriptor names the backend "valid", not "misnamed" as its file name does'

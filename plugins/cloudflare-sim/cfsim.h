@@ -92,6 +92,9 @@ typedef struct cfsim {
 int cfsim_ready_push(cfsim *cf, sched_runnable *r, uint64_t lane_key);
 sched_runnable *cfsim_ready_pick(cfsim *cf, int background_only);
 int cfsim_ready_before(const cfsim *cf, uint64_t seq);
+/* Take r's timer out of the heap (a search: only dropped timers are
+ * taken back): 1 if it was armed, 0 if not. */
+int cfsim_timer_remove(cfsim *cf, const sched_runnable *r);
 int cfsim_timer_push(cfsim *cf, sched_runnable *r, uint64_t due, uint64_t session_id,
                      uint64_t lane_key);
 /* Due time of the earliest timer; 0 when there is none. */

@@ -196,6 +196,22 @@ static int cfsim_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns
     return rc;
 }
 
+/* A timer nobody awaits leaves the heap, so the Workers clock never
+ * advances to it and it no longer counts against its request's limit. */
+static int cfsim_cancel_after(void *self, sched_runnable *r)
+{
+    cfsim *cf = self;
+    cfsim_mutex_lock(&cf->mu);
+    int found = cfsim_timer_remove(cf, r);
+    if (found)
+        cfsim_cond_broadcast(&cf->cv);  /* a loop waiting for it looks again */
+    cfsim_mutex_unlock(&cf->mu);
+    if (!found)
+        return SCHED_ENOENT;
+    cf->svc->drop(r);
+    return 0;
+}
+
 static uint64_t cfsim_now(void *self)
 {
     cfsim *cf = self;
@@ -251,6 +267,7 @@ static const sched_plugin_descriptor descriptor = {
         .run = cfsim_run,
         .stop = cfsim_stop,
         .query = cfsim_query,
+        .cancel_after = cfsim_cancel_after,
     },
 };
 

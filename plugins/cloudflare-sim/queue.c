@@ -186,28 +186,51 @@ int cfsim_timer_next(const cfsim *cf, uint64_t *due)
     return 1;
 }
 
+/* Remove heap entry i: the last entry takes its place and moves up or
+ * down to where it belongs. */
+static cfsim_timer timer_remove_at(cfsim *cf, size_t i)
+{
+    assert(i < cf->ntimers);
+    cfsim_timer out = cf->heap[i];
+    cfsim_timer last = cf->heap[--cf->ntimers];
+    size_t n = cf->ntimers;
+    if (i < n) {
+        while (i > 0 && timer_before(&last, &cf->heap[(i - 1) / 2])) {
+            cf->heap[i] = cf->heap[(i - 1) / 2];
+            i = (i - 1) / 2;
+        }
+        for (;;) {
+            size_t c = 2 * i + 1;
+            if (c >= n)
+                break;
+            if (c + 1 < n && timer_before(&cf->heap[c + 1], &cf->heap[c]))
+                c++;
+            if (!timer_before(&cf->heap[c], &last))
+                break;
+            cf->heap[i] = cf->heap[c];
+            i = c;
+        }
+        cf->heap[i] = last;
+    }
+    if (out.session_id != 0)
+        stimers_remove(cf, out.session_id);
+    return out;
+}
+
 static cfsim_timer timer_pop(cfsim *cf)
 {
-    assert(cf->ntimers > 0);
-    cfsim_timer top = cf->heap[0];
-    cfsim_timer last = cf->heap[--cf->ntimers];
-    size_t i = 0, n = cf->ntimers;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && timer_before(&cf->heap[c + 1], &cf->heap[c]))
-            c++;
-        if (!timer_before(&cf->heap[c], &last))
-            break;
-        cf->heap[i] = cf->heap[c];
-        i = c;
+    return timer_remove_at(cf, 0);
+}
+
+int cfsim_timer_remove(cfsim *cf, const sched_runnable *r)
+{
+    for (size_t i = 0; i < cf->ntimers; i++) {
+        if (cf->heap[i].r == r) {
+            timer_remove_at(cf, i);
+            return 1;
+        }
     }
-    if (n > 0)
-        cf->heap[i] = last;
-    if (top.session_id != 0)
-        stimers_remove(cf, top.session_id);
-    return top;
+    return 0;
 }
 
 /* Move every due timer's runnable into its lane, in due order.  A lane that

@@ -134,6 +134,16 @@ static int lx_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns, i
     return lx_timers_add(b->timers, r, due, main);
 }
 
+/* A dropped timer leaves the heap, and is dropped here. */
+static int lx_cancel_after(void *self, sched_runnable *r)
+{
+    struct lx_backend *b = self;
+    int rc = lx_timers_remove(b->timers, r);
+    if (rc == 0)
+        b->svc->drop(r);
+    return rc;
+}
+
 static uint64_t lx_now(void *self)
 {
     (void)self;
@@ -216,6 +226,7 @@ static const sched_plugin_descriptor lx_descriptor = {
         .schedule_labeled = lx_schedule_labeled,
         .schedule_main = lx_schedule_main,
         .schedule_after = lx_schedule_after,
+        .cancel_after = lx_cancel_after,
         .now = lx_now,
         .is_main_thread = lx_is_main_thread,
         .park = lx_park_op,

@@ -134,6 +134,7 @@ int lx_timers_new(struct lx_backend *b, struct lx_timers **out, char *err, size_
  * or after due_ns.  0, SCHED_ENOMEM or SCHED_ECLOSED; on failure the caller
  * keeps r. */
 int lx_timers_add(struct lx_timers *t, sched_runnable *r, uint64_t due_ns, int main);
+int lx_timers_remove(struct lx_timers *t, sched_runnable *r);
 void lx_timers_stop(struct lx_timers *t);
 /* Is the calling thread t's timer thread? */
 int lx_timers_is_self(struct lx_timers *t);

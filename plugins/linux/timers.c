@@ -348,6 +348,31 @@ int lx_timers_add(struct lx_timers *t, sched_runnable *r, uint64_t due_ns, int m
     return 0;
 }
 
+/*
+ * Take r back if it still waits in the heap: 0 (the caller drops it) or
+ * SCHED_ENOENT.  A search under t->mu: a timer is taken back only when
+ * it is dropped before it fires, and the heap is one contiguous array.
+ * The thread is not woken: at worst it wakes for the timer that is gone,
+ * finds nothing due, and sleeps again.
+ */
+int lx_timers_remove(struct lx_timers *t, sched_runnable *r)
+{
+    pthread_mutex_lock(&t->mu);
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->heap[i].r != r)
+            continue;
+        t->heap[i] = t->heap[--t->n];
+        if (i < t->n) {
+            heap_up(t->heap, i);
+            heap_down(t->heap, t->n, i);
+        }
+        pthread_mutex_unlock(&t->mu);
+        return 0;
+    }
+    pthread_mutex_unlock(&t->mu);
+    return SCHED_ENOENT;
+}
+
 void lx_timers_stop(struct lx_timers *t)
 {
     pthread_mutex_lock(&t->mu);

@@ -402,6 +402,31 @@ static int mac_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns, 
     return 0;
 }
 
+/* Take r's timer back while it is still pending: unlinked here, the fire
+ * handler cannot claim it; its cancel handler frees it. */
+static int mac_cancel_after(void *self, sched_runnable *r)
+{
+    struct mac *m = self;
+    struct mac_timer *t;
+    dispatch_source_t src = NULL;
+
+    pthread_mutex_lock(&m->lock);
+    for (t = m->timers; t != NULL; t = t->next) {
+        if (t->r == r) {
+            mac_timer_unlink(m, t);
+            src = t->src;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (src == NULL)
+        return SCHED_ENOENT;
+    m->svc->drop(r);
+    MAC_HB_SEND(t);
+    dispatch_source_cancel(src);
+    return 0;
+}
+
 static int mac_is_main_thread(void *self)
 {
     struct mac *m = self;
@@ -668,6 +693,7 @@ static const sched_plugin_descriptor mac_descriptor = {
         .schedule_labeled = mac_schedule_labeled,
         .schedule_main = mac_schedule_main,
         .schedule_after = mac_schedule_after,
+        .cancel_after = mac_cancel_after,
         .now = mac_now,
         .is_main_thread = mac_is_main_thread,
         .park = NULL,

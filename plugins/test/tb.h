@@ -143,6 +143,8 @@ void sched__tb_queues_free(struct tb *tb);
 int sched__tb_timer_add(struct tb *tb, sched_runnable *r, uint64_t due, int main);
 /* Move every timer due at or before tb->now to the run queues. */
 void sched__tb_timers_promote(struct tb *tb);
+/* Take r's timer back: 1 if it was armed, else 0 (fired already). */
+int sched__tb_timer_remove(struct tb *tb, sched_runnable *r);
 /* Due time of the earliest timer; 0 when there is none. */
 int sched__tb_timer_next(struct tb *tb, uint64_t *due);
 

@@ -295,6 +295,22 @@ static int tb_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns, i
     return rc;
 }
 
+/* A timer nobody awaits is taken out of the heap, so the virtual clock
+ * never advances to it; one already promoted to a run queue runs. */
+static int tb_cancel_after(void *self, sched_runnable *r)
+{
+    struct tb *tb = self;
+    tb_mutex_lock(&tb->mu);
+    int found = sched__tb_timer_remove(tb, r);
+    if (found)
+        wake_waiters(tb);   /* a wait for it looks again */
+    tb_mutex_unlock(&tb->mu);
+    if (!found)
+        return SCHED_ENOENT;
+    tb->svc->drop(r);
+    return 0;
+}
+
 static uint64_t tb_now(void *self)
 {
     struct tb *tb = self;
@@ -502,6 +518,7 @@ static const sched_plugin_descriptor descriptor = {
         .run = tb_run,
         .stop = tb_stop,
         .query = tb_query,
+        .cancel_after = tb_cancel_after,
     },
 };
 

@@ -45,12 +45,17 @@ int sched__tb_timer_add(struct tb *tb, sched_runnable *r, uint64_t due, int main
     return 0;
 }
 
-static struct tb_timer pop(struct tb_heap *h)
+/* Remove entry i: the last entry takes its place and moves up or down to
+ * where it belongs. */
+static struct tb_timer remove_at(struct tb_heap *h, size_t i)
 {
-    assert(h->len > 0);
-    struct tb_timer top = h->v[0];
-    h->v[0] = h->v[--h->len];
-    size_t i = 0;
+    assert(i < h->len);
+    struct tb_timer out = h->v[i];
+    h->v[i] = h->v[--h->len];
+    while (i > 0 && i < h->len && before(&h->v[i], &h->v[(i - 1) / 2])) {
+        swap(&h->v[i], &h->v[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
     for (;;) {
         size_t l = 2 * i + 1, m = i;
         if (l < h->len && before(&h->v[l], &h->v[m]))
@@ -62,7 +67,26 @@ static struct tb_timer pop(struct tb_heap *h)
         swap(&h->v[i], &h->v[m]);
         i = m;
     }
-    return top;
+    return out;
+}
+
+static struct tb_timer pop(struct tb_heap *h)
+{
+    return remove_at(h, 0);
+}
+
+/* Take r's timer out of the heap: 1 if it was there, else 0.  A search:
+ * timers are taken back only when a test drops an armed timer. */
+int sched__tb_timer_remove(struct tb *tb, sched_runnable *r)
+{
+    struct tb_heap *h = &tb->timers;
+    for (size_t i = 0; i < h->len; i++) {
+        if (h->v[i].r == r) {
+            remove_at(h, i);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /*

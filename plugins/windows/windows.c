@@ -225,13 +225,20 @@ static void heap_swap(struct delayed *h, size_t i, size_t j)
     h[j] = t;
 }
 
-/* Take the earliest entry.  Under timer_lock, heap not empty. */
-static struct delayed heap_pop(struct win *w)
+/* Remove entry i: the last entry takes its place and moves up or down to
+ * where it belongs.  Under timer_lock. */
+static struct delayed heap_remove_at(struct win *w, size_t i)
 {
-    struct delayed *h = w->heap, top = h[0];
-    size_t n = --w->nheap, i = 0;
+    struct delayed *h = w->heap, out = h[i];
+    size_t n = --w->nheap;
 
-    h[0] = h[n];
+    if (i == n)
+        return out;
+    h[i] = h[n];
+    while (i > 0 && delayed_before(&h[i], &h[(i - 1) / 2])) {
+        heap_swap(h, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
     for (;;) {
         size_t l = 2 * i + 1, m = i;
         if (l < n && delayed_before(&h[l], &h[m]))
@@ -243,7 +250,13 @@ static struct delayed heap_pop(struct win *w)
         heap_swap(h, i, m);
         i = m;
     }
-    return top;
+    return out;
+}
+
+/* Take the earliest entry.  Under timer_lock, heap not empty. */
+static struct delayed heap_pop(struct win *w)
+{
+    return heap_remove_at(w, 0);
 }
 
 static void set_timer(PTP_TIMER t, uint64_t delay_ns)
@@ -341,6 +354,29 @@ static int win_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns, 
     }
     timer_arm(w, now);
     ReleaseSRWLockExclusive(&w->timer_lock);
+    return 0;
+}
+
+/* Take r back while it waits in the heap (a search: only a timer dropped
+ * before it fires is taken back).  The thread-pool timer stays armed; its
+ * callback finds nothing due and re-arms for the next. */
+static int win_cancel_after(void *self, sched_runnable *r)
+{
+    struct win *w = self;
+    int found = 0;
+
+    AcquireSRWLockExclusive(&w->timer_lock);
+    for (size_t i = 0; i < w->nheap; i++) {
+        if (w->heap[i].r == r) {
+            heap_remove_at(w, i);
+            found = 1;
+            break;
+        }
+    }
+    ReleaseSRWLockExclusive(&w->timer_lock);
+    if (!found)
+        return SCHED_ENOENT;
+    w->svc->drop(r);
     return 0;
 }
 
@@ -616,6 +652,7 @@ static const sched_plugin_descriptor win_descriptor = {
         .schedule_labeled = win_schedule_labeled,
         .schedule_main = win_schedule_main,
         .schedule_after = win_schedule_after,
+        .cancel_after = win_cancel_after,
         .now = win_now,
         .is_main_thread = win_is_main_thread,
         .park = win_park,

@@ -236,6 +236,7 @@ const struct conf_test conf_tests[] = {
     { "stop before run makes run return at once", conf_test_stop_before_run_returns_at_once },
     { "nothing is run twice", conf_test_nothing_is_run_twice },
     { "a timer wakes its task once", conf_test_a_timer_wakes_its_task_once },
+    { "a dropped timer is taken back", conf_test_a_dropped_timer_is_taken_back },
 };
 
 const size_t conf_ntests = sizeof conf_tests / sizeof conf_tests[0];

@@ -127,5 +127,6 @@ void conf_test_main_queue_is_fifo(void);
 void conf_test_stop_before_run_returns_at_once(void);
 void conf_test_nothing_is_run_twice(void);
 void conf_test_a_timer_wakes_its_task_once(void);
+void conf_test_a_dropped_timer_is_taken_back(void);
 
 #endif

@@ -199,3 +199,41 @@ void conf_test_a_timer_wakes_its_task_once(void)
     CU_ASSERT(v.i >= 2 && v.i <= 3);
     TEARDOWN(h, ex);
 }
+
+/* A timer nobody awaits any more is taken back from the backend (ABI 1.1
+ * cancel_after, or the host's own timer thread): three tasks each await
+ * an hour, and are cancelled.  On a simulated backend no timer is left
+ * pending and the virtual clock does not move to the hour; everywhere,
+ * the cancelled tasks report cancellation at once. */
+void conf_test_a_dropped_timer_is_taken_back(void)
+{
+    enum { N = 3 };
+    SETUP(h, ex);
+    sched_test *t = sched_as_test(h);
+    sched_task *tasks[N];
+    sched_value v;
+    int i;
+
+    for (i = 0; i < N; i++)
+        CU_ASSERT_EQUAL_FATAL(sched_spawn(ex, sched_timer(h, 3600ull * 1000000000ull), &tasks[i]), 0);
+    /* Let every task poll its timer once, which arms it. */
+    CU_ASSERT_EQUAL(sched_block(ex, sched_timer(h, 1000000), NULL, NULL), 0);
+    if (t) {
+        sched_test_counts c;
+        sched_test_pending_counts(t, &c);
+        CU_ASSERT_EQUAL(c.timers, N);
+    }
+    for (i = 0; i < N; i++)
+        sched_task_cancel(tasks[i]);
+    for (i = 0; i < N; i++)
+        CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(tasks[i]), &v, NULL), SCHED_ECANCELED);
+    if (t) {
+        sched_test_counts c;
+        uint64_t before = sched_host_now(h);
+        sched_test_pending_counts(t, &c);
+        CU_ASSERT_EQUAL(c.timers, 0);
+        CU_ASSERT_EQUAL(sched_test_advance_clock_to_next_timer(t), 0);
+        CU_ASSERT(sched_host_now(h) - before < 3600ull * 1000000000ull);
+    }
+    TEARDOWN(h, ex);
+}

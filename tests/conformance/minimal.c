@@ -22,11 +22,19 @@
  *   MUTANT_LIFO    the main queue is last in, first out
  *   MUTANT_STOP    a stop() before run() is forgotten
  *   MUTANT_EARLY   schedule_after queues at once, whatever the delay
+ *
+ * Built with ABI_1_0, as the backend "abi10", it exports the descriptor
+ * of ABI 1.0 (abi10.h): the host must load it and treat the ops appended
+ * since as absent.
  */
 #include <pthread.h>
 #include <stdlib.h>
 
 #include <sched/plugin.h>
+
+#if defined(ABI_1_0)
+#include "abi10.h"
+#endif
 
 struct fifo {
     sched_runnable *head, *tail;
@@ -215,11 +223,21 @@ static int m_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns, in
 }
 #endif
 
+#if defined(ABI_1_0)
+static const sched_plugin_descriptor_v1_0 minimal_desc = {
+    .abi_major = 1,
+    .abi_minor = 0,
+    .size = sizeof(sched_plugin_descriptor_v1_0),
+    .name = "abi10",
+    .description = "the minimal backend with an ABI 1.0 descriptor",
+#else
 static const sched_plugin_descriptor minimal_desc = {
     .abi_major = SCHED_PLUGIN_ABI_MAJOR,
     .abi_minor = SCHED_PLUGIN_ABI_MINOR,
     .size = sizeof(sched_plugin_descriptor),
-#if defined(MUTANT_NAME)
+#endif
+#if defined(ABI_1_0)
+#elif defined(MUTANT_NAME)
     .name = MUTANT_NAME,
     .description = "broken on purpose: a mutant of the minimal backend",
 #elif defined(MISROUTE_MAIN)
@@ -246,5 +264,5 @@ static const sched_plugin_descriptor minimal_desc = {
 SCHED_PLUGIN_EXPORT const sched_plugin_descriptor *SCHED_PLUGIN_ENTRY(const sched_host_services *svc)
 {
     (void)svc;
-    return &minimal_desc;
+    return (const sched_plugin_descriptor *)&minimal_desc;
 }

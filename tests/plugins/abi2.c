@@ -4,7 +4,7 @@
 
 static const sched_plugin_descriptor desc = {
     .abi_major = 2,
-    .abi_minor = SCHED_PLUGIN_ABI_MINOR,
+    .abi_minor = 0,
     .size = sizeof(sched_plugin_descriptor),
     .name = "abi2",
     .description = "test fixture: a plugin built for a future ABI major version, 2.",

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sched/plugin.h - the libsched backend ABI, version 1.
+ * sched/plugin.h - the libsched backend ABI, version 1.1.
  *
  * A backend is a shared object that exports exactly one symbol,
  * SCHED_PLUGIN_ENTRY (sched_plugin_entry_v1).  The host calls it once after
@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 #define SCHED_PLUGIN_ABI_MAJOR 1
-#define SCHED_PLUGIN_ABI_MINOR 0
+#define SCHED_PLUGIN_ABI_MINOR 1
 
 /* The one symbol a plugin exports, and its name as a string for dlsym(). */
 #define SCHED_PLUGIN_ENTRY      sched_plugin_entry_v1
@@ -221,6 +221,9 @@ typedef struct sched_backend_env {
  *   park, unpark     -> the host's own futex/condvar parker (both or neither)
  *   num_cpus         -> the OS's count of online CPUs
  *   query            -> no extension interfaces
+ *   cancel_after     -> (ABI 1.1) none: a dropped timer's runnable stays
+ *                       queued until due, then runs a wake-up nobody waits
+ *                       for (a simulated clock still advances to it)
  */
 typedef struct sched_backend_ops {
     /* Create a scheduler instance.  Called once, on the thread that opens
@@ -276,6 +279,19 @@ typedef struct sched_backend_ops {
      * sched_test_iface_v1 (sched/test.h); "sched.pollable" version 1 is
      * sched_pollable_iface_v1 below. */
     const void *(*query)(void *self, const char *iface, uint32_t version);
+
+    /* ---- ABI 1.1 ---- */
+
+    /* Take r back: when r, queued by schedule_after, is still waiting for
+     * its delay, remove it and drop it (svc->drop) before returning 0.
+     * When r is no longer waiting (it was run, is being run, or was moved
+     * to a run queue), change nothing and return SCHED_ENOENT.  Any
+     * thread.  r's memory is valid during the call, but r may be one this
+     * backend has already given back: find it by the backend's own
+     * records (a heap index kept in backend_slot must be checked against
+     * the heap), never by trusting backend_slot alone.  A simulated clock
+     * must not advance to a timer taken back. */
+    int (*cancel_after)(void *self, sched_runnable *r);
 } sched_backend_ops;
 
 /* The descriptor the entry function returns.  Static storage in the plugin. */
@@ -292,9 +308,10 @@ typedef struct sched_plugin_descriptor {
 } sched_plugin_descriptor;
 
 /* The smallest descriptor a v1 host accepts: everything up to and including
- * the last v1.0 op. */
+ * the last v1.0 op, query.  An ABI 1.0 plugin's descriptor is this size; the
+ * ops after it (cancel_after) are absent for it. */
 #define SCHED_PLUGIN_DESCRIPTOR_V1_MIN_SIZE \
-    (offsetof(sched_plugin_descriptor, ops) + sizeof(sched_backend_ops))
+    (offsetof(sched_plugin_descriptor, ops.query) + sizeof(((sched_plugin_descriptor *)0)->ops.query))
 
 typedef const sched_plugin_descriptor *(*sched_plugin_entry_fn)(const sched_host_services *svc);
 
