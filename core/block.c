@@ -52,14 +52,23 @@ void sched__blocker_ref(struct sched__blocker *b)
 
 void sched__blocker_unref(struct sched__blocker *b)
 {
-    if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+    if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
+        sched__host_unref(b->host);
         free(b);
+    }
 }
 
 enum { MAIN_IDLE, MAIN_IN_RUN, MAIN_WOKEN };
 
+/* A waker of a blocked call can outlive the call, and the host: once the
+ * host is closed there is no backend and no main parker to wake, and
+ * nobody waits on the word. */
 void sched__blocker_wake(struct sched__blocker *b)
 {
+    if (sched__host_closing(b->host)) {
+        atomic_store_explicit(&b->word, 1, memory_order_release);
+        return;
+    }
     unpark(b->host, blocker_word(b), blocker_parker(b));
     if (b->main) {
         struct sched__tasks *ts = b->host->tasks;
@@ -189,6 +198,7 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
     }
     atomic_init(&b->refs, 1);
     b->main = main && !sched__simulated(host);
+    sched__host_ref(host);
     b->host = host;
     word = blocker_word(b);
     cx.host = host;

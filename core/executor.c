@@ -2,7 +2,9 @@
 /*
  * core/executor.c - background and foreground executors: thin handles that
  * spawn onto a host.  Tasks do not belong to the executor that spawned
- * them: freeing an executor leaves its tasks running.
+ * them: freeing an executor leaves its tasks running.  Each executor holds
+ * a reference to its host, so that using or freeing it after
+ * sched_host_close finds a closed host, not freed memory.
  */
 #include "config.h"
 
@@ -32,6 +34,7 @@ int sched_executor_new(sched_host *host, sched_executor **out)
     ex = malloc(sizeof *ex);
     if (!ex)
         return SCHED_ENOMEM;
+    sched__host_ref(host);
     ex->host = host;
     *out = ex;
     return 0;
@@ -39,6 +42,9 @@ int sched_executor_new(sched_host *host, sched_executor **out)
 
 void sched_executor_free(sched_executor *ex)
 {
+    if (!ex)
+        return;
+    sched__host_unref(ex->host);
     free(ex);
 }
 
@@ -78,6 +84,7 @@ int sched_foreground_executor_new(sched_host *host, sched_foreground_executor **
     fx = malloc(sizeof *fx);
     if (!fx)
         return SCHED_ENOMEM;
+    sched__host_ref(host);
     fx->host = host;
     fx->id = atomic_fetch_add_explicit(&fg_ids, 1, memory_order_relaxed);
     *out = fx;
@@ -89,6 +96,7 @@ void sched_foreground_executor_free(sched_foreground_executor *fx)
     if (!fx)
         return;
     sched__foreground_check(fx->host, "sched_foreground_executor_free called", NULL);
+    sched__host_unref(fx->host);
     free(fx);
 }
 

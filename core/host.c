@@ -5,11 +5,18 @@
  * sched_host_open reads the config, starts the task core, then loads and
  * creates the backend; sched_host_close undoes it in reverse, so that
  * every runnable a backend still holds is dropped into a live task core.
+ *
+ * Closing releases everything but the struct itself, which stays, marked
+ * closed and with no backend, while an executor, a foreground executor or
+ * a blocked call's waker still holds a reference: a call made through them
+ * after the close gets SCHED_ECLOSED (or NULL, or nothing) from a live
+ * object instead of reading freed memory.  The last reference frees it.
  */
 #include "config.h"
 
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -30,6 +37,7 @@ int sched_host_open(sched_host **out, const char *config_path, sched_error **err
         return sched__error_set(err, SCHED_ENOMEM, "out of memory opening the host");
     host->main_thread = sched__thread_self();
     atomic_init(&host->closed, 0);
+    atomic_init(&host->refs, 1);
 
     int rc = sched__config_load(config_path, &host->cfg, err);
     if (rc != 0) {
@@ -54,16 +62,41 @@ int sched_host_open(sched_host **out, const char *config_path, sched_error **err
     return 0;
 }
 
+void sched__host_ref(sched_host *host)
+{
+    atomic_fetch_add_explicit(&host->refs, 1, memory_order_relaxed);
+}
+
+void sched__host_unref(sched_host *host)
+{
+    if (atomic_fetch_sub_explicit(&host->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    sched__sessions_close(host);    /* a session context made after close */
+    free(host);
+}
+
 /*
  * Close on the main thread.  Sessions and the fallback timer thread go
  * first (they hand work to the backend), then the backend drops what it
  * still queues, then the task core frees what is left, and only then is
- * the plugin's code unmapped.
+ * the plugin's code unmapped.  What stays for the holders of references
+ * is a closed host with no ops, so nothing can call into the unmapped
+ * plugin.  From another thread it is the documented abort: the main
+ * thread may be running the host's tasks at that moment.
  */
 void sched_host_close(sched_host *host)
 {
     if (host == NULL)
         return;
+    if (atomic_load(&host->closed))
+        return;
+    if (!sched__thread_equal(sched__thread_self(), host->main_thread)) {
+        char self[96], owner[96];
+        sched__thread_describe(sched__thread_self(), self, sizeof self);
+        sched__thread_describe(host->main_thread, owner, sizeof owner);
+        sched__misuse("sched_host_close",
+                      "called on %s, but the host belongs to its main thread, %s", self, owner);
+    }
     atomic_store(&host->closed, 1);
     sched__sessions_close(host);
     sched__timers_close(host);
@@ -71,12 +104,16 @@ void sched_host_close(sched_host *host)
     sched__tasks_close(host);
     sched__loader_unload(host);
     sched__config_free(host->cfg);
-    free(host);
+    host->cfg = NULL;
+    memset(&host->ops, 0, sizeof host->ops);
+    __atomic_store_n(&host->test.iface, NULL, __ATOMIC_RELEASE);
+    host->test.self = NULL;
+    sched__host_unref(host);
 }
 
 const char *sched_host_backend_name(const sched_host *host)
 {
-    return host != NULL ? host->desc->name : NULL;
+    return host != NULL && host->desc != NULL ? host->desc->name : NULL;
 }
 
 const char *sched_host_plugin_path(const sched_host *host)
@@ -86,7 +123,7 @@ const char *sched_host_plugin_path(const sched_host *host)
 
 const char *sched_host_config_path(const sched_host *host)
 {
-    return host != NULL ? sched__config_file(host->cfg) : NULL;
+    return host != NULL && host->cfg != NULL ? sched__config_file(host->cfg) : NULL;
 }
 
 int sched_host_run(sched_host *host)
@@ -102,7 +139,7 @@ int sched_host_run(sched_host *host)
 
 void sched_host_stop(sched_host *host)
 {
-    if (host != NULL)
+    if (host != NULL && !atomic_load(&host->closed))
         host->ops.stop(host->backend);
 }
 
@@ -121,6 +158,10 @@ int sched_host_poll_fd(sched_host *host, int *fd)
 {
     if (host == NULL || fd == NULL)
         return SCHED_EINVAL;
+    if (!sched__thread_equal(sched__thread_self(), host->main_thread))
+        return SCHED_EWRONGTHREAD;
+    if (atomic_load(&host->closed))
+        return SCHED_ECLOSED;
     const sched_pollable_iface_v1 *p = pollable(host);
     if (p == NULL)
         return SCHED_ENOTSUP;
@@ -137,6 +178,8 @@ int sched_host_dispatch(sched_host *host)
         return SCHED_EINVAL;
     if (!sched__thread_equal(sched__thread_self(), host->main_thread))
         return SCHED_EWRONGTHREAD;
+    if (atomic_load(&host->closed))
+        return SCHED_ECLOSED;
     const sched_pollable_iface_v1 *p = pollable(host);
     if (p == NULL)
         return SCHED_ENOTSUP;

@@ -40,15 +40,24 @@ struct sched_host {
     /* config.c */
     struct sched__config *cfg;
 
-    /* host.c */
+    /* host.c.  The host's memory outlives sched_host_close while an
+     * executor, a foreground executor or a blocked call's waker still
+     * refers to it (refs), so that what they do after the close finds a
+     * closed host instead of freed memory. */
     sched__thread_id main_thread;
     atomic_int closed;
+    _Atomic uint32_t refs;                  /* 1 until closed, +1 per holder */
 
     struct sched__tasks *tasks;             /* task.c */
     struct sched__timers *timers;           /* timer.c; NULL until first used */
     struct sched__sessions *sessions;       /* session.c; NULL until first used */
     struct sched_test test;                 /* test.c; iface NULL when absent */
 };
+
+/* host.c: a reference that keeps the host's memory (not its backend)
+ * alive past sched_host_close; the last unref frees it.  Any thread. */
+void sched__host_ref(sched_host *host);
+void sched__host_unref(sched_host *host);
 
 /* The services table every plugin receives (services.c). */
 extern const sched_host_services sched__services;
@@ -69,6 +78,13 @@ extern const sched_host_services sched__services;
 int sched__error_set(sched_error **err, int code, const char *fmt, ...) SCHED__PRINTF(3, 4);
 /* log.c: hand a line to the application's log handler. */
 void sched__log(int level, const char *fmt, ...) SCHED__PRINTF(2, 3);
+
+/* misuse.c: the documented abort for a misuse no return code can report.
+ * Prints "libsched: fatal: FUNC: <sentence>" to stderr and aborts. */
+#if defined(__GNUC__)
+__attribute__((noreturn))
+#endif
+void sched__misuse(const char *func, const char *fmt, ...) SCHED__PRINTF(2, 3);
 
 /* config.c: the effective configuration of sched.conf(5). */
 int sched__backend_name_valid(const char *name);

@@ -59,12 +59,16 @@ typedef struct sched_host sched_host;
 int sched_host_open(sched_host **out, const char *config_path, sched_error **err);
 
 /*
- * Close the host on its main thread: every task still pending has its
- * future dropped exactly once, every task is freed, the backend is
- * destroyed and unloaded.  No callback runs after this returns.  A spawn
- * while it runs (from a future's drop, say) fails with SCHED_ECLOSED.
- * Task handles, wakers, channels and executor handles the application
- * still holds may be freed afterwards; nothing else may use them.
+ * Close the host on its main thread (from another thread it aborts, see
+ * sched_host_open(3)): every task still pending has its future dropped
+ * exactly once, every task is freed, the backend is destroyed and
+ * unloaded.  No callback runs after this returns.  A spawn while it runs
+ * (from a future's drop, say) fails with SCHED_ECLOSED.  The host's memory
+ * lives on while an executor, a foreground executor or a blocked call's
+ * waker still refers to it: calls through them (and on the host) then
+ * return SCHED_ECLOSED, NULL or nothing.  Task handles, wakers, channels
+ * and oneshots may be used and freed afterwards.  sched_host_open(3)
+ * lists every call that is safe after the close.
  */
 void sched_host_close(sched_host *host);
 
