@@ -45,6 +45,13 @@ static void unpark(sched_host *host, _Atomic uint32_t *word, sched_parker *p)
         sched__word_wake_one((uint32_t *)word);
 }
 
+void sched__blocker_check(struct sched__blocker *b, const char *func)
+{
+    if (sched__debug() && atomic_load_explicit(&b->refs, memory_order_relaxed) == SCHED__POISON32)
+        sched__misuse(func, "waker %p was used after its last reference was dropped",
+                      (void *)((uintptr_t)b | SCHED__WAKER_BLOCK));
+}
+
 void sched__blocker_ref(struct sched__blocker *b)
 {
     atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
@@ -54,7 +61,7 @@ void sched__blocker_unref(struct sched__blocker *b)
 {
     if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
         sched__host_unref(b->host);
-        free(b);
+        sched__release(b, sizeof *b);
     }
 }
 
@@ -267,7 +274,8 @@ int sched_block(sched_executor *ex, sched_future *fut, sched_value *out, sched_e
     }
     if (!fut)
         return sched__error_set(err, SCHED_ENOMEM, "the future could not be allocated");
-    return block_on(sched_executor_host(ex), 0, &fut, SCHED_TIMEOUT_NEVER, out, err);
+    return block_on(sched__executor_host(ex, "sched_block"), 0, &fut, SCHED_TIMEOUT_NEVER, out,
+                    err);
 }
 
 int sched_block_with_timeout(sched_executor *ex, sched_future **fut, uint64_t ns,
@@ -284,7 +292,7 @@ int sched_block_with_timeout(sched_executor *ex, sched_future **fut, uint64_t ns
     }
     if (!*fut)
         return sched__error_set(err, SCHED_ENOMEM, "the future could not be allocated");
-    return block_on(sched_executor_host(ex), 0, fut, ns, out, err);
+    return block_on(sched__executor_host(ex, "sched_block_with_timeout"), 0, fut, ns, out, err);
 }
 
 int sched_foreground_block(sched_foreground_executor *fx, sched_future *fut, sched_value *out,

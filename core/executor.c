@@ -12,14 +12,38 @@
 
 #include "task.h"
 
+/* magic is checked in debug mode only; a freed executor reads poison. */
+#define EX_MAGIC 0x45786563u    /* "Exec" */
+#define FX_MAGIC 0x46786563u    /* "Fxec" */
+
 struct sched_executor {
+    uint32_t magic;
     sched_host *host;
 };
 
 struct sched_foreground_executor {
+    uint32_t magic;
     sched_host *host;
     uint64_t id;
 };
+
+static void check_ex(const sched_executor *ex, const char *func)
+{
+    if (sched__debug() && ex->magic != EX_MAGIC)
+        sched__misuse(func, "executor %p was already freed", (const void *)ex);
+}
+
+static void check_fx(const sched_foreground_executor *fx, const char *func)
+{
+    if (sched__debug() && fx->magic != FX_MAGIC)
+        sched__misuse(func, "foreground executor %p was already freed", (const void *)fx);
+}
+
+sched_host *sched__executor_host(sched_executor *ex, const char *func)
+{
+    check_ex(ex, func);
+    return ex->host;
+}
 
 int sched_executor_new(sched_host *host, sched_executor **out)
 {
@@ -35,6 +59,7 @@ int sched_executor_new(sched_host *host, sched_executor **out)
     if (!ex)
         return SCHED_ENOMEM;
     sched__host_ref(host);
+    ex->magic = EX_MAGIC;
     ex->host = host;
     *out = ex;
     return 0;
@@ -44,13 +69,15 @@ void sched_executor_free(sched_executor *ex)
 {
     if (!ex)
         return;
+    check_ex(ex, "sched_executor_free");
+    ex->magic = 0;
     sched__host_unref(ex->host);
-    free(ex);
+    sched__release(ex, sizeof *ex);
 }
 
 sched_host *sched_executor_host(sched_executor *ex)
 {
-    return ex ? ex->host : NULL;
+    return ex ? sched__executor_host(ex, "sched_executor_host") : NULL;
 }
 
 int sched_executor_spawn_at(sched_executor *ex, sched_future *fut, const char *label,
@@ -62,6 +89,7 @@ int sched_executor_spawn_at(sched_executor *ex, sched_future *fut, const char *l
         sched_future_drop(fut);
         return SCHED_EINVAL;
     }
+    check_ex(ex, "sched_executor_spawn_at");
     return sched__task_spawn(ex->host, fut, label, prio, site, 0, out);
 }
 
@@ -85,6 +113,7 @@ int sched_foreground_executor_new(sched_host *host, sched_foreground_executor **
     if (!fx)
         return SCHED_ENOMEM;
     sched__host_ref(host);
+    fx->magic = FX_MAGIC;
     fx->host = host;
     fx->id = atomic_fetch_add_explicit(&fg_ids, 1, memory_order_relaxed);
     *out = fx;
@@ -95,22 +124,28 @@ void sched_foreground_executor_free(sched_foreground_executor *fx)
 {
     if (!fx)
         return;
+    check_fx(fx, "sched_foreground_executor_free");
     sched__foreground_check(fx->host, "sched_foreground_executor_free called", NULL);
+    fx->magic = 0;
     sched__host_unref(fx->host);
-    free(fx);
+    sched__release(fx, sizeof *fx);
 }
 
 sched_host *sched_foreground_executor_host(sched_foreground_executor *fx)
 {
     if (!fx)
         return NULL;
+    check_fx(fx, "sched_foreground_executor_host");
     sched__foreground_check(fx->host, "sched_foreground_executor_host called", NULL);
     return fx->host;
 }
 
 uint64_t sched_foreground_executor_id(const sched_foreground_executor *fx)
 {
-    return fx ? fx->id : 0;
+    if (!fx)
+        return 0;
+    check_fx(fx, "sched_foreground_executor_id");
+    return fx->id;
 }
 
 int sched_foreground_spawn_at(sched_foreground_executor *fx, sched_future *fut,
@@ -122,6 +157,7 @@ int sched_foreground_spawn_at(sched_foreground_executor *fx, sched_future *fut,
         sched_future_drop(fut);
         return SCHED_EINVAL;
     }
+    check_fx(fx, "sched_foreground_spawn_at");
     sched__foreground_check(fx->host, "sched_foreground_spawn called", site);
     return sched__task_spawn(fx->host, fut, label, SCHED_PRIORITY_MEDIUM, site, fx->id, out);
 }

@@ -72,7 +72,7 @@ void sched__host_unref(sched_host *host)
     if (atomic_fetch_sub_explicit(&host->refs, 1, memory_order_acq_rel) != 1)
         return;
     sched__sessions_close(host);    /* a session context made after close */
-    free(host);
+    sched__release(host, sizeof *host);
 }
 
 /*
@@ -88,8 +88,12 @@ void sched_host_close(sched_host *host)
 {
     if (host == NULL)
         return;
-    if (atomic_load(&host->closed))
+    if (atomic_load(&host->closed)) {
+        /* A freed host reads poison here in debug mode: closed too. */
+        if (sched__debug())
+            sched__misuse("sched_host_close", "host %p was already closed", (void *)host);
         return;
+    }
     if (!sched__thread_equal(sched__thread_self(), host->main_thread)) {
         char self[96], owner[96];
         sched__thread_describe(sched__thread_self(), self, sizeof self);

@@ -85,6 +85,14 @@ void sched__log(int level, const char *fmt, ...) SCHED__PRINTF(2, 3);
 __attribute__((noreturn))
 #endif
 void sched__misuse(const char *func, const char *fmt, ...) SCHED__PRINTF(2, 3);
+/* Debug mode (libsched(7)): non-zero when freed handles are poisoned and
+ * misuse is checked.  sched__release frees a handle's memory (size bytes),
+ * poisoned and quarantined in debug mode.  A freed handle's 32-bit words
+ * then read SCHED__POISON32, which no live state word can equal. */
+int sched__debug(void);
+void sched__release(void *p, size_t size);
+#define SCHED__POISON_BYTE 0xde
+#define SCHED__POISON32 0xdedededeu
 
 /* config.c: the effective configuration of sched.conf(5). */
 int sched__backend_name_valid(const char *name);

@@ -150,52 +150,82 @@ static void task_unref(struct sched_task *t)
     /* acq_rel rather than release plus an acquire fence: the same order,
      * and one ThreadSanitizer can see (it does not model fences). */
     if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1) {
-        assert(!(atomic_load_explicit(&t->state, memory_order_relaxed) & SCHED__FULL)
-               || !registered(full_of(t)));
-        free(t);
+        uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
+        assert(!(s & SCHED__FULL) || !registered(full_of(t)));
+        if (s & SCHED__FULL)
+            sched__release(t, sizeof(struct sched__task_full));   /* handles, wakers */
+        else
+            free(t);
     }
 }
 
 static void task_wake(struct sched_task *t);
 
-sched_waker *sched_waker_clone(sched_waker *w)
+/* Debug mode: a waker whose task or blocker was freed (its last reference
+ * dropped) aborts naming func.  Returns w's blocker, or NULL for a task. */
+static struct sched__blocker *waker_check(sched_waker *w, const char *func)
 {
     uintptr_t p = (uintptr_t)w;
+    if (p & SCHED__WAKER_BLOCK) {
+        struct sched__blocker *b = (struct sched__blocker *)(p & ~(uintptr_t)SCHED__WAKER_BLOCK);
+        sched__blocker_check(b, func);
+        return b;
+    }
+    if (sched__debug()
+        && atomic_load_explicit(&((struct sched_task *)w)->state, memory_order_relaxed)
+               == SCHED__POISON32)
+        sched__misuse(func, "waker %p was used after its last reference was dropped", (void *)w);
+    return NULL;
+}
+
+sched_waker *sched_waker_clone(sched_waker *w)
+{
+    struct sched__blocker *b;
     if (!w)
         return NULL;
-    if (p & SCHED__WAKER_BLOCK)
-        sched__blocker_ref((struct sched__blocker *)(p & ~(uintptr_t)SCHED__WAKER_BLOCK));
+    if ((b = waker_check(w, "sched_waker_clone")))
+        sched__blocker_ref(b);
     else
         task_ref((struct sched_task *)w);
     return w;
 }
 
-void sched_waker_drop(sched_waker *w)
+static void waker_drop(sched_waker *w, const char *func)
 {
-    uintptr_t p = (uintptr_t)w;
+    struct sched__blocker *b;
     if (!w)
         return;
-    if (p & SCHED__WAKER_BLOCK)
-        sched__blocker_unref((struct sched__blocker *)(p & ~(uintptr_t)SCHED__WAKER_BLOCK));
+    if ((b = waker_check(w, func)))
+        sched__blocker_unref(b);
     else
         task_unref((struct sched_task *)w);
 }
 
-void sched_waker_wake_by_ref(sched_waker *w)
+void sched_waker_drop(sched_waker *w)
 {
-    uintptr_t p = (uintptr_t)w;
+    waker_drop(w, "sched_waker_drop");
+}
+
+static void waker_wake(sched_waker *w, const char *func)
+{
+    struct sched__blocker *b;
     if (!w)
         return;
-    if (p & SCHED__WAKER_BLOCK)
-        sched__blocker_wake((struct sched__blocker *)(p & ~(uintptr_t)SCHED__WAKER_BLOCK));
+    if ((b = waker_check(w, func)))
+        sched__blocker_wake(b);
     else
         task_wake((struct sched_task *)w);
 }
 
+void sched_waker_wake_by_ref(sched_waker *w)
+{
+    waker_wake(w, "sched_waker_wake_by_ref");
+}
+
 void sched_waker_wake(sched_waker *w)
 {
-    sched_waker_wake_by_ref(w);
-    sched_waker_drop(w);
+    waker_wake(w, "sched_waker_wake");
+    waker_drop(w, "sched_waker_wake");
 }
 
 sched_waker *sched_context_waker(sched_context *cx)
@@ -662,13 +692,11 @@ int sched_task_is_finished(const sched_task *t)
             & (SCHED__COMPLETED | SCHED__CLOSED)) != 0;
 }
 
-void sched_task_cancel(sched_task *t)
+static void task_cancel(sched_task *t)
 {
     uint32_t s, want;
     int take;
 
-    if (!t)
-        return;
     s = atomic_load_explicit(&t->state, memory_order_acquire);
     for (;;) {
         if (s & SCHED__CLOSED)
@@ -696,21 +724,54 @@ void sched_task_cancel(sched_task *t)
         finish_closed(t);
 }
 
+static void task_detach(sched_task *t)
+{
+    atomic_fetch_and_explicit(&t->state, ~SCHED__HANDLE, memory_order_acq_rel);
+    task_unref(t);
+}
+
+static void task_free(sched_task *t)
+{
+    if (!sched_task_is_finished(t))
+        task_cancel(t);
+    task_detach(t);
+}
+
+/* Debug mode: a handle already given up (detached, freed, or consumed by
+ * sched_task_join) aborts naming func.  The task may be alive still (its
+ * HANDLE bit is then clear, or JOINED set) or freed (poison). */
+static void handle_check(sched_task *t, const char *func)
+{
+    uint32_t s;
+    if (!sched__debug())
+        return;
+    s = atomic_load_explicit(&t->state, memory_order_relaxed);
+    if (s == SCHED__POISON32 || !(s & SCHED__HANDLE) || (s & SCHED__JOINED))
+        sched__misuse(func, "task handle %p was already detached, joined or freed", (void *)t);
+}
+
+void sched_task_cancel(sched_task *t)
+{
+    if (!t)
+        return;
+    handle_check(t, "sched_task_cancel");
+    task_cancel(t);
+}
+
 void sched_task_detach(sched_task *t)
 {
     if (!t)
         return;
-    atomic_fetch_and_explicit(&t->state, ~SCHED__HANDLE, memory_order_acq_rel);
-    task_unref(t);
+    handle_check(t, "sched_task_detach");
+    task_detach(t);
 }
 
 void sched_task_free(sched_task *t)
 {
     if (!t)
         return;
-    if (!sched_task_is_finished(t))
-        sched_task_cancel(t);
-    sched_task_detach(t);
+    handle_check(t, "sched_task_free");
+    task_free(t);
 }
 
 /* ---- joining ------------------------------------------------------------ */
@@ -763,7 +824,7 @@ static void join_drop(sched_future *f)
     sched_waker *w = atomic_exchange_explicit(&j->t->awaiter, NULL, memory_order_acq_rel);
     if (w)
         sched_waker_drop(w);
-    sched_task_free(j->t);
+    task_free(j->t);
     free(j);
 }
 
@@ -774,11 +835,14 @@ sched_future *sched_task_join(sched_task *t)
     struct join_future *j;
     if (!t)
         return NULL;
+    handle_check(t, "sched_task_join");
     j = malloc(sizeof *j);
     if (!j) {
-        sched_task_free(t);
+        task_free(t);
         return NULL;
     }
+    if (sched__debug())
+        atomic_fetch_or_explicit(&t->state, SCHED__JOINED, memory_order_relaxed);
     j->base.ops = &join_ops;
     j->t = t;
     return &j->base;

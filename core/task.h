@@ -30,6 +30,7 @@
 #define SCHED__HANDLE      0x800u   /* a sched_task handle or join future exists */
 #define SCHED__FN          0x1000u  /* full task calling a.fn(fn_arg): no future */
 #define SCHED__REGISTERED  0x2000u  /* in the registry; set and cleared under its lock */
+#define SCHED__JOINED      0x4000u  /* debug mode: sched_task_join took the handle */
 
 /* The header every host-made runnable starts with. */
 struct sched__rhdr {
@@ -102,6 +103,9 @@ struct sched__blocker;
 void sched__blocker_wake(struct sched__blocker *b);
 void sched__blocker_ref(struct sched__blocker *b);
 void sched__blocker_unref(struct sched__blocker *b);
+/* Debug mode: abort naming func when b was freed (its waker used after
+ * the last drop). */
+void sched__blocker_check(struct sched__blocker *b, const char *func);
 
 /* The future sched_future_fn() returns.  Its allocation is the size of a
  * task so that spawning it turns it into a compact task in place. */
@@ -173,6 +177,9 @@ struct sched__tasks {
 /* block.c: after a foreground runnable was scheduled, wake the main
  * thread if sched_foreground_block is waiting on it. */
 void sched__main_kick(sched_host *host);
+
+/* executor.c: ex's host; in debug mode a freed ex aborts naming func. */
+sched_host *sched__executor_host(sched_executor *ex, const char *func);
 
 /* The foreground affinity check; aborts (the library's one abort). */
 void sched__foreground_check(sched_host *host, const char *what, const sched_site *site);
