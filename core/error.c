@@ -63,6 +63,7 @@ const char *sched_strerror(int code)
     case SCHED_ENOTSUP: return "not supported by this backend";
     case SCHED_EHUNG: return "request can never complete";
     case SCHED_EBACKEND: return "backend failure";
+    case SCHED_EAGAIN: return "a system resource limit was reached";
     }
     return code > 0 ? "pending" : "unknown error";
 }

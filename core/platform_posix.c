@@ -140,8 +140,9 @@ static void *thread_trampoline(void *p)
     return NULL;
 }
 
-/* Start fn(arg) on a new thread.  0, SCHED_ENOMEM, or SCHED_EBACKEND when
- * the system refuses another thread. */
+/* Start fn(arg) on a new thread.  0, SCHED_ENOMEM, SCHED_EAGAIN when a
+ * limit (RLIMIT_NPROC, the address space) refuses another thread, or
+ * SCHED_EBACKEND. */
 int sched__thread_start(sched__thread *t, void (*fn)(void *), void *arg)
 {
     struct thread_start *st = malloc(sizeof *st);
@@ -152,7 +153,7 @@ int sched__thread_start(sched__thread *t, void (*fn)(void *), void *arg)
     int rc = pthread_create(t, NULL, thread_trampoline, st);
     if (rc != 0) {
         free(st);
-        return rc == ENOMEM ? SCHED_ENOMEM : SCHED_EBACKEND;
+        return rc == ENOMEM ? SCHED_ENOMEM : rc == EAGAIN ? SCHED_EAGAIN : SCHED_EBACKEND;
     }
     return 0;
 }

@@ -163,7 +163,8 @@ static struct sched__timers *timers_get(sched_host *host)
 
 /*
  * Queue r to run (or be scheduled) delay_ns from now.  Any thread.
- * Returns 0, or SCHED_ENOMEM / SCHED_ECLOSED with r still the caller's.
+ * Returns 0, or SCHED_ENOMEM, SCHED_EAGAIN or SCHED_EBACKEND (no thread for the timers) or
+ * SCHED_ECLOSED, with r still the caller's.
  */
 int sched__timer_schedule(sched_host *host, sched_runnable *r, uint64_t delay_ns, int main)
 {
@@ -179,8 +180,8 @@ int sched__timer_schedule(sched_host *host, sched_runnable *r, uint64_t delay_ns
      * it, and must see closed now (both sides sequentially consistent). */
     if (tm->stopping || atomic_load(&host->closed)) {
         rc = SCHED_ECLOSED;
-    } else if (!tm->started && sched__thread_start(&tm->thread, timer_thread, tm) != 0) {
-        rc = SCHED_ENOMEM;
+    } else if (!tm->started && (rc = sched__thread_start(&tm->thread, timer_thread, tm)) != 0) {
+        /* SCHED_ENOMEM, or SCHED_EAGAIN at a thread limit */
     } else {
         tm->started = 1;
         if (tm->len == tm->cap) {

@@ -25,7 +25,8 @@ int lx_mainq_init(struct lx_mainq *m, char *err, size_t errlen)
     m->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (m->efd < 0) {
         snprintf(err, errlen, "cannot create the main-thread eventfd: %s", strerror(errno));
-        return errno == ENOMEM ? SCHED_ENOMEM : SCHED_EBACKEND;
+        return errno == ENOMEM ? SCHED_ENOMEM
+               : errno == EMFILE || errno == ENFILE ? SCHED_EAGAIN : SCHED_EBACKEND;
     }
     pthread_mutex_init(&m->mu, NULL);
     m->q.head = m->q.tail = NULL;

@@ -538,7 +538,7 @@ int lx_pool_new(struct lx_backend *b, unsigned nthreads, struct lx_pool **out,
             lx_pool_stop(p);
             p->nthreads = nthreads;
             lx_pool_free(p);
-            return rc == EAGAIN || rc == ENOMEM ? SCHED_ENOMEM : SCHED_EBACKEND;
+            return rc == EAGAIN ? SCHED_EAGAIN : rc == ENOMEM ? SCHED_ENOMEM : SCHED_EBACKEND;
         }
     }
     *out = p;

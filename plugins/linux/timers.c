@@ -311,7 +311,7 @@ int lx_timers_new(struct lx_backend *b, struct lx_timers **out, char *err, size_
         snprintf(err, errlen, "cannot start the timer thread: %s", strerror(rc));
         pthread_mutex_destroy(&t->mu);
         free(t);
-        return rc == EAGAIN || rc == ENOMEM ? SCHED_ENOMEM : SCHED_EBACKEND;
+        return rc == EAGAIN ? SCHED_EAGAIN : rc == ENOMEM ? SCHED_ENOMEM : SCHED_EBACKEND;
     }
     *out = t;
     return 0;

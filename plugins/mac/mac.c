@@ -583,6 +583,72 @@ static int mac_pipe(int fds[2])
     return 0;
 }
 
+#if defined(__linux__)
+/*
+ * libdispatch on Linux starts its worker threads on demand and, when
+ * pthread_create fails (the user's thread limit, RLIMIT_NPROC, or no
+ * address space left for a stack, RLIMIT_AS), neither reports it nor
+ * retries: the work queued stays queued and whoever waits on it hangs.
+ * So before creating the backend, make sure the system grants as many
+ * threads as libdispatch may use for our three global queues (one per
+ * CPU each) and its manager thread, all at once, with the default stack
+ * it gives them.  This cannot reserve them (another process of the same
+ * user may take them later) but it turns a limit that is already too low
+ * into an error instead of a hang.
+ */
+struct mac_probe {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int release;
+};
+
+static void *mac_probe_thread(void *arg)
+{
+    struct mac_probe *p = arg;
+    pthread_mutex_lock(&p->mu);
+    while (!p->release)
+        pthread_cond_wait(&p->cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static unsigned mac_threads_needed(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return 3 * (unsigned)(n > 0 ? n : 1) + 1;
+}
+
+static int mac_probe_threads(char *err, size_t errlen)
+{
+    unsigned need = mac_threads_needed(), got = 0;
+    struct mac_probe p = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
+    pthread_t *th = calloc(need, sizeof *th);
+    int rc = 0;
+
+    if (th == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return SCHED_ENOMEM;
+    }
+    while (got < need && (rc = pthread_create(&th[got], NULL, mac_probe_thread, &p)) == 0)
+        got++;
+    pthread_mutex_lock(&p.mu);
+    p.release = 1;
+    pthread_cond_broadcast(&p.cv);
+    pthread_mutex_unlock(&p.mu);
+    for (unsigned i = 0; i < got; i++)
+        pthread_join(th[i], NULL);
+    free(th);
+    if (got == need)
+        return 0;
+    snprintf(err, errlen, "libdispatch may need %u threads here (three queues on %u CPUs, "
+             "and its manager), but the system refused thread %u: %s; libdispatch would "
+             "hang instead of failing (raise the thread limit, ulimit -u, or the "
+             "address-space limit, ulimit -v)",
+             need, (need - 1) / 3, got + 1, strerror(rc));
+    return rc == EAGAIN ? SCHED_EAGAIN : rc == ENOMEM ? SCHED_ENOMEM : SCHED_EBACKEND;
+}
+#endif
+
 static int mac_create(const sched_backend_env *env, void **self, char *err, size_t errlen)
 {
     struct mac *m;
@@ -596,6 +662,11 @@ static int mac_create(const sched_backend_env *env, void **self, char *err, size
     rc = mac_pin_plugin(err, errlen);
     if (rc != 0)
         return rc;
+#if defined(__linux__)
+    rc = mac_probe_threads(err, errlen);
+    if (rc != 0)
+        return rc;
+#endif
     pthread_once(&mac_atfork_once, mac_register_atfork);
     m = calloc(1, sizeof *m);
     if (m == NULL) {

@@ -67,7 +67,11 @@ enum sched_status {
     SCHED_ELIMIT = -15,     /* a configured limit was reached */
     SCHED_ENOTSUP = -16,    /* not supported by this backend */
     SCHED_EHUNG = -17,      /* a request can never complete */
-    SCHED_EBACKEND = -18    /* the backend failed; see the error message */
+    SCHED_EBACKEND = -18,   /* the backend failed; see the error message */
+    SCHED_EAGAIN = -19      /* a system limit on threads, processes, descriptors
+                             * or address space was reached (EAGAIN, EMFILE):
+                             * may succeed once resources are freed or the
+                             * limit is raised */
 };
 
 /* Infinite timeout for park(). */
