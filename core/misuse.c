@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/misuse.c - the library's documented abort, and its debug mode.
+ * core/misuse.c - the library's documented aborts, and its debug mode.
  *
  * A few misuses cannot be reported by a return code (the function returns
  * void, or going on would corrupt memory): a foreground executor used off
@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "task.h"
 
 void sched__misuse(const char *func, const char *fmt, ...)
 {
@@ -33,6 +33,26 @@ void sched__misuse(const char *func, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+    fflush(stderr);
+    abort();
+}
+
+/* A foreground task or executor used off its thread is a bug no return
+ * code can contain. */
+void sched__foreground_check(sched_host *host, const char *what, const sched_site *site)
+{
+    char self[96], owner[96], where[512] = "";
+    if (sched__thread_equal(sched__thread_self(), host->main_thread))
+        return;
+    sched__thread_describe(sched__thread_self(), self, sizeof self);
+    sched__thread_describe(host->main_thread, owner, sizeof owner);
+    if (site)
+        snprintf(where, sizeof where, " (task spawned at %s:%d in %s())",
+                 site->file ? site->file : "(unknown)", site->line,
+                 site->func ? site->func : "(unknown)");
+    fprintf(stderr,
+            "libsched: fatal: %s on %s, but the foreground executor belongs to %s%s\n",
+            what, self, owner, where);
     fflush(stderr);
     abort();
 }
@@ -84,4 +104,34 @@ void sched__release(void *p, size_t size)
     quarantine_next = (quarantine_next + 1) % QUARANTINE;
     atomic_flag_clear_explicit(&quarantine_lock, memory_order_release);
     free(old);
+}
+
+/* Debug mode: a waker whose task or blocker was freed (its last reference
+ * dropped) aborts naming func.  Returns w's blocker, or NULL for a task. */
+struct sched__blocker *sched__waker_check(sched_waker *w, const char *func)
+{
+    uintptr_t p = (uintptr_t)w;
+    if (p & SCHED__WAKER_BLOCK) {
+        struct sched__blocker *b = (struct sched__blocker *)(p & ~(uintptr_t)SCHED__WAKER_BLOCK);
+        sched__blocker_check(b, func);
+        return b;
+    }
+    if (sched__debug()
+        && atomic_load_explicit(&((struct sched_task *)w)->state, memory_order_relaxed)
+               == SCHED__POISON32)
+        sched__misuse(func, "waker %p was used after its last reference was dropped", (void *)w);
+    return NULL;
+}
+
+/* Debug mode: a handle already given up (detached, freed, or consumed by
+ * sched_task_join) aborts naming func.  The task may be alive still (its
+ * HANDLE bit is then clear, or JOINED set) or freed (poison). */
+void sched__handle_check(sched_task *t, const char *func)
+{
+    uint32_t s;
+    if (!sched__debug())
+        return;
+    s = atomic_load_explicit(&t->state, memory_order_relaxed);
+    if (s == SCHED__POISON32 || !(s & SCHED__HANDLE) || (s & SCHED__JOINED))
+        sched__misuse(func, "task handle %p was already detached, joined or freed", (void *)t);
 }

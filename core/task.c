@@ -161,71 +161,46 @@ static void task_unref(struct sched_task *t)
 
 static void task_wake(struct sched_task *t);
 
-/* Debug mode: a waker whose task or blocker was freed (its last reference
- * dropped) aborts naming func.  Returns w's blocker, or NULL for a task. */
-static struct sched__blocker *waker_check(sched_waker *w, const char *func)
-{
-    uintptr_t p = (uintptr_t)w;
-    if (p & SCHED__WAKER_BLOCK) {
-        struct sched__blocker *b = (struct sched__blocker *)(p & ~(uintptr_t)SCHED__WAKER_BLOCK);
-        sched__blocker_check(b, func);
-        return b;
-    }
-    if (sched__debug()
-        && atomic_load_explicit(&((struct sched_task *)w)->state, memory_order_relaxed)
-               == SCHED__POISON32)
-        sched__misuse(func, "waker %p was used after its last reference was dropped", (void *)w);
-    return NULL;
-}
-
 sched_waker *sched_waker_clone(sched_waker *w)
 {
     struct sched__blocker *b;
     if (!w)
         return NULL;
-    if ((b = waker_check(w, "sched_waker_clone")))
+    if ((b = sched__waker_check(w, "sched_waker_clone")))
         sched__blocker_ref(b);
     else
         task_ref((struct sched_task *)w);
     return w;
 }
 
-static void waker_drop(sched_waker *w, const char *func)
+void sched_waker_drop(sched_waker *w)
 {
     struct sched__blocker *b;
     if (!w)
         return;
-    if ((b = waker_check(w, func)))
+    if ((b = sched__waker_check(w, "sched_waker_drop")))
         sched__blocker_unref(b);
     else
         task_unref((struct sched_task *)w);
 }
 
-void sched_waker_drop(sched_waker *w)
-{
-    waker_drop(w, "sched_waker_drop");
-}
-
-static void waker_wake(sched_waker *w, const char *func)
+void sched_waker_wake_by_ref(sched_waker *w)
 {
     struct sched__blocker *b;
     if (!w)
         return;
-    if ((b = waker_check(w, func)))
+    if ((b = sched__waker_check(w, "sched_waker_wake_by_ref")))
         sched__blocker_wake(b);
     else
         task_wake((struct sched_task *)w);
 }
 
-void sched_waker_wake_by_ref(sched_waker *w)
-{
-    waker_wake(w, "sched_waker_wake_by_ref");
-}
-
 void sched_waker_wake(sched_waker *w)
 {
-    waker_wake(w, "sched_waker_wake");
-    waker_drop(w, "sched_waker_wake");
+    if (w)
+        sched__waker_check(w, "sched_waker_wake");
+    sched_waker_wake_by_ref(w);
+    sched_waker_drop(w);
 }
 
 sched_waker *sched_context_waker(sched_context *cx)
@@ -366,28 +341,6 @@ static void task_wake(struct sched_task *t)
     }
     if (!(s & SCHED__RUNNING))
         resubmit(t);
-}
-
-/* ---- the affinity check ------------------------------------------------- */
-
-void sched__foreground_check(sched_host *host, const char *what, const sched_site *site)
-{
-    char self[96], owner[96], where[512] = "";
-    if (sched__thread_equal(sched__thread_self(), host->main_thread))
-        return;
-    sched__thread_describe(sched__thread_self(), self, sizeof self);
-    sched__thread_describe(host->main_thread, owner, sizeof owner);
-    if (site)
-        snprintf(where, sizeof where, " (task spawned at %s:%d in %s())",
-                 site->file ? site->file : "(unknown)", site->line,
-                 site->func ? site->func : "(unknown)");
-    /* The one place the library prints and aborts: a foreground task or
-     * executor used off its thread is a bug no return code can contain. */
-    fprintf(stderr,
-            "libsched: fatal: %s on %s, but the foreground executor belongs to %s%s\n",
-            what, self, owner, where);
-    fflush(stderr);
-    abort();
 }
 
 /* ---- running ------------------------------------------------------------ */
@@ -737,24 +690,11 @@ static void task_free(sched_task *t)
     task_detach(t);
 }
 
-/* Debug mode: a handle already given up (detached, freed, or consumed by
- * sched_task_join) aborts naming func.  The task may be alive still (its
- * HANDLE bit is then clear, or JOINED set) or freed (poison). */
-static void handle_check(sched_task *t, const char *func)
-{
-    uint32_t s;
-    if (!sched__debug())
-        return;
-    s = atomic_load_explicit(&t->state, memory_order_relaxed);
-    if (s == SCHED__POISON32 || !(s & SCHED__HANDLE) || (s & SCHED__JOINED))
-        sched__misuse(func, "task handle %p was already detached, joined or freed", (void *)t);
-}
-
 void sched_task_cancel(sched_task *t)
 {
     if (!t)
         return;
-    handle_check(t, "sched_task_cancel");
+    sched__handle_check(t, "sched_task_cancel");
     task_cancel(t);
 }
 
@@ -762,7 +702,7 @@ void sched_task_detach(sched_task *t)
 {
     if (!t)
         return;
-    handle_check(t, "sched_task_detach");
+    sched__handle_check(t, "sched_task_detach");
     task_detach(t);
 }
 
@@ -770,7 +710,7 @@ void sched_task_free(sched_task *t)
 {
     if (!t)
         return;
-    handle_check(t, "sched_task_free");
+    sched__handle_check(t, "sched_task_free");
     task_free(t);
 }
 
@@ -835,7 +775,7 @@ sched_future *sched_task_join(sched_task *t)
     struct join_future *j;
     if (!t)
         return NULL;
-    handle_check(t, "sched_task_join");
+    sched__handle_check(t, "sched_task_join");
     j = malloc(sizeof *j);
     if (!j) {
         task_free(t);

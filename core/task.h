@@ -181,7 +181,11 @@ void sched__main_kick(sched_host *host);
 /* executor.c: ex's host; in debug mode a freed ex aborts naming func. */
 sched_host *sched__executor_host(sched_executor *ex, const char *func);
 
-/* The foreground affinity check; aborts (the library's one abort). */
+/* misuse.c: the foreground affinity check, which aborts; and debug
+ * mode's checks of a waker (returns its blocker, or NULL for a task's)
+ * and of a task handle, which abort naming func. */
 void sched__foreground_check(sched_host *host, const char *what, const sched_site *site);
+struct sched__blocker *sched__waker_check(sched_waker *w, const char *func);
+void sched__handle_check(sched_task *t, const char *func);
 
 #endif
