@@ -534,9 +534,10 @@ int lx_pool_new(struct lx_backend *b, unsigned nthreads, struct lx_pool **out,
             atomic_fetch_sub(&p->searching, 1);
             snprintf(err, errlen, "cannot start worker thread %u of %u: %s",
                      i + 1, nthreads, strerror(rc));
-            p->nthreads = i;
+            /* The workers already running read nthreads: leave it, and
+             * let lx_pool_stop join only the threads that exist. */
+            p->workers[i]->thread = 0;
             lx_pool_stop(p);
-            p->nthreads = nthreads;
             lx_pool_free(p);
             return rc == EAGAIN ? SCHED_EAGAIN : rc == ENOMEM ? SCHED_ENOMEM : SCHED_EBACKEND;
         }

@@ -663,8 +663,9 @@ static int mac_create(const sched_backend_env *env, void **self, char *err, size
     if (rc != 0)
         return rc;
 #if defined(__linux__)
-    rc = mac_probe_threads(err, errlen);
-    if (rc != 0)
+    /* A forked child's libdispatch starts no worker (see above): nothing
+     * to make room for. */
+    if (!atomic_load(&mac_forked_child) && (rc = mac_probe_threads(err, errlen)) != 0)
         return rc;
 #endif
     pthread_once(&mac_atfork_once, mac_register_atfork);
