@@ -147,6 +147,25 @@ void sched_host_stop(sched_host *host)
         host->ops.stop(host->backend);
 }
 
+int sched_host_query(sched_host *host, const char *iface, uint32_t version,
+                     const void **table, void **self)
+{
+    if (table != NULL)
+        *table = NULL;
+    if (self != NULL)
+        *self = NULL;
+    if (host == NULL || iface == NULL || table == NULL || self == NULL)
+        return SCHED_EINVAL;
+    if (host->ops.query == NULL)
+        return SCHED_ENOENT;
+    const void *t = host->ops.query(host->backend, iface, version);
+    if (t == NULL)
+        return SCHED_ENOENT;
+    *table = t;
+    *self = host->backend;
+    return 0;
+}
+
 /* The backend's "sched.pollable" v1 interface, or NULL. */
 static const sched_pollable_iface_v1 *pollable(sched_host *host)
 {

@@ -3,8 +3,8 @@
  * core/test.c - sched_as_test() and the sched_test_* wrappers over a
  * backend's "sched.test" interface (sched/test.h, sched_as_test(3)).
  *
- * The interface is found by query, not by type, so any backend may offer
- * it (the test and cloudflare-sim backends do).  Ops are only ever
+ * The interface is found by query (sched_host_query), not by type, so any
+ * backend may offer it (the test and cloudflare-sim backends do).  Ops are only ever
  * appended: an op beyond the backend's table size, or NULL, is absent and
  * its wrapper returns a neutral value.
  */
@@ -35,12 +35,14 @@ sched_test *sched_as_test(sched_host *host)
         return NULL;
     if (__atomic_load_n(&host->test.iface, __ATOMIC_ACQUIRE) != NULL)
         return &host->test;
-    if (host->ops.query == NULL)
+    const void *table;
+    void *self;
+    if (sched_host_query(host, "sched.test", 1, &table, &self) != 0)
         return NULL;
-    const sched_test_iface_v1 *i = host->ops.query(host->backend, "sched.test", 1);
-    if (i == NULL || i->size < sizeof(uint32_t))
+    const sched_test_iface_v1 *i = table;
+    if (i->size < sizeof(uint32_t))
         return NULL;
-    __atomic_store_n(&host->test.self, host->backend, __ATOMIC_RELAXED);
+    __atomic_store_n(&host->test.self, self, __ATOMIC_RELAXED);
     __atomic_store_n(&host->test.iface, i, __ATOMIC_RELEASE);
     return &host->test;
 }

@@ -23,6 +23,10 @@
  *   MUTANT_STOP    a stop() before run() is forgotten
  *   MUTANT_EARLY   schedule_after queues at once, whatever the delay
  *
+ * Built with EXTRAS_IFACE, as the backend "extras", it offers an
+ * interface of its own, "acme.stats" (tests/plugins/extras.h), which a
+ * client reaches through sched_host_query(3).
+ *
  * Built with ABI_1_0, as the backend "abi10", it exports the descriptor
  * of ABI 1.0 (abi10.h): the host must load it and treat the ops appended
  * since as absent.
@@ -35,6 +39,11 @@
 #if defined(ABI_1_0)
 #include "abi10.h"
 #endif
+#if defined(EXTRAS_IFACE)
+#include <string.h>
+
+#include "../plugins/extras.h"
+#endif
 
 struct fifo {
     sched_runnable *head, *tail;
@@ -46,6 +55,7 @@ struct minimal {
     pthread_cond_t work, main_work;
     struct fifo bg, main_q;
     int closing, stopping;
+    char whoami[16];            /* "extras" when built so; proves self is ours */
     unsigned long ran;          /* background runnables taken, for the mutants */
     pthread_t worker;
 };
@@ -214,6 +224,35 @@ static void m_stop(void *self)
     pthread_mutex_unlock(&m->lock);
 }
 
+#if defined(EXTRAS_IFACE)
+static unsigned long stats_ran(void *self)
+{
+    struct minimal *m = self;
+    unsigned long n;
+    pthread_mutex_lock(&m->lock);
+    n = m->ran;
+    pthread_mutex_unlock(&m->lock);
+    return n;
+}
+
+static const char *stats_whoami(void *self)
+{
+    return ((struct minimal *)self)->whoami;
+}
+
+static const acme_stats_iface_v1 stats_iface = { sizeof stats_iface, stats_ran, stats_whoami };
+
+static const void *m_query(void *self, const char *iface, uint32_t version)
+{
+    struct minimal *m = self;
+    if (strcmp(iface, EXTRAS_IFACE_NAME) == 0 && version == 1) {
+        memcpy(m->whoami, "extras", sizeof "extras");
+        return &stats_iface;
+    }
+    return NULL;
+}
+#endif
+
 #if defined(MUTANT_EARLY)
 static int m_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns, int main)
 {
@@ -237,6 +276,9 @@ static const sched_plugin_descriptor minimal_desc = {
     .size = sizeof(sched_plugin_descriptor),
 #endif
 #if defined(ABI_1_0)
+#elif defined(EXTRAS_IFACE)
+    .name = "extras",
+    .description = "the minimal backend with an interface of its own, acme.stats",
 #elif defined(MUTANT_NAME)
     .name = MUTANT_NAME,
     .description = "broken on purpose: a mutant of the minimal backend",
@@ -257,6 +299,9 @@ static const sched_plugin_descriptor minimal_desc = {
         .stop = m_stop,
 #if defined(MUTANT_EARLY)
         .schedule_after = m_schedule_after,
+#endif
+#if defined(EXTRAS_IFACE)
+        .query = m_query,
 #endif
     },
 };

@@ -92,6 +92,16 @@ void sched_host_stop(sched_host *host);
 int sched_host_poll_fd(sched_host *host, int *fd);
 int sched_host_dispatch(sched_host *host);
 
+/*
+ * A backend's own extension interface: its table for (iface, version) in
+ * *table and, in *self, the backend instance every function of the table
+ * takes as its first argument.  0; SCHED_ENOENT when the backend offers
+ * no such interface (both set to NULL); SCHED_EINVAL for a NULL argument.
+ * The table and self live until sched_host_close.  See sched_host_query(3).
+ */
+int sched_host_query(sched_host *host, const char *iface, uint32_t version,
+                     const void **table, void **self);
+
 uint64_t sched_host_now(sched_host *host);      /* monotonic ns */
 unsigned sched_host_num_cpus(sched_host *host);
 int sched_host_is_main_thread(sched_host *host);
