@@ -21,28 +21,18 @@
 struct sched__blocker {
     _Atomic uint32_t refs;
     _Atomic uint32_t word;      /* 1 once woken */
-    int main;                   /* parks on the host's main parker instead */
+    int main;                   /* runs main-thread work while it waits */
     sched_host *host;
     sched_parker parker;
 };
 
-static _Atomic uint32_t *blocker_word(struct sched__blocker *b)
+static void unpark(sched_host *host, struct sched__blocker *b)
 {
-    return b->main ? &b->host->tasks->main_word : &b->word;
-}
-
-static sched_parker *blocker_parker(struct sched__blocker *b)
-{
-    return b->main ? &b->host->tasks->main_parker : &b->parker;
-}
-
-static void unpark(sched_host *host, _Atomic uint32_t *word, sched_parker *p)
-{
-    atomic_store_explicit(word, 1, memory_order_release);
+    atomic_store_explicit(&b->word, 1, memory_order_release);
     if (host->ops.park && host->ops.unpark)
-        host->ops.unpark(host->backend, p);
+        host->ops.unpark(host->backend, &b->parker);
     else
-        sched__word_wake_one((uint32_t *)word);
+        sched__word_wake_one((uint32_t *)&b->word);
 }
 
 void sched__blocker_check(struct sched__blocker *b, const char *func)
@@ -76,7 +66,7 @@ void sched__blocker_wake(struct sched__blocker *b)
         atomic_store_explicit(&b->word, 1, memory_order_release);
         return;
     }
-    unpark(b->host, blocker_word(b), blocker_parker(b));
+    unpark(b->host, b);
     if (b->main) {
         struct sched__tasks *ts = b->host->tasks;
         /* Only a run this wake is responsible for gets stopped, so no stop
@@ -87,50 +77,108 @@ void sched__blocker_wake(struct sched__blocker *b)
     }
 }
 
-/* Run the backend's main loop until the blocked future is woken.  For
- * backends whose main queue has no pollable interface. */
+/*
+ * Run the backend's main loop until the blocked future is woken.  For
+ * backends whose main queue has no pollable interface.  Woken already
+ * (during the poll: a yield, say), the main-thread work queued so far
+ * still gets its turn: a stop() made before run() is kept, and the run
+ * drains what is queued and returns.
+ */
 static void run_until_woken(sched_host *host)
 {
     struct sched__tasks *ts = host->tasks;
     int idle = MAIN_IDLE;
-    if (atomic_compare_exchange_strong(&ts->main_run_state, &idle, MAIN_IN_RUN))
+    if (atomic_compare_exchange_strong(&ts->main_run_state, &idle, MAIN_IN_RUN)) {
         host->ops.run(host->backend);
+    } else {
+        host->ops.stop(host->backend);
+        host->ops.run(host->backend);
+    }
     atomic_store(&ts->main_run_state, MAIN_IDLE);
 }
 
+/* A main-thread runnable was queued: wake the innermost block on the main
+ * thread, if any, so that it runs it. */
 void sched__main_kick(sched_host *host)
 {
     struct sched__tasks *ts = host->tasks;
-    if (atomic_load_explicit(&ts->main_waiting, memory_order_acquire))
-        unpark(host, &ts->main_word, &ts->main_parker);
+    struct sched__blocker *b;
+    if (!atomic_load(&ts->main_waiting))
+        return;
+    sched__mutex_lock(&ts->lock);
+    b = ts->main_blocker;
+    if (b)
+        sched__blocker_ref(b);
+    sched__mutex_unlock(&ts->lock);
+    if (b) {
+        unpark(host, b);
+        sched__blocker_unref(b);
+    }
 }
 
-/* Park until woken, the deadline passes, or the backend proves a deadlock.
- * Returns 0, SCHED_ETIMEDOUT or SCHED_EDEADLK. */
+/* Make b the block that main-thread runnables wake; returns the one it
+ * hides (a block further out on the main thread), for main_pop. */
+static struct sched__blocker *main_push(sched_host *host, struct sched__blocker *b)
+{
+    struct sched__tasks *ts = host->tasks;
+    struct sched__blocker *outer;
+    sched__blocker_ref(b);
+    sched__mutex_lock(&ts->lock);
+    outer = ts->main_blocker;
+    ts->main_blocker = b;
+    sched__mutex_unlock(&ts->lock);
+    atomic_fetch_add(&ts->main_waiting, 1);
+    return outer;
+}
+
+static void main_pop(sched_host *host, struct sched__blocker *b, struct sched__blocker *outer)
+{
+    struct sched__tasks *ts = host->tasks;
+    sched__mutex_lock(&ts->lock);
+    ts->main_blocker = outer;
+    sched__mutex_unlock(&ts->lock);
+    atomic_fetch_sub(&ts->main_waiting, 1);
+    sched__blocker_unref(b);
+    /* The outer block may have been kicked while it was hidden: it polls
+     * and dispatches again anyway before it parks. */
+    if (outer)
+        atomic_store_explicit(&outer->word, 1, memory_order_release);
+}
+
+/*
+ * Park until woken, the deadline passes, or the backend proves a deadlock.
+ * Returns 0, SCHED_ETIMEDOUT or SCHED_EDEADLK.  On a simulated backend park
+ * is what runs other work, so it is entered even when the future woke
+ * itself during its poll (a yield): every other ready runnable stays a
+ * candidate, and the backend decides when the waiter resumes.
+ */
 static int park(sched_host *host, struct sched__blocker *b, uint64_t deadline)
 {
-    _Atomic uint32_t *word = blocker_word(b);
-    while (!atomic_load_explicit(word, memory_order_acquire)) {
+    int step = sched__simulated(host) != NULL;
+    for (;;) {
         uint64_t timeout = SCHED_TIMEOUT_NEVER;
+        int woken = atomic_load_explicit(&b->word, memory_order_acquire) != 0;
         int rc;
+        if (woken && !step)
+            return 0;
+        step = 0;
         if (deadline != SCHED_TIMEOUT_NEVER) {
             uint64_t now = sched_host_now(host);
             if (now >= deadline)
-                return SCHED_ETIMEDOUT;
+                return woken ? 0 : SCHED_ETIMEDOUT;
             timeout = deadline - now;
         }
         if (host->ops.park && host->ops.unpark)
-            rc = host->ops.park(host->backend, blocker_parker(b), timeout);
+            rc = host->ops.park(host->backend, &b->parker, timeout);
         else
-            rc = sched__word_wait((uint32_t *)word, 0, timeout);
+            rc = sched__word_wait((uint32_t *)&b->word, 0, timeout);
         if (rc == SCHED_EDEADLK)
             return rc;
         /* A simulated backend decides itself when a timed wait gives up. */
         if (rc == SCHED_ETIMEDOUT && sched__simulated(host)
-            && !atomic_load_explicit(word, memory_order_acquire))
+            && !atomic_load_explicit(&b->word, memory_order_acquire))
             return rc;
     }
-    return 0;
 }
 
 static int deadlock_error(sched_host *host, sched_error **err)
@@ -189,7 +237,9 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
     sched_context cx;
     sched_value v = { 0 };
     uint64_t deadline = SCHED_TIMEOUT_NEVER;
-    _Atomic uint32_t *word;
+    struct sched__blocker *outer = NULL;
+    sched_future *alarm = NULL;
+    int outer_run_state = MAIN_IDLE, outer_stop_mode = 0;
     int rc;
 
     if (sched__host_closing(host)) {
@@ -204,10 +254,14 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
         return SCHED_ENOMEM;
     }
     atomic_init(&b->refs, 1);
-    b->main = main && !sched__simulated(host);
+    /* On the main thread every block runs main-thread work while it
+     * waits, as sched_foreground_block does: awaiting a foreground task
+     * from sched_block there works on every backend.  (A simulated
+     * backend's park runs everything already.) */
+    b->main = (main || sched__thread_equal(sched__thread_self(), host->main_thread))
+              && !sched__simulated(host);
     sched__host_ref(host);
     b->host = host;
-    word = blocker_word(b);
     cx.host = host;
     cx.waker = (sched_waker *)((uintptr_t)b | SCHED__WAKER_BLOCK);
     cx.task = NULL;
@@ -216,9 +270,12 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
         deadline = ns >= SCHED_TIMEOUT_NEVER - now ? SCHED_TIMEOUT_NEVER - 1 : now + ns;
     }
     if (b->main) {
-        atomic_store_explicit(&host->tasks->main_waiting, 1, memory_order_release);
-        atomic_store(&host->tasks->main_run_state, MAIN_IDLE);
-        atomic_store(&host->tasks->main_stop_mode, run_main_available(host) ? 0 : 1);
+        /* A block inside a main-thread runnable that a block further out
+         * runs: hide that one until this one returns. */
+        outer = main_push(host, b);
+        outer_run_state = atomic_exchange(&host->tasks->main_run_state, MAIN_IDLE);
+        outer_stop_mode = atomic_exchange(&host->tasks->main_stop_mode,
+                                          run_main_available(host) ? 0 : 1);
     }
 
     for (;;) {
@@ -226,7 +283,7 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
          * word = 1 that this poll did not see (a store buffered past our
          * loads), and we would park through it.  Reading the wake's store
          * orders its data before this poll. */
-        atomic_exchange_explicit(word, 0, memory_order_acq_rel);
+        atomic_exchange_explicit(&b->word, 0, memory_order_acq_rel);
         rc = sched_future_poll(*fut, &cx, &v);
         if (rc != SCHED_PENDING)
             break;
@@ -235,6 +292,18 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
             if (ran > 0)
                 continue;
             if (ran < 0) {
+                /* run() knows no deadline: a timer wakes (stops) it. */
+                if (deadline != SCHED_TIMEOUT_NEVER) {
+                    uint64_t now = sched_host_now(host);
+                    sched_value tv;
+                    if (!alarm)
+                        alarm = sched_timer(host, now < deadline ? deadline - now : 0);
+                    rc = sched_future_poll(alarm, &cx, &tv);
+                    if (rc != SCHED_PENDING) {
+                        rc = rc == 0 ? SCHED_ETIMEDOUT : rc;
+                        break;
+                    }
+                }
                 run_until_woken(host);
                 continue;
             }
@@ -247,9 +316,11 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
             break;
         }
     }
+    sched_future_drop(alarm);
     if (b->main) {
-        atomic_store_explicit(&host->tasks->main_waiting, 0, memory_order_release);
-        atomic_store(&host->tasks->main_stop_mode, 0);
+        atomic_store(&host->tasks->main_stop_mode, outer_stop_mode);
+        atomic_store(&host->tasks->main_run_state, outer_run_state);
+        main_pop(host, b, outer);
     }
     sched__blocker_unref(b);
 

@@ -162,10 +162,10 @@ struct sched__tasks {
      * (the backend is created after the task core). */
     _Atomic int sim_known;
     _Atomic(const sched_test_iface_v1 *) sim;
-    /* sched_foreground_block's parker: lives as long as the host so that a
-     * late sched__main_kick() never unparks freed memory. */
-    sched_parker main_parker;
-    _Atomic uint32_t main_word; /* 1 once kicked; the fallback parker waits on it */
+    /* The innermost block on the main thread (block.c), which a queued
+     * main-thread runnable wakes: set and read under `lock`, holding a
+     * reference; main_waiting says whether there is one. */
+    struct sched__blocker *main_blocker;
     _Atomic int main_waiting;
     /* Backends without a pollable main queue: sched_foreground_block runs
      * the backend's own loop, and a wake stops it.  MAIN_IDLE, MAIN_IN_RUN

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -750,6 +751,65 @@ static void test_one_program_runs_on_linux_and_on_test_by_config_alone(void)
     CU_ASSERT_EQUAL(program(conf_random), 55);
 }
 
+/* A future looping on sched_yield_now() until a background task sets a
+ * flag: each yield leaves the other ready runnables candidates, in FIFO
+ * order and at random, so the flag gets set.  (It used to yield forever.) */
+struct spin {
+    sched_coro co;
+    _Atomic int *flag;
+    int yields;
+};
+
+static int spin_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct spin *st = (struct spin *)f;
+    SCHED_ASYNC_BEGIN(st);
+    while (!atomic_load(st->flag) && st->yields < 10000) {
+        st->yields++;
+        SCHED_AWAIT(st, sched_yield_now(), NULL);
+    }
+    SCHED_RETURN(st, out, (sched_value){ .i = st->yields });
+    SCHED_ASYNC_END(st);
+}
+
+static sched_value raise_flag(void *arg)
+{
+    atomic_store((_Atomic int *)arg, 1);
+    return (sched_value){ .i = 0 };
+}
+
+static void test_a_yielding_block_lets_background_work_run_in_fifo_and_random_order(void)
+{
+    static const sched_future_ops ops = { spin_poll, sched_coro_drop_default };
+    const char *confs[] = { conf_fifo, conf_random };
+    for (int i = 0; i < 2; i++) {
+        sched_host *host = open_host(confs[i]);
+        sched_executor *ex = NULL;
+        sched_foreground_executor *fx = NULL;
+        _Atomic int flag = 0;
+        sched_value v = { .i = -1 };
+        struct spin *st = (struct spin *)sched_coro_new(sizeof *st, &ops);
+        CU_ASSERT_EQUAL_FATAL(sched_executor_new(host, &ex), 0);
+        CU_ASSERT_EQUAL_FATAL(sched_foreground_executor_new(host, &fx), 0);
+        st->flag = &flag;
+        CU_ASSERT_EQUAL(sched_spawn(ex, sched_future_fn(raise_flag, &flag), NULL), 0);
+        CU_ASSERT_EQUAL(sched_block(ex, &st->co.base, &v, NULL), 0);
+        CU_ASSERT(atomic_load(&flag) == 1 && v.i < 10000);
+        /* In FIFO order the task queued first runs at the first yield. */
+        if (confs[i] == conf_fifo)
+            CU_ASSERT_EQUAL(v.i, 1);
+        atomic_store(&flag, 0);
+        st = (struct spin *)sched_coro_new(sizeof *st, &ops);
+        st->flag = &flag;
+        CU_ASSERT_EQUAL(sched_spawn(ex, sched_future_fn(raise_flag, &flag), NULL), 0);
+        CU_ASSERT_EQUAL(sched_foreground_block(fx, &st->co.base, &v, NULL), 0);
+        CU_ASSERT(atomic_load(&flag) == 1 && v.i < 10000);
+        sched_foreground_executor_free(fx);
+        sched_executor_free(ex);
+        sched_host_close(host);
+    }
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -769,6 +829,7 @@ int main(void)
     T(test_determinism_check_names_the_first_divergent_step);
     T(test_bad_sweep_settings_are_config_errors);
     T(test_same_seed_gives_the_same_history_over_1000_seeds);
+    T(test_a_yielding_block_lets_background_work_run_in_fifo_and_random_order);
 #undef T
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();

@@ -114,6 +114,8 @@ void conf_test_hundred_thousand_tasks_run_exactly_once(void);
 void conf_test_bounded_channel_carries_values_in_order(void);
 void conf_test_foreground_tasks_run_on_the_main_thread(void);
 void conf_test_foreground_executor_off_the_main_thread_is_refused(void);
+void conf_test_a_yield_lets_other_ready_work_run(void);
+void conf_test_block_on_the_main_thread_runs_foreground_tasks(void);
 
 /* conformance_cancel.c: shutdown and bad input */
 void conf_test_shutdown_drops_every_pending_future_exactly_once(void);

@@ -217,3 +217,113 @@ void conf_test_foreground_executor_off_the_main_thread_is_refused(void)
     CU_ASSERT_EQUAL(x.rc, SCHED_EWRONGTHREAD);
     TEARDOWN(h, ex);
 }
+
+/* ---- yield and block ---------------------------------------------------------- */
+
+/* Yields until *flag is set: every yield must let the other ready work run.
+ * On a simulated backend a livelock is caught by a cap on the yields (far
+ * more than any fair choice needs); a threaded one runs the setter on
+ * another thread, so there the loop is unbounded and a livelock hangs. */
+struct yielder {
+    sched_coro co;
+    _Atomic int *flag;
+    long yields, cap;
+};
+
+static int yielder_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct yielder *st = (struct yielder *)f;
+    SCHED_ASYNC_BEGIN(st);
+    while (!atomic_load(st->flag)) {
+        if (st->cap && st->yields >= st->cap)
+            SCHED_FAIL(st, SCHED_ELIMIT);
+        st->yields++;
+        SCHED_AWAIT(st, sched_yield_now(), NULL);
+    }
+    SCHED_RETURN(st, out, (sched_value){ .i = st->yields });
+    SCHED_ASYNC_END(st);
+}
+
+static const sched_future_ops yielder_ops = { yielder_poll, sched_coro_drop_default };
+
+static sched_future *yielder_new(sched_host *h, _Atomic int *flag)
+{
+    struct yielder *st = (struct yielder *)sched_coro_new(sizeof *st, &yielder_ops);
+    if (st) {
+        st->flag = flag;
+        st->cap = conf_simulated(h) ? 100000 : 0;
+    }
+    return st ? &st->co.base : NULL;
+}
+
+static sched_value set_flag(void *arg)
+{
+    atomic_store((_Atomic int *)arg, 1);
+    return (sched_value){ .i = 1 };
+}
+
+/* A future that loops on sched_yield_now() until another task sets a flag,
+ * blocked on with sched_block and with sched_foreground_block, with the
+ * setter a background task or (foreground block) a foreground one. */
+void conf_test_a_yield_lets_other_ready_work_run(void)
+{
+    SETUP(h, ex);
+    sched_foreground_executor *fx = NULL;
+    _Atomic int flag;
+    sched_value v = { 0 };
+
+    CU_ASSERT_EQUAL_FATAL(sched_foreground_executor_new(h, &fx), 0);
+
+    atomic_init(&flag, 0);
+    CU_ASSERT_EQUAL(sched_spawn(ex, sched_future_fn(set_flag, &flag), NULL), 0);
+    CU_ASSERT_EQUAL(sched_block(ex, yielder_new(h, &flag), &v, NULL), 0);
+    CU_ASSERT_EQUAL(atomic_load(&flag), 1);
+
+    atomic_store(&flag, 0);
+    CU_ASSERT_EQUAL(sched_spawn(ex, sched_future_fn(set_flag, &flag), NULL), 0);
+    CU_ASSERT_EQUAL(sched_foreground_block(fx, yielder_new(h, &flag), &v, NULL), 0);
+    CU_ASSERT_EQUAL(atomic_load(&flag), 1);
+
+    atomic_store(&flag, 0);
+    CU_ASSERT_EQUAL(sched_foreground_spawn(fx, sched_future_fn(set_flag, &flag), NULL), 0);
+    CU_ASSERT_EQUAL(sched_foreground_block(fx, yielder_new(h, &flag), &v, NULL), 0);
+    CU_ASSERT_EQUAL(atomic_load(&flag), 1);
+
+    sched_foreground_executor_free(fx);
+    TEARDOWN(h, ex);
+}
+
+/* sched_block on the main thread may await a foreground task: it runs the
+ * main thread's work while it waits, on every backend, as
+ * sched_foreground_block does. */
+void conf_test_block_on_the_main_thread_runs_foreground_tasks(void)
+{
+    SETUP(h, ex);
+    sched_foreground_executor *fx = NULL;
+    struct on_main m = { h, 0 };
+    _Atomic int flag;
+    sched_task *t = NULL;
+    sched_value v = { 0 };
+    sched_future *f;
+
+    CU_ASSERT_EQUAL_FATAL(sched_foreground_executor_new(h, &fx), 0);
+    CU_ASSERT_EQUAL(sched_foreground_spawn(fx, sched_future_fn(note_main, &m), &t), 0);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(t), &v, NULL), 0);
+    CU_ASSERT_EQUAL(v.i, 3);
+    CU_ASSERT_EQUAL(m.was_main, 1);
+
+    /* With a timeout too, and with a yielding future. */
+    m.was_main = 0;
+    CU_ASSERT_EQUAL(sched_foreground_spawn(fx, sched_future_fn(note_main, &m), &t), 0);
+    f = sched_task_join(t);
+    CU_ASSERT_EQUAL(sched_block_with_timeout(ex, &f, SCHED_TIMEOUT_NEVER, &v, NULL), 0);
+    CU_ASSERT_EQUAL(m.was_main, 1);
+
+    atomic_init(&flag, 0);
+    CU_ASSERT_EQUAL(sched_foreground_spawn(fx, sched_future_fn(set_flag, &flag), NULL), 0);
+    CU_ASSERT_EQUAL(sched_block(ex, yielder_new(h, &flag), &v, NULL), 0);
+    CU_ASSERT_EQUAL(atomic_load(&flag), 1);
+
+    sched_foreground_executor_free(fx);
+    TEARDOWN(h, ex);
+}
