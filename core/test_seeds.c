@@ -115,6 +115,45 @@ static char *command_line(char *const argv[])
     return s;
 }
 
+/*
+ * The variables a replay needs besides the seed, as shell words: the
+ * backend that ran (the system's config may name another), the config
+ * file the lookup found when the program passed none, and the plugin
+ * path it was loaded from, so that the command replays wherever it is
+ * pasted.  NULL when out of memory.
+ */
+static char *replay_env(sched_host *host, const char *config_path)
+{
+    const char *config = sched_host_config_path(host);
+    const char *plugins = sched__secure_getenv("SCHED_PLUGIN_PATH");
+    char *words[3] = { NULL, NULL, NULL }, *out = NULL;
+    size_t len = 1;
+    int n = 0;
+
+    words[n++] = command_line((char *const[]){ (char *)sched_host_backend_name(host), NULL });
+    if (config_path == NULL && strcmp(config, "(built-in)") != 0)
+        words[n++] = command_line((char *const[]){ (char *)config, NULL });
+    if (plugins != NULL && plugins[0] != '\0')
+        words[n++] = command_line((char *const[]){ (char *)plugins, NULL });
+    for (int i = 0; i < n; i++) {
+        if (words[i] == NULL)
+            goto out_free_words;
+        len += strlen(words[i]) + 32;
+    }
+    if ((out = malloc(len)) == NULL)
+        goto out_free_words;
+    n = 0;
+    char *p = out + sprintf(out, "SCHED_BACKEND=%s", words[n++]);
+    if (config_path == NULL && strcmp(config, "(built-in)") != 0)
+        p += sprintf(p, " SCHED_CONFIG=%s", words[n++]);
+    if (plugins != NULL && plugins[0] != '\0')
+        sprintf(p, " SCHED_PLUGIN_PATH=%s", words[n++]);
+out_free_words:
+    for (int i = 0; i < 3; i++)
+        free(words[i]);
+    return out;
+}
+
 /* Parse a decimal environment value; 0 or SCHED_ECONFIG with err set. */
 static int env_number(const char *name, uint64_t min, uint64_t *out, sched_error **err)
 {
@@ -133,16 +172,19 @@ static int env_number(const char *name, uint64_t min, uint64_t *out, sched_error
 
 /*
  * Open a host, reseed it, run the body once.  *rc gets the body's result;
- * the return value is 0 or the failure to open.  *seeded says whether the
+ * the return value is 0 or the failure to open.  *env, when NULL, gets the
+ * replay's variables (replay_env).  *seeded says whether the
  * backend has seeds (offers reseed); rec, when given, gets the schedule.
  */
 static int run_once(const char *config_path, uint64_t seed, sched_test_body_fn body, void *arg,
-                    int *rc, int *seeded, struct run_record *rec, sched_error **err)
+                    int *rc, int *seeded, struct run_record *rec, char **env, sched_error **err)
 {
     sched_host *host;
     int orc = sched_host_open(&host, config_path, err);
     if (orc)
         return orc;
+    if (*env == NULL)
+        *env = replay_env(host, config_path);
     sched_test *t = sched_as_test(host);
     *seeded = sched_test_reseed(t, seed) == 0;
     *rc = body(host, arg);
@@ -164,7 +206,7 @@ static void describe_step(const struct run_record *r, size_t i, char *buf, size_
 /* 0 when a and b are the same schedule, else SCHED_EBACKEND with err
  * naming the first step where they part. */
 static int compare(const struct run_record *a, const struct run_record *b, uint64_t seed,
-                   const char *cmd, sched_error **err)
+                   const char *env, const char *cmd, sched_error **err)
 {
     size_t i = 0;
     while (i < a->n && i < b->n && a->ord[i] == b->ord[i]
@@ -178,9 +220,9 @@ static int compare(const struct run_record *a, const struct run_record *b, uint6
     describe_step(b, i, second, sizeof second);
     return sched__error_set(err, SCHED_EBACKEND,
                             "seed %llu is not deterministic: at step %zu the first run %s, "
-                            "the second %s\nreplay with: SCHED_SEED=%llu SCHED_ITERATIONS=1 "
+                            "the second %s\nreplay with: %s SCHED_SEED=%llu SCHED_ITERATIONS=1 "
                             "SCHED_CHECK_DETERMINISM=1 %s",
-                            (unsigned long long)seed, i, first, second,
+                            (unsigned long long)seed, i, first, second, env,
                             (unsigned long long)seed, cmd);
 }
 
@@ -216,39 +258,43 @@ int sched_test_run_seeds(const char *config_path, char *const argv[], sched_test
         return sched__error_set(err, SCHED_ENOMEM, "out of memory");
 
     int result = 0;
+    char *env = NULL;
     for (uint64_t k = 0; k < iterations && result == 0; k++) {
         uint64_t seed = first + k;
         struct run_record a = { 0 }, b = { 0 };
         int body_rc, seeded;
-        rc = run_once(config_path, seed, body, arg, &body_rc, &seeded, check ? &a : NULL, err);
+        rc = run_once(config_path, seed, body, arg, &body_rc, &seeded, check ? &a : NULL, &env, err);
+        const char *e = env ? env : "";
         if (rc != 0) {
             result = rc;
         } else if (body_rc != 0) {
             result = body_rc;
             if (seeded)
-                sched__error_set(err, body_rc, "failing seed: %llu\nreplay with: SCHED_SEED=%llu "
-                                 "SCHED_ITERATIONS=1 %s", (unsigned long long)seed,
+                sched__error_set(err, body_rc, "failing seed: %llu\nreplay with: %s SCHED_SEED=%llu "
+                                 "SCHED_ITERATIONS=1 %s", (unsigned long long)seed, e,
                                  (unsigned long long)seed, cmd);
             else
                 sched__error_set(err, body_rc, "the test failed on a backend without seeds\n"
-                                 "replay with: %s", cmd);
+                                 "replay with: %s %s", e, cmd);
         } else if (check && seeded) {
-            rc = run_once(config_path, seed, body, arg, &body_rc, &seeded, &b, err);
+            rc = run_once(config_path, seed, body, arg, &body_rc, &seeded, &b, &env, err);
             if (rc != 0)
                 result = rc;
             else if (body_rc != 0)
                 result = sched__error_set(err, body_rc, "seed %llu is not deterministic: it "
-                                          "passed, then failed\nreplay with: SCHED_SEED=%llu "
+                                          "passed, then failed\nreplay with: %s SCHED_SEED=%llu "
                                           "SCHED_ITERATIONS=1 SCHED_CHECK_DETERMINISM=1 %s",
-                                          (unsigned long long)seed, (unsigned long long)seed, cmd);
+                                          (unsigned long long)seed, e, (unsigned long long)seed,
+                                          cmd);
             else
-                result = compare(&a, &b, seed, cmd, err);
+                result = compare(&a, &b, seed, e, cmd, err);
         }
         record_free(&a);
         record_free(&b);
         if (!seeded)
             break;
     }
+    free(env);
     free(cmd);
     return result;
 }

@@ -4,7 +4,8 @@
  * that runs a foreground task on the wrong thread, the oneshot's memory
  * when its two sides let go on two threads at once, and what races
  * sched_host_close: the host's own timer thread, and a foreground task
- * woken from a worker.  (The executor contract itself is
+ * woken from a worker; and a block on a yielding future on the test
+ * backend in both of its orders.  (The executor contract itself is
  * tests/conformance/, on every backend.)
  */
 #include "config.h"
@@ -292,6 +293,78 @@ static void test_foreground_task_woken_while_closing_is_dropped_on_main(void)
     CU_ASSERT(pthread_equal(fg_dropped_on, pthread_self()));
 }
 
+/* A future looping on sched_yield_now() until a background task sets a
+ * flag: each yield leaves the other ready runnables candidates, in FIFO
+ * order and at random, so the flag gets set.  (It used to yield forever.) */
+struct spin {
+    sched_coro co;
+    _Atomic int *flag;
+    int yields;
+};
+
+static int spin_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct spin *st = (struct spin *)f;
+    SCHED_ASYNC_BEGIN(st);
+    while (!atomic_load(st->flag) && st->yields < 10000) {
+        st->yields++;
+        SCHED_AWAIT(st, sched_yield_now(), NULL);
+    }
+    SCHED_RETURN(st, out, (sched_value){ .i = st->yields });
+    SCHED_ASYNC_END(st);
+}
+
+static sched_value raise_flag(void *arg)
+{
+    atomic_store((_Atomic int *)arg, 1);
+    return (sched_value){ .i = 0 };
+}
+
+static void test_a_yielding_block_lets_background_work_run_in_fifo_and_random_order(void)
+{
+    static const sched_future_ops ops = { spin_poll, sched_coro_drop_default };
+    const char *texts[] = { "backend = \"test\";\ntest: { randomize = false; };\n",
+                            "backend = \"test\";\ntest: { seed = 42; };\n" };
+    const char *top = getenv("SCHED_TOP_BUILDDIR");
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/plugins/test/.libs", top ? top : ".");
+    setenv("SCHED_PLUGIN_PATH", dir, 1);
+    for (int i = 0; i < 2; i++) {
+        char path[] = "/tmp/sched-test-task-XXXXXX";
+        int fd = mkstemp(path);
+        CU_ASSERT_FATAL(fd >= 0);
+        CU_ASSERT_FATAL(write(fd, texts[i], strlen(texts[i])) == (ssize_t)strlen(texts[i]));
+        close(fd);
+        sched_host *host = NULL;
+        CU_ASSERT_EQUAL_FATAL(sched_host_open(&host, path, NULL), 0);
+        unlink(path);
+        sched_executor *ex = NULL;
+        sched_foreground_executor *fx = NULL;
+        _Atomic int flag = 0;
+        sched_value v = { .i = -1 };
+        struct spin *st = (struct spin *)sched_coro_new(sizeof *st, &ops);
+        CU_ASSERT_EQUAL_FATAL(sched_executor_new(host, &ex), 0);
+        CU_ASSERT_EQUAL_FATAL(sched_foreground_executor_new(host, &fx), 0);
+        st->flag = &flag;
+        CU_ASSERT_EQUAL(sched_spawn(ex, sched_future_fn(raise_flag, &flag), NULL), 0);
+        CU_ASSERT_EQUAL(sched_block(ex, &st->co.base, &v, NULL), 0);
+        CU_ASSERT(atomic_load(&flag) == 1 && v.i < 10000);
+        /* In FIFO order the task queued first runs at the first yield. */
+        if (i == 0)
+            CU_ASSERT_EQUAL(v.i, 1);
+        atomic_store(&flag, 0);
+        st = (struct spin *)sched_coro_new(sizeof *st, &ops);
+        st->flag = &flag;
+        CU_ASSERT_EQUAL(sched_spawn(ex, sched_future_fn(raise_flag, &flag), NULL), 0);
+        CU_ASSERT_EQUAL(sched_foreground_block(fx, &st->co.base, &v, NULL), 0);
+        CU_ASSERT(atomic_load(&flag) == 1 && v.i < 10000);
+        sched_foreground_executor_free(fx);
+        sched_executor_free(ex);
+        sched_host_close(host);
+    }
+    unsetenv("SCHED_PLUGIN_PATH");
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -307,6 +380,8 @@ int main(void)
                 test_first_timer_armed_while_the_host_closes_is_refused);
     CU_add_test(s, "a foreground task woken while the host closes is dropped on main",
                 test_foreground_task_woken_while_closing_is_dropped_on_main);
+    CU_add_test(s, "a yielding block lets background work run, in FIFO and random order",
+                test_a_yielding_block_lets_background_work_run_in_fifo_and_random_order);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();

@@ -9,7 +9,6 @@
  */
 #include "config.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +213,28 @@ static int planted_race(sched_host *host, void *arg)
 
 static char *const race_argv[] = { "./test_testbackend", "planted race", NULL };
 
+/* What a replay command sets besides the seed: the backend, the config
+ * file the lookup found (when given), and the plugin path make check sets
+ * (a build directory's path: no word of it needs quoting). */
+static const char *replay_env(const char *backend, const char *found_config)
+{
+    static char buf[4096];
+    const char *pp = getenv("SCHED_PLUGIN_PATH");
+    int n = snprintf(buf, sizeof buf, "SCHED_BACKEND=%s", backend);
+    if (found_config)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, " SCHED_CONFIG=%s", found_config);
+    if (pp && *pp)
+        snprintf(buf + n, sizeof buf - (size_t)n, " SCHED_PLUGIN_PATH=%s", pp);
+    return buf;
+}
+
+static int always_fails(sched_host *host, void *arg)
+{
+    (void)host;
+    (void)arg;
+    return 1;
+}
+
 static void test_planted_race_passes_under_fifo_is_found_by_a_sweep_and_replayed(void)
 {
     sched_error *err = NULL;
@@ -229,9 +250,10 @@ static void test_planted_race_passes_under_fifo_is_found_by_a_sweep_and_replayed
     CU_ASSERT_PTR_NOT_NULL_FATAL(err);
     unsigned long long failing;
     CU_ASSERT_EQUAL_FATAL(sscanf(sched_error_message(err), "failing seed: %llu", &failing), 1);
-    char want[256];
-    snprintf(want, sizeof want, "failing seed: %llu\nreplay with: SCHED_SEED=%llu "
-             "SCHED_ITERATIONS=1 ./test_testbackend 'planted race'", failing, failing);
+    char want[8192];
+    snprintf(want, sizeof want, "failing seed: %llu\nreplay with: %s SCHED_SEED=%llu "
+             "SCHED_ITERATIONS=1 ./test_testbackend 'planted race'", failing,
+             replay_env("test", NULL), failing);
     CU_ASSERT_STRING_EQUAL(sched_error_message(err), want);
     sched_error_free(err);
     err = NULL;
@@ -251,6 +273,27 @@ static void test_planted_race_passes_under_fifo_is_found_by_a_sweep_and_replayed
         sched_error_free(err);
         err = NULL;
     }
+
+    /* Found by the lookup (no path from the program), the config file is
+     * in the command too: pasted where the system's config names linux,
+     * it still runs this backend with these settings. */
+    setenv("SCHED_CONFIG", conf_random, 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(NULL, race_argv, planted_race, NULL, &err),
+                    SCHED_EBACKEND);
+    snprintf(want, sizeof want, "failing seed: %llu\nreplay with: %s SCHED_SEED=%llu "
+             "SCHED_ITERATIONS=1 ./test_testbackend 'planted race'", failing,
+             replay_env("test", conf_random), failing);
+    CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "", want);
+    sched_error_free(err);
+    err = NULL;
+    unsetenv("SCHED_CONFIG");
+
+    /* A backend without seeds runs the body once; its command names it. */
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_linux, race_argv, always_fails, NULL, &err), 1);
+    snprintf(want, sizeof want, "the test failed on a backend without seeds\nreplay with: %s "
+             "./test_testbackend 'planted race'", replay_env(SCHED_NATIVE_BACKEND, NULL));
+    CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "", want);
+    sched_error_free(err);
     unsetenv("SCHED_SEED");
     unsetenv("SCHED_ITERATIONS");
 }
@@ -280,12 +323,14 @@ static void test_determinism_check_names_the_first_divergent_step(void)
     setenv("SCHED_SEED", "5", 1);
     setenv("SCHED_CHECK_DETERMINISM", "1", 1);
     calls = 0;
+    char want[8192];
     CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, argv, flip_flop, NULL, &err), SCHED_EBACKEND);
-    CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "",
-                           "seed 5 is not deterministic: at step 0 the first run ran task #0 \"a\", "
-                           "the second ran task #0 \"b\"\n"
-                           "replay with: SCHED_SEED=5 SCHED_ITERATIONS=1 SCHED_CHECK_DETERMINISM=1 "
-                           "./test_testbackend");
+    snprintf(want, sizeof want,
+             "seed 5 is not deterministic: at step 0 the first run ran task #0 \"a\", "
+             "the second ran task #0 \"b\"\n"
+             "replay with: %s SCHED_SEED=5 SCHED_ITERATIONS=1 SCHED_CHECK_DETERMINISM=1 "
+             "./test_testbackend", replay_env("test", NULL));
+    CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "", want);
     sched_error_free(err);
     err = NULL;
     /* A deterministic body passes the same check. */
@@ -751,65 +796,6 @@ static void test_one_program_runs_on_linux_and_on_test_by_config_alone(void)
     CU_ASSERT_EQUAL(program(conf_random), 55);
 }
 
-/* A future looping on sched_yield_now() until a background task sets a
- * flag: each yield leaves the other ready runnables candidates, in FIFO
- * order and at random, so the flag gets set.  (It used to yield forever.) */
-struct spin {
-    sched_coro co;
-    _Atomic int *flag;
-    int yields;
-};
-
-static int spin_poll(sched_future *f, sched_context *cx, sched_value *out)
-{
-    struct spin *st = (struct spin *)f;
-    SCHED_ASYNC_BEGIN(st);
-    while (!atomic_load(st->flag) && st->yields < 10000) {
-        st->yields++;
-        SCHED_AWAIT(st, sched_yield_now(), NULL);
-    }
-    SCHED_RETURN(st, out, (sched_value){ .i = st->yields });
-    SCHED_ASYNC_END(st);
-}
-
-static sched_value raise_flag(void *arg)
-{
-    atomic_store((_Atomic int *)arg, 1);
-    return (sched_value){ .i = 0 };
-}
-
-static void test_a_yielding_block_lets_background_work_run_in_fifo_and_random_order(void)
-{
-    static const sched_future_ops ops = { spin_poll, sched_coro_drop_default };
-    const char *confs[] = { conf_fifo, conf_random };
-    for (int i = 0; i < 2; i++) {
-        sched_host *host = open_host(confs[i]);
-        sched_executor *ex = NULL;
-        sched_foreground_executor *fx = NULL;
-        _Atomic int flag = 0;
-        sched_value v = { .i = -1 };
-        struct spin *st = (struct spin *)sched_coro_new(sizeof *st, &ops);
-        CU_ASSERT_EQUAL_FATAL(sched_executor_new(host, &ex), 0);
-        CU_ASSERT_EQUAL_FATAL(sched_foreground_executor_new(host, &fx), 0);
-        st->flag = &flag;
-        CU_ASSERT_EQUAL(sched_spawn(ex, sched_future_fn(raise_flag, &flag), NULL), 0);
-        CU_ASSERT_EQUAL(sched_block(ex, &st->co.base, &v, NULL), 0);
-        CU_ASSERT(atomic_load(&flag) == 1 && v.i < 10000);
-        /* In FIFO order the task queued first runs at the first yield. */
-        if (confs[i] == conf_fifo)
-            CU_ASSERT_EQUAL(v.i, 1);
-        atomic_store(&flag, 0);
-        st = (struct spin *)sched_coro_new(sizeof *st, &ops);
-        st->flag = &flag;
-        CU_ASSERT_EQUAL(sched_spawn(ex, sched_future_fn(raise_flag, &flag), NULL), 0);
-        CU_ASSERT_EQUAL(sched_foreground_block(fx, &st->co.base, &v, NULL), 0);
-        CU_ASSERT(atomic_load(&flag) == 1 && v.i < 10000);
-        sched_foreground_executor_free(fx);
-        sched_executor_free(ex);
-        sched_host_close(host);
-    }
-}
-
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -829,7 +815,6 @@ int main(void)
     T(test_determinism_check_names_the_first_divergent_step);
     T(test_bad_sweep_settings_are_config_errors);
     T(test_same_seed_gives_the_same_history_over_1000_seeds);
-    T(test_a_yielding_block_lets_background_work_run_in_fifo_and_random_order);
 #undef T
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
