@@ -103,6 +103,7 @@ void sched__main_kick(sched_host *host)
 {
     struct sched__tasks *ts = host->tasks;
     struct sched__blocker *b;
+    atomic_store(&ts->main_kicked, 1);
     if (!atomic_load(&ts->main_waiting))
         return;
     sched__mutex_lock(&ts->lock);
@@ -239,7 +240,7 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
     uint64_t deadline = SCHED_TIMEOUT_NEVER;
     struct sched__blocker *outer = NULL;
     sched_future *alarm = NULL;
-    int outer_run_state = MAIN_IDLE, outer_stop_mode = 0;
+    int outer_run_state = MAIN_IDLE, outer_stop_mode = 0, first = 1;
     int rc;
 
     if (sched__host_closing(host)) {
@@ -287,8 +288,12 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
         rc = sched_future_poll(*fut, &cx, &v);
         if (rc != SCHED_PENDING)
             break;
-        if (b->main) {
+        /* sched_block runs the main queue when it may hold work: at the
+         * first look, and after a main-thread runnable was queued (the
+         * backend's own main-queue machinery is not for every wake-up). */
+        if (b->main && (main || first || atomic_exchange(&host->tasks->main_kicked, 0))) {
             int ran = run_main(host);
+            first = 0;
             if (ran > 0)
                 continue;
             if (ran < 0) {

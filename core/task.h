@@ -167,6 +167,7 @@ struct sched__tasks {
      * reference; main_waiting says whether there is one. */
     struct sched__blocker *main_blocker;
     _Atomic int main_waiting;
+    _Atomic int main_kicked;    /* a main-thread runnable was queued since the last look */
     /* Backends without a pollable main queue: sched_foreground_block runs
      * the backend's own loop, and a wake stops it.  MAIN_IDLE, MAIN_IN_RUN
      * (a run is, or is about to be, in progress) or MAIN_WOKEN. */
