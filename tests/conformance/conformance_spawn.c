@@ -302,9 +302,17 @@ void conf_test_timers_fire_in_due_order(void)
     }
     CU_ASSERT_EQUAL(sched_block(ex, sched_all(joins, N), &v, NULL), 0);
     free(v.ptr);
+    /* On a threaded backend a woken task records its turn one hop after
+     * its timer fired, and a loaded machine can hold that hop up for longer
+     * than any spacing, so the turns are ordered only where the earlier
+     * task was seen before the later timer was due (which a timer firing
+     * early would break); the firing order itself is checked at the
+     * plugin ABI (test_linux).  A simulated backend runs one
+     * thread on a virtual clock: due order, strictly. */
     for (i = 0; i < N; i++) {
         for (int j = i + 1; j < N; j++) {
-            if (st[i].first_poll < st[i].due && st[j].first_poll < st[j].due)
+            if (st[i].first_poll < st[i].due && st[j].first_poll < st[j].due
+                && (conf_simulated(h) || st[i].seen < st[j].due))
                 CU_ASSERT(st[i].order < st[j].order);
         }
     }
