@@ -229,8 +229,8 @@ static void host_closed_twice_after_last_handle(void)
 
 /* ---- running them ------------------------------------------------------- */
 
-/* Run fn in a child with SCHED_DEBUG set to debug; stderr goes to msg.
- * Returns the wait status. */
+/* Run fn in a child with SCHED_DEBUG set to debug (unset when NULL);
+ * stderr goes to msg.  Returns the wait status. */
 static int in_child(void (*fn)(void), const char *debug, char *msg, size_t len)
 {
     int fds[2], status = 0;
@@ -245,7 +245,10 @@ static int in_child(void (*fn)(void), const char *debug, char *msg, size_t len)
     if (pid < 0)
         return -1;
     if (pid == 0) {
-        setenv("SCHED_DEBUG", debug, 1);
+        if (debug)
+            setenv("SCHED_DEBUG", debug, 1);
+        else
+            unsetenv("SCHED_DEBUG");
         dup2(fds[1], 2);
         close(fds[0]);
         fn();
@@ -323,6 +326,22 @@ static void test_double_close(void)
     CU_ASSERT_STRING_EQUAL(msg, "");
 }
 
+/* Without SCHED_DEBUG, the mode is configure's: on with --enable-debug. */
+static void test_default_is_the_configured_one(void)
+{
+    char msg[4096];
+    int status = in_child(host_closed_twice, NULL, msg, sizeof msg);
+#ifdef SCHED_DEBUG_DEFAULT
+    CU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "libsched: fatal: sched_host_close: host 0x"));
+    /* and SCHED_DEBUG=0 still turns it off */
+    CU_ASSERT_EQUAL(in_child(host_closed_twice, "0", msg, sizeof msg), 0);
+#else
+    CU_ASSERT_EQUAL(status, 0);
+    CU_ASSERT_STRING_EQUAL(msg, "");
+#endif
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -339,6 +358,7 @@ int main(void)
     CU_add_test(s, "a join after detach aborts", test_join_after_detach);
     CU_add_test(s, "a wake after the last drop aborts", test_wake_after_drop);
     CU_add_test(s, "a second close aborts", test_double_close);
+    CU_add_test(s, "the default is the configured one", test_default_is_the_configured_one);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
