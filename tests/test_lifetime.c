@@ -24,6 +24,7 @@
 #include <CUnit/Basic.h>
 
 #include "sched/sched.h"
+#include "sched/session.h"
 #include "sched/test.h"
 
 static char config_linux[] = "/tmp/sched-test-lifetime-XXXXXX";
@@ -246,6 +247,32 @@ static void test_blocked_waker_woken_after_close(void)
     }
 }
 
+/* A session context (which holds a foreground executor) with a session
+ * whose task is still pending, freed after the close. */
+static void test_session_context_freed_after_close(void)
+{
+    const char *configs[] = { config_linux, config_test };
+    for (size_t i = 0; i < 2; i++) {
+        atomic_int dropped = 0;
+        sched_host *h = open_host(configs[i]);
+        sched_session_ctx *ctx = NULL;
+        sched_task *t = NULL;
+        uint64_t id = 0;
+
+        CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+        CU_ASSERT_EQUAL_FATAL(sched_session_ctx_new(h, &ctx, NULL), 0);
+        CU_ASSERT_EQUAL_FATAL(sched_session_new(ctx, &id, NULL), 0);
+        CU_ASSERT_EQUAL(sched_session_spawn_at(ctx, id, parked_new(&dropped), NULL, SCHED_HERE, &t,
+                                               NULL), 0);
+        sched_host_close(h);
+        CU_ASSERT_EQUAL(atomic_load(&dropped), 1);
+        CU_ASSERT(sched_task_is_finished(t));
+        sched_task_free(t);
+        CU_ASSERT_PTR_NOT_NULL(sched_session_ctx_executor(ctx));
+        sched_session_ctx_free(ctx);    /* the last reference to the host */
+    }
+}
+
 /* ---- the host's thread rules -------------------------------------------- */
 
 struct off_main {
@@ -358,6 +385,8 @@ int main(void)
                 test_task_handles_and_wakers_after_close);
     CU_add_test(s, "a blocked call's waker woken after close",
                 test_blocked_waker_woken_after_close);
+    CU_add_test(s, "a session context freed after close",
+                test_session_context_freed_after_close);
     CU_add_test(s, "main-thread calls are refused off the main thread",
                 test_main_thread_calls_refused_off_main);
     CU_add_test(s, "closing off the main thread aborts naming it",
