@@ -195,7 +195,12 @@ static int read_top_level(struct sched__config *cfg, sched_error **err)
 static int apply_env(struct sched__config *cfg, sched_error **err)
 {
     const char *b = sched__secure_getenv("SCHED_BACKEND");
-    if (b != NULL && b[0] != '\0') {
+    /* Set but empty is a mistake (a script's unset variable), not a
+     * request for the configured backend: say so rather than guess. */
+    if (b != NULL && b[0] == '\0')
+        return sched__error_set(err, SCHED_ECONFIG,
+                                "SCHED_BACKEND is set but empty: name a backend, or unset it to use the configured one");
+    if (b != NULL) {
         if (!sched__backend_name_valid(b))
             return sched__error_set(err, SCHED_ECONFIG,
                                     "SCHED_BACKEND holds \"%s\", which is not a backend name (use only a-z, 0-9, '_' and '-')",

@@ -288,9 +288,14 @@ static int check_descriptor(const sched_plugin_descriptor *d, const char *expect
         snprintf(why, len, "it sets only one of the ops \"park\" and \"unpark\"");
         return SCHED_ELOAD;
     }
-    if (d->name == NULL || strcmp(d->name, expect) != 0) {
+    if (d->name == NULL) {
+        snprintf(why, len, "its descriptor names no backend (its name is NULL); it must be \"%s\", as its file name is",
+                 expect);
+        return SCHED_ELOAD;
+    }
+    if (strcmp(d->name, expect) != 0) {
         snprintf(why, len, "its descriptor names the backend \"%s\", not \"%s\" as its file name does",
-                 d->name != NULL ? d->name : "(null)", expect);
+                 d->name, expect);
         return SCHED_ELOAD;
     }
     if (d->description == NULL || d->version == NULL) {

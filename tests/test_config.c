@@ -295,11 +295,21 @@ static void test_sched_backend_overrides_the_file(void)
     CU_ASSERT_EQUAL_FATAL(sched__config_load(conf, &cfg, NULL), 0);
     CU_ASSERT_STRING_EQUAL(sched__config_backend(cfg), "test");
     sched__config_free(cfg);
-    /* Empty means unset. */
+    clear_env();
+}
+
+/* An empty SCHED_BACKEND was silently taken for "unset". */
+static void test_empty_sched_backend_is_an_error(void)
+{
+    util_write(conf, "backend = \"linux\";\n");
+    clear_env();
     setenv("SCHED_BACKEND", "", 1);
-    CU_ASSERT_EQUAL_FATAL(sched__config_load(conf, &cfg, NULL), 0);
-    CU_ASSERT_STRING_EQUAL(sched__config_backend(cfg), "linux");
-    sched__config_free(cfg);
+    struct sched__config *cfg;
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched__config_load(conf, &cfg, &err), SCHED_ECONFIG);
+    ASSERT_ERROR(err, SCHED_ECONFIG,
+                 "SCHED_BACKEND is set but empty: name a backend, or unset it to use the configured one");
+    sched_error_free(err);
     clear_env();
 }
 
@@ -466,6 +476,7 @@ int main(void)
     CU_ADD_TEST(s, test_missing_backend_is_an_error);
     CU_ADD_TEST(s, test_groups_of_backends_not_loaded_are_not_validated);
     CU_ADD_TEST(s, test_sched_backend_overrides_the_file);
+    CU_ADD_TEST(s, test_empty_sched_backend_is_an_error);
     CU_ADD_TEST(s, test_sched_plugin_path_replaces_plugin_path);
     CU_ADD_TEST(s, test_relative_directory_in_sched_plugin_path_is_an_error);
     CU_ADD_TEST(s, test_unknown_key_in_backend_group_names_the_accepted_keys);

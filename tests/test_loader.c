@@ -82,6 +82,9 @@ static void test_refuses_descriptor_naming_another_backend(void)
 {
     expect_refusal("misnamed",
                    "its descriptor names the backend \"valid\", not \"misnamed\" as its file name does");
+    /* A NULL name read 'names the backend "(null)"'. */
+    expect_refusal("noname",
+                   "its descriptor names no backend (its name is NULL); it must be \"noname\", as its file name is");
 }
 
 static void test_refuses_file_that_is_not_a_shared_object(void)
@@ -179,7 +182,7 @@ static void test_not_found_lists_paths_searched_and_backends_available(void)
     CU_ASSERT_PTR_NULL(path);
     snprintf(expected, sizeof expected,
              "backend \"nosuch\" not found: searched /nonexistent/sched/nosuch.so, %s/nosuch.so; "
-             "available backends: abi2, createfail, halfpark, misnamed, noentry, noschedule, small, valid",
+             "available backends: abi2, createfail, halfpark, misnamed, noentry, noname, noschedule, small, valid",
              util_fixture_dir());
     ASSERT_ERROR(err, SCHED_ENOENT, expected);
     sched_error_free(err);
@@ -265,7 +268,7 @@ static void test_each_lists_every_backend_once_in_search_order(void)
     const char *dirs[] = { dir, util_fixture_dir() };
     char names[1024] = "";
     sched__plugin_each(dirs, 2, collect, names);
-    CU_ASSERT_STRING_EQUAL(names, "valid@tmp abi2 createfail halfpark misnamed noentry noschedule small ");
+    CU_ASSERT_STRING_EQUAL(names, "valid@tmp abi2 createfail halfpark misnamed noentry noname noschedule small ");
     util_rmdir(dir);
 }
 
@@ -333,7 +336,7 @@ static void test_fallbacks_are_tried_in_order_and_logged(void)
              util_fixture("createfail"));
     snprintf(second, sizeof second,
              "backend \"nosuch\" (set at %s:2) not found: searched %s/nosuch.so; "
-             "available backends: abi2, createfail, halfpark, misnamed, noentry, noschedule, small, valid",
+             "available backends: abi2, createfail, halfpark, misnamed, noentry, noname, noschedule, small, valid",
              conf, util_fixture_dir());
     snprintf(third, sizeof third,
              "plugin %s refused: it was built for plugin ABI 2.0, and this host implements ABI 1.1",

@@ -62,7 +62,15 @@ static void show(const char *name, const char *path, void *arg)
     struct sched__plugin p;
     sched_error *err = NULL;
     if (sched__plugin_open(path, &sched__services, &p, &err) != 0) {
-        printf("%c %-16s refused: %s\n", sel ? '*' : ' ', name, sched_error_message(err));
+        /* The loader's sentence is "plugin PATH refused: REASON": the
+         * column already says refused, and the path goes last. */
+        const char *msg = sched_error_message(err);
+        char prefix[4200];
+        snprintf(prefix, sizeof prefix, "plugin %s refused: ", path);
+        if (strncmp(msg, prefix, strlen(prefix)) == 0)
+            printf("%c %-16s refused: %s (%s)\n", sel ? '*' : ' ', name, msg + strlen(prefix), path);
+        else
+            printf("%c %-16s refused: %s\n", sel ? '*' : ' ', name, msg);
         sched_error_free(err);
         return;
     }

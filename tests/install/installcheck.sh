@@ -5,10 +5,14 @@
 #   - build README's example through sched.pc and run it on every
 #     installed backend that runs without a driver;
 #   - build a third-party backend through sched-plugin.pc, outside the
-#     tree, and have the installed schedctl load it.
-# Usage: installcheck.sh SRCDIR BINDIR LIBDIR
+#     tree, and have the installed schedctl load it;
+#   - build the out-of-tree project of the installed sched-plugin(7)'s
+#     EXAMPLES (its backend, configure.ac and Makefile.am) with the GNU
+#     build system, install it under its own prefix through DESTDIR, and
+#     run the installed schedctl conform on what it installed.
+# Usage: installcheck.sh SRCDIR BINDIR LIBDIR MANDIR
 set -u
-srcdir=$1 bindir=$2 libdir=$3
+srcdir=$1 bindir=$2 libdir=$3 mandir=${4:-}
 CC=${CC:-cc}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sched-install-XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -45,5 +49,33 @@ case $out in
 esac
 out=$(SCHED_PLUGIN_PATH="$tmp/acme" "$bindir/schedctl" list)
 echo "$out" | grep -q "^  acme " && echo "ok: schedctl list shows it" || fail "schedctl list: $out"
+
+# The page's project, as a third party builds it.
+page="$mandir/man7/sched-plugin.7"
+if [ ! -f "$page" ]; then
+    fail "no installed sched-plugin(7) at $page"
+else
+    proj="$tmp/acme-sched"
+    mkdir "$proj"
+    sh "$srcdir/extract-example.sh" "$page" 1 >"$proj/acme.c"
+    sh "$srcdir/extract-example.sh" "$page" 2 >"$proj/configure.ac"
+    sh "$srcdir/extract-example.sh" "$page" 3 >"$proj/Makefile.am"
+    if (cd "$proj" && autoreconf -fi >autoreconf.log 2>&1 &&
+            ./configure --prefix="$tmp/prefix" >configure.log 2>&1 &&
+            make >make.log 2>&1 && make install DESTDIR="$tmp/stage" >install.log 2>&1); then
+        so=$(find "$tmp/stage$tmp/prefix" -name acme.so -path '*/sched/*' | head -n 1)
+        if [ -n "$so" ]; then
+            echo "ok: the page's project installs ${so#"$tmp/stage"} under its prefix, through DESTDIR"
+            out=$(SCHED_PLUGIN_PATH="$(dirname "$so")" "$bindir/schedctl" conform acme 2>&1) &&
+                echo "$out" | grep -q '^acme: 0 of [0-9]* tests failed$' &&
+                echo "ok: the installed schedctl conform passes the page's backend" ||
+                fail "schedctl conform on the page's backend: $out"
+        else
+            fail "the page's project installed no sched/acme.so under $tmp/stage$tmp/prefix: $(find "$tmp/stage")"
+        fi
+    else
+        fail "the page's project does not build: $(tail -n 20 "$proj"/*.log)"
+    fi
+fi
 
 [ "$failures" -eq 0 ]
