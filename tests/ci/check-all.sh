@@ -61,7 +61,9 @@ pass_asan() (
     san='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined'
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-    export ASAN_OPTIONS UBSAN_OPTIONS
+    # Instrumented code is slower: so is every conformance time limit.
+    SCHED_CONFORM_TIMEOUT_SCALE=3
+    export ASAN_OPTIONS UBSAN_OPTIONS SCHED_CONFORM_TIMEOUT_SCALE
     configure_in "$root/asan" CFLAGS="-O1 -g $san" LDFLAGS="$san" &&
         make -C "$root/asan" -j"$jobs" &&
         run_tests "$root/asan" -j"$jobs" check
@@ -96,7 +98,9 @@ pass_valgrind() {
 # (A subshell, so the variable stays in this pass.)
 pass_tsan() (
     SCHED_DEBUG=1
-    export SCHED_DEBUG
+    # Instrumented code is slower: so is every conformance time limit.
+    SCHED_CONFORM_TIMEOUT_SCALE=5
+    export SCHED_DEBUG SCHED_CONFORM_TIMEOUT_SCALE
     configure_in "$root/tsan" CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" &&
         make -C "$root/tsan" -j"$jobs" &&
         run_tests "$root/tsan" -j"$jobs" check

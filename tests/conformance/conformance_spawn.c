@@ -268,9 +268,9 @@ void conf_test_timers_never_fire_early(void)
     TEARDOWN(h, ex);
 }
 
-/* Timers 25 ms apart fire in due order.  (On a threaded backend the woken
- * tasks race to record their turn; 25 ms of spacing keeps a loaded
- * machine's scheduling noise out of the answer.  The timers are made
+/* Timers 50 ms apart fire in due order.  (On a threaded backend the woken
+ * tasks race to record their turn; 50 ms of spacing keeps a loaded
+ * machine's scheduling noise, sanitizers' included, out of the answer.  The timers are made
  * before the spawns and the first is due 200 ms later, so that slow first
  * polls, as in a fresh process under valgrind, cannot move a deadline.  A
  * timer already due at its first poll is ready at once, in poll order, so
@@ -293,7 +293,7 @@ void conf_test_timers_fire_in_due_order(void)
         int k = shuffle[i];
         st[k].co.base.ops = &ops;
         st[k].h = h;
-        st[k].delay = 200000000u + (uint64_t)k * 25000000u;
+        st[k].delay = 200000000u + (uint64_t)k * 50000000u;
         st[k].due = sched_host_now(h) + st[k].delay;
         st[k].timer = sched_timer(h, st[k].delay);
         st[k].order_next = &next;
