@@ -269,12 +269,13 @@ void conf_test_timers_never_fire_early(void)
 }
 
 /* Timers 50 ms apart fire in due order.  (On a threaded backend the woken
- * tasks race to record their turn; 50 ms of spacing keeps a loaded
- * machine's scheduling noise, sanitizers' included, out of the answer.  The timers are made
- * before the spawns and the first is due 200 ms later, so that slow first
- * polls, as in a fresh process under valgrind, cannot move a deadline.  A
- * timer already due at its first poll is ready at once, in poll order, so
- * only the timers that were still waiting are held to due order.) */
+ * tasks race to record their turn; 50 ms of spacing keeps most of a
+ * loaded machine's scheduling noise out of the answer.  The timers are
+ * made before the spawns and the first is due 200 ms later, so that slow
+ * first polls, as in a fresh process under valgrind, cannot move a
+ * deadline.  A timer already due at its first poll is ready at once, in
+ * poll order, so only the timers that were still waiting are held to due
+ * order.) */
 void conf_test_timers_fire_in_due_order(void)
 {
     enum { N = 6 };
