@@ -263,36 +263,75 @@ static int apply_env(struct sched__config *cfg, sched_error **err)
     return 0;
 }
 
-/* Parse the chosen file (or the built-in text when path is NULL). */
+/* The file libconfig opens for an @include: the path as written, after
+ * its include directory when one is set. */
+static char *include_path(void *arg, const char *including, const char *path)
+{
+    const struct sched__config *cfg = arg;
+    const char *dir = config_get_include_dir(&cfg->lc);
+    (void)including;
+    if (dir == NULL)
+        return strdup(path);
+    return xprintf("%s%c%s", dir, SCHED__PATH_SEP, path);
+}
+
+/* libconfig's message, with the line it is about and, for an included
+ * file, where that was included from. */
+static int parse_error(const struct sched__config *cfg, const struct sched__config_scan *sc,
+                       sched_error **err)
+{
+    const char *text = config_error_text(&cfg->lc);
+    if (text != NULL && strcmp(text, "memory exhausted") == 0)
+        return sched__error_set(err, SCHED_ENOMEM, "out of memory reading the configuration");
+    const char *file = config_error_file(&cfg->lc);
+    if (file == NULL)
+        file = cfg->file;
+    int line = config_error_line(&cfg->lc);
+    char context[512];
+    sched__config_scan_context(sc, file, line, context, sizeof context);
+    return sched__error_set(err, SCHED_ECONFIG, "%s:%d: %s%s", file, line,
+                            text != NULL ? text : "cannot be parsed", context);
+}
+
+/* Where libconfig could not allocate it leaves a NULL name or string
+ * behind rather than failing: find one anywhere in the tree. */
+static int tree_complete(const config_setting_t *s, int depth)
+{
+    if (depth > 0 && config_setting_name(s) == NULL && config_setting_parent(s) != NULL &&
+        config_setting_is_group(config_setting_parent(s)))
+        return 0;
+    if (config_setting_type(s) == CONFIG_TYPE_STRING && config_setting_get_string(s) == NULL)
+        return 0;
+    if (config_setting_is_aggregate(s)) {
+        int n = config_setting_length(s);
+        for (int i = 0; i < n; i++) {
+            const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+            if (e == NULL || !tree_complete(e, depth + 1))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* Check and parse the chosen file (or the built-in text when path is
+ * NULL).  sched__config_scan reads every file first: it refuses what
+ * libconfig would misread, and the file is read from our own buffer (the
+ * path is UTF-8, which libconfig's fopen() would read in the ANSI code
+ * page on Windows). */
 static int parse(struct sched__config *cfg, const char *path, sched_error **err)
 {
-    if (path == NULL) {
-        if (config_read_string(&cfg->lc, sched__default_conf) == CONFIG_TRUE)
-            return 0;
-    } else {
-        /* Open it ourselves first: libconfig does not say why a file
-         * could not be read. */
-        FILE *f = sched__fopen(path, "r");
-        if (f == NULL)
-            return sched__error_set(err, errno == ENOENT ? SCHED_ENOENT : SCHED_ECONFIG,
-                                    "cannot read config file %s: %s", path, strerror(errno));
-        if (!sched__file_exists(path)) {
-            fclose(f);
-            return sched__error_set(err, SCHED_ECONFIG, "cannot read config file %s: not a regular file",
-                                    path);
-        }
-        /* From the stream: the path is UTF-8, which libconfig's own
-         * fopen() would read in the ANSI code page on Windows. */
-        int ok = config_read(&cfg->lc, f);
-        fclose(f);
-        if (ok == CONFIG_TRUE)
-            return 0;
-        if (config_error_type(&cfg->lc) == CONFIG_ERR_FILE_IO)
-            return sched__error_set(err, SCHED_ECONFIG, "cannot read config file %s", path);
-    }
-    const char *file = config_error_file(&cfg->lc);
-    return sched__error_set(err, SCHED_ECONFIG, "%s:%d: %s", file != NULL ? file : cfg->file,
-                            config_error_line(&cfg->lc), config_error_text(&cfg->lc));
+    struct sched__config_scan sc;
+    sched__config_scan_init(&sc, include_path, cfg);
+    const char *text = sched__default_conf;
+    int rc = 0;
+    if (path != NULL)
+        rc = sched__config_scan(&sc, path, &text, err);
+    if (rc == 0 && config_read_string(&cfg->lc, text) != CONFIG_TRUE)
+        rc = parse_error(cfg, &sc, err);
+    if (rc == 0 && !tree_complete(config_root_setting(&cfg->lc), 0))
+        rc = sched__error_set(err, SCHED_ENOMEM, "out of memory reading the configuration");
+    sched__config_scan_free(&sc);
+    return rc;
 }
 
 int sched__nosystem(void)

@@ -94,6 +94,30 @@ void sched__release(void *p, size_t size);
 #define SCHED__POISON_BYTE 0xde
 #define SCHED__POISON32 0xdedededeu
 
+/* config_scan.c: what libconfig 1.5 does not check, checked on the text of
+ * every file of a configuration before libconfig parses it. */
+#define SCHED__CONFIG_MAX_BYTES (1024 * 1024)
+#define SCHED__CONFIG_MAX_SETTINGS 4096
+#define SCHED__CONFIG_MAX_NESTING 64
+struct sched__scan_file;
+struct sched__config_scan {
+    /* The file libconfig will open for @include "path" in file including:
+     * malloc'd, NULL when out of memory. */
+    char *(*include_path)(void *arg, const char *including, const char *path);
+    void *arg;
+    size_t bytes;           /* read so far, every file */
+    size_t settings;        /* counted so far, every file */
+    struct sched__scan_file *files;
+    size_t nfiles;
+};
+void sched__config_scan_init(struct sched__config_scan *sc,
+                             char *(*include_path)(void *, const char *, const char *), void *arg);
+int sched__config_scan(struct sched__config_scan *sc, const char *path, const char **text,
+                       sched_error **err);
+void sched__config_scan_context(const struct sched__config_scan *sc, const char *file, int line,
+                                char *buf, size_t len);
+void sched__config_scan_free(struct sched__config_scan *sc);
+
 /* config.c: the effective configuration of sched.conf(5). */
 int sched__backend_name_valid(const char *name);
 int sched__config_load(const char *path, struct sched__config **out, sched_error **err);

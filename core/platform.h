@@ -81,6 +81,14 @@ void sched__dl_close(void *lib);
 FILE *sched__fopen(const char *path, const char *mode);
 /* Does path exist as a regular file?  1 or 0. */
 int sched__file_exists(const char *path);
+/* Read a whole regular file into a malloc'd, NUL-terminated buffer
+ * (*len bytes before the NUL), refusing anything else without blocking: a
+ * FIFO, device or directory is never read.  0; SCHED__ENOTREG; SCHED__EFBIG
+ * when it holds more than max bytes; or an errno value (ENOENT, EACCES,
+ * ENOMEM, ...). */
+#define SCHED__ENOTREG (-1)
+#define SCHED__EFBIG (-2)
+int sched__read_file(const char *path, size_t max, char **text, size_t *len);
 /* Is path absolute?  1 or 0. */
 int sched__path_is_absolute(const char *path);
 /* The security checks of sched.conf(5) on a plugin file or directory:

@@ -10,6 +10,7 @@
 #include <assert.h>
 #include <dirent.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,4 +359,74 @@ char *sched__system_config_path(void)
 const char *sched__builtin_plugin_dir(void)
 {
     return SCHED_PLUGINDIR;
+}
+
+/* Open without blocking (a FIFO would block in open() until a writer
+ * came), and decide from the descriptor, so that what is checked is what
+ * is read. */
+int sched__read_file(const char *path, size_t max, char **text, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return errno;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return e;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return SCHED__ENOTREG;
+    }
+    if (st.st_size < 0 || (uintmax_t)st.st_size > max) {
+        close(fd);
+        return SCHED__EFBIG;
+    }
+    /* One byte more than it said, to notice a file that grew. */
+    size_t cap = (size_t)st.st_size + 1, n = 0;
+    char *buf = malloc(cap + 1);
+    if (buf == NULL) {
+        close(fd);
+        return ENOMEM;
+    }
+    for (;;) {
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            close(fd);
+            return e;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n == cap) {
+            if (cap > max) {
+                free(buf);
+                close(fd);
+                return SCHED__EFBIG;
+            }
+            size_t ncap = cap * 2 < max + 1 ? cap * 2 : max + 1;
+            char *nb = realloc(buf, ncap + 1);
+            if (nb == NULL) {
+                free(buf);
+                close(fd);
+                return ENOMEM;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+    }
+    close(fd);
+    if (n > max) {
+        free(buf);
+        return SCHED__EFBIG;
+    }
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return 0;
 }

@@ -12,6 +12,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <io.h>
 #include <process.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -627,4 +628,66 @@ const char *sched__builtin_plugin_dir(void)
 
     InitOnceExecuteOnce(&once, find_builtin_plugin_dir, NULL, NULL);
     return builtin_plugin_dir;
+}
+
+/* Open, then decide from the handle: only a disk file is read (CON, NUL,
+ * a named pipe or a directory is refused). */
+int sched__read_file(const char *path, size_t max, char **text, size_t *len)
+{
+    wchar_t *w = utf8_to_wide(path);
+    if (!w)
+        return ENOMEM;
+    DWORD attrs = GetFileAttributesW(w);
+    if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_DIRECTORY)) {
+        free(w);
+        return SCHED__ENOTREG;
+    }
+    FILE *f = _wfopen(w, L"rb");
+    free(w);
+    if (!f)
+        return errno;
+    if (GetFileType((HANDLE)_get_osfhandle(_fileno(f))) != FILE_TYPE_DISK) {
+        fclose(f);
+        return SCHED__ENOTREG;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    if (!buf) {
+        fclose(f);
+        return ENOMEM;
+    }
+    for (;;) {
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (n > max) {
+            free(buf);
+            fclose(f);
+            return SCHED__EFBIG;
+        }
+        if (r == 0 || n < cap) {
+            if (ferror(f)) {
+                int e = errno ? errno : EIO;
+                free(buf);
+                fclose(f);
+                return e;
+            }
+            if (feof(f))
+                break;
+            continue;
+        }
+        size_t ncap = cap * 2 < max + 1 ? cap * 2 : max + 1;
+        char *nb = realloc(buf, ncap + 1);
+        if (!nb) {
+            free(buf);
+            fclose(f);
+            return ENOMEM;
+        }
+        buf = nb;
+        cap = ncap;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return 0;
 }

@@ -198,7 +198,8 @@ static void test_missing_explicit_file_is_an_error_not_a_fallback(void)
 
 static void test_syntax_error_names_file_and_line(void)
 {
-    expect_error("backend = \"linux\";\n\nlinux: { threads = ; };\n", 3, "syntax error");
+    expect_error("backend = \"linux\";\n\nlinux: { threads = ; };\n", 3,
+                 "syntax error near \"linux: { threads = ; };\"");
 }
 
 static void test_unknown_top_level_setting_is_an_error(void)

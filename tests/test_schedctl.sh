@@ -92,7 +92,7 @@ expect "check reports an out-of-range setting with its line" 1 \
     env SCHED_PLUGIN_PATH="$builtin_path" "$schedctl" check -c "$tmp/bad.conf"
 printf 'backend = "linux";\nlinux: { threads = ; };\n' >"$tmp/syntax.conf"
 expect "check reports a syntax error with its line" 1 \
-    "schedctl: $tmp/syntax.conf:2: syntax error" \
+    "schedctl: $tmp/syntax.conf:2: syntax error near \"linux: { threads = ; };\"" \
     "$schedctl" check --config "$tmp/syntax.conf"
 
 printf 'backend = "linux";\nlinux: { threads = 2; };\n' >"$tmp/good.conf"
