@@ -51,14 +51,24 @@ struct frame {
     char kind;              /* '{', '[' or '(' */
     const char *name;       /* NULL for an element of a list */
     size_t name_len;
+    size_t file;            /* where it was opened */
+    int line;
 };
 
-struct lexer {
-    struct sched__config_scan *sc;
-    size_t file;            /* index into sc->files */
-    const char *start, *p, *end;
-    int line;
-    int depth;              /* @include depth of this file */
+/* Where libconfig's grammar is, across @include boundaries (libconfig
+ * splices an included file's tokens into the including file's). */
+enum expect {
+    SETTING,                /* a name, or the end of the group */
+    EQUALS,                 /* '=' or ':' */
+    VALUE,                  /* the value of a setting */
+    AFTER_SETTING,          /* ';' or ',' (optional), more strings */
+    FIRST_ELEMENT,          /* a value, or the end of the array or list */
+    ELEMENT,                /* a value, after a ',' */
+    AFTER_ELEMENT           /* ',', the end, more strings */
+};
+
+struct grammar {
+    enum expect expect;
     struct frame stack[SCHED__CONFIG_MAX_NESTING];
     int nstack;
     const char *name;       /* the last name seen */
@@ -66,11 +76,20 @@ struct lexer {
     const char *cur;        /* the setting whose value comes next, or NULL */
     size_t cur_len;
     int prev_string;        /* the last token was a string (they concatenate) */
+};
+
+struct lexer {
+    struct sched__config_scan *sc;
+    struct grammar *g;
+    size_t file;            /* index into sc->files */
+    const char *start, *p, *end;
+    int line;
+    int depth;              /* @include depth of this file */
     sched_error **err;
 };
 
-static int scan_file(struct sched__config_scan *sc, const char *path, size_t from, int from_line,
-                     int depth, sched_error **err);
+static int scan_file(struct sched__config_scan *sc, struct grammar *g, const char *path,
+                     size_t from, int from_line, int depth, sched_error **err);
 
 void sched__config_scan_init(struct sched__config_scan *sc,
                              char *(*include_path)(void *, const char *, const char *), void *arg)
@@ -99,11 +118,12 @@ static const char *file_name(const struct lexer *lx)
 /* "linux.threads": the settings open around the value, then its own. */
 static void value_name(const struct lexer *lx, char *buf, size_t len)
 {
+    const struct grammar *g = lx->g;
     size_t used = 0;
     buf[0] = '\0';
-    for (int i = 0; i <= lx->nstack; i++) {
-        const char *n = i < lx->nstack ? lx->stack[i].name : lx->cur;
-        size_t nl = i < lx->nstack ? lx->stack[i].name_len : lx->cur_len;
+    for (int i = 0; i <= g->nstack; i++) {
+        const char *n = i < g->nstack ? g->stack[i].name : g->cur;
+        size_t nl = i < g->nstack ? g->stack[i].name_len : g->cur_len;
         if (n == NULL)
             continue;
         int k = snprintf(buf + used, len - used, "%s%.*s", used ? "." : "", (int)nl, n);
@@ -122,13 +142,105 @@ static int too_many_settings(struct lexer *lx)
                             file_name(lx), lx->line, SCHED__CONFIG_MAX_SETTINGS);
 }
 
-/* A value: an element of a list or array counts as a setting of its own. */
-static int value(struct lexer *lx, int is_string)
+static int syntax_error(const struct lexer *lx)
 {
-    int element = lx->nstack > 0 && lx->stack[lx->nstack - 1].kind != '{' &&
-                  !(is_string && lx->prev_string);
-    lx->prev_string = is_string;
-    return element ? too_many_settings(lx) : 0;
+    char context[512];
+    sched__config_scan_context(lx->sc, file_name(lx), lx->line, context, sizeof context);
+    return sched__error_set(lx->err, SCHED_ECONFIG, "%s:%d: syntax error%s", file_name(lx),
+                            lx->line, context);
+}
+
+/* A value is complete: what may follow depends on what holds it. */
+static void value_done(struct grammar *g, int is_string)
+{
+    int in_group = g->nstack == 0 || g->stack[g->nstack - 1].kind == '{';
+    g->expect = in_group ? AFTER_SETTING : AFTER_ELEMENT;
+    g->prev_string = is_string;
+}
+
+/*
+ * Feed one token to libconfig's grammar (grammar.y of libconfig 1.5):
+ * 'N' a name, 'S' a string, 'V' another scalar, '=' (or ':'), ';', ',',
+ * a bracket, or '?' for anything libconfig calls garbage.  A syntax error
+ * is reported here, so that libconfig never meets one: it leaks the
+ * string it was looking at when it does.
+ */
+static int token(struct lexer *lx, char t)
+{
+    struct grammar *g = lx->g;
+    char top = g->nstack > 0 ? g->stack[g->nstack - 1].kind : 0;
+    int is_string = t == 'S';
+    int is_value = t == 'S' || t == 'V' || t == '{' || t == '[' || t == '(';
+    switch (g->expect) {
+    case AFTER_SETTING:
+        if (is_string && g->prev_string)
+            return 0;
+        g->cur = NULL;
+        g->expect = SETTING;
+        if (t == ';' || t == ',')
+            return 0;
+        /* The terminator may be left out. */
+        /* fall through */
+    case SETTING:
+        if (t == 'N') {
+            g->expect = EQUALS;
+            return 0;
+        }
+        if (t == '}' && top == '{')
+            break;
+        return syntax_error(lx);
+    case EQUALS:
+        if (t != '=')
+            return syntax_error(lx);
+        g->cur = g->name;
+        g->cur_len = g->name_len;
+        g->expect = VALUE;
+        return too_many_settings(lx);
+    case VALUE:
+        if (!is_value)
+            return syntax_error(lx);
+        break;
+    case AFTER_ELEMENT:
+        if (is_string && g->prev_string)
+            return 0;
+        if (t == ',') {
+            g->expect = ELEMENT;
+            return 0;
+        }
+        if ((t == ']' && top == '[') || (t == ')' && top == '('))
+            break;
+        return syntax_error(lx);
+    case FIRST_ELEMENT:
+        if ((t == ']' && top == '[') || (t == ')' && top == '('))
+            break;
+        /* fall through */
+    case ELEMENT:
+        /* An array holds scalars only. */
+        if (!is_value || (top == '[' && t != 'S' && t != 'V'))
+            return syntax_error(lx);
+        int rc = too_many_settings(lx);
+        if (rc != 0)
+            return rc;
+        break;
+    }
+    if (t == '}' || t == ']' || t == ')') {
+        g->nstack--;
+        value_done(g, 0);
+    } else if (t == '{' || t == '[' || t == '(') {
+        if (g->nstack == SCHED__CONFIG_MAX_NESTING)
+            return sched__error_set(lx->err, SCHED_ECONFIG,
+                                    "%s:%d: groups and lists nested more than %d deep",
+                                    file_name(lx), lx->line, SCHED__CONFIG_MAX_NESTING);
+        int named = top == 0 || top == '{';
+        g->stack[g->nstack++] = (struct frame){ t, named ? g->cur : NULL, named ? g->cur_len : 0,
+                                                lx->file, lx->line };
+        g->cur = NULL;
+        g->expect = t == '{' ? SETTING : FIRST_ELEMENT;
+        g->prev_string = 0;
+    } else {
+        value_done(g, is_string);
+    }
+    return 0;
 }
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -297,6 +409,25 @@ static size_t include_open(const char *p, const char *end)
     return i + 1;
 }
 
+/* An error in an included file: say where it was included from, once. */
+static void add_included_from(const struct lexer *lx, int line)
+{
+    if (lx->err == NULL || *lx->err == NULL || sched_error_code(*lx->err) == SCHED_ENOMEM)
+        return;
+    const char *msg = sched_error_message(*lx->err);
+    size_t n = strlen(file_name(lx));
+    if (strstr(msg, "@included from ") != NULL ||
+        (strncmp(msg, file_name(lx), n) == 0 && msg[n] == ':'))
+        return;     /* already said, or about the including file itself */
+    sched_error *e = NULL;
+    int code = sched_error_code(*lx->err);
+    sched__error_set(&e, code, "%s (in a file @included from %s:%d)", msg, file_name(lx), line);
+    if (sched_error_code(e) != code)
+        return;     /* out of memory: keep the first */
+    sched_error_free(*lx->err);
+    *lx->err = e;
+}
+
 /* The path of an @include after its opening quote, unescaped the way
  * libconfig does (only \\ and \"), then the file it names, scanned. */
 static int include(struct lexer *lx)
@@ -356,8 +487,10 @@ static int include(struct lexer *lx)
     free(path);
     if (target == NULL)
         return sched__error_set(lx->err, SCHED_ENOMEM, OOM);
-    int rc = scan_file(lx->sc, target, lx->file, line, lx->depth + 1, lx->err);
+    int rc = scan_file(lx->sc, lx->g, target, lx->file, line, lx->depth + 1, lx->err);
     free(target);
+    if (rc != 0)
+        add_included_from(lx, line);
     return rc;
 }
 
@@ -369,7 +502,7 @@ static int string(struct lexer *lx)
         char c = *lx->p;
         if (c == '"') {
             lx->p++;
-            return value(lx, 1);
+            return token(lx, 'S');
         }
         if (c == '\\' && lx->p + 1 < lx->end && (lx->p[1] == '"' || lx->p[1] == '\\'))
             lx->p++;
@@ -400,21 +533,6 @@ static int comment(struct lexer *lx)
                             file_name(lx), line);
 }
 
-static int open_nested(struct lexer *lx, char kind)
-{
-    int rc = value(lx, 0);
-    if (rc != 0)
-        return rc;
-    lx->prev_string = 0;
-    if (lx->nstack == SCHED__CONFIG_MAX_NESTING)
-        return sched__error_set(lx->err, SCHED_ECONFIG,
-                                "%s:%d: groups and lists nested more than %d deep",
-                                file_name(lx), lx->line, SCHED__CONFIG_MAX_NESTING);
-    lx->stack[lx->nstack++] = (struct frame){ kind, lx->cur, lx->cur_len };
-    lx->cur = NULL;
-    return 0;
-}
-
 /* Scan one file's text, token by token. */
 static int lex(struct lexer *lx)
 {
@@ -435,6 +553,12 @@ static int lex(struct lexer *lx)
         } else if (c == '#' || (c == '/' && lx->p + 1 < lx->end && lx->p[1] == '/')) {
             while (lx->p < lx->end && *lx->p != '\n' && *lx->p != '\0')
                 lx->p++;
+            /* libconfig's comment ends at a newline: without one it is
+             * garbage.  The main file gets one added (scan_file). */
+            if (lx->p == lx->end)
+                rc = sched__error_set(lx->err, SCHED_ECONFIG,
+                                      "%s:%d: the comment on the last line must end with a newline",
+                                      file_name(lx), lx->line);
         } else if (c == '/' && lx->p + 1 < lx->end && lx->p[1] == '*') {
             rc = comment(lx);
         } else if (c == '"') {
@@ -446,45 +570,53 @@ static int lex(struct lexer *lx)
                 lx->p++;
             size_t len = (size_t)(lx->p - s);
             if (word_is(s, len, "true") || word_is(s, len, "false")) {
-                rc = value(lx, 0);
+                rc = token(lx, 'V');
             } else {
-                lx->name = s;
-                lx->name_len = len;
-                lx->prev_string = 0;
+                lx->g->name = s;
+                lx->g->name_len = len;
+                rc = token(lx, 'N');
             }
         } else if (c == '=' || c == ':') {
-            lx->cur = lx->name;
-            lx->cur_len = lx->name_len;
-            lx->prev_string = 0;
             lx->p++;
-            rc = too_many_settings(lx);
-        } else if (c == '{' || c == '[' || c == '(') {
+            rc = token(lx, '=');
+        } else if (strchr("{}[]();,", c) != NULL) {
             lx->p++;
-            rc = open_nested(lx, c);
-        } else if (c == '}' || c == ']' || c == ')') {
-            if (lx->nstack > 0)
-                lx->nstack--;
-            lx->cur = NULL;
-            lx->prev_string = 0;
-            lx->p++;
-        } else if (c == ';' || c == ',') {
-            lx->cur = NULL;
-            lx->prev_string = 0;
+            rc = token(lx, c);
+        } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f') {
             lx->p++;
         } else if ((rc = number(lx, &n)) == 0 && n > 0) {
             lx->p += n;
-            rc = value(lx, 0);
+            rc = token(lx, 'V');
         } else if (rc == 0) {
-            /* Blanks, and anything libconfig will call a syntax error. */
             lx->p++;
+            rc = token(lx, '?');
         }
     }
     return rc;
 }
 
+/* The end of the main file is the end of the input: is anything open? */
+static int end_of_input(const struct lexer *lx)
+{
+    const struct grammar *g = lx->g;
+    if (g->nstack > 0) {
+        const struct frame *f = &g->stack[g->nstack - 1];
+        const char *what = f->kind == '{' ? "group" : f->kind == '[' ? "array" : "list";
+        char close = f->kind == '{' ? '}' : f->kind == '[' ? ']' : ')';
+        return sched__error_set(lx->err, SCHED_ECONFIG,
+                                "%s:%d: a %s opened on this line is never closed (a '%c' is missing)",
+                                lx->sc->files[f->file].path, f->line, what, close);
+    }
+    if (g->expect != SETTING && g->expect != AFTER_SETTING)
+        return sched__error_set(lx->err, SCHED_ECONFIG,
+                                "%s:%d: the file ends before the setting \"%.*s\" has a value",
+                                file_name(lx), lx->line, (int)g->name_len, g->name);
+    return 0;
+}
+
 /* Read path (a file of depth includes), keep its text, scan it. */
-static int scan_file(struct sched__config_scan *sc, const char *path, size_t from, int from_line,
-                     int depth, sched_error **err)
+static int scan_file(struct sched__config_scan *sc, struct grammar *g, const char *path,
+                     size_t from, int from_line, int depth, sched_error **err)
 {
     const char *from_name = depth > 0 ? sc->files[from].path : NULL;
     char *text;
@@ -506,13 +638,24 @@ static int scan_file(struct sched__config_scan *sc, const char *path, size_t fro
                                 why);
     }
     sc->bytes += len;
+    if (depth == 0 && (len == 0 || text[len - 1] != '\n')) {
+        /* Give libconfig the final newline its comments need. */
+        char *t = realloc(text, len + 2);
+        if (t == NULL) {
+            free(text);
+            return sched__error_set(err, SCHED_ENOMEM, OOM);
+        }
+        text = t;
+        text[len++] = '\n';
+        text[len] = '\0';
+    }
     size_t skip = 0;
     if (len >= 3 && memcmp(text, BOM, 3) == 0) {
         if (depth > 0) {
             free(text);
             return sched__error_set(err, SCHED_ECONFIG,
-                                    "%s:1: starts with a byte-order mark, which is accepted only in the main file (this file is @included from %s:%d)",
-                                    path, from_name, from_line);
+                                    "%s:1: starts with a byte-order mark, which is accepted only at the start of the main file",
+                                    path);
         }
         skip = 3;
     }
@@ -533,6 +676,7 @@ static int scan_file(struct sched__config_scan *sc, const char *path, size_t fro
     if (lx == NULL)
         return sched__error_set(err, SCHED_ENOMEM, OOM);
     lx->sc = sc;
+    lx->g = g;
     lx->file = me;
     lx->start = lx->p = text + skip;
     lx->end = text + len;
@@ -540,24 +684,31 @@ static int scan_file(struct sched__config_scan *sc, const char *path, size_t fro
     lx->depth = depth;
     lx->err = err;
     int rc = lex(lx);
+    if (rc == 0 && depth == 0)
+        rc = end_of_input(lx);
     free(lx);
     return rc;
 }
 
 /*
- * Read and check path and everything it includes.  On success *text is
- * the main file's text to give libconfig (after any byte-order mark),
- * valid until sched__config_scan_free.
+ * Read and check path and everything it includes.  Once the main file is
+ * read (even when it is then refused), *text is its text to give libconfig
+ * (after any byte-order mark, with a final newline), valid until
+ * sched__config_scan_free.
  */
 int sched__config_scan(struct sched__config_scan *sc, const char *path, const char **text,
                        sched_error **err)
 {
-    int rc = scan_file(sc, path, 0, 0, 0, err);
-    if (rc != 0)
-        return rc;
-    const struct sched__scan_file *f = &sc->files[0];
-    *text = f->text + (f->len >= 3 && memcmp(f->text, BOM, 3) == 0 ? 3 : 0);
-    return 0;
+    struct grammar *g = calloc(1, sizeof *g);
+    if (g == NULL)
+        return sched__error_set(err, SCHED_ENOMEM, OOM);
+    int rc = scan_file(sc, g, path, 0, 0, 0, err);
+    free(g);
+    if (sc->nfiles > 0) {
+        const struct sched__scan_file *f = &sc->files[0];
+        *text = f->text + (f->len >= 3 && memcmp(f->text, BOM, 3) == 0 ? 3 : 0);
+    }
+    return rc;
 }
 
 /*

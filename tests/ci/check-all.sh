@@ -15,7 +15,7 @@ set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
 root=${1:-$src/_build}
 jobs=${SCHED_CI_JOBS:-2}
-PASSES=${SCHED_CI_PASSES:-"native asan tsan valgrind distcheck windows"}
+PASSES=${SCHED_CI_PASSES:-"native asan tsan valgrind distcheck windows fuzz"}
 
 mkdir -p "$root" || exit 1
 root=$(cd "$root" && pwd)
@@ -104,6 +104,23 @@ pass_tsan() (
     configure_in "$root/tsan" CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" &&
         make -C "$root/tsan" -j"$jobs" &&
         run_tests "$root/tsan" -j"$jobs" check
+)
+
+# The config reader under libFuzzer (tests/fuzz_config.c): clang-14 with
+# AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer, coverage
+# over the library and the plugins, for SCHED_CI_FUZZ_SECONDS (default
+# 120) from the seed corpus.  A crash, leak, hang or disagreement with
+# libconfig fails it, leaving the input in fuzz/tests/fuzz-config-*.
+pass_fuzz() (
+    command -v clang-14 >/dev/null 2>&1 || { echo "clang-14 is not installed (tests/ci/deps.sh)"; return 1; }
+    san='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined'
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    SCHED_FUZZ_SECONDS=${SCHED_CI_FUZZ_SECONDS:-120}
+    export UBSAN_OPTIONS SCHED_FUZZ_SECONDS
+    configure_in "$root/fuzz" CC=clang-14 CFLAGS="-O1 -g $san -fsanitize=fuzzer-no-link" \
+            LDFLAGS="$san" --enable-libfuzzer &&
+        make -C "$root/fuzz" -j"$jobs" &&
+        run_tests "$root/fuzz/tests" check TESTS="fuzz_config fuzz_config_libfuzzer.sh"
 )
 
 # The release tarball builds, passes make check from a read-only source

@@ -25,6 +25,8 @@ mingw-w64
 wine
 wine64
 dpkg-dev
+clang-14
+libclang-rt-14-dev
 "
 # build-essential .. pkg-config: the autotools build
 # libconfig-dev, libcunit1-dev: the library and its test suites
@@ -32,6 +34,8 @@ dpkg-dev
 # util-linux (setpriv), binutils (nm): the secure_getenv and symbol tests
 # libglib2.0-dev, libuv1-dev, libevent-dev: benchmark peers
 # mingw-w64, wine, wine64, dpkg-dev: the Windows cross build and its tests
+# clang-14, libclang-rt-14-dev (libFuzzer, the sanitizers' runtimes): the
+#   fuzz pass (configure --enable-libfuzzer CC=clang-14)
 
 missing=
 for p in $packages; do
