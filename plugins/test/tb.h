@@ -145,6 +145,8 @@ int sched__tb_timer_add(struct tb *tb, sched_runnable *r, uint64_t due, int main
 void sched__tb_timers_promote(struct tb *tb);
 /* Take r's timer back: 1 if it was armed, else 0 (fired already). */
 int sched__tb_timer_remove(struct tb *tb, sched_runnable *r);
+/* A due timer promote could not queue, taken off the heap to run now. */
+sched_runnable *sched__tb_timer_take_unqueued(struct tb *tb, int background_only, int *main);
 /* Due time of the earliest timer; 0 when there is none. */
 int sched__tb_timer_next(struct tb *tb, uint64_t *due);
 

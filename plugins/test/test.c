@@ -72,8 +72,11 @@ int sched__tb_step(struct tb *tb, int background_only)
     assert(on_main_thread(tb));
     if (tb->timers.len && tb->timers.v[0].due <= tb->now)
         sched__tb_timers_promote(tb);
+    /* A due timer that could not be queued runs now, ahead of the pick. */
     int fg;
-    sched_runnable *r = sched__tb_pick(tb, background_only, &fg);
+    sched_runnable *r = sched__tb_timer_take_unqueued(tb, background_only, &fg);
+    if (!r)
+        r = sched__tb_pick(tb, background_only, &fg);
     if (!r)
         return 0;
     sched_runnable_info info = { .size = sizeof info };

@@ -92,7 +92,7 @@ int sched__tb_timer_remove(struct tb *tb, sched_runnable *r)
 /*
  * Move every timer due at or before the virtual clock to the run queues,
  * earliest first.  A timer whose queueing fails for lack of memory stays
- * armed and is retried by the next call.
+ * armed, for sched__tb_timer_take_unqueued.
  */
 void sched__tb_timers_promote(struct tb *tb)
 {
@@ -108,6 +108,24 @@ void sched__tb_timers_promote(struct tb *tb)
         sched__tb_trace_timer_fire(tb, r, h->v[0].seq);
         pop(h);
     }
+}
+
+/*
+ * The earliest timer, when it is still due after sched__tb_timers_promote
+ * (its runnable could not be queued for lack of memory): taken off the
+ * heap for the caller to run at once, so that a due timer is never left
+ * to be retried forever.  NULL when there is none, or when it belongs to
+ * the main thread and background_only is set.
+ */
+sched_runnable *sched__tb_timer_take_unqueued(struct tb *tb, int background_only, int *main)
+{
+    struct tb_heap *h = &tb->timers;
+    if (!h->len || h->v[0].due > tb->now || (background_only && h->v[0].main))
+        return NULL;
+    sched__tb_trace_timer_fire(tb, h->v[0].r, h->v[0].seq);
+    struct tb_timer t = pop(h);
+    *main = t.main;
+    return t.r;
 }
 
 int sched__tb_timer_next(struct tb *tb, uint64_t *due)

@@ -15,7 +15,7 @@ set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
 root=${1:-$src/_build}
 jobs=${SCHED_CI_JOBS:-2}
-PASSES=${SCHED_CI_PASSES:-"native asan tsan valgrind distcheck windows fuzz"}
+PASSES=${SCHED_CI_PASSES:-"native asan tsan valgrind distcheck windows fuzz allocfail"}
 
 mkdir -p "$root" || exit 1
 root=$(cd "$root" && pwd)
@@ -121,6 +121,19 @@ pass_fuzz() (
             LDFLAGS="$san" --enable-libfuzzer &&
         make -C "$root/fuzz" -j"$jobs" &&
         run_tests "$root/fuzz/tests" check TESTS="fuzz_config fuzz_config_libfuzzer.sh"
+)
+
+# Allocation-failure injection (tests/test_allocfail.sh): over
+# sched_host_open and a small workload the n-th allocation fails, once and
+# from then on, for every n, on the test, cloudflare-sim and linux
+# backends; every run must end in success or an error code, with nothing
+# lost, leaked, crashed or hung.
+pass_allocfail() (
+    SCHED_ALLOCFAIL_BACKENDS="test cloudflare-sim linux"
+    export SCHED_ALLOCFAIL_BACKENDS
+    configure_in "$root/allocfail" &&
+        make -C "$root/allocfail" -j"$jobs" &&
+        run_tests "$root/allocfail/tests" check TESTS="test_allocfail.sh"
 )
 
 # The release tarball builds, passes make check from a read-only source
