@@ -396,6 +396,23 @@ static void test_byte_order_mark_at_the_start_is_accepted(void)
     expect_load_error(conf, SCHED_ECONFIG, want);
 }
 
+/* libconfig's comments end at a newline: a last-line comment without one
+ * is garbage to it.  The main file gets the newline; an included file,
+ * which libconfig reads itself, is refused with the reason. */
+static void test_comment_on_a_last_line_without_newline(void)
+{
+    util_write(conf, "backend = \"test\";\n# no newline");
+    sched__config_free(load_ok(conf));
+    util_write(inc, "test: { seed = 1; }; # no newline");
+    snprintf(expected, sizeof expected, "backend = \"test\";\n@include \"%s\"\n", inc);
+    util_write(conf, expected);
+    char want[8600];
+    snprintf(want, sizeof want,
+             "%s:1: the comment on the last line must end with a newline (in a file @included from %s:2)",
+             inc, conf);
+    expect_load_error(conf, SCHED_ECONFIG, want);
+}
+
 static void test_nul_byte_is_an_error_not_the_end_of_the_file(void)
 {
     FILE *f = fopen(conf, "wb");
@@ -429,6 +446,7 @@ int main(void)
     CU_ADD_TEST(s, test_too_many_settings_are_refused_before_parsing);
     CU_ADD_TEST(s, test_deep_nesting_is_refused);
     CU_ADD_TEST(s, test_byte_order_mark_at_the_start_is_accepted);
+    CU_ADD_TEST(s, test_comment_on_a_last_line_without_newline);
     CU_ADD_TEST(s, test_nul_byte_is_an_error_not_the_end_of_the_file);
     return util_run();
 }

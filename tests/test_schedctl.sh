@@ -95,6 +95,27 @@ expect "check reports a syntax error with its line" 1 \
     "schedctl: $tmp/syntax.conf:2: syntax error near \"linux: { threads = ; };\"" \
     "$schedctl" check --config "$tmp/syntax.conf"
 
+# Hostile configs (sched.conf(5)): refused at once, with file and line.
+printf 'backend = "linux";\nlinux: { threads = 4294967300; };\n' >"$tmp/big.conf"
+expect "check refuses an integer libconfig would truncate" 1 \
+    "schedctl: $tmp/big.conf:2: setting \"linux.threads\" is 4294967300, outside the range of an integer [-2147483648, 2147483647] (write 4294967300L for a 64-bit integer)" \
+    env SCHED_PLUGIN_PATH="$builtin_path" "$schedctl" check -c "$tmp/big.conf"
+printf 'backend = "linux"; "\nlinux: { threads = 5000; };\n' >"$tmp/open.conf"
+expect "check refuses a string that swallows the rest of the file" 1 \
+    "schedctl: $tmp/open.conf:1: a string opened on this line is never closed (a '\"' is missing)" \
+    "$schedctl" check -c "$tmp/open.conf"
+printf 'backend = "linux";\n@include "%s"\n' "$tmp" >"$tmp/incdir.conf"
+expect "check survives an @include of a directory" 1 \
+    "schedctl: $tmp/incdir.conf:2: cannot @include \"$tmp\": not a regular file" \
+    "$schedctl" check -c "$tmp/incdir.conf"
+mkfifo "$tmp/fifo.conf"
+expect "check refuses a FIFO without blocking" 1 \
+    "schedctl: cannot read config file $tmp/fifo.conf: not a regular file" \
+    timeout 60 "$schedctl" check -c "$tmp/fifo.conf"
+expect "SCHED_CONFIG naming a FIFO is refused without blocking" 1 \
+    "schedctl: cannot read config file $tmp/fifo.conf: not a regular file" \
+    env SCHED_CONFIG="$tmp/fifo.conf" timeout 60 "$schedctl" check
+
 printf 'backend = "linux";\nlinux: { threads = 2; };\n' >"$tmp/good.conf"
 expect "check accepts a good config" 0 "" "$schedctl" check -c "$tmp/good.conf"
 grep -qx "$tmp/good.conf: ok, backend \"linux\" (.*/linux.so)" "$tmp/out" ||
