@@ -141,7 +141,9 @@ static void check_scan_agrees_with_libconfig(void)
     int rc = sched__config_scan(&sc, conf, &text, &err);
     int scan_syntax = rc != 0 && is_syntax_error(sched_error_message(err));
     sched_error_free(err);
-    if ((rc != 0 && !scan_syntax) || text == NULL) {
+    /* Without LeakSanitizer to tell (valgrind, a plain build), libconfig's
+     * leak at a syntax error would be reported: compare passes only. */
+    if ((rc != 0 && !scan_syntax) || text == NULL || (scan_syntax && __lsan_disable == NULL)) {
         sched__config_scan_free(&sc);
         return;
     }
