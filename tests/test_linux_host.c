@@ -3,7 +3,8 @@
  * tests/test_linux_host.c - the linux backend behind the real host: its
  * config key validated by the host against the backend's declaration, and
  * its main-thread queue driven from an application's epoll loop through
- * sched_host_poll_fd / sched_host_dispatch with real foreground tasks.
+ * sched_host_poll_fd / sched_host_dispatch with real foreground tasks;
+ * and its log lines as the application's handler gets them.
  */
 #include "config.h"
 
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CUnit/Basic.h>
@@ -127,6 +130,70 @@ static void test_foreground_tasks_run_from_an_epoll_loop(void)
     sched_host_close(host);
 }
 
+static char logged[2048];
+
+static void keep_log(int level, const char *msg, void *userdata)
+{
+    (void)level;
+    (void)userdata;
+    strncat(logged, msg, sizeof logged - strlen(logged) - 2);
+    strcat(logged, "\n");
+}
+
+/* The child: as a user who may not use SCHED_FIFO (root drops to nobody),
+ * run a realtime task and write what the log handler got to fd. */
+static int log_realtime_refusal(int fd)
+{
+    sched_host *host = NULL;
+    sched_executor *ex = NULL;
+    sched_task *t = NULL;
+    int flag = 0;
+
+    if (geteuid() == 0 && setuid(65534) != 0)
+        return 3;
+    sched_log_set_handler(keep_log, NULL);
+    if (sched_host_open(&host, conf, NULL) != 0 || sched_executor_new(host, &ex) != 0)
+        return 4;
+    if (sched_spawn_priority(ex, sched_future_fn(set_flag, &flag), SCHED_PRIORITY_REALTIME, &t) != 0
+        || sched_block(ex, sched_task_join(t), NULL, NULL) != 0)
+        return 5;
+    sched_executor_free(ex);
+    sched_host_close(host);
+    return write(fd, logged, strlen(logged)) == (ssize_t)strlen(logged) ? 0 : 6;
+}
+
+/* The host names the backend in front of each of its log lines; the
+ * backend's own text must not say it again ("linux: linux: ..."). */
+static void test_log_lines_name_the_backend_once(void)
+{
+    char got[2048];
+    int fds[2], status = 0;
+    ssize_t n;
+    pid_t pid;
+
+    write_conf("");
+    CU_ASSERT_EQUAL_FATAL(chmod(dir, 0755), 0);
+    CU_ASSERT_EQUAL_FATAL(chmod(conf, 0644), 0);
+    CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+    fflush(NULL);
+    pid = fork();
+    CU_ASSERT_NOT_EQUAL_FATAL(pid, -1);
+    if (pid == 0) {
+        close(fds[0]);
+        _exit(log_realtime_refusal(fds[1]));
+    }
+    close(fds[1]);
+    n = read(fds[0], got, sizeof got - 1);
+    got[n > 0 ? n : 0] = '\0';
+    close(fds[0]);
+    CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(got, "linux: SCHED_FIFO not permitted for the realtime thread"));
+    CU_ASSERT_PTR_NULL(strstr(got, "linux: linux:"));
+    if (strstr(got, "linux: linux:") || !strstr(got, "realtime thread"))
+        fprintf(stderr, "\n  got: %s\n", got);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -144,6 +211,7 @@ int main(void)
     CU_add_test(s, "explicit thread count opens", test_explicit_thread_count_opens);
     CU_add_test(s, "foreground tasks run from an epoll loop",
                 test_foreground_tasks_run_from_an_epoll_loop);
+    CU_add_test(s, "log lines name the backend once", test_log_lines_name_the_backend_once);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

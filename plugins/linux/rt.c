@@ -39,7 +39,7 @@ static void *rt_thread(void *arg)
 
     if (rc != 0) {
         char msg[160];
-        snprintf(msg, sizeof msg, "linux: SCHED_FIFO not permitted for the realtime thread (%s); "
+        snprintf(msg, sizeof msg, "SCHED_FIFO not permitted for the realtime thread (%s); "
                  "realtime tasks run at the normal policy", strerror(rc));
         b->svc->log(b->host, SCHED_LOG_WARN, msg);
     }
@@ -85,7 +85,7 @@ int lx_rt_push(struct lx_backend *b, sched_runnable *r)
         rt->state = rc == 0 ? LX_RT_RUNNING : LX_RT_FAILED;
         if (rc != 0) {
             char msg[160];
-            snprintf(msg, sizeof msg, "linux: cannot start the realtime thread (%s); "
+            snprintf(msg, sizeof msg, "cannot start the realtime thread (%s); "
                      "realtime tasks run as high priority", strerror(rc));
             b->svc->log(b->host, SCHED_LOG_WARN, msg);
         }

@@ -141,7 +141,7 @@ static void timer_stop_inline(struct lx_timers *t, uint64_t took_ns)
     if (t->fifo)
         lx_sched_normal();
     t->fifo = 0;
-    snprintf(msg, sizeof msg, "linux: a task ran %llu us on the timer thread; timers now hand "
+    snprintf(msg, sizeof msg, "a task ran %llu us on the timer thread; timers now hand "
              "all work to the pool", (unsigned long long)(took_ns / 1000));
     t->b->svc->log(t->b->host, SCHED_LOG_INFO, msg);
 }
@@ -206,7 +206,7 @@ static void *timer_thread(void *arg)
     t->fifo = lx_sched_fifo(LX_TIMER_FIFO_PRIO) == 0;
     if (!t->fifo)
         t->b->svc->log(t->b->host, SCHED_LOG_INFO,
-                       "linux: SCHED_FIFO not permitted for the timer thread; "
+                       "SCHED_FIFO not permitted for the timer thread; "
                        "timers run at the normal policy");
     pthread_mutex_lock(&t->mu);
     while (!t->closing) {
