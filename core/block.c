@@ -288,6 +288,11 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
         rc = sched_future_poll(*fut, &cx, &v);
         if (rc != SCHED_PENDING)
             break;
+        /* A budget of 0 is a poll: once, with nothing run or waited for. */
+        if (ns == 0) {
+            rc = SCHED_ETIMEDOUT;
+            break;
+        }
         /* sched_block runs the main queue when it may hold work: at the
          * first look, and after a main-thread runnable was queued (the
          * backend's own main-queue machinery is not for every wake-up). */
@@ -371,8 +376,8 @@ int sched_block_with_timeout(sched_executor *ex, sched_future **fut, uint64_t ns
     return block_on(sched__executor_host(ex, "sched_block_with_timeout"), 0, fut, ns, out, err);
 }
 
-int sched_foreground_block(sched_foreground_executor *fx, sched_future *fut, sched_value *out,
-                           sched_error **err)
+int sched_foreground_block_at(sched_foreground_executor *fx, sched_future *fut, sched_value *out,
+                              sched_error **err, const sched_site *site)
 {
     sched_host *host;
     if (err)
@@ -381,8 +386,16 @@ int sched_foreground_block(sched_foreground_executor *fx, sched_future *fut, sch
         sched_future_drop(fut);
         return sched__error_set(err, SCHED_EINVAL, "sched_foreground_block needs an executor");
     }
-    host = sched_foreground_executor_host(fx);  /* aborts off the main thread */
+    /* Aborts off the main thread, naming this function and the caller. */
+    host = sched__foreground_host(fx, "sched_foreground_block", site);
     if (!fut)
         return sched__error_set(err, SCHED_ENOMEM, "the future could not be allocated");
     return block_on(host, 1, &fut, SCHED_TIMEOUT_NEVER, out, err);
+}
+
+/* The function behind the macro, for programs built before it. */
+int (sched_foreground_block)(sched_foreground_executor *fx, sched_future *fut, sched_value *out,
+                             sched_error **err)
+{
+    return sched_foreground_block_at(fx, fut, out, err, NULL);
 }

@@ -140,6 +140,14 @@ sched_host *sched_foreground_executor_host(sched_foreground_executor *fx)
     return fx->host;
 }
 
+sched_host *sched__foreground_host(sched_foreground_executor *fx, const char *func,
+                                   const sched_site *site)
+{
+    check_fx(fx, func);
+    sched__foreground_call_check(fx->host, func, site);
+    return fx->host;
+}
+
 uint64_t sched_foreground_executor_id(const sched_foreground_executor *fx)
 {
     if (!fx)

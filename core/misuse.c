@@ -38,8 +38,10 @@ void sched__misuse(const char *func, const char *fmt, ...)
 }
 
 /* A foreground task or executor used off its thread is a bug no return
- * code can contain. */
-void sched__foreground_check(sched_host *host, const char *what, const sched_site *site)
+ * code can contain.  site, when known, is said to be where `kind` (the
+ * task was spawned, the function was called). */
+static void affinity_check(sched_host *host, const char *what, const char *kind,
+                           const sched_site *site)
 {
     char self[96], owner[96], where[512] = "";
     if (sched__thread_equal(sched__thread_self(), host->main_thread))
@@ -47,7 +49,7 @@ void sched__foreground_check(sched_host *host, const char *what, const sched_sit
     sched__thread_describe(sched__thread_self(), self, sizeof self);
     sched__thread_describe(host->main_thread, owner, sizeof owner);
     if (site)
-        snprintf(where, sizeof where, " (task spawned at %s:%d in %s())",
+        snprintf(where, sizeof where, " (%s at %s:%d in %s())", kind,
                  site->file ? site->file : "(unknown)", site->line,
                  site->func ? site->func : "(unknown)");
     fprintf(stderr,
@@ -55,6 +57,18 @@ void sched__foreground_check(sched_host *host, const char *what, const sched_sit
             what, self, owner, where);
     fflush(stderr);
     abort();
+}
+
+void sched__foreground_check(sched_host *host, const char *what, const sched_site *site)
+{
+    affinity_check(host, what, "task spawned", site);
+}
+
+void sched__foreground_call_check(sched_host *host, const char *func, const sched_site *site)
+{
+    char what[96];
+    snprintf(what, sizeof what, "%s called", func);
+    affinity_check(host, what, "called", site);
 }
 
 #ifdef SCHED_DEBUG_DEFAULT

@@ -84,6 +84,72 @@ static void test_backend_running_foreground_task_off_main_thread_aborts(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "in run_misrouted())"));
 }
 
+/* sched_foreground_block from a thread other than the main thread. */
+static void *block_from_wrong_thread(void *arg)
+{
+    sched_foreground_block((sched_foreground_executor *)arg,
+                           sched_future_ready((sched_value){ .i = 1 }), NULL, NULL);
+    return NULL;
+}
+
+/* The child: returns only if the library failed to abort. */
+static int misuse_foreground_block(void)
+{
+    char config[] = "/tmp/sched-test-task-XXXXXX", dir[1024];
+    const char *top = getenv("SCHED_TOP_BUILDDIR");
+    sched_host *h = NULL;
+    sched_foreground_executor *fx = NULL;
+    pthread_t th;
+    int fd = mkstemp(config);
+    if (fd < 0 || write(fd, "backend = \"test\";\n", 17) != 17)
+        return 3;
+    close(fd);
+    snprintf(dir, sizeof dir, "%s/plugins/test/.libs", top ? top : ".");
+    setenv("SCHED_PLUGIN_PATH", dir, 1);
+    fd = sched_host_open(&h, config, NULL);
+    unlink(config);
+    if (fd != 0 || sched_foreground_executor_new(h, &fx) != 0)
+        return 4;
+    if (pthread_create(&th, NULL, block_from_wrong_thread, fx) != 0)
+        return 5;
+    pthread_join(th, NULL);
+    return 0;
+}
+
+/* The abort names the public function and the caller's site (it used to
+ * name sched_foreground_executor_host, an internal step, and no site). */
+static void test_foreground_block_off_the_main_thread_aborts_naming_it_and_the_caller(void)
+{
+    char msg[2048];
+    size_t len = 0;
+    ssize_t n;
+    int fds[2], status = 0;
+    pid_t pid;
+
+    CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+    fflush(NULL);
+    pid = fork();
+    CU_ASSERT_NOT_EQUAL_FATAL(pid, -1);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        _exit(misuse_foreground_block());
+    }
+    close(fds[1]);
+    while (len < sizeof msg - 1 && (n = read(fds[0], msg + len, sizeof msg - 1 - len)) > 0)
+        len += (size_t)n;
+    msg[len] = '\0';
+    close(fds[0]);
+    CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+    CU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "libsched: fatal: sched_foreground_block called on thread"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "but the foreground executor belongs to thread"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "(called at "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "test_task.c:"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "in block_from_wrong_thread())"));
+    CU_ASSERT_PTR_NULL(strstr(msg, "sched_foreground_executor_host"));
+}
+
 /* A oneshot is freed by whichever side lets go second.  The sender must
  * touch it no more once it has let go, even while it is still waking the
  * receiver: here one thread sends on each oneshot while another drops
@@ -374,6 +440,8 @@ int main(void)
     s = CU_add_suite("task", NULL, NULL);
     CU_add_test(s, "a backend running a foreground task off the main thread aborts",
                 test_backend_running_foreground_task_off_main_thread_aborts);
+    CU_add_test(s, "sched_foreground_block off the main thread aborts naming it and the caller",
+                test_foreground_block_off_the_main_thread_aborts_naming_it_and_the_caller);
     CU_add_test(s, "a oneshot sent while its receiver is dropped is freed once",
                 test_oneshot_send_racing_receiver_drop);
     CU_add_test(s, "the first timer armed while the host closes is refused",

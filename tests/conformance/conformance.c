@@ -209,6 +209,7 @@ const struct conf_test conf_tests[] = {
       conf_test_block_with_timeout_times_out_and_keeps_the_future },
     { "block on an unwakeable future: deadlock or timeout",
       conf_test_block_on_unwakeable_future_is_deadlock_or_timeout },
+    { "block with a zero budget polls once", conf_test_block_with_a_zero_budget_polls_once },
     { "cancel drops the future once; join reports cancel",
       conf_test_cancel_drops_future_once_and_join_reports_cancel },
     { "freeing an unfinished handle cancels", conf_test_freeing_an_unfinished_handle_cancels },

@@ -101,6 +101,7 @@ void conf_test_timers_fire_in_due_order(void);
 void conf_test_zero_and_absurd_timers_have_defined_results(void);
 void conf_test_block_with_timeout_times_out_and_keeps_the_future(void);
 void conf_test_block_on_unwakeable_future_is_deadlock_or_timeout(void);
+void conf_test_block_with_a_zero_budget_polls_once(void);
 
 /* conformance_cancel.c: cancel and detach */
 void conf_test_cancel_drops_future_once_and_join_reports_cancel(void);

@@ -363,6 +363,55 @@ void conf_test_block_with_timeout_times_out_and_keeps_the_future(void)
     TEARDOWN(h, ex);
 }
 
+/* A budget of 0 polls the future exactly once and waits for nothing: a
+ * ready future gives its value, a pending one SCHED_ETIMEDOUT and stays
+ * live, and a task queued meanwhile has not run. */
+void conf_test_block_with_a_zero_budget_polls_once(void)
+{
+    SETUP(h, ex);
+    struct probe_stats ps = { 0 };
+    sched_future *f = sched_future_ready((sched_value){ .i = 9 });
+    sched_value v = { 0 };
+    sched_task *t = NULL;
+
+    CU_ASSERT_EQUAL(sched_block_with_timeout(ex, &f, 0, &v, NULL), 0);
+    CU_ASSERT_PTR_NULL(f);
+    CU_ASSERT_EQUAL(v.i, 9);
+
+    f = conf_probe_new(&ps, 0);
+    CU_ASSERT_EQUAL(sched_block_with_timeout(ex, &f, 0, &v, NULL), SCHED_ETIMEDOUT);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(atomic_load(&ps.polls), 1);
+    CU_ASSERT_EQUAL(atomic_load(&ps.drops), 0);
+    sched_future_drop(f);
+    CU_ASSERT_EQUAL(atomic_load(&ps.drops), 1);
+
+    /* Nothing else runs: a foreground task stays queued (only this
+     * thread could run it), and so does any task on a simulated backend. */
+    {
+        sched_foreground_executor *fx = NULL;
+        CU_ASSERT_EQUAL_FATAL(sched_foreground_executor_new(h, &fx), 0);
+        CU_ASSERT_EQUAL(sched_foreground_spawn(fx, sched_future_fn(conf_add_one, (void *)4), &t), 0);
+        f = conf_probe_new(&ps, 0);
+        CU_ASSERT_EQUAL(sched_block_with_timeout(ex, &f, 0, &v, NULL), SCHED_ETIMEDOUT);
+        CU_ASSERT_FALSE(sched_task_is_finished(t));
+        sched_future_drop(f);
+        CU_ASSERT_EQUAL(sched_foreground_block(fx, sched_task_join(t), &v, NULL), 0);
+        CU_ASSERT_EQUAL(v.i, 5);
+        sched_foreground_executor_free(fx);
+    }
+    if (conf_simulated(h)) {
+        CU_ASSERT_EQUAL(sched_spawn(ex, sched_future_fn(conf_add_one, (void *)1), &t), 0);
+        f = conf_probe_new(&ps, 0);
+        CU_ASSERT_EQUAL(sched_block_with_timeout(ex, &f, 0, &v, NULL), SCHED_ETIMEDOUT);
+        CU_ASSERT_FALSE(sched_task_is_finished(t));
+        sched_future_drop(f);
+        CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(t), &v, NULL), 0);
+        CU_ASSERT_EQUAL(v.i, 2);
+    }
+    TEARDOWN(h, ex);
+}
+
 void conf_test_block_on_unwakeable_future_is_deadlock_or_timeout(void)
 {
     SETUP(h, ex);

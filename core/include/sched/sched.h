@@ -276,6 +276,7 @@ int sched_block(sched_executor *ex, sched_future *fut, sched_value *out, sched_e
 /*
  * As sched_block, giving up after ns.  On SCHED_ETIMEDOUT *fut is still
  * live: block on it again or drop it.  On any other return *fut is NULL.
+ * ns = 0 polls the future once and neither runs other work nor waits.
  */
 int sched_block_with_timeout(sched_executor *ex, sched_future **fut, uint64_t ns,
                              sched_value *out, sched_error **err);
@@ -300,9 +301,15 @@ int sched_foreground_spawn_at(sched_foreground_executor *fx, sched_future *fut,
 #define sched_foreground_spawn_labeled(fx, fut, label, out) \
     sched_foreground_spawn_at((fx), (fut), (label), SCHED_HERE, (out))
 
-/* Block on the main thread, running the executor's tasks while waiting. */
+/* Block on the main thread, running the executor's tasks while waiting.
+ * site is SCHED_HERE (the macro supplies it): called off the main thread,
+ * the abort names the caller's site. */
+int sched_foreground_block_at(sched_foreground_executor *fx, sched_future *fut,
+                              sched_value *out, sched_error **err, const sched_site *site);
 int sched_foreground_block(sched_foreground_executor *fx, sched_future *fut,
                            sched_value *out, sched_error **err);
+#define sched_foreground_block(fx, fut, out, err) \
+    sched_foreground_block_at((fx), (fut), (out), (err), SCHED_HERE)
 
 /* ---- async functions as stackless coroutines ----------------------------
  *
