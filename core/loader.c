@@ -307,7 +307,8 @@ static int check_descriptor(const sched_plugin_descriptor *d, const char *expect
 
 /*
  * Open one plugin file and check everything short of creating it: the
- * permissions of the file and its directory, that it loads, its entry
+ * ownership rule on the file and every directory above it (before dlopen
+ * runs any of its code), that it loads, its entry
  * symbol, ABI version, descriptor size, required ops and name.
  */
 int sched__plugin_open(const char *path, const sched_host_services *svc,
@@ -322,29 +323,17 @@ int sched__plugin_open(const char *path, const sched_host_services *svc,
         return refuse(err, path, "its file name is not <backend>" SCHED__PLUGIN_SUFFIX
                                  " with a backend name of a-z, 0-9, '_' and '-'");
 
-    char *dir = strdup(path);
-    if (dir == NULL)
+    char *real;
+    int rc = sched__trusted_path(path, &real, why, sizeof why);
+    if (rc == SCHED_ENOMEM)
         return sched__error_set(err, SCHED_ENOMEM, "out of memory loading a backend");
-    char *slash = last_sep(dir);
-    assert(slash != NULL);
-    if (slash == dir)
-        slash[1] = '\0';
-    else
-        *slash = '\0';
-    char perm[512];
-    if (sched__check_permissions(dir, perm, sizeof perm) != 0) {
-        snprintf(why, sizeof why, "its directory %s %s", dir, perm);
-        free(dir);
+    if (rc != 0)
         return refuse(err, path, why);
-    }
-    free(dir);
-    if (sched__check_permissions(path, perm, sizeof perm) != 0) {
-        snprintf(why, sizeof why, "the file %s", perm);
-        return refuse(err, path, why);
-    }
 
     char dlerr[1024];
-    void *lib = sched__dl_open(path, dlerr, sizeof dlerr);
+    /* The resolved path: the one that was checked. */
+    void *lib = sched__dl_open(real, dlerr, sizeof dlerr);
+    free(real);
     if (lib == NULL) {
         snprintf(why, sizeof why, "it is not a loadable shared object (%s)", dlerr);
         return refuse(err, path, why);
@@ -358,7 +347,7 @@ int sched__plugin_open(const char *path, const sched_host_services *svc,
     /* POSIX guarantees a data pointer from dlsym converts to a function. */
     memcpy(&entry, &sym, sizeof entry);
     const sched_plugin_descriptor *d = entry(svc);
-    int rc = check_descriptor(d, name, &p->ops, why, sizeof why);
+    rc = check_descriptor(d, name, &p->ops, why, sizeof why);
     if (rc != 0) {
         sched__dl_close(lib);
         memset(p, 0, sizeof *p);

@@ -91,10 +91,14 @@ int sched__file_exists(const char *path);
 int sched__read_file(const char *path, size_t max, char **text, size_t *len);
 /* Is path absolute?  1 or 0. */
 int sched__path_is_absolute(const char *path);
-/* The security checks of sched.conf(5) on a plugin file or directory:
- * 0, or SCHED_ELOAD with the reason ("is writable by group or others")
- * in err. */
-int sched__check_permissions(const char *path, char *err, size_t errlen);
+/* The ownership rule of sched.conf(5) on a file to load or read with
+ * this process's privileges (a plugin; an @include'd file in a set-uid
+ * program): the file and every directory above it, symlinks resolved,
+ * owned by root or the effective user and not writable by group or
+ * others (a sticky directory only as an ancestor).  0 with *real, the
+ * resolved path to open (malloc'd); SCHED_ELOAD with the reason, naming
+ * the offending file or directory, in err; or SCHED_ENOMEM. */
+int sched__trusted_path(const char *path, char **real, char *err, size_t errlen);
 /* Call fn for each file name in dir (not "." or "..").  0 or SCHED_ENOENT. */
 int sched__dir_list(const char *dir, void (*fn)(const char *name, void *arg), void *arg);
 

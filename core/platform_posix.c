@@ -12,6 +12,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,24 +284,113 @@ int sched__path_is_absolute(const char *path)
     return path != NULL && path[0] == '/';
 }
 
-/*
- * Refuse what someone other than the owner (or root) could have replaced:
- * anything writable by group or others, except a root-owned directory
- * with the sticky bit (like /tmp), where others cannot replace our files.
- */
-int sched__check_permissions(const char *path, char *err, size_t errlen)
+/* Who may own a trusted file or directory: root or the effective user. */
+static int owner_trusted(uid_t uid)
 {
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        snprintf(err, errlen, "cannot be examined (%s)", strerror(errno));
+    return uid == 0 || uid == geteuid();
+}
+
+/* Why st (the file or directory `what`, e.g. "its directory /x") cannot be
+ * trusted, into err; 0 when it can.  own_dir: st is the trusted file's
+ * own directory, where a sticky bit does not help (anyone may create the
+ * file there first). */
+static int untrusted(const struct stat *st, const char *what, int own_dir, char *err, size_t errlen)
+{
+    if (!owner_trusted(st->st_uid)) {
+        snprintf(err, errlen, "%s is owned by uid %lu, not by root or the effective uid %lu", what,
+                 (unsigned long)st->st_uid, (unsigned long)geteuid());
         return SCHED_ELOAD;
     }
-    if ((st.st_mode & (S_IWGRP | S_IWOTH)) == 0)
+    if ((st->st_mode & (S_IWGRP | S_IWOTH)) == 0)
         return 0;
-    if (S_ISDIR(st.st_mode) && st.st_uid == 0 && (st.st_mode & S_ISVTX))
-        return 0;
-    snprintf(err, errlen, "is writable by group or others");
+    if (S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX)) {
+        if (!own_dir)
+            return 0;
+        snprintf(err, errlen,
+                 "%s is writable by others (the sticky bit keeps others from replacing files, not from "
+                 "creating them)", what);
+        return SCHED_ELOAD;
+    }
+    snprintf(err, errlen, "%s is writable by group or others", what);
     return SCHED_ELOAD;
+}
+
+/*
+ * The ownership rule of sched.conf(5), as OpenSSH and sudo check paths:
+ * resolve symlinks, then the file and every directory from it up to "/"
+ * must be owned by root or the effective uid and not be writable by group
+ * or others; a sticky directory may be writable by others only as an
+ * ancestor, never as the file's own directory.  Anything else could have
+ * been planted or swapped by another user.
+ */
+int sched__trusted_path(const char *path, char **real, char *err, size_t errlen)
+{
+    *real = NULL;
+    char *r = realpath(path, NULL);
+    if (r == NULL) {
+        if (errno == ENOMEM)
+            return SCHED_ENOMEM;
+        snprintf(err, errlen, "the file cannot be examined (%s)", strerror(errno));
+        return SCHED_ELOAD;
+    }
+    const char *what = "the file";
+    struct stat st;
+    if (lstat(r, &st) != 0) {
+        snprintf(err, errlen, "%s cannot be examined (%s)", what, strerror(errno));
+        free(r);
+        return SCHED_ELOAD;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a regular file", what);
+        free(r);
+        return SCHED_ELOAD;
+    }
+    /* From / down, so that the refusal names the highest directory that
+     * lets someone else in: the one to fix. */
+    struct stat fst = st;
+    char *dir = strdup(r);
+    if (dir == NULL) {
+        free(r);
+        return SCHED_ENOMEM;
+    }
+    char *own_end = strrchr(dir, '/');
+    int rc = 0;
+    for (char *end = dir; rc == 0 && end != NULL && end <= own_end; end = strchr(end + 1, '/')) {
+        char saved = end == dir ? dir[1] : *end;
+        if (end == dir)
+            dir[1] = '\0';
+        else
+            *end = '\0';
+        if (lstat(dir, &st) != 0) {
+            snprintf(err, errlen, "the directory %s cannot be examined (%s)", dir, strerror(errno));
+            rc = SCHED_ELOAD;
+        } else {
+            char dwhat[PATH_MAX + 64];
+            snprintf(dwhat, sizeof dwhat, end == own_end ? "its directory %s" : "the directory %s above it",
+                     dir);
+            rc = untrusted(&st, dwhat, end == own_end, err, errlen);
+        }
+        if (end == dir)
+            dir[1] = saved;
+        else
+            *end = saved;
+    }
+    free(dir);
+    if (rc == 0)
+        rc = untrusted(&fst, what, 0, err, errlen);
+    if (rc != 0 && strcmp(r, path) != 0) {
+        /* The reason is about the resolved path: say which that is. */
+        char *why = strdup(err);
+        if (why != NULL)
+            snprintf(err, errlen, "it resolves to %s, and %s", r, why);
+        free(why);
+    }
+    if (rc != 0) {
+        free(r);
+        return rc;
+    }
+    *real = r;
+    return 0;
 }
 
 int sched__dir_list(const char *dir, void (*fn)(const char *name, void *arg), void *arg)

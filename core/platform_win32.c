@@ -425,7 +425,7 @@ static int sid_is_broad(PSID sid)
 /* The Windows form of "writable by group or others": a NULL DACL (anyone
  * may do anything), or an allow entry that applies to the object itself
  * and gives one of the broad groups above a write right. */
-int sched__check_permissions(const char *path, char *err, size_t errlen)
+static int check_permissions(const char *path, char *err, size_t errlen)
 {
     PSECURITY_DESCRIPTOR sd = NULL;
     wchar_t *w = utf8_to_wide(path);
@@ -472,6 +472,37 @@ int sched__check_permissions(const char *path, char *err, size_t errlen)
     }
     LocalFree(sd);
     return ret;
+}
+
+/* The Windows form of the ownership rule: the file and its directory may
+ * not be writable by a broad group (owners are not compared: an
+ * installation belongs to an administrator, not to one uid). */
+int sched__trusted_path(const char *path, char **real, char *err, size_t errlen)
+{
+    char perm[512];
+    char *dir, *sep;
+
+    *real = NULL;
+    dir = strdup(path);
+    if (!dir)
+        return SCHED_ENOMEM;
+    sep = strrchr(dir, '\\');
+    if (!sep || (strrchr(dir, '/') && strrchr(dir, '/') > sep))
+        sep = strrchr(dir, '/');
+    if (sep)
+        *sep = '\0';
+    if (sep && check_permissions(dir, perm, sizeof perm) != 0) {
+        snprintf(err, errlen, "its directory %s %s", dir, perm);
+        free(dir);
+        return SCHED_ELOAD;
+    }
+    free(dir);
+    if (check_permissions(path, perm, sizeof perm) != 0) {
+        snprintf(err, errlen, "the file %s", perm);
+        return SCHED_ELOAD;
+    }
+    *real = strdup(path);
+    return *real ? 0 : SCHED_ENOMEM;
 }
 
 int sched__dir_list(const char *dir, void (*fn)(const char *name, void *arg), void *arg)

@@ -154,14 +154,143 @@ static void test_refuses_plugin_directory_writable_by_others(void)
     util_rmdir(dir);
 }
 
-static void test_root_owned_sticky_directory_is_accepted(void)
+/* mkdir -m mode, with the mode exact whatever the umask. */
+static void make_dir(const char *path, mode_t mode)
 {
-    struct stat st;
-    CU_ASSERT_EQUAL_FATAL(stat("/tmp", &st), 0);
-    char why[256] = "";
-    int expect = (st.st_uid == 0 && (st.st_mode & S_ISVTX)) || !(st.st_mode & (S_IWGRP | S_IWOTH))
-                     ? 0 : SCHED_ELOAD;
-    CU_ASSERT_EQUAL(sched__check_permissions("/tmp", why, sizeof why), expect);
+    if (mkdir(path, 0700) != 0 || chmod(path, mode) != 0)
+        util_die(path);
+}
+
+/* Open path and expect "plugin PATH refused: why". */
+static void expect_path_refused(const char *path, const char *why)
+{
+    struct sched__plugin p;
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched__plugin_open(path, &quiet_svc, &p, &err), SCHED_ELOAD);
+    CU_ASSERT_PTR_NULL(p.lib);
+    snprintf(expected, sizeof expected, "plugin %s refused: %s", path, why);
+    ASSERT_ERROR(err, SCHED_ELOAD, expected);
+    sched_error_free(err);
+}
+
+static void expect_path_opens(const char *path)
+{
+    struct sched__plugin p;
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched__plugin_open(path, &quiet_svc, &p, &err), 0);
+    if (err != NULL)
+        fprintf(stderr, "\n  unexpected: %s\n", sched_error_message(err));
+    sched_error_free(err);
+    sched__plugin_close(&p);
+}
+
+/* The plugin directory is safe, but the one above it is writable by
+ * anyone: another user could rename it away and put their own in its
+ * place.  Every directory up to / counts, not only the plugin's own. */
+static void test_refuses_parent_directory_writable_by_others(void)
+{
+    char *dir = util_tempdir();
+    char parent[4200], plugins[4300], path[4400], why[4400];
+    snprintf(parent, sizeof parent, "%s/lib", dir);
+    snprintf(plugins, sizeof plugins, "%s/sched", parent);
+    snprintf(path, sizeof path, "%s/valid.so", plugins);
+    make_dir(parent, 0777);
+    make_dir(plugins, 0755);
+    util_copy(util_fixture("valid"), path);
+    snprintf(why, sizeof why, "the directory %s above it is writable by group or others", parent);
+    expect_path_refused(path, why);
+
+    /* Group-writable counts too, and at any height. */
+    CU_ASSERT_EQUAL_FATAL(chmod(parent, 0755), 0);
+    CU_ASSERT_EQUAL_FATAL(chmod(dir, 0770), 0);
+    snprintf(why, sizeof why, "the directory %s above it is writable by group or others", dir);
+    expect_path_refused(path, why);
+
+    CU_ASSERT_EQUAL_FATAL(chmod(dir, 0700), 0);
+    expect_path_opens(path);
+    util_rmdir(dir);
+}
+
+/* The swap of a parent itself: the directory the config names was
+ * replaced by one the attacker made.  The check runs on what is there at
+ * load time, so the swapped tree is refused for its writable parent. */
+static void test_refuses_swapped_parent_directory(void)
+{
+    char *dir = util_tempdir();
+    char parent[4200], plugins[4300], moved[4300], path[4400], why[4400];
+    snprintf(parent, sizeof parent, "%s/opt", dir);
+    snprintf(plugins, sizeof plugins, "%s/sched", parent);
+    snprintf(moved, sizeof moved, "%s/sched.orig", parent);
+    snprintf(path, sizeof path, "%s/valid.so", plugins);
+    make_dir(parent, 0777);
+    make_dir(plugins, 0755);
+    util_copy(util_fixture("valid"), path);
+    CU_ASSERT_EQUAL_FATAL(rename(plugins, moved), 0);
+    make_dir(plugins, 0755);
+    util_copy(util_fixture("valid"), path);
+    snprintf(why, sizeof why, "the directory %s above it is writable by group or others", parent);
+    expect_path_refused(path, why);
+    util_rmdir(dir);
+}
+
+/* A sticky world-writable directory (like /tmp) protects its entries
+ * from other users, so it may sit above the plugin; as the plugin's own
+ * directory it would let anyone create the file first. */
+static void test_sticky_directory_only_as_an_ancestor(void)
+{
+    char *dir = util_tempdir();
+    char sticky[4200], own[4300], path[4400], why[4400];
+    snprintf(sticky, sizeof sticky, "%s/tmp", dir);
+    snprintf(own, sizeof own, "%s/valid.so", sticky);
+    make_dir(sticky, 01777);
+    util_copy(util_fixture("valid"), own);
+    snprintf(why, sizeof why,
+             "its directory %s is writable by others (the sticky bit keeps others from replacing "
+             "files, not from creating them)", sticky);
+    expect_path_refused(own, why);
+
+    snprintf(own, sizeof own, "%s/private", sticky);
+    snprintf(path, sizeof path, "%s/valid.so", own);
+    make_dir(own, 0755);
+    util_copy(util_fixture("valid"), path);
+    expect_path_opens(path);
+    util_rmdir(dir);
+}
+
+/* A symlink is judged by what it points to: the file and the directories
+ * above the target, which is also the file that is opened. */
+static void test_symlink_is_judged_by_its_target(void)
+{
+    char *dir = util_tempdir();
+    char safe[4200], open_dir[4200], target[4300], link[4300], why[9000];
+    snprintf(safe, sizeof safe, "%s/safe", dir);
+    snprintf(open_dir, sizeof open_dir, "%s/shared", dir);
+    snprintf(target, sizeof target, "%s/valid.so", open_dir);
+    snprintf(link, sizeof link, "%s/valid.so", safe);
+    make_dir(safe, 0755);
+    make_dir(open_dir, 0777);
+    util_copy(util_fixture("valid"), target);
+    CU_ASSERT_EQUAL_FATAL(symlink(target, link), 0);
+    snprintf(why, sizeof why, "it resolves to %s, and its directory %s is writable by group or others",
+             target, open_dir);
+    expect_path_refused(link, why);
+
+    CU_ASSERT_EQUAL_FATAL(chmod(target, 0666), 0);
+    CU_ASSERT_EQUAL_FATAL(chmod(open_dir, 0755), 0);
+    snprintf(why, sizeof why, "it resolves to %s, and the file is writable by group or others", target);
+    expect_path_refused(link, why);
+
+    /* A trusted target loads, under the name the config used. */
+    CU_ASSERT_EQUAL_FATAL(chmod(target, 0644), 0);
+    struct sched__plugin p;
+    CU_ASSERT_EQUAL_FATAL(sched__plugin_open(link, &quiet_svc, &p, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(p.path, link);
+    sched__plugin_close(&p);
+
+    /* A dangling link is refused with the system's reason. */
+    CU_ASSERT_EQUAL_FATAL(unlink(target), 0);
+    expect_path_refused(link, "the file cannot be examined (No such file or directory)");
+    util_rmdir(dir);
 }
 
 static void test_refuses_relative_plugin_path(void)
@@ -396,7 +525,10 @@ int main(void)
     CU_ADD_TEST(s, test_refuses_file_that_is_not_a_shared_object);
     CU_ADD_TEST(s, test_refuses_plugin_file_writable_by_others);
     CU_ADD_TEST(s, test_refuses_plugin_directory_writable_by_others);
-    CU_ADD_TEST(s, test_root_owned_sticky_directory_is_accepted);
+    CU_ADD_TEST(s, test_refuses_parent_directory_writable_by_others);
+    CU_ADD_TEST(s, test_refuses_swapped_parent_directory);
+    CU_ADD_TEST(s, test_sticky_directory_only_as_an_ancestor);
+    CU_ADD_TEST(s, test_symlink_is_judged_by_its_target);
     CU_ADD_TEST(s, test_refuses_relative_plugin_path);
     CU_ADD_TEST(s, test_not_found_lists_paths_searched_and_backends_available);
     CU_ADD_TEST(s, test_not_found_with_no_backends_says_so);
