@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,6 +257,49 @@ static const char *missing_required_op(const sched_backend_ops *ops)
     return NULL;
 }
 
+/* A name libconfig can write as a setting: [A-Za-z*][-A-Za-z0-9_*]*. */
+static int key_name_valid(const char *n)
+{
+    if (!((*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z') || *n == '*'))
+        return 0;
+    for (; *n; n++) {
+        if (!((*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z') || (*n >= '0' && *n <= '9') ||
+              *n == '-' || *n == '_' || *n == '*'))
+            return 0;
+    }
+    return 1;
+}
+
+/* The backend's own config_keys, which the host validates config groups
+ * against: a key the host cannot check is the plugin's bug, refused here
+ * rather than turned into a confusing config error later. */
+static int check_config_keys(const sched_config_key *keys, char *why, size_t len)
+{
+    for (const sched_config_key *k = keys; k != NULL && k->name != NULL; k++) {
+        if (!key_name_valid(k->name)) {
+            snprintf(why, len, "its config key \"%s\" is not a valid setting name", k->name);
+            return SCHED_ELOAD;
+        }
+        if (k->type < SCHED_CONFIG_INT || k->type > SCHED_CONFIG_STRING) {
+            snprintf(why, len, "its config key \"%s\" has the unknown type %d", k->name, (int)k->type);
+            return SCHED_ELOAD;
+        }
+        if (k->type == SCHED_CONFIG_INT && k->min > k->max) {
+            snprintf(why, len,
+                     "its config key \"%s\" has a minimum (%" PRId64 ") greater than its maximum (%" PRId64 ")",
+                     k->name, k->min, k->max);
+            return SCHED_ELOAD;
+        }
+        for (const sched_config_key *e = keys; e != k; e++) {
+            if (strcmp(e->name, k->name) == 0) {
+                snprintf(why, len, "its config key \"%s\" is declared twice", k->name);
+                return SCHED_ELOAD;
+            }
+        }
+    }
+    return 0;
+}
+
 /* Check the descriptor of an opened plugin; 0 or a refusal reason. */
 static int check_descriptor(const sched_plugin_descriptor *d, const char *expect,
                             sched_backend_ops *ops, char *why, size_t len)
@@ -302,7 +346,13 @@ static int check_descriptor(const sched_plugin_descriptor *d, const char *expect
         snprintf(why, len, "its descriptor has no %s", d->version == NULL ? "version" : "description");
         return SCHED_ELOAD;
     }
-    return 0;
+    /* Reserved for a later minor: a plugin that sets it expects a host
+     * that knows what it means. */
+    if (d->reserved != 0) {
+        snprintf(why, len, "its descriptor's reserved field is %u, not 0", (unsigned)d->reserved);
+        return SCHED_ELOAD;
+    }
+    return check_config_keys(d->config_keys, why, len);
 }
 
 /*
@@ -401,6 +451,15 @@ static int load_one(sched_host *host, const char *name, const char *origin, cons
     char msg[MSG_MAX] = "";
     void *self = NULL;
     rc = host->ops.create(&env, &self, msg, sizeof msg);
+    /* The backend may have filled the buffer to the last byte. */
+    msg[sizeof msg - 1] = '\0';
+    if (rc > 0) {
+        /* Not 0 and not an error code: whatever the backend meant, it
+         * broke the contract, and self cannot be trusted either. */
+        snprintf(msg, sizeof msg, "its create() returned %d, which is neither 0 nor a negative SCHED_E* code",
+                 rc);
+        rc = SCHED_EBACKEND;
+    }
     if (rc < 0) {
         sched__error_set(err, rc, "backend \"%s\" (%s) failed to start: %s", name, p.path,
                          msg[0] ? msg : sched_strerror(rc));

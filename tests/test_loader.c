@@ -87,6 +87,34 @@ static void test_refuses_descriptor_naming_another_backend(void)
                    "its descriptor names no backend (its name is NULL); it must be \"noname\", as its file name is");
 }
 
+static void test_refuses_descriptor_with_reserved_field_set(void)
+{
+    expect_refusal("reserved", "its descriptor's reserved field is 7, not 0");
+}
+
+/* The plugin's own config_keys: the host checks config groups against
+ * them, so a key it cannot check is refused as the plugin's bug. */
+static void test_refuses_config_key_of_unknown_type(void)
+{
+    expect_refusal("keytype", "its config key \"threads\" has the unknown type 99");
+}
+
+static void test_refuses_config_key_with_minimum_above_maximum(void)
+{
+    expect_refusal("keyrange",
+                   "its config key \"threads\" has a minimum (10) greater than its maximum (5)");
+}
+
+static void test_refuses_config_key_declared_twice(void)
+{
+    expect_refusal("keydup", "its config key \"threads\" is declared twice");
+}
+
+static void test_refuses_config_key_no_file_can_spell(void)
+{
+    expect_refusal("keyname", "its config key \"linux.threads\" is not a valid setting name");
+}
+
 static void test_refuses_file_that_is_not_a_shared_object(void)
 {
     char *dir = util_tempdir();
@@ -311,7 +339,7 @@ static void test_not_found_lists_paths_searched_and_backends_available(void)
     CU_ASSERT_PTR_NULL(path);
     snprintf(expected, sizeof expected,
              "backend \"nosuch\" not found: searched /nonexistent/sched/nosuch.so, %s/nosuch.so; "
-             "available backends: abi2, createfail, halfpark, misnamed, noentry, noname, noschedule, small, valid",
+             "available backends: abi2, createfail, createpos, halfpark, keydup, keyname, keyrange, keytype, longmsg, misnamed, noentry, noname, noschedule, reserved, small, valid",
              util_fixture_dir());
     ASSERT_ERROR(err, SCHED_ENOENT, expected);
     sched_error_free(err);
@@ -397,7 +425,8 @@ static void test_each_lists_every_backend_once_in_search_order(void)
     const char *dirs[] = { dir, util_fixture_dir() };
     char names[1024] = "";
     sched__plugin_each(dirs, 2, collect, names);
-    CU_ASSERT_STRING_EQUAL(names, "valid@tmp abi2 createfail halfpark misnamed noentry noname noschedule small ");
+    CU_ASSERT_STRING_EQUAL(names, "valid@tmp abi2 createfail createpos halfpark keydup keyname keyrange keytype longmsg misnamed "
+                           "noentry noname noschedule reserved small ");
     util_rmdir(dir);
 }
 
@@ -427,6 +456,60 @@ static void test_create_failure_carries_the_backends_message(void)
     sched_error_free(err);
     sched__config_free(host.cfg);
     util_rmdir(dir);
+}
+
+/* Load backend `name` from the fixtures through a config; the error. */
+static sched_error *load_fixture(const char *name, int *rc)
+{
+    char *dir = util_tempdir();
+    char conf[4200];
+    snprintf(conf, sizeof conf, "%s/sched.conf", dir);
+    char text[8192];
+    snprintf(text, sizeof text, "backend = \"%s\";\nplugin_path = [ \"%s\" ];\n", name,
+             util_fixture_dir());
+    util_write(conf, text);
+    unsetenv("SCHED_PLUGIN_PATH");
+    sched_host host;
+    memset(&host, 0, sizeof host);
+    sched_error *err = NULL;
+    if (sched__config_load(conf, &host.cfg, &err) != 0)
+        util_die(conf);
+    *rc = sched__loader_open(&host, &quiet_svc, &err);
+    CU_ASSERT_PTR_NULL(host.lib);
+    CU_ASSERT_PTR_NULL(host.plugin_path);
+    sched__config_free(host.cfg);
+    util_rmdir(dir);
+    return err;
+}
+
+/* create() may fill its message buffer to the last byte; the host ends
+ * the sentence there instead of reading past it. */
+static void test_create_message_filling_the_buffer_is_cut_at_its_end(void)
+{
+    int rc;
+    sched_error *err = load_fixture("longmsg", &rc);
+    CU_ASSERT_EQUAL(rc, SCHED_EBACKEND);
+    char xs[2048];
+    memset(xs, 'x', sizeof xs - 1);
+    xs[sizeof xs - 1] = '\0';
+    snprintf(expected, sizeof expected, "backend \"longmsg\" (%s) failed to start: %s",
+             util_fixture("longmsg"), xs);
+    ASSERT_ERROR(err, SCHED_EBACKEND, expected);
+    sched_error_free(err);
+}
+
+/* Only 0 is success; a positive return is neither that nor a code. */
+static void test_positive_create_return_is_a_failure(void)
+{
+    int rc;
+    sched_error *err = load_fixture("createpos", &rc);
+    CU_ASSERT_EQUAL(rc, SCHED_EBACKEND);
+    snprintf(expected, sizeof expected,
+             "backend \"createpos\" (%s) failed to start: its create() returned 1, which is neither 0 "
+             "nor a negative SCHED_E* code",
+             util_fixture("createpos"));
+    ASSERT_ERROR(err, SCHED_EBACKEND, expected);
+    sched_error_free(err);
 }
 
 static char logged[32768];
@@ -465,7 +548,7 @@ static void test_fallbacks_are_tried_in_order_and_logged(void)
              util_fixture("createfail"));
     snprintf(second, sizeof second,
              "backend \"nosuch\" (set at %s:2) not found: searched %s/nosuch.so; "
-             "available backends: abi2, createfail, halfpark, misnamed, noentry, noname, noschedule, small, valid",
+             "available backends: abi2, createfail, createpos, halfpark, keydup, keyname, keyrange, keytype, longmsg, misnamed, noentry, noname, noschedule, reserved, small, valid",
              conf, util_fixture_dir());
     snprintf(third, sizeof third,
              "plugin %s refused: it was built for plugin ABI 2.0, and this host implements ABI 1.1",
@@ -522,6 +605,11 @@ int main(void)
     CU_ADD_TEST(s, test_refuses_null_required_op);
     CU_ADD_TEST(s, test_refuses_park_without_unpark);
     CU_ADD_TEST(s, test_refuses_descriptor_naming_another_backend);
+    CU_ADD_TEST(s, test_refuses_descriptor_with_reserved_field_set);
+    CU_ADD_TEST(s, test_refuses_config_key_of_unknown_type);
+    CU_ADD_TEST(s, test_refuses_config_key_with_minimum_above_maximum);
+    CU_ADD_TEST(s, test_refuses_config_key_declared_twice);
+    CU_ADD_TEST(s, test_refuses_config_key_no_file_can_spell);
     CU_ADD_TEST(s, test_refuses_file_that_is_not_a_shared_object);
     CU_ADD_TEST(s, test_refuses_plugin_file_writable_by_others);
     CU_ADD_TEST(s, test_refuses_plugin_directory_writable_by_others);
@@ -537,6 +625,8 @@ int main(void)
     CU_ADD_TEST(s, test_refuses_backend_names_outside_the_allowed_set);
     CU_ADD_TEST(s, test_each_lists_every_backend_once_in_search_order);
     CU_ADD_TEST(s, test_create_failure_carries_the_backends_message);
+    CU_ADD_TEST(s, test_create_message_filling_the_buffer_is_cut_at_its_end);
+    CU_ADD_TEST(s, test_positive_create_return_is_a_failure);
     CU_ADD_TEST(s, test_fallbacks_are_tried_in_order_and_logged);
     CU_ADD_TEST(s, test_no_fallback_unless_configured);
     return util_run();

@@ -47,6 +47,11 @@ check_refusal abi2 "it was built for plugin ABI 2.0, and this host implements AB
 check_refusal noschedule 'its required op "schedule" is NULL'
 check_refusal halfpark 'it sets only one of the ops "park" and "unpark"'
 check_refusal misnamed 'its descriptor names the backend "valid", not "misnamed" as its file name does'
+check_refusal reserved "its descriptor's reserved field is 7, not 0"
+check_refusal keytype 'its config key "threads" has the unknown type 99'
+check_refusal keyrange 'its config key "threads" has a minimum (10) greater than its maximum (5)'
+check_refusal keydup 'its config key "threads" is declared twice'
+check_refusal keyname 'its config key "linux.threads" is not a valid setting name'
 small_reason=$(env SCHED_BACKEND=small SCHED_PLUGIN_PATH="$fixtures" "$schedctl" check 2>&1)
 case $small_reason in
     "schedctl: plugin $fixtures/small.so refused: its descriptor is "*" bytes, smaller than the "*" bytes of ABI 1.0") echo "ok: check refuses small" ;;
@@ -56,6 +61,10 @@ esac
 expect "check reports create failure" 1 \
     "schedctl: backend \"createfail\" ($fixtures/createfail.so) failed to start: no worker threads could be started" \
     env SCHED_BACKEND=createfail SCHED_PLUGIN_PATH="$fixtures" "$schedctl" check
+
+expect "check reports a positive create() return as a failure" 1 \
+    "schedctl: backend \"createpos\" ($fixtures/createpos.so) failed to start: its create() returned 1, which is neither 0 nor a negative SCHED_E* code" \
+    env SCHED_BACKEND=createpos SCHED_PLUGIN_PATH="$fixtures" "$schedctl" check
 
 cp "$fixtures/valid.so" "$tmp/valid.so"
 chmod 666 "$tmp/valid.so"
