@@ -170,6 +170,8 @@ int sched__plugin_find(const char *name, const char *const *dirs, size_t ndirs, 
 int sched__plugin_open(const char *path, const sched_host_services *svc,
                        struct sched__plugin *p, sched_error **err);
 void sched__plugin_close(struct sched__plugin *p);
+/* Call fn(path) before each plugin file is opened; for schedctl. */
+void sched__loader_trace(void (*fn)(const char *path));
 /* Load and create host->cfg's backend (or a listed fallback) into host. */
 int sched__loader_open(sched_host *host, const sched_host_services *svc, sched_error **err);
 /* After ops.destroy: unload the plugin. */

@@ -355,6 +355,17 @@ static int check_descriptor(const sched_plugin_descriptor *d, const char *expect
     return check_config_keys(d->config_keys, why, len);
 }
 
+static void (*open_trace)(const char *path);
+
+/* Have fn(path) called just before each plugin file is opened (NULL:
+ * stop).  For schedctl, which probes plugins in a child process and
+ * names the file that was being loaded when the child died.  Not
+ * synchronised: set it before any host is opened. */
+void sched__loader_trace(void (*fn)(const char *path))
+{
+    open_trace = fn;
+}
+
 /*
  * Open one plugin file and check everything short of creating it: the
  * ownership rule on the file and every directory above it (before dlopen
@@ -380,6 +391,8 @@ int sched__plugin_open(const char *path, const sched_host_services *svc,
     if (rc != 0)
         return refuse(err, path, why);
 
+    if (open_trace != NULL)
+        open_trace(path);
     char dlerr[1024];
     /* The resolved path: the one that was checked. */
     void *lib = sched__dl_open(real, dlerr, sizeof dlerr);

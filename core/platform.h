@@ -89,6 +89,11 @@ int sched__file_exists(const char *path);
 #define SCHED__ENOTREG (-1)
 #define SCHED__EFBIG (-2)
 int sched__read_file(const char *path, size_t max, char **text, size_t *len);
+/* A new temporary file named after stem ("sched-conform-linux"), created
+ * exclusively with a name nobody could guess (mkstemp; on Windows
+ * GetTempFileName), open for writing; its path, which the caller removes,
+ * into path.  NULL with errno set on failure. */
+FILE *sched__temp_file(const char *stem, char *path, size_t len);
 /* Is path absolute?  1 or 0. */
 int sched__path_is_absolute(const char *path);
 /* The ownership rule of sched.conf(5) on a file to load or read with

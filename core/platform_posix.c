@@ -273,6 +273,29 @@ FILE *sched__fopen(const char *path, const char *mode)
     return fopen(path, mode);
 }
 
+FILE *sched__temp_file(const char *stem, char *path, size_t len)
+{
+    const char *dir = sched__secure_getenv("TMPDIR");
+    if (dir == NULL || dir[0] != '/')
+        dir = "/tmp";
+    int n = snprintf(path, len, "%s/%s-XXXXXX", dir, stem);
+    if (n < 0 || (size_t)n >= len) {
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "w");
+    if (f == NULL) {
+        int e = errno;
+        close(fd);
+        unlink(path);
+        errno = e;
+    }
+    return f;
+}
+
 int sched__file_exists(const char *path)
 {
     struct stat st;

@@ -376,6 +376,37 @@ FILE *sched__fopen(const char *path, const char *mode)
     return f;
 }
 
+FILE *sched__temp_file(const char *stem, char *path, size_t len)
+{
+    wchar_t dir[MAX_PATH + 1], name[MAX_PATH + 1], prefix[4];
+    char *u;
+    FILE *f;
+    int i;
+
+    /* GetTempFileName takes three characters of prefix and creates the
+     * file itself, with a name that did not exist. */
+    for (i = 0; i < 3; i++)
+        prefix[i] = stem[i] ? (wchar_t)(unsigned char)stem[i] : L's';
+    prefix[3] = 0;
+    if (!GetTempPathW(MAX_PATH + 1, dir) || !GetTempFileNameW(dir, prefix, 0, name)) {
+        errno = EACCES;
+        return NULL;
+    }
+    u = wide_to_utf8(name);
+    if (!u || strlen(u) >= len) {
+        free(u);
+        DeleteFileW(name);
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    strcpy(path, u);
+    free(u);
+    f = _wfopen(name, L"w");
+    if (!f)
+        DeleteFileW(name);
+    return f;
+}
+
 int sched__file_exists(const char *path)
 {
     wchar_t *w = utf8_to_wide(path);

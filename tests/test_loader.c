@@ -339,7 +339,7 @@ static void test_not_found_lists_paths_searched_and_backends_available(void)
     CU_ASSERT_PTR_NULL(path);
     snprintf(expected, sizeof expected,
              "backend \"nosuch\" not found: searched /nonexistent/sched/nosuch.so, %s/nosuch.so; "
-             "available backends: abi2, createfail, createpos, halfpark, keydup, keyname, keyrange, keytype, longmsg, misnamed, noentry, noname, noschedule, reserved, small, valid",
+             "available backends: abi2, crashcreate, crashentry, createfail, createpos, halfpark, keydup, keyname, keyrange, keytype, longmsg, misnamed, noentry, noname, noschedule, reserved, small, valid",
              util_fixture_dir());
     ASSERT_ERROR(err, SCHED_ENOENT, expected);
     sched_error_free(err);
@@ -425,7 +425,7 @@ static void test_each_lists_every_backend_once_in_search_order(void)
     const char *dirs[] = { dir, util_fixture_dir() };
     char names[1024] = "";
     sched__plugin_each(dirs, 2, collect, names);
-    CU_ASSERT_STRING_EQUAL(names, "valid@tmp abi2 createfail createpos halfpark keydup keyname keyrange keytype longmsg misnamed "
+    CU_ASSERT_STRING_EQUAL(names, "valid@tmp abi2 crashcreate crashentry createfail createpos halfpark keydup keyname keyrange keytype longmsg misnamed "
                            "noentry noname noschedule reserved small ");
     util_rmdir(dir);
 }
@@ -548,7 +548,7 @@ static void test_fallbacks_are_tried_in_order_and_logged(void)
              util_fixture("createfail"));
     snprintf(second, sizeof second,
              "backend \"nosuch\" (set at %s:2) not found: searched %s/nosuch.so; "
-             "available backends: abi2, createfail, createpos, halfpark, keydup, keyname, keyrange, keytype, longmsg, misnamed, noentry, noname, noschedule, reserved, small, valid",
+             "available backends: abi2, crashcreate, crashentry, createfail, createpos, halfpark, keydup, keyname, keyrange, keytype, longmsg, misnamed, noentry, noname, noschedule, reserved, small, valid",
              conf, util_fixture_dir());
     snprintf(third, sizeof third,
              "plugin %s refused: it was built for plugin ABI 2.0, and this host implements ABI 1.1",

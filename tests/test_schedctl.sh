@@ -66,6 +66,38 @@ expect "check reports a positive create() return as a failure" 1 \
     "schedctl: backend \"createpos\" ($fixtures/createpos.so) failed to start: its create() returned 1, which is neither 0 nor a negative SCHED_E* code" \
     env SCHED_BACKEND=createpos SCHED_PLUGIN_PATH="$fixtures" "$schedctl" check
 
+# A plugin that crashes in its entry function or in create() is probed in
+# a child process: schedctl survives and names the file and the signal.
+expect "check reports a plugin crashing in its entry function" 1 \
+    "schedctl: $fixtures/crashentry.so: crashed with signal 11" \
+    env SCHED_BACKEND=crashentry SCHED_PLUGIN_PATH="$fixtures" "$schedctl" check
+expect "check reports a plugin crashing in create()" 1 \
+    "schedctl: $fixtures/crashcreate.so: crashed with signal 11" \
+    env SCHED_BACKEND=crashcreate SCHED_PLUGIN_PATH="$fixtures" "$schedctl" check
+# conform and bench write their config into the temporary directory: with
+# a crash, a failure or a pass, nothing is left there and its path is in
+# no message.
+mkdir "$tmp/t"
+env TMPDIR="$tmp/t" SCHED_PLUGIN_PATH="$fixtures" "$schedctl" conform crashcreate >"$tmp/out" 2>&1
+status=$?
+case $status:$(cat "$tmp/out") in
+    "1:conform: backend crashcreate cannot be opened: $fixtures/crashcreate.so: crashed with signal 11 ("*")")
+        echo "ok: conform reports a plugin crashing in create()" ;;
+    *) fail "conform reports a plugin crashing in create(): $status: $(cat "$tmp/out")" ;;
+esac
+[ -z "$(ls -A "$tmp/t")" ] || fail "conform left a file behind after a crash: $(ls -A "$tmp/t")"
+expect "bench reports a plugin crashing in create()" 1 \
+    "schedctl: $fixtures/crashcreate.so: crashed with signal 11" \
+    env TMPDIR="$tmp/t" SCHED_PLUGIN_PATH="$fixtures" "$schedctl" bench --quick --backend crashcreate
+[ -z "$(ls -A "$tmp/t")" ] || fail "bench left a file behind after a crash: $(ls -A "$tmp/t")"
+env TMPDIR="$tmp/t" SCHED_PLUGIN_PATH="$fixtures" "$schedctl" conform nosuch >"$tmp/out" 2>&1
+case $(cat "$tmp/out") in
+    *"$tmp/t"*) fail "conform names its temporary config: $(cat "$tmp/out")" ;;
+    *"(the generated config"*) echo "ok: conform keeps its temporary config's path out of messages" ;;
+    *) fail "conform nosuch: $(cat "$tmp/out")" ;;
+esac
+[ -z "$(ls -A "$tmp/t")" ] || fail "conform left a file behind: $(ls -A "$tmp/t")"
+
 cp "$fixtures/valid.so" "$tmp/valid.so"
 chmod 666 "$tmp/valid.so"
 expect "check refuses a world-writable plugin" 1 \
@@ -144,6 +176,9 @@ grep -q '^selected:    linux (set at (built-in):' "$tmp/out" || fail "list does 
 expect "list marks a fixture refusal" 0 "" env SCHED_PLUGIN_PATH="$fixtures" "$schedctl" list
 grep -qx "  abi2 *refused: it was built for plugin ABI 2.0, and this host implements ABI 1.1 ($fixtures/abi2.so)" "$tmp/out" ||
     fail "list does not show the refusal: $(cat "$tmp/out")"
+grep -qx "  crashentry *$fixtures/crashentry.so: crashed with signal 11" "$tmp/out" ||
+    fail "list does not show the crash: $(cat "$tmp/out")"
+grep -q "^  valid  *1\.2\.3 " "$tmp/out" || fail "list stops at a crashing plugin: $(cat "$tmp/out")"
 
 # info: values and where they came from.
 expect "info runs" 0 "" env SCHED_BACKEND=linux "$schedctl" info -c "$tmp/good.conf"

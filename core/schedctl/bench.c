@@ -43,24 +43,61 @@ struct row {
 
 static char config_tmp[1024];
 
-/* A config selecting backend name, written to a temporary file. */
+/* A config selecting backend name, written to a new temporary file with
+ * an unpredictable name (config_tmp; the caller removes it). */
 static const char *config_for(const char *name)
 {
-    FILE *f;
-#if defined(_WIN32)
-    snprintf(config_tmp, sizeof config_tmp, "%s\\sched-bench-%s.conf",
-             getenv("TEMP") ? getenv("TEMP") : ".", name);
-#else
-    const char *dir = getenv("TMPDIR");
-    snprintf(config_tmp, sizeof config_tmp, "%s/sched-bench-%s-%ld.conf", dir ? dir : "/tmp",
-             name, (long)getpid());
-#endif
-    f = fopen(config_tmp, "w");
+    char stem[300];
+    snprintf(stem, sizeof stem, "sched-bench-%s", name);
+    FILE *f = sched__temp_file(stem, config_tmp, sizeof config_tmp);
     if (!f)
         return NULL;
     fprintf(f, "backend = \"%s\";\n", name);
-    fclose(f);
+    if (fclose(f) != 0) {
+        remove(config_tmp);
+        return NULL;
+    }
     return config_tmp;
+}
+
+/* An error sentence with the temporary config's path left out: the file
+ * is gone by the time anyone reads it. */
+static void bench_error(const char *msg)
+{
+    size_t lp = strlen(config_tmp);
+    const char *hit = lp > 0 ? strstr(msg, config_tmp) : NULL;
+    if (hit == NULL)
+        sched__ctl_error("bench: %s", msg);
+    else
+        sched__ctl_error("bench: %.*s(the generated config)%s", (int)(hit - msg), msg, hit + lp);
+}
+
+/* In a child: can a host be opened on config at all?  A backend that
+ * crashes doing so is reported without taking bench down. */
+static int open_once(void *arg)
+{
+    sched_host *h = NULL;
+    sched_error *err = NULL;
+    if (sched_host_open(&h, arg, &err) != 0) {
+        bench_error(sched_error_message(err));
+        sched_error_free(err);
+        return SCHEDCTL_FAIL;
+    }
+    sched_host_close(h);
+    return SCHEDCTL_OK;
+}
+
+static int probe_config(const char *config, const char *name)
+{
+    char plugin[4096];
+    int sig;
+    int rc = sched__ctl_isolated(open_once, (void *)config, plugin, sizeof plugin, &sig);
+    if (rc == SCHEDCTL_CRASHED) {
+        char what[300];
+        snprintf(what, sizeof what, "opening backend %s", name);
+        sched__ctl_report_crash(plugin, what, sig);
+    }
+    return rc;
 }
 
 static sched_host *open_timed(const char *config, struct row *r, int *opens)
@@ -69,7 +106,7 @@ static sched_host *open_timed(const char *config, struct row *r, int *opens)
     sched_error *err = NULL;
     uint64_t t0 = sched__mono_ns();
     if (sched_host_open(&h, config, &err) != 0) {
-        sched__ctl_error("bench: %s", sched_error_message(err));
+        bench_error(sched_error_message(err));
         sched_error_free(err);
         return NULL;
     }
@@ -173,7 +210,10 @@ int sched__cmd_bench(int argc, char **argv)
                 rows[i].failed = 1;
                 continue;
             }
-            bench_one(cfg, quick, &rows[i]);
+            if (probe_config(cfg, names[i]) != SCHEDCTL_OK)
+                rows[i].failed = 1;
+            else
+                bench_one(cfg, quick, &rows[i]);
             remove(cfg);
         }
     }

@@ -16,18 +16,17 @@ static const char usage[] =
     "usage: schedctl check [-c FILE]\n"
     "\n"
     "Read the effective config (or FILE), validate it, load its backend and\n"
-    "start it, as sched_host_open(3) would.  Exits 0 and names the backend\n"
-    "when that works; otherwise prints the error sentence and exits 1.\n"
+    "start it, as sched_host_open(3) would, in a child process.  Exits 0 and\n"
+    "names the backend when that works; otherwise prints the error sentence\n"
+    "(\"PATH: crashed with signal N\" for a plugin that crashes) and exits 1.\n"
     "SCHED_CONFIG, SCHED_BACKEND and SCHED_PLUGIN_PATH apply as usual.\n"
     "\n"
     "  -c, --config FILE   read FILE instead of the lookup order of sched.conf(5)\n";
 
-int sched__cmd_check(int argc, char **argv)
+/* In the child: what a program would do. */
+static int check_config(void *arg)
 {
-    const char *config;
-    int rc = sched__ctl_config_options(argc, argv, usage, &config);
-    if (rc >= 0)
-        return rc;
+    const char *config = arg;
     sched_host *host;
     sched_error *err = NULL;
     if (sched_host_open(&host, config, &err) != 0) {
@@ -39,4 +38,20 @@ int sched__cmd_check(int argc, char **argv)
            sched_host_backend_name(host), sched_host_plugin_path(host));
     sched_host_close(host);
     return SCHEDCTL_OK;
+}
+
+int sched__cmd_check(int argc, char **argv)
+{
+    const char *config;
+    int rc = sched__ctl_config_options(argc, argv, usage, &config);
+    if (rc >= 0)
+        return rc;
+    char plugin[4096];
+    int sig;
+    rc = sched__ctl_isolated(check_config, (void *)config, plugin, sizeof plugin, &sig);
+    if (rc == SCHEDCTL_CRASHED) {
+        sched__ctl_report_crash(plugin, "check", sig);
+        return SCHEDCTL_FAIL;
+    }
+    return rc;
 }

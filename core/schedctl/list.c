@@ -27,8 +27,10 @@ static const char usage[] =
     "List every backend found along the plugin path and in the built-in\n"
     "directory: name, version, plugin ABI and file.  \"*\" marks the one the\n"
     "effective config selects.  A plugin the loader would refuse is listed\n"
-    "with the reason; a backend this build knows of but did not build is\n"
-    "listed as missing with the reason configure recorded.\n"
+    "with the reason, and one that crashes while being opened (each is\n"
+    "opened in a child process) with the signal; a backend this build knows\n"
+    "of but did not build is listed as missing with the reason configure\n"
+    "recorded.\n"
     "\n"
     "  -c, --config FILE   read FILE instead of the lookup order of sched.conf(5)\n";
 
@@ -51,6 +53,38 @@ struct list_state {
     size_t nfound;
 };
 
+struct probe {
+    const char *name, *path;
+    int sel;
+};
+
+/* In the child: open the plugin and print its line. */
+static int probe_one(void *arg)
+{
+    const struct probe *pr = arg;
+    struct sched__plugin p;
+    sched_error *err = NULL;
+    if (sched__plugin_open(pr->path, &sched__services, &p, &err) != 0) {
+        /* The loader's sentence is "plugin PATH refused: REASON": the
+         * column already says refused, and the path goes last. */
+        const char *msg = sched_error_message(err);
+        char prefix[4200];
+        snprintf(prefix, sizeof prefix, "plugin %s refused: ", pr->path);
+        if (strncmp(msg, prefix, strlen(prefix)) == 0)
+            printf("%c %-16s refused: %s (%s)\n", pr->sel ? '*' : ' ', pr->name, msg + strlen(prefix),
+                   pr->path);
+        else
+            printf("%c %-16s refused: %s\n", pr->sel ? '*' : ' ', pr->name, msg);
+        sched_error_free(err);
+        return 0;
+    }
+    char abi[32];
+    snprintf(abi, sizeof abi, "%u.%u", (unsigned)p.desc->abi_major, (unsigned)p.desc->abi_minor);
+    printf("%c %-16s %-10s %-5s %s\n", pr->sel ? '*' : ' ', pr->name, p.desc->version, abi, pr->path);
+    sched__plugin_close(&p);
+    return 0;
+}
+
 static void show(const char *name, const char *path, void *arg)
 {
     struct list_state *st = arg;
@@ -59,25 +93,11 @@ static void show(const char *name, const char *path, void *arg)
     if (st->nfound < sizeof st->found / sizeof st->found[0])
         snprintf(st->found[st->nfound++], sizeof st->found[0], "%s", name);
 
-    struct sched__plugin p;
-    sched_error *err = NULL;
-    if (sched__plugin_open(path, &sched__services, &p, &err) != 0) {
-        /* The loader's sentence is "plugin PATH refused: REASON": the
-         * column already says refused, and the path goes last. */
-        const char *msg = sched_error_message(err);
-        char prefix[4200];
-        snprintf(prefix, sizeof prefix, "plugin %s refused: ", path);
-        if (strncmp(msg, prefix, strlen(prefix)) == 0)
-            printf("%c %-16s refused: %s (%s)\n", sel ? '*' : ' ', name, msg + strlen(prefix), path);
-        else
-            printf("%c %-16s refused: %s\n", sel ? '*' : ' ', name, msg);
-        sched_error_free(err);
-        return;
-    }
-    char abi[32];
-    snprintf(abi, sizeof abi, "%u.%u", (unsigned)p.desc->abi_major, (unsigned)p.desc->abi_minor);
-    printf("%c %-16s %-10s %-5s %s\n", sel ? '*' : ' ', name, p.desc->version, abi, path);
-    sched__plugin_close(&p);
+    struct probe pr = { name, path, sel };
+    char plugin[4096];
+    int sig;
+    if (sched__ctl_isolated(probe_one, &pr, plugin, sizeof plugin, &sig) == SCHEDCTL_CRASHED)
+        printf("%c %-16s %s: crashed with signal %d\n", sel ? '*' : ' ', name, path, sig);
 }
 
 static int was_found(const struct list_state *st, const char *name)

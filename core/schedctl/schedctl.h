@@ -43,4 +43,17 @@ int sched__ctl_config_options(int argc, char **argv, const char *usage, const ch
  */
 int sched__ctl_load_config(int argc, char **argv, const char *usage, struct sched__config **cfg);
 
+/*
+ * Run fn(arg) in a child process (in this one on Windows), so that plugin
+ * code that crashes takes only the child down.  fn's return value is the
+ * child's exit status; stdout and stderr are shared.  Returns that
+ * status, or SCHEDCTL_CRASHED with the signal in *sig and the plugin file
+ * the child opened last in plugin ("" when none).
+ */
+#define SCHEDCTL_CRASHED (-2)
+int sched__ctl_isolated(int (*fn)(void *arg), void *arg, char *plugin, size_t len, int *sig);
+/* "schedctl: PLUGIN: crashed with signal N" (or WHAT crashed, when no
+ * plugin was being opened). */
+void sched__ctl_report_crash(const char *plugin, const char *what, int sig);
+
 #endif

@@ -9,34 +9,47 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #if !defined(_WIN32)
 #include <unistd.h>
 #endif
 
 #include "conformance_int.h"
+#include "platform.h"
 
 const char *conf_backend;
 char conf_config_path[1024];
 
 int conf_write_config(const char *name)
 {
-    const char *dir = getenv("TMPDIR");
+    char stem[300];
     FILE *f;
-#if defined(_WIN32)
-    if (!dir)
-        dir = getenv("TEMP");
-    snprintf(conf_config_path, sizeof conf_config_path, "%s\\sched-conform-%s-%lu.conf",
-             dir ? dir : ".", name, (unsigned long)GetCurrentProcessId());
-#else
-    snprintf(conf_config_path, sizeof conf_config_path, "%s/sched-conform-%s-%ld.conf",
-             dir ? dir : "/tmp", name, (long)getpid());
-#endif
-    f = fopen(conf_config_path, "w");
+    /* An unpredictable name, created exclusively: a file someone planted
+     * in the temporary directory under the old, guessable name would
+     * have been written through (or read back). */
+    snprintf(stem, sizeof stem, "sched-conform-%s", name);
+    f = sched__temp_file(stem, conf_config_path, sizeof conf_config_path);
     if (!f)
         return -1;
     fprintf(f, "# written by the libsched conformance suite\nbackend = \"%s\";\n", name);
     return fclose(f);
+}
+
+/* msg with the generated config's path replaced: the temporary file is
+ * gone by the time anyone reads the message, and its name helps no one. */
+static void without_config_path(const char *msg, char *buf, size_t len)
+{
+    size_t lp = strlen(conf_config_path), used = 0;
+    const char *hit;
+    buf[0] = '\0';
+    while (lp > 0 && (hit = strstr(msg, conf_config_path)) != NULL) {
+        used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%.*s(the generated config)",
+                                 (int)(hit - msg), msg);
+        msg = hit + lp;
+    }
+    if (used < len)
+        snprintf(buf + used, len - used, "%s", msg);
 }
 
 sched_host *conf_open_host(void)
@@ -45,8 +58,9 @@ sched_host *conf_open_host(void)
     sched_error *err = NULL;
     int rc = sched_host_open(&h, conf_config_path, &err);
     if (rc != 0) {
-        fprintf(stderr, "conformance: cannot open backend %s: %s\n", conf_backend,
-                err ? sched_error_message(err) : sched_strerror(rc));
+        char msg[4096];
+        without_config_path(err ? sched_error_message(err) : sched_strerror(rc), msg, sizeof msg);
+        fprintf(stderr, "conformance: cannot open backend %s: %s\n", conf_backend, msg);
         sched_error_free(err);
     }
     return h;

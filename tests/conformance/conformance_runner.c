@@ -163,6 +163,16 @@ static int wait_hangup(int fd, unsigned long limit_ms)
     }
 }
 
+/* The first open runs the plugin's own code (constructors, entry,
+ * create()): a fault there kills the child with its signal, which names
+ * the plugin, even where a sanitizer runtime would turn it into exit 1. */
+static void plain_crash_signals(void)
+{
+    static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
+    for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
+        signal(sigs[k], SIG_DFL);
+}
+
 /* Run child i in a process group of its own, killed (with whatever it
  * started) after limit_ms.  *detail gets the signal or exit status. */
 static enum outcome run_child(size_t i, unsigned long limit_ms, int *detail)
@@ -188,6 +198,8 @@ static enum outcome run_child(size_t i, unsigned long limit_ms, int *detail)
         fcntl(alive[1], F_SETFD, FD_CLOEXEC);
         setpgid(0, 0);
         catch_signals(SIG_DFL);
+        if (i == (size_t)-1)
+            plain_crash_signals();
         _exit(child_main(i));
     }
     close(alive[1]);
@@ -321,6 +333,27 @@ static void child_from_env(void)
     exit(child_main(i < 0 || (size_t)i >= conf_ntests ? (size_t)-1 : (size_t)i));
 }
 
+/* The plugin file conf_config_path selects, found as the loader finds it
+ * but without opening it; "" when there is none.  For naming the file
+ * when the probe crashed. */
+static void plugin_of_config(char *buf, size_t len)
+{
+    struct sched__config *cfg;
+    const char **dirs;
+    char *path;
+    size_t n;
+    buf[0] = '\0';
+    if (sched__config_load(conf_config_path, &cfg, NULL) != 0)
+        return;
+    n = sched__plugin_search_dirs(cfg, &dirs);
+    if (dirs && sched__plugin_find(sched__config_backend(cfg), dirs, n, &path, NULL) == 0) {
+        snprintf(buf, len, "%s", path);
+        free(path);
+    }
+    free(dirs);
+    sched__config_free(cfg);
+}
+
 int sched_conformance_run(const char *name, const struct sched_conformance_options *opt, FILE *out)
 {
     unsigned base_ms = opt ? opt->timeout_ms : 0;
@@ -338,9 +371,17 @@ int sched_conformance_run(const char *name, const struct sched_conformance_optio
     catch_signals(on_signal);
     o = run_child((size_t)-1, timeout_ms(base_ms), &detail);
     if (o != OUT_PASS) {
-        char why[96] = "";
-        if (o == OUT_CRASH)
+        char why[4200] = "";
+        if (o == OUT_CRASH) {
+            char plugin[4096];
+            plugin_of_config(plugin, sizeof plugin);
             describe_crash(detail, why, sizeof why);
+#if !defined(_WIN32)
+            if (plugin[0])
+                snprintf(why, sizeof why, "%s: crashed with signal %d (%s)", plugin, detail,
+                         strsignal(detail));
+#endif
+        }
         else if (o == OUT_TIMEOUT)
             snprintf(why, sizeof why, "TIMEOUT");
         remove(conf_config_path);
