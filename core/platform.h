@@ -99,14 +99,17 @@ int sched__path_is_absolute(const char *path);
 /* The ownership rule of sched.conf(5) on a file to load or read with
  * this process's privileges (a plugin; an @include'd file in a set-uid
  * program): the file and every directory above it, symlinks resolved,
- * owned by root or the effective user and not writable by group or
- * others (a sticky directory only as an ancestor).  0 with *real, the
+ * owned by root or the effective user (only root in a set-gid program
+ * that is not set-uid) and not writable by group or others (a sticky
+ * directory only as an ancestor).  0 with *real, the
  * resolved path to open (malloc'd); SCHED_ELOAD with the reason, naming
  * the offending file or directory, in err; or SCHED_ENOMEM. */
 int sched__trusted_path(const char *path, char **real, char *err, size_t errlen);
 /* Call fn for each file name in dir (not "." or "..").  0 or SCHED_ENOENT. */
 int sched__dir_list(const char *dir, void (*fn)(const char *name, void *arg), void *arg);
 
+/* Is this a set-uid or set-gid process (AT_SECURE)?  1 or 0; 0 on Windows. */
+int sched__privileged(void);
 /* secure_getenv (NULL in set-uid/set-gid programs), or getenv on Windows. */
 const char *sched__secure_getenv(const char *name);
 /* The per-user config file ($XDG_CONFIG_HOME/sched/sched.conf, or

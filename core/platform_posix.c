@@ -22,6 +22,7 @@
 
 #ifdef __linux__
 #include <linux/futex.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #endif
 
@@ -307,10 +308,18 @@ int sched__path_is_absolute(const char *path)
     return path != NULL && path[0] == '/';
 }
 
-/* Who may own a trusted file or directory: root or the effective user. */
+/* Who may own a trusted file or directory: root or the effective user;
+ * in a set-gid program that is not also set-uid the effective user is
+ * the caller, whose files would run with the group's privileges, so only
+ * root. */
+static int only_root(void)
+{
+    return sched__privileged() && geteuid() == getuid() && geteuid() != 0;
+}
+
 static int owner_trusted(uid_t uid)
 {
-    return uid == 0 || uid == geteuid();
+    return uid == 0 || (uid == geteuid() && !only_root());
 }
 
 /* Why st (the file or directory `what`, e.g. "its directory /x") cannot be
@@ -320,8 +329,12 @@ static int owner_trusted(uid_t uid)
 static int untrusted(const struct stat *st, const char *what, int own_dir, char *err, size_t errlen)
 {
     if (!owner_trusted(st->st_uid)) {
-        snprintf(err, errlen, "%s is owned by uid %lu, not by root or the effective uid %lu", what,
-                 (unsigned long)st->st_uid, (unsigned long)geteuid());
+        if (only_root())
+            snprintf(err, errlen, "%s is owned by uid %lu, not by root (a set-gid program trusts only root's files)",
+                     what, (unsigned long)st->st_uid);
+        else
+            snprintf(err, errlen, "%s is owned by uid %lu, not by root or the effective uid %lu", what,
+                     (unsigned long)st->st_uid, (unsigned long)geteuid());
         return SCHED_ELOAD;
     }
     if ((st->st_mode & (S_IWGRP | S_IWOTH)) == 0)
@@ -432,6 +445,15 @@ int sched__dir_list(const char *dir, void (*fn)(const char *name, void *arg), vo
 }
 
 /* ---- environment -------------------------------------------------------- */
+
+int sched__privileged(void)
+{
+#ifdef __linux__
+    return getauxval(AT_SECURE) != 0;
+#else
+    return getuid() != geteuid() || getgid() != getegid();
+#endif
+}
 
 const char *sched__secure_getenv(const char *name)
 {

@@ -584,6 +584,12 @@ static struct env_value *env_values;
 /* Windows has no set-uid programs: the environment is the user's own.  It
  * is read as UTF-16 (getenv would give the ANSI code page) and handed out
  * in UTF-8, like every other string of the library. */
+/* Windows has no set-uid programs. */
+int sched__privileged(void)
+{
+    return 0;
+}
+
 const char *sched__secure_getenv(const char *name)
 {
     wchar_t *wname = utf8_to_wide(name);

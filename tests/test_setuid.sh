@@ -6,7 +6,8 @@
 # and for each way such a user could plant a plugin -- a plugin file owned
 # by them, a sticky world-writable plugin directory, a root-owned
 # directory holding a symlink to their file, a plugin directory whose
-# parent anyone may rename entries of -- plants a plugin whose ELF constructor writes a
+# parent anyone may rename entries of, their own plugin in a set-gid
+# program -- plants a plugin whose ELF constructor writes a
 # marker file, runs the client as that user, and checks that the marker
 # never appears and that the refusal names the path and the reason.  A
 # control case proves a root-installed plugin's constructor does run, so
@@ -57,6 +58,9 @@ uid=$(id -u "$user") gid=$(id -g "$user")
 home=$w/home
 mkdir -p "$home" "$w/etc" "$w/markers"
 chown "$user:" "$home"
+# Planted code in the set-gid case runs with group root only.
+chown root:root "$w/markers"
+chmod 775 "$w/markers"
 
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -96,7 +100,7 @@ run() {
 # refused CASE MARKER TEXT: the marker is absent, the output has TEXT.
 refused() {
     if [ -e "$w/markers/$2" ]; then
-        fail "$1: planted code ran as root: $(cat "$w/markers/$2")"
+        fail "$1: planted code ran in the privileged client: $(cat "$w/markers/$2")"
     else
         echo "ok: $1: planted code did not run"
     fi
@@ -176,8 +180,19 @@ client swap
 run swap "$home"
 refused swap swap "plugin $w/opt/sched/valid.so refused: the directory $w/opt above it is writable by group or others"
 
+# 6. A set-gid (not set-uid) program: the effective user is the caller,
+#    so their own plugin would run with the group's privileges; only
+#    root's files are trusted there.
+printf 'backend = "valid";\nplugin_path = [ "%s/plugins" ];\n' "$home" >"$w/etc/setgid.conf"
+client setgid
+chmod 2755 "$w/client-setgid"
+planted setgid
+as_user cp "$w/build/setgid.so" "$home/plugins/valid.so" || exit 99
+run setgid "$home"
+refused setgid setgid "plugin $home/plugins/valid.so refused: the directory $home above it is owned by uid $uid, not by root (a set-gid program trusts only root's files)"
+
 # And whatever happened, no planted code ran anywhere.
 if [ -n "$(ls -A "$w/markers")" ]; then
-    fail "planted code ran as root: $(ls -A "$w/markers")"
+    fail "planted code ran in a privileged client: $(ls -A "$w/markers")"
 fi
 [ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }

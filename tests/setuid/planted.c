@@ -15,8 +15,9 @@
 
 __attribute__((constructor)) static void planted(void)
 {
-    char line[64];
-    int n = snprintf(line, sizeof line, "planted code ran with euid %ld\n", (long)geteuid());
+    char line[96];
+    int n = snprintf(line, sizeof line, "planted code ran with euid %ld, egid %ld\n", (long)geteuid(),
+                     (long)getegid());
     int fd = open(SCHED_PLANTED_MARKER, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) {
         if (n > 0)
