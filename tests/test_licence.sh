@@ -9,16 +9,30 @@ status=0
 grep -q '^MIT License$' COPYING 2>/dev/null &&
     grep -q 'The libsched authors' COPYING ||
     { echo "FAIL: COPYING does not hold the MIT licence of The libsched authors"; status=1; }
+# The distribution's own files: what git tracks in a checkout; in a
+# release tarball, everything but the build directories (any directory
+# holding a config.status, such as make distcheck's _build/sub).
+if git -C . rev-parse --is-inside-work-tree >/dev/null 2>&1 &&
+   [ "$(git -C . rev-parse --show-toplevel)" = "$(pwd -P)" ]; then
+    files=$(git ls-files --cached --others --exclude-standard)
+else
+    prune=
+    for d in $(find . -name config.status -type f | sed 's,/config.status$,,'); do
+        prune="$prune -path $d -prune -o"
+    done
+    # shellcheck disable=SC2086
+    files=$(find . $prune -path ./autom4te.cache -prune -o -path ./build-aux -prune -o \
+            -type f -print | sed 's,^\./,,')
+fi
 count=0
-for f in $(find . -path ./_build -prune -o -path ./.git -prune -o \
-        -path ./autom4te.cache -prune -o -path ./build-aux -prune -o \
-        -path './libsched-*' -prune -o -type f \( \
-        -name '*.[ch]' -o -name '*.am' -o -name '*.ac' -o -name '*.m4' -o \
-        -name '*.sh' -o -name '*.[1-9]' -o -name '*.conf' -o -name '*.conform' -o \
-        -name '*.test' -o -name '*.supp' -o -name '*.sym' -o -name '*.pc.in' \) -print); do
+for f in $files; do
     case $f in
-        ./m4/libtool.m4|./m4/lt*.m4|./aclocal.m4|./config.h|./core/default_conf.c) continue ;;
-        */Makefile.in|./configure) continue ;;
+        *.[ch]|*.am|*.ac|*.m4|*.sh|*.[1-9]|*.conf|*.conform|*.test|*.supp|*.sym|*.pc.in) ;;
+        *) continue ;;
+    esac
+    case $f in
+        m4/libtool.m4|m4/lt*.m4|aclocal.m4|config.h|core/default_conf.c) continue ;;
+        *Makefile.in|configure) continue ;;
     esac
     count=$((count + 1))
     head -n 3 "$f" | grep -q 'SPDX-License-Identifier: MIT' ||
