@@ -59,7 +59,7 @@ for b in $backends; do
             fi
             n=$((n + 1))
         done
-        echo "ok: $b ($mode): allocations 1 to $((n - 1)) each failed in turn"
+        echo "$b ($mode): allocations 1 to $((n - 1)) each failed in turn"
     done
 done
 [ "$runs" -gt 0 ] || { echo "FAIL: no backend was tried"; exit 1; }
