@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,62 @@ static void test_foreground_tasks_run_from_an_epoll_loop(void)
     sched_host_close(host);
 }
 
+/* Two tasks on a pool of two workers: each waits until both are running,
+ * then blocks (for up to budget ns) on a task it spawns behind them. */
+struct inner_block {
+    sched_executor *ex;
+    _Atomic int *running;
+    uint64_t budget;
+    int rc;
+};
+
+static sched_value block_in_task(void *arg)
+{
+    struct inner_block *ib = arg;
+    sched_task *c = NULL;
+    sched_future *f;
+    int dummy = 0;
+    atomic_fetch_add(ib->running, 1);
+    while (atomic_load(ib->running) < 2)
+        ;
+    if (sched_spawn(ib->ex, sched_future_fn(set_flag, &dummy), &c) != 0)
+        return (sched_value){ .i = -1 };
+    f = sched_task_join(c);
+    ib->rc = sched_block_with_timeout(ib->ex, &f, ib->budget, NULL, NULL);
+    sched_future_drop(f);
+    return (sched_value){ .i = 0 };
+}
+
+/* What sched_block(3) says of a block inside a task on linux: it holds its
+ * worker, and with every worker so held the pool runs nothing else until
+ * one returns.  Here one block has no budget and one has 100 ms: neither
+ * awaited task can start, so the timed block gives up with
+ * SCHED_ETIMEDOUT, whatever the machine's speed; its worker, free again,
+ * runs both, and only then does the untimed block return.  (Had both been
+ * untimed, neither would ever return.) */
+static void test_blocks_inside_tasks_hold_their_workers(void)
+{
+    sched_host *host = NULL;
+    sched_executor *ex = NULL;
+    sched_task *t[2];
+    _Atomic int running = 0;
+    struct inner_block ib[2];
+
+    write_conf("linux: { threads = 2; };\n");
+    CU_ASSERT_EQUAL_FATAL(sched_host_open(&host, conf, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(sched_executor_new(host, &ex), 0);
+    for (int i = 0; i < 2; i++) {
+        ib[i] = (struct inner_block){ ex, &running, i ? 100000000u : SCHED_TIMEOUT_NEVER, 1 };
+        CU_ASSERT_EQUAL(sched_spawn(ex, sched_future_fn(block_in_task, &ib[i]), &t[i]), 0);
+    }
+    for (int i = 0; i < 2; i++)
+        CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(t[i]), NULL, NULL), 0);
+    CU_ASSERT_EQUAL(ib[0].rc, 0);
+    CU_ASSERT_EQUAL(ib[1].rc, SCHED_ETIMEDOUT);
+    sched_executor_free(ex);
+    sched_host_close(host);
+}
+
 static char logged[2048];
 
 static void keep_log(int level, const char *msg, void *userdata)
@@ -212,6 +269,7 @@ int main(void)
     CU_add_test(s, "foreground tasks run from an epoll loop",
                 test_foreground_tasks_run_from_an_epoll_loop);
     CU_add_test(s, "log lines name the backend once", test_log_lines_name_the_backend_once);
+    CU_add_test(s, "blocks inside tasks hold their workers", test_blocks_inside_tasks_hold_their_workers);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
