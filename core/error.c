@@ -64,6 +64,7 @@ const char *sched_strerror(int code)
     case SCHED_EHUNG: return "request can never complete";
     case SCHED_EBACKEND: return "backend failure";
     case SCHED_EAGAIN: return "a system resource limit was reached";
+    case SCHED_ECPU: return "CPU time limit exceeded";
     }
     return code > 0 ? "pending" : "unknown error";
 }

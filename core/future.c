@@ -216,8 +216,17 @@ static int timer_arm(struct timer_future *tf, sched_context *cx, uint64_t delay)
     atomic_init(&rt->fired, 0);
     atomic_init(&rt->waker, sched_waker_clone(sched_context_waker(cx)));
     rt->id = sched__next_id();
+    /* The wake-up is an event of the request whose task waits on it (its
+     * hang detection and timer cap count it there), whoever made it. */
     rt->session_id = tf->session_id;
-    rt->site = cx && cx->task ? cx->task->site : NULL;
+    rt->site = NULL;
+    if (cx && cx->task
+        && (atomic_load_explicit(&cx->task->state, memory_order_relaxed) & SCHED__FULL)) {
+        const struct sched__task_full *armer = (const struct sched__task_full *)cx->task;
+        if (armer->session_id != 0)
+            rt->session_id = armer->session_id;
+        rt->site = cx->task->site;
+    }
     rt->on_host_timers = host->ops.schedule_after == NULL;
     if (sched__host_closing(host))
         rc = SCHED_ECLOSED;

@@ -67,6 +67,8 @@ void sched__word_wake_all(uint32_t *addr);
 
 /* Monotonic clock, nanoseconds. */
 uint64_t sched__mono_ns(void);
+/* CPU time the calling thread has used, nanoseconds (0 if unknown). */
+uint64_t sched__thread_cpu_ns(void);
 /* Online CPUs, at least 1. */
 unsigned sched__num_cpus(void);
 

@@ -314,6 +314,20 @@ uint64_t sched__mono_ns(void)
     return q * 1000000000u + r * 1000000000u / (uint64_t)f;
 }
 
+uint64_t sched__thread_cpu_ns(void)
+{
+    FILETIME created, exited, kernel, user;
+    ULARGE_INTEGER k, u;
+
+    if (!GetThreadTimes(GetCurrentThread(), &created, &exited, &kernel, &user))
+        return 0;
+    k.LowPart = kernel.dwLowDateTime;
+    k.HighPart = kernel.dwHighDateTime;
+    u.LowPart = user.dwLowDateTime;
+    u.HighPart = user.dwHighDateTime;
+    return (k.QuadPart + u.QuadPart) * 100u;   /* 100 ns units */
+}
+
 unsigned sched__num_cpus(void)
 {
     DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);

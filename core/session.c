@@ -46,15 +46,19 @@ int sched__session_check_await(sched_host *host, uint64_t awaited_session)
         return 0;
     if (awaited_session == 0 || s->current == 0 || awaited_session == s->current)
         return 0;
-    sched__log(SCHED_LOG_ERROR,
-               "session %llu awaited a task or timer of session %llu; this backend refuses "
-               "awaits across sessions (requests), so the await failed with SCHED_ECROSS",
-               (unsigned long long)s->current, (unsigned long long)awaited_session);
+    sched__session_rule(host, SCHED_ECROSS,
+                        "session %llu awaited a task or timer of session %llu; this backend "
+                        "refuses awaits across sessions (requests), so the await failed with "
+                        "SCHED_ECROSS", (unsigned long long)s->current,
+                        (unsigned long long)awaited_session);
     return SCHED_ECROSS;
 }
 
 void sched__sessions_close(sched_host *host)
 {
+    const sched_session_policy_iface_v1 *p = host->sessions ? host->sessions->policy : NULL;
+    if (SCHED__POLICY_HAS(p, set_idle_hook) && p->set_idle_hook != NULL)
+        p->set_idle_hook(p, NULL, NULL);
     free(host->sessions);
     host->sessions = NULL;
 }
@@ -75,7 +79,7 @@ static void rec_unref(struct sched__srec *r)
 static struct sched__session *find(sched_session_ctx *ctx, uint64_t id);
 
 /* "task 12 "fetch" spawned at worker.c:40 (handle)" */
-static int rec_describe(const struct sched__srec *r, char *buf, size_t len)
+int sched__session_rec_describe(const struct sched__srec *r, char *buf, size_t len)
 {
     return snprintf(buf, len, "task %llu%s%s%s spawned at %s:%d (%s)",
                     (unsigned long long)r->task_id, r->label ? " \"" : "",
@@ -108,6 +112,8 @@ static void rec_finish(struct sched__srec *r, enum sched__srec_state state)
     }
     if (state == SCHED__REC_CANCELLED)
         cancel_children(r);
+    if (r->declared && r->ctx != NULL)
+        sched__session_declared_done(r);
     if (r->ctx && r->ctx->drain_waker)
         sched_waker_wake_by_ref(r->ctx->drain_waker);
 }
@@ -131,11 +137,23 @@ static int wrapper_poll(sched_future *f, sched_context *cx, sched_value *out)
     struct sched__sessions *s = sched_context_host(cx)->sessions;
     uint64_t prev = s->current;
     struct sched__srec *prev_rec = s->running;
+    int timed = r->ctx != NULL && SCHED__POLICY_HAS(s->policy, cpu_limit_ns)
+                && s->policy->cpu_limit_ns != 0;
+    uint64_t cpu0 = timed ? sched__thread_cpu_ns() : 0;
     s->current = r->session;
     s->running = r;
     int rc = sched_future_poll(w->inner, cx, out);
     s->current = prev;
     s->running = prev_rec;
+    if (timed && sched__session_charge(r, sched__thread_cpu_ns() - cpu0)) {
+        /* Past the limit in this very poll: a real isolate would have been
+         * stopped inside it, so whatever it produced never existed. */
+        if (rc == SCHED_PENDING) {
+            rec_finish(r, SCHED__REC_CANCELLED);
+            return SCHED_ECPU;
+        }
+        rc = SCHED_ECPU;
+    }
     if (rc == SCHED_PENDING) {
         sched_waker *wk = sched_waker_clone(sched_context_waker(cx));
         if (r->waker)
@@ -146,7 +164,7 @@ static int wrapper_poll(sched_future *f, sched_context *cx, sched_value *out)
     if (rc < 0 && r->declared) {
         /* As workerd logs a rejected waitUntil promise: nobody awaits it. */
         char name[512];
-        rec_describe(r, name, sizeof name);
+        sched__session_rec_describe(r, name, sizeof name);
         sched__log(SCHED_LOG_WARN, "session %llu: wait_until work failed: %s: %s",
                    (unsigned long long)r->session, name, sched_strerror(rc));
     }
@@ -199,8 +217,12 @@ static struct sched__sessions *host_sessions(sched_host *host)
     s->next_id = 1;
     const sched_session_policy_iface_v1 *p =
         host->ops.query ? host->ops.query(host->backend, "sched.session", 1) : NULL;
-    if (p != NULL && p->size >= sizeof *p)
+    if (p != NULL && p->size >= offsetof(sched_session_policy_iface_v1, cpu_limit_ns))
         s->policy = p;
+    if (SCHED__POLICY_HAS(s->policy, set_idle_hook) && s->policy->set_idle_hook != NULL
+        && SCHED__POLICY_HAS(s->policy, pending_timers) && s->policy->pending_timers != NULL
+        && (s->policy->flags & SCHED_SESSION_POLICY_ABORT_HUNG))
+        s->policy->set_idle_hook(s->policy, sched__session_on_idle, host);
     const char *seed = sched__secure_getenv("SCHED_SEED");
     sched_prng_seed(&s->rng, seed ? strtoull(seed, NULL, 0) : sched__mono_ns());
     host->sessions = s;
@@ -229,6 +251,8 @@ int sched_session_ctx_new(sched_host *host, sched_session_ctx **out, sched_error
         return sched__error_set(err, rc, "cannot create the session context's executor: %s",
                                 sched_strerror(rc));
     }
+    ctx->next = host->sessions->ctxs;
+    host->sessions->ctxs = ctx;
     *out = ctx;
     return 0;
 }
@@ -243,6 +267,11 @@ void sched_session_ctx_free(sched_session_ctx *ctx)
     if (ctx == NULL)
         return;
     sched_foreground_executor_free(ctx->fx);
+    for (sched_session_ctx **p = &ctx->host->sessions->ctxs; *p != NULL; p = &(*p)->next)
+        if (*p == ctx) {
+            *p = ctx->next;
+            break;
+        }
     for (size_t i = 0; i < ctx->nsessions; i++) {
         struct sched__session *s = ctx->sessions[i];
         if (s->watchdog)
@@ -359,6 +388,7 @@ static int spawn_in(sched_session_ctx *ctx, struct sched__session *s, sched_futu
     r->declared = declared;
     r->session = s->id;
     r->label = lcopy;
+    r->sess = s;
     r->parent = ctx->host->sessions->running ? ctx->host->sessions->running->task_id : 0;
     if (site)
         r->site = *site;
@@ -565,15 +595,21 @@ size_t sched__session_describe_live(const struct sched__session *s, int declared
     size_t n = 0, used = strlen(buf);
     for (size_t i = 0; i < s->nrecs; i++) {
         const struct sched__srec *r = s->recs[i];
-        if (r->state != SCHED__REC_LIVE || (declared >= 0 && r->declared != declared))
+        /* Undeclared work cancelled at the request's end is still reported. */
+        int shown = r->state == SCHED__REC_LIVE || (declared == 0 && r->dangling);
+        if (!shown || (declared >= 0 && r->declared != declared))
             continue;
         if (n > 0 && used + 2 < len) {
             strcpy(buf + used, "; ");
             used += 2;
         }
         if (used < len) {
-            int w = rec_describe(r, buf + used, len - used);
+            int w = sched__session_rec_describe(r, buf + used, len - used);
             used += w > 0 ? (size_t)w : 0;
+            if (used < len && r->dangling) {
+                w = snprintf(buf + used, len - used, ", cancelled when the request ended");
+                used += w > 0 ? (size_t)w : 0;
+            }
             if (used >= len)
                 used = len - 1;
         }

@@ -79,7 +79,12 @@ typedef struct cfsim {
     uint64_t wait_until_limit_ms;
     uint64_t max_timers_per_request;
     uint64_t io_wait_ms;
+    uint64_t cpu_limit_ms;
+    int cancel_undeclared;
     sched_session_policy_iface_v1 policy;   /* answers query("sched.session", 1) */
+    /* The host's idle hook (policy.set_idle_hook); isolate thread only. */
+    int (*idle_fn)(void *arg, int stalled);
+    void *idle_arg;
 
     /* execution history for sched_test_history */
     sched_test_step *history;
@@ -105,6 +110,11 @@ uint64_t cfsim_session_timers_pending(const cfsim *cf, uint64_t session_id);
 sched_runnable *cfsim_take_any(cfsim *cf);
 void cfsim_visit(const cfsim *cf, void (*fn)(void *arg, const sched_runnable *r), void *arg);
 uint64_t cfsim_lane_key(const sched_runnable_info *info, int main);
+
+/* cloudflare-sim.c: the policy's ops. */
+uint64_t cfsim_pending_timers(const sched_session_policy_iface_v1 *self, uint64_t session_id);
+void cfsim_set_idle_hook(const sched_session_policy_iface_v1 *self,
+                         int (*fn)(void *arg, int stalled), void *arg);
 
 /* loop.c: the event loop.  Isolate thread only, cf->mu NOT held. */
 /* Run one runnable; 1 if one ran, 0 if none was ready. */

@@ -9,6 +9,7 @@
  * every choice of what runs next is drawn from one seeded PRNG.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,11 @@ static const sched_config_key config_keys[] = {
       "pending timers one request may hold; 0 = no limit" },
     { "io_wait_ms", SCHED_CONFIG_INT, 0, 3600 * 1000LL,
       "real time to wait for a wake from another thread before a request counts as hung" },
+    { "cpu_limit_ms", SCHED_CONFIG_INT, 0, 300000,
+      "CPU time one request may use (Workers: 10 free, 30000 paid by default, at most "
+      "300000); 0 = no limit" },
+    { "cancel_undeclared", SCHED_CONFIG_BOOL, 0, 0,
+      "cancel undeclared work still running when its request ends, as production does" },
     { NULL, 0, 0, 0, NULL }
 };
 
@@ -46,6 +52,9 @@ static int configure(cfsim *cf, char *err, size_t errlen)
     config_u64(cf, "wait_until_limit_ms", &cf->wait_until_limit_ms);
     config_u64(cf, "max_timers_per_request", &cf->max_timers_per_request);
     config_u64(cf, "io_wait_ms", &cf->io_wait_ms);
+    config_u64(cf, "cpu_limit_ms", &cf->cpu_limit_ms);
+    cf->cancel_undeclared = 1;
+    cf->svc->config_bool(cf->host, "cancel_undeclared", &cf->cancel_undeclared);
 
     const char *env = cf->svc->getenv ? cf->svc->getenv("SCHED_SEED") : NULL;
     if (env != NULL) {
@@ -82,8 +91,13 @@ static int cfsim_create(const sched_backend_env *env, void **self, char *err, si
 
     cf->policy.size = sizeof cf->policy;
     cf->policy.flags = SCHED_SESSION_POLICY_NO_CROSS_AWAIT | SCHED_SESSION_POLICY_ABORT_HUNG;
+    if (cf->cancel_undeclared)
+        cf->policy.flags |= SCHED_SESSION_POLICY_CANCEL_UNDECLARED;
     cf->policy.wait_until_limit_ns = cf->wait_until_limit_ms * MS;
     cf->policy.max_timers_per_session = cf->max_timers_per_request;
+    cf->policy.cpu_limit_ns = cf->cpu_limit_ms * MS;
+    cf->policy.pending_timers = cfsim_pending_timers;
+    cf->policy.set_idle_hook = cfsim_set_idle_hook;
     *self = cf;
     return 0;
 }
@@ -232,6 +246,36 @@ static unsigned cfsim_num_cpus(void *self)
 {
     (void)self;
     return 1;
+}
+
+static cfsim *of_policy(const sched_session_policy_iface_v1 *p)
+{
+    return (cfsim *)(void *)((char *)(uintptr_t)p - offsetof(cfsim, policy));
+}
+
+/* Timers armed for a request, or (session_id 0) for none: the events that
+ * can still wake it, as workerd counts a request's pending events. */
+uint64_t cfsim_pending_timers(const sched_session_policy_iface_v1 *self, uint64_t session_id)
+{
+    cfsim *cf = of_policy(self);
+    cfsim_mutex_lock(&cf->mu);
+    uint64_t n = cf->ntimers;
+    if (session_id != 0) {
+        n = cfsim_session_timers_pending(cf, session_id);
+    } else {
+        for (size_t i = 0; i < cf->nstimers; i++)
+            n -= cf->stimers[i].pending;
+    }
+    cfsim_mutex_unlock(&cf->mu);
+    return n;
+}
+
+void cfsim_set_idle_hook(const sched_session_policy_iface_v1 *self,
+                         int (*fn)(void *arg, int stalled), void *arg)
+{
+    cfsim *cf = of_policy(self);
+    cf->idle_fn = fn;
+    cf->idle_arg = arg;
 }
 
 static const void *cfsim_query(void *self, const char *iface, uint32_t version)

@@ -96,6 +96,19 @@ static int run_one_locked(cfsim *cf, int background_only)
     return 1;
 }
 
+/* With the lock held: tell the host's idle hook the loop has nothing
+ * ready (stalled: not even a timer, nor a wake from outside).  1 when it
+ * made work ready. */
+static int idle_locked(cfsim *cf, int stalled)
+{
+    if (cf->idle_fn == NULL)
+        return 0;
+    cfsim_mutex_unlock(&cf->mu);
+    int made = cf->idle_fn(cf->idle_arg, stalled);
+    cfsim_mutex_lock(&cf->mu);
+    return made && cf->nready > 0;
+}
+
 /* With the lock held: move the clock to t (never backwards), fire what is
  * due and tell foreign threads waiting on a virtual deadline. */
 static void clock_to_locked(cfsim *cf, uint64_t t)
@@ -206,8 +219,10 @@ static int park_foreign(cfsim *cf, sched_parker *p, uint64_t deadline)
 /*
  * Block until unpark(p), driving the loop while waiting: run ready work,
  * and when none is ready jump the clock to the next timer due before the
- * deadline.  Nothing ready, no timer and no deadline: wait io_wait_ms for a
- * wake from outside, then report SCHED_EDEADLK (a hung request).
+ * deadline (after the host's idle hook has had its say: it aborts the
+ * requests no timer can wake).  Nothing ready, no timer and no deadline:
+ * wait io_wait_ms for a wake from outside, then ask the hook once more,
+ * and report SCHED_EDEADLK if it made nothing ready.
  */
 int cfsim_park(void *self, sched_parker *p, uint64_t timeout_ns)
 {
@@ -233,6 +248,8 @@ int cfsim_park(void *self, sched_parker *p, uint64_t timeout_ns)
             continue;
         uint64_t due;
         if (cfsim_timer_next(cf, &due) && due <= deadline) {
+            if (idle_locked(cf, 0))
+                continue;
             clock_to_locked(cf, due);
             continue;
         }
@@ -242,6 +259,8 @@ int cfsim_park(void *self, sched_parker *p, uint64_t timeout_ns)
             break;
         }
         if (!wait_outside_locked(cf, cf->parking_allowed, parker_set, p)) {
+            if (idle_locked(cf, 1))
+                continue;
             rc = SCHED_EDEADLK;
             break;
         }
@@ -280,6 +299,8 @@ int cfsim_run(void *self)
             continue;
         uint64_t due;
         if (cfsim_timer_next(cf, &due)) {
+            if (idle_locked(cf, 0))
+                continue;
             clock_to_locked(cf, due);
             continue;
         }

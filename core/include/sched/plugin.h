@@ -68,10 +68,11 @@ enum sched_status {
     SCHED_ENOTSUP = -16,    /* not supported by this backend */
     SCHED_EHUNG = -17,      /* a request can never complete */
     SCHED_EBACKEND = -18,   /* the backend failed; see the error message */
-    SCHED_EAGAIN = -19      /* a system limit on threads, processes, descriptors
+    SCHED_EAGAIN = -19,     /* a system limit on threads, processes, descriptors
                              * or address space was reached (EAGAIN, EMFILE):
                              * may succeed once resources are freed or the
                              * limit is raised */
+    SCHED_ECPU = -20        /* a request used more CPU time than its limit */
 };
 
 /* Infinite timeout for park(). */
@@ -333,13 +334,15 @@ typedef struct sched_pollable_iface_v1 {
 /*
  * "sched.session" v1: the rules a backend imposes on sessions (requests,
  * sched_session(3)).  The host's session layer asks for it once per
- * execution context; a backend that returns NULL imposes none.  The
- * backend itself enforces max_timers_per_session in schedule_after (by the
- * runnable's session_id, refusing with SCHED_ELIMIT); the host enforces
- * the rest.
+ * host; a backend that returns NULL imposes none.  The backend itself
+ * enforces max_timers_per_session in schedule_after (by the runnable's
+ * session_id, refusing with SCHED_ELIMIT); the host enforces the rest.
+ * Fields after max_timers_per_session were appended: the host reads one
+ * only when size covers it, and a NULL op is absent.
  */
 #define SCHED_SESSION_POLICY_NO_CROSS_AWAIT 0x1u /* awaiting another session's task fails: SCHED_ECROSS */
 #define SCHED_SESSION_POLICY_ABORT_HUNG     0x2u /* a session that can never finish is aborted: SCHED_EHUNG */
+#define SCHED_SESSION_POLICY_CANCEL_UNDECLARED 0x4u /* undeclared work is cancelled when its request ends */
 
 typedef struct sched_session_policy_iface_v1 {
     uint32_t size;
@@ -347,6 +350,20 @@ typedef struct sched_session_policy_iface_v1 {
     uint64_t wait_until_limit_ns;       /* declared work is cancelled this long after
                                          * its session ends; 0: never */
     uint64_t max_timers_per_session;    /* pending timers per session; 0: no limit */
+    uint64_t cpu_limit_ns;              /* CPU time one session's tasks may use (measured
+                                         * by the host around their polls); 0: no limit */
+    /* Timers the backend holds armed for session_id; for session_id 0,
+     * those of no session.  Main thread. */
+    uint64_t (*pending_timers)(const struct sched_session_policy_iface_v1 *self,
+                               uint64_t session_id);
+    /* Register fn (NULL: none), which the backend calls on the main thread,
+     * holding no lock of its own, whenever its loop has nothing ready:
+     * before moving the clock to the next timer (stalled 0), or when no
+     * timer is armed and no wake came from outside (stalled 1).  fn
+     * returns non-zero when it made work ready.  For per-session hang
+     * detection (SCHED_SESSION_POLICY_ABORT_HUNG). */
+    void (*set_idle_hook)(const struct sched_session_policy_iface_v1 *self,
+                          int (*fn)(void *arg, int stalled), void *arg);
 } sched_session_policy_iface_v1;
 
 #ifdef __cplusplus

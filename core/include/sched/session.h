@@ -114,9 +114,11 @@ int sched_session_validate_cleanup(sched_session_ctx *ctx, uint64_t id, sched_er
 /*
  * Block on fut, running the context's sessions meanwhile (consumes fut).
  * As sched_foreground_block(), except that on a backend that aborts hung
- * requests, SCHED_EDEADLK becomes SCHED_EHUNG: every session still running
- * is aborted (its tasks cancelled) and the sentence names, per session,
- * the tasks it was waiting on.
+ * requests, each session nothing pending can wake is aborted (its tasks
+ * fail with SCHED_EHUNG) and the call fails with SCHED_EHUNG, the sentence
+ * naming, per session, the tasks it was waiting on.  When fut fails with
+ * the code of a rule that struck while blocking (SCHED_EHUNG, SCHED_ECPU,
+ * SCHED_ECROSS), the error carries that rule's sentence.
  */
 int sched_session_block(sched_session_ctx *ctx, sched_future *fut, sched_value *out,
                         sched_error **err);
