@@ -247,6 +247,7 @@ static void test_a_request_over_its_cpu_limit_is_aborted(void)
     spin_line = __LINE__ + 1;
     CU_ASSERT_EQUAL(sched_session_spawn_labeled(sess_ctx, sched_future_fn(spin, NULL), "spin", &t, NULL), 0);
     CU_ASSERT_EQUAL(sched_session_leave(sess_ctx, NULL), 0);
+    unsigned long long spin_id = sched_task_id(t);
     sched_error *err = NULL;
     sched_value v = { .i = 0 };
     CU_ASSERT_EQUAL(sched_session_block(sess_ctx, sched_task_join(t), &v, &err), SCHED_ECPU);
@@ -257,7 +258,7 @@ static void test_a_request_over_its_cpu_limit_is_aborted(void)
     CU_ASSERT_NSTRING_EQUAL(sched_error_message(err), want, strlen(want));
     snprintf(want, sizeof want, " ms) while task %llu \"spin\" spawned at %s:%d "
              "(test_a_request_over_its_cpu_limit_is_aborted) was running, and was aborted",
-             (unsigned long long)sched_task_id(t), __FILE__, spin_line);
+             spin_id, __FILE__, spin_line);
     CU_ASSERT_PTR_NOT_NULL(strstr(sched_error_message(err), want));
     sched_error_free(err);
     CU_ASSERT_EQUAL(clock_seen[1], clock_seen[0]);      /* the clock stood still */

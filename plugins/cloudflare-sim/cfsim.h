@@ -22,7 +22,10 @@
 /* Runnables are grouped into lanes; each lane is FIFO and the loop picks a
  * lane at random (from the seed).  A request's work shares one lane, so
  * concurrent requests interleave by the seed while each request, and each
- * foreground executor, keeps its own order. */
+ * foreground executor, keeps its own order (its JavaScript turns).
+ * Background work belongs to no request and is independent, as I/O
+ * completing in a real isolate is: it is one more candidate lane, from
+ * which any ready runnable may go next, drawn from the seed. */
 #define CFSIM_LANE_BACKGROUND 0ULL
 #define CFSIM_LANE_EXECUTOR   (1ULL << 62)
 #define CFSIM_LANE_SESSION    (2ULL << 62)
@@ -59,8 +62,10 @@ typedef struct cfsim {
     uint64_t seed;
     uint64_t now_ns;        /* the Workers clock: virtual, moves only when the loop waits */
 
-    cfsim_lane *lanes;      /* non-empty lanes only */
+    cfsim_lane *lanes;      /* non-empty lanes only, never the background */
     size_t nlanes, caplanes;
+    sched_runnable **background;    /* ready background work, in no order */
+    size_t capbackground;           /* its length is nready_background */
     uint64_t nready;
     uint64_t ready_seq;     /* how many runnables ever became ready */
     uint64_t nready_background;

@@ -125,6 +125,7 @@ static void cfsim_destroy(void *self)
     free(cf->labels);
     free(cf->history);
     free(cf->lanes);
+    free(cf->background);
     free(cf->heap);
     free(cf->stimers);
     free(cf);

@@ -192,6 +192,14 @@ static int wait_outside_locked(cfsim *cf, int forever, int (*done)(cfsim *, void
     return arrived;
 }
 
+/* A woken waiter is one more candidate beside the ready background work,
+ * which is independent of it: does a background runnable go first? */
+static int background_first(cfsim *cf)
+{
+    uint64_t n = cf->nready_background;
+    return n > 0 && sched_prng_below(&cf->rng, n + 1) != 0;
+}
+
 static int parker_set(cfsim *cf, void *arg)
 {
     (void)cf;
@@ -241,8 +249,12 @@ int cfsim_park(void *self, sched_parker *p, uint64_t timeout_ns)
     for (;;) {
         /* A woken waiter resumes as the event loop would run its
          * continuation: after the work that was ready before the wake. */
-        if (p->backend_slot[0] != 0 && !cfsim_ready_before(cf, p->backend_slot[1]))
-            break;
+        if (p->backend_slot[0] != 0 && !cfsim_ready_before(cf, p->backend_slot[1])) {
+            if (!background_first(cf))
+                break;
+            run_one_locked(cf, 1);
+            continue;
+        }
         cfsim_timers_fire(cf);
         if (run_one_locked(cf, 0))
             continue;

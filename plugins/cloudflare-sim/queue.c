@@ -34,58 +34,92 @@ static cfsim_lane *lane_find(cfsim *cf, uint64_t key)
     return NULL;
 }
 
+/* Room for one more background runnable.  0 or SCHED_ENOMEM. */
+static int background_reserve(cfsim *cf)
+{
+    if (cf->nready_background < cf->capbackground)
+        return 0;
+    size_t cap = cf->capbackground ? cf->capbackground * 2 : 64;
+    sched_runnable **n = realloc(cf->background, cap * sizeof *n);
+    if (n == NULL)
+        return SCHED_ENOMEM;
+    cf->background = n;
+    cf->capbackground = cap;
+    return 0;
+}
+
+/* Room for one more runnable in lane_key's lane.  0 or SCHED_ENOMEM. */
+static int lane_reserve(cfsim *cf, uint64_t lane_key)
+{
+    if (lane_key == CFSIM_LANE_BACKGROUND)
+        return background_reserve(cf);
+    if (lane_find(cf, lane_key) != NULL || cf->nlanes < cf->caplanes)
+        return 0;
+    size_t cap = cf->caplanes ? cf->caplanes * 2 : 8;
+    cfsim_lane *n = realloc(cf->lanes, cap * sizeof *n);
+    if (n == NULL)
+        return SCHED_ENOMEM;
+    cf->lanes = n;
+    cf->caplanes = cap;
+    return 0;
+}
+
 /* Append r to its lane.  0, or SCHED_ENOMEM with r untouched. */
 int cfsim_ready_push(cfsim *cf, sched_runnable *r, uint64_t lane_key)
 {
+    if (lane_reserve(cf, lane_key) != 0)
+        return SCHED_ENOMEM;
+    NEXT(r) = NULL;
+    r->backend_slot[1] = (void *)(uintptr_t)cf->ready_seq++;
+    cf->nready++;
+    if (lane_key == CFSIM_LANE_BACKGROUND) {
+        cf->background[cf->nready_background++] = r;
+        return 0;
+    }
     cfsim_lane *lane = lane_find(cf, lane_key);
     if (lane == NULL) {
-        if (cf->nlanes == cf->caplanes) {
-            size_t cap = cf->caplanes ? cf->caplanes * 2 : 8;
-            cfsim_lane *n = realloc(cf->lanes, cap * sizeof *n);
-            if (n == NULL)
-                return SCHED_ENOMEM;
-            cf->lanes = n;
-            cf->caplanes = cap;
-        }
         lane = &cf->lanes[cf->nlanes++];
         lane->key = lane_key;
         lane->head = lane->tail = NULL;
     }
-    NEXT(r) = NULL;
-    r->backend_slot[1] = (void *)(uintptr_t)cf->ready_seq++;
     if (lane->tail != NULL)
         NEXT(lane->tail) = r;
     else
         lane->head = r;
     lane->tail = r;
-    cf->nready++;
-    if (lane_key == CFSIM_LANE_BACKGROUND)
-        cf->nready_background++;
     return 0;
 }
 
-/* Take the head of a lane drawn from the seed (the background lane only,
- * when asked).  NULL when nothing is ready. */
+/* Take a background runnable drawn from the seed (the array keeps no
+ * order: the last one fills the hole). */
+static sched_runnable *background_take(cfsim *cf)
+{
+    uint64_t n = cf->nready_background;
+    size_t i = n == 1 ? 0 : (size_t)sched_prng_below(&cf->rng, n);
+    sched_runnable *r = cf->background[i];
+    cf->background[i] = cf->background[--cf->nready_background];
+    cf->nready--;
+    return r;
+}
+
+/* Take the head of a lane drawn from the seed, the background counting as
+ * one lane (the background only, when asked).  NULL when nothing is
+ * ready. */
 sched_runnable *cfsim_ready_pick(cfsim *cf, int background_only)
 {
-    size_t i;
-    if (background_only) {
-        for (i = 0; i < cf->nlanes; i++)
-            if (cf->lanes[i].key == CFSIM_LANE_BACKGROUND)
-                break;
-        if (i == cf->nlanes)
-            return NULL;
-    } else {
-        if (cf->nlanes == 0)
-            return NULL;
-        i = cf->nlanes == 1 ? 0 : (size_t)sched_prng_below(&cf->rng, cf->nlanes);
-    }
+    size_t bg = cf->nready_background > 0;
+    if (background_only)
+        return bg ? background_take(cf) : NULL;
+    size_t n = cf->nlanes + bg;
+    if (n == 0)
+        return NULL;
+    size_t i = n == 1 ? 0 : (size_t)sched_prng_below(&cf->rng, n);
+    if (i == cf->nlanes)
+        return background_take(cf);
     cfsim_lane *lane = &cf->lanes[i];
     sched_runnable *r = lane->head;
     assert(r != NULL);
     lane->head = NEXT(r);
-    if (lane->key == CFSIM_LANE_BACKGROUND)
-        cf->nready_background--;
     if (lane->head == NULL) {
         /* Keep lanes[] dense: an empty lane is never drawn. */
         cf->lanes[i] = cf->lanes[--cf->nlanes];
@@ -94,8 +128,9 @@ sched_runnable *cfsim_ready_pick(cfsim *cf, int background_only)
     return r;
 }
 
-/* Is any runnable that became ready before seq still waiting?  Each lane
- * is FIFO, so its head is its oldest. */
+/* Is any runnable that became ready before seq still waiting in a lane?
+ * Each lane is FIFO, so its head is its oldest.  Background work has no
+ * order to keep: the caller draws whether it goes first. */
 int cfsim_ready_before(const cfsim *cf, uint64_t seq)
 {
     for (size_t i = 0; i < cf->nlanes; i++)
@@ -238,14 +273,8 @@ int cfsim_timer_remove(cfsim *cf, const sched_runnable *r)
 void cfsim_timers_fire(cfsim *cf)
 {
     while (cf->ntimers > 0 && cf->heap[0].due <= cf->now_ns) {
-        if (lane_find(cf, cf->heap[0].lane_key) == NULL && cf->nlanes == cf->caplanes) {
-            size_t cap = cf->caplanes ? cf->caplanes * 2 : 8;
-            cfsim_lane *n = realloc(cf->lanes, cap * sizeof *n);
-            if (n == NULL)
-                return;
-            cf->lanes = n;
-            cf->caplanes = cap;
-        }
+        if (lane_reserve(cf, cf->heap[0].lane_key) != 0)
+            return;
         cfsim_timer t = timer_pop(cf);
         int rc = cfsim_ready_push(cf, t.r, t.lane_key);
         assert(rc == 0);
@@ -259,6 +288,8 @@ void cfsim_visit(const cfsim *cf, void (*fn)(void *arg, const sched_runnable *r)
     for (size_t i = 0; i < cf->nlanes; i++)
         for (const sched_runnable *r = cf->lanes[i].head; r; r = NEXT(r))
             fn(arg, r);
+    for (size_t i = 0; i < cf->nready_background; i++)
+        fn(arg, cf->background[i]);
     for (size_t i = 0; i < cf->ntimers; i++)
         fn(arg, cf->heap[i].r);
 }
