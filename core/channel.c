@@ -11,6 +11,16 @@
 
 #include "task.h"
 
+/* Complete what w's task awaits: on a backend with per-request rules its
+ * continuation is dropped when its request is over (sessions decide). */
+static void wake_waiter(sched_waker *w, const char *what)
+{
+    if (sched__session_wake_ok(w, what))
+        sched_waker_wake(w);
+    else
+        sched_waker_drop(w);
+}
+
 /* ---- oneshot ----------------------------------------------------------- */
 
 /* OS_SENT or OS_CLOSED: the sender is done (the receiver may complete);
@@ -28,6 +38,7 @@ struct sched_oneshot {
     _Atomic uint32_t state;
     _Atomic(sched_waker *) waker;
     sched_value value;
+    uint64_t session;           /* the request it was made in, or 0 */
 };
 
 struct oneshot_recv {
@@ -47,6 +58,7 @@ int sched_oneshot_new(sched_oneshot **out)
     atomic_init(&o->state, 0);
     atomic_init(&o->waker, NULL);
     o->value.u = 0;
+    o->session = sched__running_session();
     return 0;
 }
 
@@ -73,7 +85,7 @@ static void oneshot_finish(sched_oneshot *o, uint32_t done)
     atomic_fetch_or_explicit(&o->state, done, memory_order_acq_rel);
     w = atomic_exchange_explicit(&o->waker, NULL, memory_order_acq_rel);
     if (w)
-        sched_waker_wake(w);
+        wake_waiter(w, "a oneshot");
     oneshot_release(o, OS_SENDER_GONE);
 }
 
@@ -112,7 +124,10 @@ static int oneshot_poll(sched_future *f, sched_context *cx, sched_value *out)
     sched_oneshot *o = ((struct oneshot_recv *)f)->o;
     uint32_t s = atomic_load_explicit(&o->state, memory_order_acquire);
     sched_waker *w;
+    int rc = sched__session_check_io(sched_context_host(cx), o->session, "a oneshot", NULL);
 
+    if (rc != 0)
+        return rc;
     if (s & OS_DONE)
         return oneshot_result(o, s, out);
     w = atomic_exchange_explicit(&o->waker, sched_waker_clone(sched_context_waker(cx)),
@@ -170,6 +185,7 @@ struct sched_channel {
     sched_waker *recv_waker;
     struct send_wait *senders;  /* send futures waiting for room */
     sched_value *ring;
+    uint64_t session;           /* the request it was made in, or 0 */
 };
 
 int sched_channel_new(size_t capacity, sched_channel **out)
@@ -191,6 +207,7 @@ int sched_channel_new(size_t capacity, sched_channel **out)
     sched__mutex_init(&ch->lock);
     atomic_init(&ch->refs, 1);
     ch->cap = capacity;
+    ch->session = sched__running_session();
     *out = ch;
     return 0;
 }
@@ -231,7 +248,7 @@ int sched_channel_try_send(sched_channel *ch, sched_value v)
         w = push_locked(ch, v);
     sched__mutex_unlock(&ch->lock);
     if (w)
-        sched_waker_wake(w);
+        wake_waiter(w, "a channel");
     return rc;
 }
 
@@ -323,8 +340,11 @@ static int send_poll(sched_future *f, sched_context *cx, sched_value *out)
     struct channel_send *s = (struct channel_send *)f;
     sched_channel *ch = s->ch;
     sched_waker *w = NULL, *old = NULL;
-    int rc = SCHED_PENDING;
+    int rc = sched__session_check_io(sched_context_host(cx), ch->session, "a channel", NULL);
 
+    if (rc != 0)
+        return rc;
+    rc = SCHED_PENDING;
     sched__mutex_lock(&ch->lock);
     if (ch->closed) {
         rc = SCHED_ECLOSED;
@@ -349,7 +369,7 @@ static int send_poll(sched_future *f, sched_context *cx, sched_value *out)
     sched__mutex_unlock(&ch->lock);
     sched_waker_drop(old);
     if (w)
-        sched_waker_wake(w);
+        wake_waiter(w, "a channel");
     if (rc == SCHED_PENDING)
         sched_context_set_wait_reason(cx, "room in a channel");
     return rc;
@@ -403,8 +423,11 @@ static int recv_poll(sched_future *f, sched_context *cx, sched_value *out)
 {
     sched_channel *ch = ((struct channel_recv *)f)->ch;
     sched_waker *w = NULL, *old = NULL;
-    int rc = SCHED_PENDING;
+    int rc = sched__session_check_io(sched_context_host(cx), ch->session, "a channel", NULL);
 
+    if (rc != 0)
+        return rc;
+    rc = SCHED_PENDING;
     sched__mutex_lock(&ch->lock);
     if (ch->len) {
         old = ch->recv_waker;       /* no longer waiting */
@@ -423,7 +446,7 @@ static int recv_poll(sched_future *f, sched_context *cx, sched_value *out)
     sched__mutex_unlock(&ch->lock);
     sched_waker_drop(old);
     if (w)
-        sched_waker_wake(w);
+        wake_waiter(w, "a channel");
     if (rc == SCHED_PENDING)
         sched_context_set_wait_reason(cx, "a value on a channel");
     return rc;

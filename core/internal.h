@@ -212,5 +212,19 @@ uint64_t sched__session_current(sched_host *host);
  * core calls it from a join's (or a timer's) poll and fails the await with
  * the code.  Main thread; any other thread gets 0. */
 int sched__session_check_await(sched_host *host, uint64_t awaited_session);
+/* The same for an I/O object (what: "a oneshot", "a channel") that
+ * belongs to owner: SCHED_ECROSS, the sentence logged and kept for the
+ * error of sched_session_block (and copied into *err when err is not
+ * NULL). */
+int sched__session_check_io(sched_host *host, uint64_t owner, const char *what,
+                            sched_error **err);
+/* Whether waking w, from whatever is running now, may go ahead: the
+ * continuation of a request that is over is dropped (and a warning
+ * names what), as workerd drops a promise continuation whose request is
+ * gone.  Non-zero: wake it. */
+int sched__session_wake_ok(sched_waker *w, const char *what);
+/* task.c: the session and host of the task a waker wakes; 0 (and *host
+ * NULL) for a blocked thread's waker or a task of no session. */
+uint64_t sched__waker_session(sched_waker *w, sched_host **host);
 
 #endif

@@ -54,6 +54,78 @@ int sched__session_check_await(sched_host *host, uint64_t awaited_session)
     return SCHED_ECROSS;
 }
 
+static struct sched__session *find(sched_session_ctx *ctx, uint64_t id);
+
+/* The policy forbids crossing sessions, host's sessions are readable
+ * here, and the task being polled belongs to one. */
+static struct sched__sessions *crossing_rules(sched_host *host)
+{
+    if (host == NULL || !sched__session_on_main(host) || host->sessions == NULL)
+        return NULL;
+    struct sched__sessions *s = host->sessions;
+    if (s->policy == NULL || !(s->policy->flags & SCHED_SESSION_POLICY_NO_CROSS_AWAIT))
+        return NULL;
+    return s->current != 0 ? s : NULL;
+}
+
+int sched__session_check_io(sched_host *host, uint64_t owner, const char *what,
+                            sched_error **err)
+{
+    struct sched__sessions *s = crossing_rules(host);
+    if (s == NULL || owner == 0 || owner == s->current)
+        return 0;
+    sched__session_rule(host, SCHED_ECROSS,
+                        "session %llu used %s of session %llu; this backend refuses I/O on "
+                        "behalf of another request (\"Cannot perform I/O on behalf of a "
+                        "different request\"), so it failed with SCHED_ECROSS",
+                        (unsigned long long)s->current, what ? what : "an I/O object",
+                        (unsigned long long)owner);
+    return sched__error_set(err, SCHED_ECROSS, "%s", s->rule_msg);
+}
+
+int sched__session_wake_ok(sched_waker *w, const char *what)
+{
+    sched_host *host;
+    uint64_t target = sched__waker_session(w, &host);
+    struct sched__sessions *s = crossing_rules(host);
+    if (s == NULL || target == 0 || target == s->current)
+        return 1;
+    /* Another request completed it: the continuation runs in the waiter's
+     * own request (its lane), unless that request is over. */
+    for (sched_session_ctx *ctx = s->ctxs; ctx != NULL; ctx = ctx->next) {
+        struct sched__session *t = find(ctx, target);
+        if (t == NULL)
+            continue;
+        if (!t->ended || sched__session_declared_live(t))
+            return 1;
+        sched__log(SCHED_LOG_WARN,
+                   "session %llu completed %s that a task of session %llu awaits, after that "
+                   "request ended; the continuation was dropped",
+                   (unsigned long long)s->current, what ? what : "a future",
+                   (unsigned long long)target);
+        return 0;
+    }
+    return 1;
+}
+
+int sched_session_check_io(sched_context *cx, uint64_t owner, const char *what,
+                           sched_error **err)
+{
+    return sched__session_check_io(sched_context_host(cx), owner, what, err);
+}
+
+int sched_session_wake(sched_waker *w, const char *what)
+{
+    if (w == NULL)
+        return 0;
+    if (!sched__session_wake_ok(w, what)) {
+        sched_waker_drop(w);
+        return 0;
+    }
+    sched_waker_wake(w);
+    return 1;
+}
+
 void sched__sessions_close(sched_host *host)
 {
     const sched_session_policy_iface_v1 *p = host->sessions ? host->sessions->policy : NULL;
@@ -75,8 +147,6 @@ static void rec_unref(struct sched__srec *r)
     free(r->label);
     free(r);
 }
-
-static struct sched__session *find(sched_session_ctx *ctx, uint64_t id);
 
 /* "task 12 "fetch" spawned at worker.c:40 (handle)" */
 int sched__session_rec_describe(const struct sched__srec *r, char *buf, size_t len)

@@ -105,6 +105,8 @@ int sched__session_on_idle(void *arg, int stalled);
  * abort the session past the backend's limit.  Non-zero when r's own
  * result must become SCHED_ECPU. */
 int sched__session_charge(struct sched__srec *r, uint64_t cpu_ns);
+/* Does s still run declared work? */
+int sched__session_declared_live(const struct sched__session *s);
 /* Record the sentence a rule failed something with (and log it). */
 void sched__session_rule(sched_host *host, int code, const char *fmt, ...) SCHED__PRINTF(3, 4);
 /* A declared task of an ended session finished: if it was the last,

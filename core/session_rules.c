@@ -36,7 +36,7 @@ void sched__session_rule(sched_host *host, int code, const char *fmt, ...)
 /* ---- the end of a request: production's cancellation --------------------- */
 
 /* Does s still run declared work? */
-static int declared_live(const struct sched__session *s)
+int sched__session_declared_live(const struct sched__session *s)
 {
     for (size_t i = 0; i < s->nrecs; i++)
         if (s->recs[i]->declared && s->recs[i]->state == SCHED__REC_LIVE)
@@ -81,7 +81,7 @@ static void cancel_undeclared(sched_session_ctx *ctx, struct sched__session *s)
 void sched__session_declared_done(struct sched__srec *r)
 {
     struct sched__session *s = r->sess;
-    if (s != NULL && s->ended && !declared_live(s))
+    if (s != NULL && s->ended && !sched__session_declared_live(s))
         cancel_undeclared(r->ctx, s);
 }
 
@@ -196,7 +196,7 @@ int sched_session_end(sched_session_ctx *ctx, uint64_t id, sched_error **err)
     s->ended = 1;
     if (ctx->host->sessions->current == id)
         ctx->host->sessions->current = 0;
-    if (!declared_live(s))
+    if (!sched__session_declared_live(s))
         cancel_undeclared(ctx, s);
     return arm_watchdog(ctx, s, err);
 }

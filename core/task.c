@@ -354,6 +354,26 @@ struct sched_task *sched__task_running(void)
     return running;
 }
 
+uint64_t sched__running_session(void)
+{
+    if (!running
+        || !(atomic_load_explicit(&running->state, memory_order_relaxed) & SCHED__FULL))
+        return 0;
+    return full_of(running)->session_id;
+}
+
+uint64_t sched__waker_session(sched_waker *w, sched_host **host)
+{
+    struct sched_task *t = (struct sched_task *)w;
+    *host = NULL;
+    if (!w || ((uintptr_t)w & SCHED__WAKER_BLOCK)
+        || !(atomic_load_explicit(&t->state, memory_order_relaxed) & SCHED__FULL)
+        || full_of(t)->session_id == 0)
+        return 0;
+    *host = t->host;
+    return full_of(t)->session_id;
+}
+
 static void task_run(struct sched_task *t)
 {
     uint32_t s = atomic_load_explicit(&t->state, memory_order_acquire);

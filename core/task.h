@@ -138,6 +138,9 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
                       sched_task **out);
 /* The full task this thread is polling, or NULL. */
 struct sched_task *sched__task_running(void);
+/* The session of the task this thread is polling (0: none); what I/O
+ * objects made now belong to. */
+uint64_t sched__running_session(void);
 /* The backend's "sched.test" v1 interface when it is a simulated one (test,
  * cloudflare-sim: nothing runs unless the main thread blocks), else NULL.
  * Any thread. */

@@ -317,6 +317,250 @@ static void test_timer_cap_names_the_arming_task_once_prefixed(void)
     sess_close_all();
 }
 
+/* ---- the cross-request rule for every awaitable ---------------------------- */
+
+static sched_oneshot *shot;
+static sched_channel *chan;
+
+static sched_value make_io(void *arg)
+{
+    (void)arg;
+    sched_oneshot_new(&shot);
+    sched_channel_new(4, &chan);
+    return (sched_value){ .i = 0 };
+}
+
+/* Awaits what it is given, failing with its code. */
+struct awaits {
+    sched_coro co;
+    sched_future *fut;
+    int *ran;
+    uint64_t *seen;
+    sched_value v;
+};
+
+static int awaits_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct awaits *st = (struct awaits *)f;
+    SCHED_ASYNC_BEGIN(st);
+    SCHED_TRY_AWAIT(st, sess_take(&st->fut), &st->v);
+    if (st->ran)
+        (*st->ran)++;
+    if (st->seen)
+        *st->seen = sched_session_current(sess_ctx);
+    SCHED_RETURN(st, out, st->v);
+    SCHED_ASYNC_END(st);
+}
+
+static void awaits_drop(sched_future *f)
+{
+    struct awaits *st = (struct awaits *)f;
+    sched_future_drop(st->fut);
+    sched_coro_drop_default(f);
+}
+
+static const sched_future_ops awaits_ops = { awaits_poll, awaits_drop };
+
+static sched_future *awaits(sched_future *fut, int *ran, uint64_t *seen)
+{
+    struct awaits *st = (struct awaits *)sched_coro_new(sizeof *st, &awaits_ops);
+    st->fut = fut;
+    st->ran = ran;
+    st->seen = seen;
+    return &st->co.base;
+}
+
+/* Make a oneshot and a channel in request a; return b, another one. */
+static uint64_t io_of_a(uint64_t *a)
+{
+    *a = sess_new_session();
+    uint64_t b = sess_new_session();
+    sched_task *t;
+    CU_ASSERT_EQUAL(sched_session_spawn_in(sess_ctx, *a, sched_future_fn(make_io, NULL), &t, NULL), 0);
+    CU_ASSERT_EQUAL(sess_block(sched_task_join(t), NULL), 0);
+    return b;
+}
+
+/* Awaiting fut from request b fails with SCHED_ECROSS, and the error of
+ * sched_session_block says why. */
+static void check_refused(sched_future *fut, uint64_t a, uint64_t b, const char *what)
+{
+    sched_task *t;
+    CU_ASSERT_EQUAL(sched_session_spawn_in(sess_ctx, b, awaits(fut, NULL, NULL), &t, NULL), 0);
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched_session_block(sess_ctx, sched_task_join(t), NULL, &err), SCHED_ECROSS);
+    char want[512];
+    snprintf(want, sizeof want, "session %llu used %s of session %llu; this backend refuses I/O "
+             "on behalf of another request (\"Cannot perform I/O on behalf of a different "
+             "request\"), so it failed with SCHED_ECROSS",
+             (unsigned long long)b, what, (unsigned long long)a);
+    CU_ASSERT_STRING_EQUAL(sched_error_message(err), want);
+    sched_error_free(err);
+}
+
+static void test_another_requests_oneshot_and_channel_are_refused(void)
+{
+    sess_open_cf(1, NULL);
+    capture();
+    uint64_t a, b = io_of_a(&a);
+    check_refused(sched_oneshot_recv(shot), a, b, "a oneshot");
+    check_refused(sched_channel_recv(chan), a, b, "a channel");
+    check_refused(sched_channel_send(chan, (sched_value){ .i = 1 }), a, b, "a channel");
+    uncapture();
+    CU_ASSERT_PTR_NOT_NULL(strstr(logged, "session 2 used a channel of session 1"));
+    /* Within request a they work. */
+    int ran = 0;
+    sched_task *t;
+    CU_ASSERT_EQUAL(sched_channel_try_send(chan, (sched_value){ .i = 5 }), 0);
+    CU_ASSERT_EQUAL(sched_session_spawn_in(sess_ctx, a, awaits(sched_channel_recv(chan), &ran, NULL), &t, NULL), 0);
+    sched_value v;
+    CU_ASSERT_EQUAL(sched_session_block(sess_ctx, sched_task_join(t), &v, NULL), 0);
+    CU_ASSERT_EQUAL(v.i, 5);
+    sched_channel_free(chan);
+    sched_oneshot_close(shot);
+    sess_close_all();
+}
+
+static void test_another_requests_task_join_is_refused_with_the_reason(void)
+{
+    sess_open_cf(1, NULL);
+    uint64_t a = sess_new_session(), b = sess_new_session();
+    int done = 0;
+    sched_task *ta, *t;
+    CU_ASSERT_EQUAL(sched_session_spawn_in(sess_ctx, a, sess_sleeper(1 * SEC, &done), &ta, NULL), 0);
+    CU_ASSERT_EQUAL(sched_session_spawn_in(sess_ctx, b, awaits(sched_task_join(ta), NULL, NULL), &t, NULL), 0);
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched_session_block(sess_ctx, sched_task_join(t), NULL, &err), SCHED_ECROSS);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sched_error_message(err), "awaited a task or timer of session"));
+    sched_error_free(err);
+    sess_close_all();
+}
+
+static sched_value send_shot(void *arg)
+{
+    (void)arg;
+    sched_oneshot_send(shot, (sched_value){ .i = 9 });
+    return (sched_value){ .i = 0 };
+}
+
+static void test_a_continuation_resolved_from_another_request_runs_in_its_own(void)
+{
+    sess_open_cf(1, NULL);
+    uint64_t a, b = io_of_a(&a);
+    int ran = 0;
+    uint64_t seen = 0;
+    sched_task *waiter, *sender;
+    CU_ASSERT_EQUAL(sched_session_spawn_in(sess_ctx, a, awaits(sched_oneshot_recv(shot), &ran, &seen), &waiter, NULL), 0);
+    CU_ASSERT_EQUAL(sess_block_for(1 * MS), 0);
+    CU_ASSERT_EQUAL(sched_session_spawn_in(sess_ctx, b, sched_future_fn(send_shot, NULL), &sender, NULL), 0);
+    sched_value v;
+    CU_ASSERT_EQUAL(sched_session_block(sess_ctx, sched_task_join(waiter), &v, NULL), 0);
+    CU_ASSERT_EQUAL(v.i, 9);
+    CU_ASSERT_EQUAL(seen, a);
+    sched_task_free(sender);
+    sched_channel_free(chan);
+    sess_close_all();
+}
+
+static void test_a_continuation_of_an_ended_request_is_dropped(void)
+{
+    sess_open_cf(1, "cancel_undeclared = false;");
+    uint64_t a, b = io_of_a(&a);
+    int ran = 0;
+    CU_ASSERT_EQUAL(sched_session_spawn_in(sess_ctx, a, awaits(sched_oneshot_recv(shot), &ran, NULL), NULL, NULL), 0);
+    CU_ASSERT_EQUAL(sess_block_for(1 * MS), 0);
+    CU_ASSERT_EQUAL(sched_session_end(sess_ctx, a, NULL), 0);
+    capture();
+    sched_task *sender;
+    CU_ASSERT_EQUAL(sched_session_spawn_in(sess_ctx, b, sched_future_fn(send_shot, NULL), &sender, NULL), 0);
+    CU_ASSERT_EQUAL(sess_block(sched_task_join(sender), NULL), 0);
+    CU_ASSERT_EQUAL(sess_block_for(1 * SEC), 0);
+    uncapture();
+    CU_ASSERT_EQUAL(ran, 0);
+    char want[256];
+    snprintf(want, sizeof want, "session %llu completed a oneshot that a task of session %llu "
+             "awaits, after that request ended; the continuation was dropped\n",
+             (unsigned long long)b, (unsigned long long)a);
+    CU_ASSERT_STRING_EQUAL(logged, want);
+    sched_channel_free(chan);
+    sess_close_all();
+}
+
+/* An I/O object of the application's own, through the documented hook. */
+struct socket_recv {
+    sched_future base;
+    uint64_t owner;
+    sched_waker **waiter;
+};
+
+static sched_error *socket_err;
+
+static int socket_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct socket_recv *s = (struct socket_recv *)f;
+    int rc = sched_session_check_io(cx, s->owner, "a socket", &socket_err);
+    if (rc != 0)
+        return rc;
+    if (*s->waiter == NULL) {
+        *s->waiter = sched_waker_clone(sched_context_waker(cx));
+        return SCHED_PENDING;
+    }
+    out->i = 1;
+    return 0;
+}
+
+static void socket_drop(sched_future *f)
+{
+    free(f);
+}
+
+static const sched_future_ops socket_ops = { socket_poll, socket_drop };
+
+static sched_waker *socket_waiter;
+static sched_future *socket_of_a;
+
+static sched_value open_socket(void *arg)
+{
+    (void)arg;
+    struct socket_recv *s = malloc(sizeof *s);
+    s->base.ops = &socket_ops;
+    s->owner = sched_session_current(sess_ctx);
+    s->waiter = &socket_waiter;
+    socket_of_a = &s->base;
+    return (sched_value){ .i = 0 };
+}
+
+static void test_an_applications_own_io_object_follows_the_rule(void)
+{
+    sess_open_cf(1, NULL);
+    uint64_t a = sess_new_session(), b = sess_new_session();
+    sched_task *t;
+    CU_ASSERT_EQUAL(sched_session_spawn_in(sess_ctx, a, sched_future_fn(open_socket, NULL), &t, NULL), 0);
+    CU_ASSERT_EQUAL(sess_block(sched_task_join(t), NULL), 0);
+    socket_err = NULL;
+    CU_ASSERT_EQUAL(sched_session_spawn_in(sess_ctx, b, awaits(socket_of_a, NULL, NULL), &t, NULL), 0);
+    CU_ASSERT_EQUAL(sess_block(sched_task_join(t), NULL), SCHED_ECROSS);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(socket_err);
+    CU_ASSERT_EQUAL(sched_error_code(socket_err), SCHED_ECROSS);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sched_error_message(socket_err), "used a socket of session"));
+    sched_error_free(socket_err);
+    /* Its own request may use it, and is woken through the hook. */
+    socket_waiter = NULL;
+    CU_ASSERT_EQUAL(sched_session_spawn_in(sess_ctx, a, sched_future_fn(open_socket, NULL), &t, NULL), 0);
+    CU_ASSERT_EQUAL(sess_block(sched_task_join(t), NULL), 0);
+    int ran = 0;
+    CU_ASSERT_EQUAL(sched_session_spawn_in(sess_ctx, a, awaits(socket_of_a, &ran, NULL), &t, NULL), 0);
+    CU_ASSERT_EQUAL(sess_block_for(1 * MS), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(socket_waiter);
+    CU_ASSERT_EQUAL(sched_session_wake(socket_waiter, "a socket"), 1);
+    sched_value v;
+    CU_ASSERT_EQUAL(sched_session_block(sess_ctx, sched_task_join(t), &v, NULL), 0);
+    CU_ASSERT_EQUAL(v.i, 1);
+    CU_ASSERT_EQUAL(ran, 1);
+    CU_ASSERT_EQUAL(sched_session_wake(NULL, "a socket"), 0);
+    sess_close_all();
+}
+
 /* ---- independent work completes in an order drawn from the seed ----------- */
 
 /* A parallel compressor's skeleton: each block is compressed by a
@@ -395,6 +639,16 @@ int main(void)
       "aborting a request cancels its handler, its children and its wait_until work");
     T(test_timer_cap_names_the_arming_task_once_prefixed,
       "the timer cap's log line names the arming task, prefixed once");
+    T(test_another_requests_oneshot_and_channel_are_refused,
+      "another request's oneshot or channel is refused, with the reason in the error");
+    T(test_another_requests_task_join_is_refused_with_the_reason,
+      "another request's task join is refused, with the reason in the error");
+    T(test_a_continuation_resolved_from_another_request_runs_in_its_own,
+      "a continuation resolved from another request runs in its own");
+    T(test_a_continuation_of_an_ended_request_is_dropped,
+      "the continuation of a request that is over is dropped with a warning");
+    T(test_an_applications_own_io_object_follows_the_rule,
+      "an I/O object of the application's own follows the rule through the hook");
     T(test_writing_blocks_in_completion_order_fails_on_some_seeds,
       "a program writing blocks in completion order fails on some seeds");
 #undef T

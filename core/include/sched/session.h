@@ -96,6 +96,22 @@ sched_future *sched_session_pass_through(sched_session_ctx *ctx);
 int sched_session_end(sched_session_ctx *ctx, uint64_t id, sched_error **err);
 
 /*
+ * The cross-request rule for an awaitable of the application's own (an
+ * I/O object).  Record sched_session_current() when it is made, as owner;
+ * call sched_session_check_io from its poll: 0, or, on a backend that
+ * refuses I/O across requests (cloudflare-sim), SCHED_ECROSS when the
+ * task polling it belongs to another session, with the sentence (naming
+ * what, e.g. "a socket") logged and in *err.  Complete it with
+ * sched_session_wake instead of sched_waker_wake: the waiter's
+ * continuation runs in the waiter's own request, or, when that request is
+ * over and another completed it, is dropped with a warning.  Consumes w;
+ * 1 when woken, 0 when dropped.
+ */
+int sched_session_check_io(sched_context *cx, uint64_t owner, const char *what,
+                           sched_error **err);
+int sched_session_wake(sched_waker *w, const char *what);
+
+/*
  * The client went away: cancel every task of session id still running
  * (its handler, what that spawned, and its wait_until work) and end it.
  * Its tasks fail with SCHED_ECANCELED at their next poll; an ended
