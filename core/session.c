@@ -329,19 +329,23 @@ int sched_session_ctx_new(sched_host *host, sched_session_ctx **out, sched_error
 
 /* Cancel what still runs, then forget every session.  Wrappers that
  * outlive the context keep their records alive and see ctx as gone.
- * The executor goes first: from any thread but the main one, freeing it
- * is the documented foreground-executor abort, before anything is
- * touched. */
+ * The executor goes first, but for leaving the host's list on the main
+ * thread: from any other thread freeing it is the documented
+ * foreground-executor abort, before anything is touched. */
 void sched_session_ctx_free(sched_session_ctx *ctx)
 {
     if (ctx == NULL)
         return;
+    /* Leave the host's list first: freeing the executor may free a closed
+     * host (after sched_host_close its session state, list and all, is
+     * gone already).  Off the main thread the free below aborts. */
+    if (sched__session_on_main(ctx->host) && ctx->host->sessions != NULL)
+        for (sched_session_ctx **p = &ctx->host->sessions->ctxs; *p != NULL; p = &(*p)->next)
+            if (*p == ctx) {
+                *p = ctx->next;
+                break;
+            }
     sched_foreground_executor_free(ctx->fx);
-    for (sched_session_ctx **p = &ctx->host->sessions->ctxs; *p != NULL; p = &(*p)->next)
-        if (*p == ctx) {
-            *p = ctx->next;
-            break;
-        }
     for (size_t i = 0; i < ctx->nsessions; i++) {
         struct sched__session *s = ctx->sessions[i];
         if (s->watchdog)

@@ -81,6 +81,8 @@ static void cancel_undeclared(sched_session_ctx *ctx, struct sched__session *s)
 void sched__session_declared_done(struct sched__srec *r)
 {
     struct sched__session *s = r->sess;
+    if (r->ctx->host->sessions == NULL)
+        return;     /* the host is closed: nothing runs any more */
     if (s != NULL && s->ended && !sched__session_declared_live(s))
         cancel_undeclared(r->ctx, s);
 }
