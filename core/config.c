@@ -39,6 +39,7 @@ struct sched__config {
     char **dirs;
     size_t ndirs;
     char *dirs_origin;      /* NULL when not set */
+    struct sched__config_lines *lines;  /* the @include map, settings' file names */
 };
 
 /* A malloc'd formatted string, or NULL when out of memory. */
@@ -263,16 +264,27 @@ static int apply_env(struct sched__config *cfg, sched_error **err)
     return 0;
 }
 
-/* The file libconfig opens for an @include: the path as written, after
- * its include directory when one is set. */
-static char *include_path(void *arg, const char *including, const char *path)
+/* The file to read for an @include: resolved against the directory of
+ * the file holding it (sched.conf(5)); in a set-uid or set-gid program
+ * only a file that passes the plugins' ownership rule, by its resolved
+ * path. */
+static char *include_path(void *arg, const char *including, const char *path, char *why, size_t len)
 {
-    const struct sched__config *cfg = arg;
-    const char *dir = config_get_include_dir(&cfg->lc);
-    (void)including;
-    if (dir == NULL)
-        return strdup(path);
-    return xprintf("%s%c%s", dir, SCHED__PATH_SEP, path);
+    (void)arg;
+    why[0] = '\0';
+    char *target = sched__include_resolve(including, path);
+    if (target == NULL || !sched__privileged())
+        return target;
+    char *real, reason[1024];
+    int rc = sched__trusted_path(target, &real, reason, sizeof reason);
+    free(target);
+    if (rc == SCHED_ENOMEM)
+        return NULL;
+    if (rc != 0) {
+        snprintf(why, len, "a set-uid or set-gid program includes only trusted files, and %s", reason);
+        return NULL;
+    }
+    return real;
 }
 
 /* libconfig's message, with the line it is about and, for an included
@@ -287,6 +299,8 @@ static int parse_error(const struct sched__config *cfg, const struct sched__conf
     if (file == NULL)
         file = cfg->file;
     int line = config_error_line(&cfg->lc);
+    if (cfg->lines != NULL)
+        sched__include_locate(cfg->lines, line, &file, &line);
     char context[512];
     sched__config_scan_context(sc, file, line, context, sizeof context);
     return sched__error_set(err, SCHED_ECONFIG, "%s:%d: %s%s", file, line,
@@ -324,10 +338,17 @@ static int parse(struct sched__config *cfg, const char *path, sched_error **err)
     sched__config_scan_init(&sc, include_path, cfg);
     const char *text = sched__default_conf;
     int rc = 0;
+    char *expanded = NULL;
     if (path != NULL)
         rc = sched__config_scan(&sc, path, &text, err);
-    if (rc == 0 && config_read_string(&cfg->lc, text) != CONFIG_TRUE)
+    /* One text with every @include spliced in: libconfig opens nothing. */
+    if (rc == 0 && path != NULL && sched__include_expand(&sc, &expanded, &cfg->lines) != 0)
+        rc = sched__error_set(err, SCHED_ENOMEM, "out of memory reading the configuration");
+    if (rc == 0 && config_read_string(&cfg->lc, expanded != NULL ? expanded : text) != CONFIG_TRUE)
         rc = parse_error(cfg, &sc, err);
+    if (rc == 0 && cfg->lines != NULL)
+        sched__include_relocate(cfg->lines, config_root_setting(&cfg->lc));
+    free(expanded);
     if (rc == 0 && !tree_complete(config_root_setting(&cfg->lc), 0))
         rc = sched__error_set(err, SCHED_ENOMEM, "out of memory reading the configuration");
     sched__config_scan_free(&sc);
@@ -413,6 +434,7 @@ void sched__config_free(struct sched__config *cfg)
     if (cfg == NULL)
         return;
     config_destroy(&cfg->lc);
+    sched__include_lines_free(cfg->lines);
     free(cfg->file);
     free(cfg->backend);
     free(cfg->backend_origin);

@@ -38,14 +38,6 @@
 /* libconfig's MAX_INCLUDE_DEPTH. */
 #define MAX_INCLUDE_DEPTH 10
 
-struct sched__scan_file {
-    char *path;             /* as libconfig names it */
-    char *text;             /* NUL-terminated */
-    size_t len;
-    size_t from;            /* index of the including file; the main one: itself */
-    int from_line;
-};
-
 /* One open group, array or list, and the setting it is the value of. */
 struct frame {
     char kind;              /* '{', '[' or '(' */
@@ -92,7 +84,8 @@ static int scan_file(struct sched__config_scan *sc, struct grammar *g, const cha
                      size_t from, int from_line, int depth, sched_error **err);
 
 void sched__config_scan_init(struct sched__config_scan *sc,
-                             char *(*include_path)(void *, const char *, const char *), void *arg)
+                             char *(*include_path)(void *, const char *, const char *, char *, size_t),
+                             void *arg)
 {
     memset(sc, 0, sizeof *sc);
     sc->include_path = include_path;
@@ -104,6 +97,7 @@ void sched__config_scan_free(struct sched__config_scan *sc)
     for (size_t i = 0; i < sc->nfiles; i++) {
         free(sc->files[i].path);
         free(sc->files[i].text);
+        free(sc->files[i].includes);
     }
     free(sc->files);
     sc->files = NULL;
@@ -430,7 +424,7 @@ static void add_included_from(const struct lexer *lx, int line)
 
 /* The path of an @include after its opening quote, unescaped the way
  * libconfig does (only \\ and \"), then the file it names, scanned. */
-static int include(struct lexer *lx)
+static int include(struct lexer *lx, size_t start)
 {
     int line = lx->line;
     size_t cap = 64, n = 0;
@@ -483,10 +477,27 @@ static int include(struct lexer *lx)
                                 "%s:%d: @include nested more than %d deep (does a file include itself?)",
                                 file_name(lx), line, MAX_INCLUDE_DEPTH);
     }
-    char *target = lx->sc->include_path(lx->sc->arg, file_name(lx), path);
+    char why[1024] = "";
+    char *target = lx->sc->include_path(lx->sc->arg, file_name(lx), path, why, sizeof why);
+    if (target == NULL) {
+        int rc = why[0] == '\0' ? sched__error_set(lx->err, SCHED_ENOMEM, OOM)
+                                 : sched__error_set(lx->err, SCHED_ECONFIG, "%s:%d: cannot @include \"%s\": %s",
+                                                    file_name(lx), line, path, why);
+        free(path);
+        return rc;
+    }
     free(path);
-    if (target == NULL)
+    /* Where the included text goes (config_include.c), recorded before
+     * the file is read: its own @includes come after it. */
+    struct sched__scan_file *f = &lx->sc->files[lx->file];
+    struct sched__scan_include *v = realloc(f->includes, (f->nincludes + 1) * sizeof *v);
+    if (v == NULL) {
+        free(target);
         return sched__error_set(lx->err, SCHED_ENOMEM, OOM);
+    }
+    f->includes = v;
+    v[f->nincludes++] = (struct sched__scan_include){ start, (size_t)(lx->p - lx->start) + f->skip,
+                                                      lx->sc->nfiles };
     int rc = scan_file(lx->sc, lx->g, target, lx->file, line, lx->depth + 1, lx->err);
     free(target);
     if (rc != 0)
@@ -542,8 +553,9 @@ static int lex(struct lexer *lx)
         int bol = lx->p == lx->start || lx->p[-1] == '\n';
         size_t n;
         if (bol && (n = include_open(lx->p, lx->end)) > 0) {
+            size_t start = (size_t)(lx->p - lx->start) + lx->sc->files[lx->file].skip;
             lx->p += n;
-            rc = include(lx);
+            rc = include(lx, start);
         } else if (c == '\0') {
             rc = sched__error_set(lx->err, SCHED_ECONFIG, "%s:%d: a NUL byte: this is not a text file",
                                   file_name(lx), lx->line);
@@ -670,7 +682,7 @@ static int scan_file(struct sched__config_scan *sc, struct grammar *g, const cha
     }
     sc->files = nf;
     size_t me = sc->nfiles++;
-    nf[me] = (struct sched__scan_file){ p, text, len, depth > 0 ? from : me, from_line };
+    nf[me] = (struct sched__scan_file){ p, text, len, skip, depth > 0 ? from : me, from_line, NULL, 0 };
 
     struct lexer *lx = calloc(1, sizeof *lx);
     if (lx == NULL)

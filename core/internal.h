@@ -103,11 +103,29 @@ void sched__release(void *p, size_t size);
 #define SCHED__CONFIG_MAX_BYTES (1024 * 1024)
 #define SCHED__CONFIG_MAX_SETTINGS 4096
 #define SCHED__CONFIG_MAX_NESTING 64
-struct sched__scan_file;
+/* One @include of a scanned file: the bytes [start, end) of the file's
+ * text it takes (from the start of its line to the closing quote) and
+ * the file it read, an index into the scan's files. */
+struct sched__scan_include {
+    size_t start, end;
+    size_t file;
+};
+struct sched__scan_file {
+    char *path;             /* as it was read */
+    char *text;             /* NUL-terminated */
+    size_t len;
+    size_t skip;            /* a byte-order mark before the text */
+    size_t from;            /* index of the including file; the main one: itself */
+    int from_line;
+    struct sched__scan_include *includes;   /* in the order of the text */
+    size_t nincludes;
+};
 struct sched__config_scan {
-    /* The file libconfig will open for @include "path" in file including:
-     * malloc'd, NULL when out of memory. */
-    char *(*include_path)(void *arg, const char *including, const char *path);
+    /* The file to read for @include "path" in the file including, as a
+     * malloc'd string; NULL with the reason in why, or with why empty
+     * when out of memory. */
+    char *(*include_path)(void *arg, const char *including, const char *path, char *why,
+                          size_t len);
     void *arg;
     size_t bytes;           /* read so far, every file */
     size_t settings;        /* counted so far, every file */
@@ -115,12 +133,27 @@ struct sched__config_scan {
     size_t nfiles;
 };
 void sched__config_scan_init(struct sched__config_scan *sc,
-                             char *(*include_path)(void *, const char *, const char *), void *arg);
+                             char *(*include_path)(void *, const char *, const char *, char *, size_t),
+                             void *arg);
 int sched__config_scan(struct sched__config_scan *sc, const char *path, const char **text,
                        sched_error **err);
 void sched__config_scan_context(const struct sched__config_scan *sc, const char *file, int line,
                                 char *buf, size_t len);
 void sched__config_scan_free(struct sched__config_scan *sc);
+
+/* config_include.c: @include resolved against the including file's
+ * directory, and the scanned files spliced into one text for libconfig
+ * with a map from its lines back to each file's own. */
+struct sched__config_lines;
+char *sched__include_resolve(const char *including, const char *path);
+int sched__include_expand(const struct sched__config_scan *sc, char **text,
+                          struct sched__config_lines **lines);
+void sched__include_locate(const struct sched__config_lines *lines, int line, const char **file,
+                           int *orig);
+void sched__include_lines_free(struct sched__config_lines *lines);
+#ifdef LIBCONFIG_VER_MAJOR
+void sched__include_relocate(const struct sched__config_lines *lines, config_setting_t *root);
+#endif
 
 /* config.c: the effective configuration of sched.conf(5). */
 int sched__backend_name_valid(const char *name);

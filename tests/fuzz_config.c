@@ -115,10 +115,13 @@ static int is_syntax_error(const char *msg)
     return msg != NULL && strstr(msg, ": syntax error") != NULL;
 }
 
-static char *include_as_written(void *arg, const char *including, const char *path)
+static char *include_as_written(void *arg, const char *including, const char *path, char *why,
+                                size_t len)
 {
     (void)arg;
     (void)including;
+    (void)why;
+    (void)len;
     return strdup(path);
 }
 

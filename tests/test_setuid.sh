@@ -3,8 +3,9 @@
 # Plugin loading in a set-uid-root program is a security boundary: an
 # unprivileged user must not get code of theirs run as root.  This builds
 # a set-uid-root client against libsched, creates an unprivileged user,
-# and for each way such a user could plant a plugin -- a plugin file owned
-# by them, a sticky world-writable plugin directory, a root-owned
+# and for each way such a user could plant a plugin -- a relative
+# @include resolved against their working directory, a root config
+# including a file from a directory they own, a plugin file owned by them, a sticky world-writable plugin directory, a root-owned
 # directory holding a symlink to their file, a plugin directory whose
 # parent anyone may rename entries of, their own plugin in a set-gid
 # program -- plants a plugin whose ELF constructor writes a
@@ -133,6 +134,24 @@ client control
 run control "$home"
 [ -e "$w/markers/control" ] || fail "control: a root-installed plugin's constructor did not run; the test proves nothing"
 rm -f "$w/markers/control"
+
+# 1. A relative @include resolves against the including file's
+#    directory, not the caller's working directory.
+printf '@include "site.conf"\nbackend = "valid";\n' >"$w/etc/include.conf"
+printf 'plugin_path = [ "%s/lib/sched" ];\n' "$w" >"$w/etc/site.conf"
+client include
+run include "$home"
+refused include env "opened: valid $w/lib/sched/valid.so"
+
+# 1b. In a set-uid program an included file passes the ownership rule:
+#     here the administrator gave the user a conf.d directory.
+mkdir -p "$w/etc/conf.d"
+printf 'plugin_path = [ "%s/plugins" ];\n' "$home" >"$w/etc/conf.d/site.conf"
+chown -R "$user:" "$w/etc/conf.d"
+printf '@include "conf.d/site.conf"\nbackend = "valid";\n' >"$w/etc/confd.conf"
+client confd
+run confd "$w/etc"
+refused confd env "its directory $w/etc/conf.d is owned by uid $uid, not by root or the effective uid 0"
 
 # 2. A plugin file (mode 0755) owned by the user, in a root directory.
 mkdir -p "$w/lib/owned"
