@@ -246,8 +246,9 @@ static void test_not_found_names_the_dlls_searched_and_those_available(void)
     CU_ASSERT_PTR_NULL(path);
     snprintf(expected, sizeof expected,
              "backend \"nosuch\" not found: searched C:\\nonexistent\\sched\\nosuch.dll, "
-             "%s\\nosuch.dll; available backends: abi2, createfail, halfpark, misnamed, noentry, "
-             "noname, noschedule, small, valid",
+             "%s\\nosuch.dll; available backends: abi2, crashcreate, crashentry, createfail, "
+             "createpos, halfpark, keydup, keyname, keyrange, keytype, longmsg, misnamed, noentry, "
+             "noname, noschedule, reserved, small, valid",
              fixture_dir);
     CU_ASSERT_PTR_NOT_NULL_FATAL(err);
     CU_ASSERT_STRING_EQUAL(sched_error_message(err), expected);
