@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/future.c - polling and the ready-made futures: a function call, a
- * ready value, a timer, a yield, all-of and any-of, and coroutine states.
+ * core/future.c - polling and the ready-made futures: a function call
+ * (borrowing its argument, owning it, or able to fail), a ready value, a
+ * timer, a yield, all-of and any-of, and coroutine states.
  *
  * A NULL future is what a constructor returns when it runs out of memory;
  * polling it fails with SCHED_ENOMEM and dropping it does nothing, so an
@@ -67,6 +68,77 @@ sched_future *sched_future_fn(sched_fn fn, void *arg)
     ff->fn = fn;
     ff->arg = arg;
     return &ff->base;
+}
+
+/* ---- fn(arg) owning arg, or failing ---------------------------------------- */
+
+/* Exactly one of fn and try_fn is set until the call; both are cleared
+ * before it, so that a drop afterwards knows arg is no longer ours. */
+struct owned_fn_future {
+    sched_future base;
+    sched_fn fn;
+    sched_try_fn try_fn;
+    void *arg;
+    sched_drop_fn drop;
+};
+
+static int owned_fn_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct owned_fn_future *of = (struct owned_fn_future *)f;
+    sched_fn fn = of->fn;
+    sched_try_fn try_fn = of->try_fn;
+    int rc;
+
+    if (!fn && !try_fn)
+        return SCHED_EINVAL;    /* polled again after it was ready */
+    of->fn = NULL;
+    of->try_fn = NULL;
+    if (fn) {
+        *out = fn(of->arg);
+        return 0;
+    }
+    rc = try_fn(of->arg, cx, out);
+    return rc > 0 ? SCHED_EINVAL : rc;
+}
+
+static void owned_fn_drop(sched_future *f)
+{
+    struct owned_fn_future *of = (struct owned_fn_future *)f;
+    if ((of->fn || of->try_fn) && of->drop)
+        of->drop(of->arg);
+    free(of);
+}
+
+static const sched_future_ops owned_fn_ops = { owned_fn_poll, owned_fn_drop };
+
+/* Not a compact task's allocation: spawned, it is an ordinary future, so
+ * the task core drops it exactly once like any other. */
+static sched_future *owned_fn_new(sched_fn fn, sched_try_fn try_fn, void *arg, sched_drop_fn drop)
+{
+    struct owned_fn_future *of = NULL;
+    if (fn || try_fn)
+        of = malloc(sizeof *of);
+    if (!of) {
+        if (drop)
+            drop(arg);
+        return NULL;
+    }
+    of->base.ops = &owned_fn_ops;
+    of->fn = fn;
+    of->try_fn = try_fn;
+    of->arg = arg;
+    of->drop = drop;
+    return &of->base;
+}
+
+sched_future *sched_future_fn_with_drop(sched_fn fn, void *arg, sched_drop_fn drop)
+{
+    return owned_fn_new(fn, NULL, arg, drop);
+}
+
+sched_future *sched_future_try_fn(sched_try_fn fn, void *arg, sched_drop_fn drop)
+{
+    return owned_fn_new(NULL, fn, arg, drop);
 }
 
 /* ---- ready ----------------------------------------------------------------- */

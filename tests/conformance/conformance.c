@@ -241,6 +241,12 @@ const struct conf_test conf_tests[] = {
     { "nothing is run twice", conf_test_nothing_is_run_twice },
     { "a timer wakes its task once", conf_test_a_timer_wakes_its_task_once },
     { "a dropped timer is taken back", conf_test_a_dropped_timer_is_taken_back },
+    { "a cancelled function task drops its argument once",
+      conf_test_cancelled_function_task_drops_its_argument_once },
+    { "a function task queued at close drops its argument once",
+      conf_test_function_task_queued_at_close_drops_its_argument_once },
+    { "a function task that ran never drops its argument",
+      conf_test_function_task_that_ran_never_drops_its_argument },
 };
 
 const size_t conf_ntests = sizeof conf_tests / sizeof conf_tests[0];

@@ -132,4 +132,9 @@ void conf_test_nothing_is_run_twice(void);
 void conf_test_a_timer_wakes_its_task_once(void);
 void conf_test_a_dropped_timer_is_taken_back(void);
 
+/* conformance_cancel.c: a function task's argument */
+void conf_test_cancelled_function_task_drops_its_argument_once(void);
+void conf_test_function_task_queued_at_close_drops_its_argument_once(void);
+void conf_test_function_task_that_ran_never_drops_its_argument(void);
+
 #endif

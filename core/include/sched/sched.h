@@ -162,9 +162,32 @@ void sched_waker_drop(sched_waker *w);
 
 /* ---- ready-made futures -------------------------------------------------- */
 
-/* Runs fn(arg) once when polled; its return value is the output. */
+/* Runs fn(arg) once when polled; its return value is the output.  arg is
+ * borrowed: nothing releases it if fn never runs. */
 typedef sched_value (*sched_fn)(void *arg);
 sched_future *sched_future_fn(sched_fn fn, void *arg);
+
+/* Releases what a function's argument owns when the function never runs. */
+typedef void (*sched_drop_fn)(void *arg);
+
+/*
+ * As sched_future_fn, but the future owns arg: if it is dropped before fn
+ * was called (its task cancelled or freed unfinished, a spawn refused, the
+ * host closed with the task still queued), drop(arg) is called, exactly
+ * once.  Once fn has been called, arg is fn's and drop is never called.
+ * drop may be NULL.  Returns NULL when fn is NULL or out of memory, having
+ * called drop(arg) already.
+ */
+sched_future *sched_future_fn_with_drop(sched_fn fn, void *arg, sched_drop_fn drop);
+
+/*
+ * A function that can fail: returns 0 with *out set, or a negative code the
+ * future fails with (a positive return fails it with SCHED_EINVAL).  cx is
+ * the context of the poll that calls it (for sched_context_host()).
+ * sched_future_try_fn owns arg as sched_future_fn_with_drop does.
+ */
+typedef int (*sched_try_fn)(void *arg, sched_context *cx, sched_value *out);
+sched_future *sched_future_try_fn(sched_try_fn fn, void *arg, sched_drop_fn drop);
 /* Ready at once with v. */
 sched_future *sched_future_ready(sched_value v);
 /* Ready after ns nanoseconds of the host's clock, never earlier. */
