@@ -4,6 +4,11 @@
  * sender, one receiver; lock-free) and a bounded multi-producer,
  * single-consumer channel (a ring under a mutex, reference-counted so that
  * futures made from it may outlive sched_channel_free).
+ *
+ * A channel made with a drop function owns the values it holds and those
+ * its send futures carry: whatever is never received is released with it
+ * exactly once, when the last reference goes or a send future is dropped
+ * without having sent.  A refused try_send leaves the value the caller's.
  */
 #include "config.h"
 
@@ -186,9 +191,17 @@ struct sched_channel {
     struct send_wait *senders;  /* send futures waiting for room */
     sched_value *ring;
     uint64_t session;           /* the request it was made in, or 0 */
+    sched_value_drop_fn drop;   /* releases values nobody received, or NULL */
+    void *drop_userdata;
 };
 
 int sched_channel_new(size_t capacity, sched_channel **out)
+{
+    return sched_channel_new_with_drop(capacity, NULL, NULL, out);
+}
+
+int sched_channel_new_with_drop(size_t capacity, sched_value_drop_fn drop, void *userdata,
+                                sched_channel **out)
 {
     sched_channel *ch;
     if (!out)
@@ -208,13 +221,25 @@ int sched_channel_new(size_t capacity, sched_channel **out)
     atomic_init(&ch->refs, 1);
     ch->cap = capacity;
     ch->session = sched__running_session();
+    ch->drop = drop;
+    ch->drop_userdata = userdata;
     *out = ch;
     return 0;
 }
 
+static void drop_value(sched_channel *ch, sched_value v)
+{
+    if (ch->drop)
+        ch->drop(v, ch->drop_userdata);
+}
+
+/* The last reference releases what is still queued: nobody can receive
+ * it any more. */
 static void channel_unref(sched_channel *ch)
 {
     if (atomic_fetch_sub_explicit(&ch->refs, 1, memory_order_acq_rel) == 1) {
+        for (; ch->len; ch->len--, ch->head = (ch->head + 1) % ch->cap)
+            drop_value(ch, ch->ring[ch->head]);
         sched_waker_drop(ch->recv_waker);
         sched__mutex_destroy(&ch->lock);
         free(ch->ring);
@@ -301,9 +326,10 @@ void sched_channel_free(sched_channel *ch)
 struct channel_send {
     sched_future base;
     sched_channel *ch;
-    sched_value v;
+    sched_value v;              /* ours to release until sent */
     struct send_wait wait;
     int waiting;                /* wait is linked into ch->senders */
+    int sent;
 };
 
 static void unlink_sender(sched_channel *ch, struct channel_send *s)
@@ -351,6 +377,7 @@ static int send_poll(sched_future *f, sched_context *cx, sched_value *out)
         unlink_sender(ch, s);
     } else if (ch->len < ch->cap) {
         w = push_locked(ch, s->v);
+        s->sent = 1;
         unlink_sender(ch, s);
         out->u = 0;
         rc = 0;
@@ -393,6 +420,8 @@ static void send_drop(sched_future *f)
     sched_waker_drop(w);
     if (pass)
         sched_waker_wake(pass);
+    if (!s->sent)
+        drop_value(s->ch, s->v);
     channel_unref(s->ch);
     free(s);
 }
@@ -405,8 +434,10 @@ sched_future *sched_channel_send(sched_channel *ch, sched_value v)
     if (!ch)
         return NULL;
     s = calloc(1, sizeof *s);
-    if (!s)
+    if (!s) {
+        drop_value(ch, v);
         return NULL;
+    }
     s->base.ops = &send_ops;
     s->ch = ch;
     s->v = v;
@@ -418,6 +449,34 @@ struct channel_recv {
     sched_future base;
     sched_channel *ch;
 };
+
+/* Take the oldest value; the caller holds the lock and has checked there
+ * is one.  Returns the waker of a sender to give the room to, to wake once
+ * the lock is released. */
+static sched_waker *pop_locked(sched_channel *ch, sched_value *out)
+{
+    *out = ch->ring[ch->head];
+    ch->head = (ch->head + 1) % ch->cap;
+    ch->len--;
+    return take_sender_locked(ch);
+}
+
+int sched_channel_try_recv(sched_channel *ch, sched_value *out)
+{
+    sched_waker *w = NULL;
+    int rc = 0;
+    if (!ch || !out)
+        return SCHED_EINVAL;
+    sched__mutex_lock(&ch->lock);
+    if (ch->len)
+        w = pop_locked(ch, out);
+    else
+        rc = ch->closed ? SCHED_ECLOSED : SCHED_EEMPTY;
+    sched__mutex_unlock(&ch->lock);
+    if (w)
+        sched_waker_wake(w);
+    return rc;
+}
 
 static int recv_poll(sched_future *f, sched_context *cx, sched_value *out)
 {
@@ -432,11 +491,8 @@ static int recv_poll(sched_future *f, sched_context *cx, sched_value *out)
     if (ch->len) {
         old = ch->recv_waker;       /* no longer waiting */
         ch->recv_waker = NULL;
-        *out = ch->ring[ch->head];
-        ch->head = (ch->head + 1) % ch->cap;
-        ch->len--;
+        w = pop_locked(ch, out);
         rc = 0;
-        w = take_sender_locked(ch);
     } else if (ch->closed) {
         rc = SCHED_ECLOSED;
     } else {

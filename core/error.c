@@ -65,6 +65,7 @@ const char *sched_strerror(int code)
     case SCHED_EBACKEND: return "backend failure";
     case SCHED_EAGAIN: return "a system resource limit was reached";
     case SCHED_ECPU: return "CPU time limit exceeded";
+    case SCHED_EEMPTY: return "nothing to take yet";
     }
     return code > 0 ? "pending" : "unknown error";
 }

@@ -3,8 +3,10 @@
  * tests/test_ownership.c - who owns what after each call that hands
  * something to the library: a function task's argument (released by its
  * drop function exactly when the function never ran, also when a
- * constructor or a spawn fails) and a failing function's code.  The
- * drop-exactly-once rule on every backend is in tests/conformance/.
+ * constructor or a spawn fails), a failing function's code, and a
+ * channel's values (released by its drop function when nobody received
+ * them, never when a try_send was refused).  The drop-exactly-once rule
+ * on every backend is in tests/conformance/.
  */
 #include "config.h"
 
@@ -17,6 +19,7 @@
 #include <stdatomic.h>
 
 #include "sched/sched.h"
+#include "sched/test.h"
 
 static char config[64];
 
@@ -25,6 +28,13 @@ static sched_host *open_host(void)
 {
     sched_host *h = NULL;
     return sched_host_open(&h, config, NULL) == 0 ? h : NULL;
+}
+
+/* Run everything runnable on the test backend, so that a spawned task has
+ * gone as far as it can. */
+static void settle(sched_host *h)
+{
+    sched_test_run_until_parked(sched_as_test(h));
 }
 
 static int drops, runs;
@@ -115,6 +125,154 @@ static void test_a_failing_function_fails_its_task_with_its_code(void)
     CU_ASSERT_EQUAL(drops, 0);
 }
 
+/* ---- channel values ------------------------------------------------------ */
+
+/* What a channel's drop function released, in order. */
+struct dropped {
+    int n;
+    int64_t v[16];
+};
+
+static void record_drop(sched_value v, void *userdata)
+{
+    struct dropped *d = userdata;
+    if (d->n < 16)
+        d->v[d->n] = v.i;
+    d->n++;
+}
+
+static sched_value val(int64_t i)
+{
+    return (sched_value){ .i = i };
+}
+
+static void test_try_recv_takes_values_in_order_then_reports_empty_or_closed(void)
+{
+    sched_channel *ch = NULL;
+    sched_value v = { 0 };
+    CU_ASSERT_EQUAL_FATAL(sched_channel_new(4, &ch), 0);
+    CU_ASSERT_EQUAL(sched_channel_try_recv(ch, &v), SCHED_EEMPTY);
+    CU_ASSERT_EQUAL(sched_channel_try_send(ch, val(1)), 0);
+    CU_ASSERT_EQUAL(sched_channel_try_send(ch, val(2)), 0);
+    CU_ASSERT_EQUAL(sched_channel_try_recv(ch, &v), 0);
+    CU_ASSERT_EQUAL(v.i, 1);
+    sched_channel_close(ch);
+    CU_ASSERT_EQUAL(sched_channel_try_recv(ch, &v), 0);     /* closed, not drained */
+    CU_ASSERT_EQUAL(v.i, 2);
+    CU_ASSERT_EQUAL(sched_channel_try_recv(ch, &v), SCHED_ECLOSED);
+    CU_ASSERT_EQUAL(sched_channel_try_recv(ch, NULL), SCHED_EINVAL);
+    CU_ASSERT_EQUAL(sched_channel_try_recv(NULL, &v), SCHED_EINVAL);
+    CU_ASSERT_STRING_EQUAL(sched_strerror(SCHED_EEMPTY), "nothing to take yet");
+    sched_channel_free(ch);
+}
+
+/* A try_recv makes room: the oldest waiting sender is woken and sends. */
+static void test_try_recv_gives_the_room_to_a_waiting_sender(void)
+{
+    sched_host *h = open_host();
+    sched_executor *ex = NULL;
+    sched_channel *ch = NULL;
+    sched_task *t = NULL;
+    sched_value v = { 0 };
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_EQUAL_FATAL(sched_executor_new(h, &ex), 0);
+    CU_ASSERT_EQUAL_FATAL(sched_channel_new(1, &ch), 0);
+    CU_ASSERT_EQUAL(sched_channel_try_send(ch, val(1)), 0);
+    CU_ASSERT_EQUAL(sched_spawn(ex, sched_channel_send(ch, val(2)), &t), 0);
+    settle(h);                      /* it waits for room */
+    CU_ASSERT(!sched_task_is_finished(t));
+    CU_ASSERT_EQUAL(sched_channel_try_recv(ch, &v), 0);
+    CU_ASSERT_EQUAL(v.i, 1);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(t), NULL, NULL), 0);
+    CU_ASSERT_EQUAL(sched_channel_try_recv(ch, &v), 0);
+    CU_ASSERT_EQUAL(v.i, 2);
+    sched_channel_free(ch);
+    sched_executor_free(ex);
+    sched_host_close(h);
+}
+
+static void test_a_refused_try_send_leaves_the_value_with_the_caller(void)
+{
+    struct dropped d = { 0 };
+    sched_channel *ch = NULL;
+    CU_ASSERT_EQUAL_FATAL(sched_channel_new_with_drop(1, record_drop, &d, &ch), 0);
+    CU_ASSERT_EQUAL(sched_channel_try_send(ch, val(1)), 0);
+    CU_ASSERT_EQUAL(sched_channel_try_send(ch, val(2)), SCHED_ELIMIT);
+    sched_channel_close(ch);
+    CU_ASSERT_EQUAL(sched_channel_try_send(ch, val(3)), SCHED_ECLOSED);
+    CU_ASSERT_EQUAL(d.n, 0);
+    sched_channel_free(ch);
+    CU_ASSERT_EQUAL(d.n, 1);        /* only the value the channel held */
+    CU_ASSERT_EQUAL(d.v[0], 1);
+}
+
+/* Close releases nothing; the last reference releases what is left, once,
+ * oldest first, and nothing a receiver took. */
+static void test_values_left_in_a_freed_channel_are_dropped_once(void)
+{
+    struct dropped d = { 0 };
+    sched_channel *ch = NULL;
+    sched_future *recv;
+    sched_value v = { 0 };
+    int i;
+    CU_ASSERT_EQUAL_FATAL(sched_channel_new_with_drop(8, record_drop, &d, &ch), 0);
+    for (i = 1; i <= 4; i++)
+        CU_ASSERT_EQUAL(sched_channel_try_send(ch, val(i)), 0);
+    CU_ASSERT_EQUAL(sched_channel_try_recv(ch, &v), 0);
+    sched_channel_close(ch);
+    CU_ASSERT_EQUAL(d.n, 0);
+    recv = sched_channel_recv(ch);  /* a reference that outlives the free */
+    sched_channel_free(ch);
+    CU_ASSERT_EQUAL(d.n, 0);
+    sched_future_drop(recv);
+    CU_ASSERT_EQUAL_FATAL(d.n, 3);
+    CU_ASSERT_EQUAL(d.v[0], 2);
+    CU_ASSERT_EQUAL(d.v[1], 3);
+    CU_ASSERT_EQUAL(d.v[2], 4);
+    /* No drop function: nothing is called, nothing breaks. */
+    CU_ASSERT_EQUAL_FATAL(sched_channel_new_with_drop(2, NULL, &d, &ch), 0);
+    CU_ASSERT_EQUAL(sched_channel_try_send(ch, val(9)), 0);
+    sched_channel_free(ch);
+    CU_ASSERT_EQUAL(d.n, 3);
+}
+
+/* A send future owns its value until it sends: failed, dropped unpolled,
+ * or cancelled while it waits for room, it releases it once; sent, the
+ * channel has it. */
+static void test_a_send_future_that_never_sends_drops_its_value_once(void)
+{
+    struct dropped d = { 0 };
+    sched_host *h = open_host();
+    sched_executor *ex = NULL;
+    sched_channel *ch = NULL;
+    sched_task *t = NULL;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_EQUAL_FATAL(sched_executor_new(h, &ex), 0);
+    CU_ASSERT_EQUAL_FATAL(sched_channel_new_with_drop(1, record_drop, &d, &ch), 0);
+
+    sched_future_drop(sched_channel_send(ch, val(10)));            /* never polled */
+    CU_ASSERT_EQUAL(d.n, 1);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_channel_send(ch, val(11)), NULL, NULL), 0);
+    CU_ASSERT_EQUAL(d.n, 1);                                        /* sent: the channel's */
+    CU_ASSERT_EQUAL(sched_spawn(ex, sched_channel_send(ch, val(12)), &t), 0);
+    settle(h);
+    CU_ASSERT(!sched_task_is_finished(t));                          /* waiting for room */
+    sched_task_cancel(t);
+    CU_ASSERT_EQUAL(d.n, 2);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(t), NULL, NULL), SCHED_ECANCELED);
+    sched_channel_close(ch);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_channel_send(ch, val(13)), NULL, NULL), SCHED_ECLOSED);
+    CU_ASSERT_EQUAL(d.n, 3);
+    sched_channel_free(ch);
+    CU_ASSERT_EQUAL_FATAL(d.n, 4);
+    CU_ASSERT_EQUAL(d.v[0], 10);
+    CU_ASSERT_EQUAL(d.v[1], 12);
+    CU_ASSERT_EQUAL(d.v[2], 13);
+    CU_ASSERT_EQUAL(d.v[3], 11);
+    sched_executor_free(ex);
+    sched_host_close(h);
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -137,6 +295,16 @@ int main(void)
                 test_a_refused_spawn_releases_the_argument_once);
     CU_add_test(s, "a failing function fails its task with its code",
                 test_a_failing_function_fails_its_task_with_its_code);
+    CU_add_test(s, "try_recv takes values in order, then reports empty or closed",
+                test_try_recv_takes_values_in_order_then_reports_empty_or_closed);
+    CU_add_test(s, "try_recv gives the room to a waiting sender",
+                test_try_recv_gives_the_room_to_a_waiting_sender);
+    CU_add_test(s, "a refused try_send leaves the value with the caller",
+                test_a_refused_try_send_leaves_the_value_with_the_caller);
+    CU_add_test(s, "values left in a freed channel are dropped once",
+                test_values_left_in_a_freed_channel_are_dropped_once);
+    CU_add_test(s, "a send future that never sends drops its value once",
+                test_a_send_future_that_never_sends_drops_its_value_once);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();

@@ -72,7 +72,8 @@ enum sched_status {
                              * or address space was reached (EAGAIN, EMFILE):
                              * may succeed once resources are freed or the
                              * limit is raised */
-    SCHED_ECPU = -20        /* a request used more CPU time than its limit */
+    SCHED_ECPU = -20,       /* a request used more CPU time than its limit */
+    SCHED_EEMPTY = -21      /* nothing to take yet (an open, empty channel) */
 };
 
 /* Infinite timeout for park(). */

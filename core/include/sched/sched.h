@@ -217,16 +217,36 @@ sched_future *sched_oneshot_recv(sched_oneshot *o);
 /* Drop the sender side without sending. */
 void sched_oneshot_close(sched_oneshot *o);
 
-/* Channel: bounded multi-producer, single-consumer queue of values. */
+/*
+ * Channel: bounded multi-producer, single-consumer queue of values.  A
+ * channel made by sched_channel_new never releases a value: values are
+ * plain data, or their senders keep track.  One made with a drop function
+ * owns what it holds: a value queued and never received is released with
+ * drop(v, userdata) when the last reference to the channel goes (values
+ * left in a closed channel can still be received until then), and so is
+ * the value of a send future that fails or is dropped without sending.
+ * drop runs on whichever thread lets go, with no lock held, exactly once
+ * per value; it must not use the channel.
+ */
 typedef struct sched_channel sched_channel;
+typedef void (*sched_value_drop_fn)(sched_value v, void *userdata);
 int sched_channel_new(size_t capacity, sched_channel **out);
-/* Non-blocking send: 0, SCHED_ELIMIT when full, SCHED_ECLOSED when closed. */
+int sched_channel_new_with_drop(size_t capacity, sched_value_drop_fn drop, void *userdata,
+                                sched_channel **out);
+/* Non-blocking send: 0 (the channel has v), or SCHED_ELIMIT when full,
+ * SCHED_ECLOSED when closed, SCHED_EINVAL for a NULL channel: v is then
+ * still the caller's, never dropped. */
 int sched_channel_try_send(sched_channel *ch, sched_value v);
-/* A future that sends v, waiting for room. */
+/* A future that sends v, waiting for room; it owns v until it has sent
+ * (see above).  NULL when out of memory, having dropped v. */
 sched_future *sched_channel_send(sched_channel *ch, sched_value v);
-/* A future for the next value; fails with SCHED_ECLOSED once closed and
- * drained. */
+/* A future for the next value, which becomes the receiver's; fails with
+ * SCHED_ECLOSED once closed and drained. */
 sched_future *sched_channel_recv(sched_channel *ch);
+/* Non-blocking receive, by the channel's one consumer: 0 with *out set
+ * (the value is the caller's), SCHED_EEMPTY when open and empty,
+ * SCHED_ECLOSED when closed and drained, SCHED_EINVAL for NULL. */
+int sched_channel_try_recv(sched_channel *ch, sched_value *out);
 void sched_channel_close(sched_channel *ch);
 void sched_channel_free(sched_channel *ch);
 
