@@ -229,7 +229,8 @@ static int run_main(sched_host *host)
 
 /*
  * Poll *fut on the calling thread until it is ready, parking in between.
- * On SCHED_ETIMEDOUT *fut is left live; otherwise it is dropped and NULL.
+ * When the deadline passes (SCHED_ETIMEDOUT) *fut is left live; otherwise
+ * it is dropped and NULL.
  */
 static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
                     sched_value *out, sched_error **err)
@@ -237,11 +238,12 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
     struct sched__blocker *b;
     sched_context cx;
     sched_value v = { 0 };
+    char *fail_msg = NULL;
     uint64_t deadline = SCHED_TIMEOUT_NEVER;
     struct sched__blocker *outer = NULL;
     sched_future *alarm = NULL;
     int outer_run_state = MAIN_IDLE, outer_stop_mode = 0, first = 1;
-    int rc;
+    int rc, timed_out = 0;
 
     if (sched__host_closing(host)) {
         sched_future_drop(*fut);
@@ -266,6 +268,8 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
     cx.host = host;
     cx.waker = (sched_waker *)((uintptr_t)b | SCHED__WAKER_BLOCK);
     cx.task = NULL;
+    cx.fail_msg = NULL;
+    cx.fail_code = 0;
     if (ns != SCHED_TIMEOUT_NEVER) {
         uint64_t now = sched_host_now(host);
         deadline = ns >= SCHED_TIMEOUT_NEVER - now ? SCHED_TIMEOUT_NEVER - 1 : now + ns;
@@ -286,11 +290,13 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
          * orders its data before this poll. */
         atomic_exchange_explicit(&b->word, 0, memory_order_acq_rel);
         rc = sched_future_poll(*fut, &cx, &v);
+        fail_msg = sched__context_take_failure(&cx, rc);
         if (rc != SCHED_PENDING)
             break;
         /* A budget of 0 is a poll: once, with nothing run or waited for. */
         if (ns == 0) {
             rc = SCHED_ETIMEDOUT;
+            timed_out = 1;
             break;
         }
         /* sched_block runs the main queue when it may hold work: at the
@@ -310,6 +316,7 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
                         alarm = sched_timer(host, now < deadline ? deadline - now : 0);
                     rc = sched_future_poll(alarm, &cx, &tv);
                     if (rc != SCHED_PENDING) {
+                        timed_out = rc == 0;
                         rc = rc == 0 ? SCHED_ETIMEDOUT : rc;
                         break;
                     }
@@ -319,8 +326,10 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
             }
         }
         rc = park(host, b, deadline);
-        if (rc == SCHED_ETIMEDOUT)
+        if (rc == SCHED_ETIMEDOUT) {
+            timed_out = 1;
             break;
+        }
         if (rc == SCHED_EDEADLK) {
             deadlock_error(host, err);
             break;
@@ -334,14 +343,20 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
     }
     sched__blocker_unref(b);
 
-    if (rc == SCHED_ETIMEDOUT)
+    /* Only our own deadline keeps the future alive: one that failed with
+     * SCHED_ETIMEDOUT itself is finished, and ours to drop. */
+    if (timed_out)
         return sched__error_set(err, rc, "the future was not ready within %" PRIu64 " ns", ns);
     sched_future_drop(*fut);
     *fut = NULL;
     if (rc == 0 && out)
         *out = v;
-    if (rc < 0 && rc != SCHED_EDEADLK)
+    /* A failure with a message of its own is told in its own words. */
+    if (rc < 0 && fail_msg)
+        sched__error_set(err, rc, "%s", fail_msg);
+    else if (rc < 0 && rc != SCHED_EDEADLK)
         sched__error_set(err, rc, "the future failed: %s", sched_strerror(rc));
+    free(fail_msg);
     return rc > 0 ? SCHED_EINVAL : rc;
 }
 

@@ -15,6 +15,7 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,10 +153,12 @@ static void task_unref(struct sched_task *t)
     if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1) {
         uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
         assert(!(s & SCHED__FULL) || !registered(full_of(t)));
-        if (s & SCHED__FULL)
+        if (s & SCHED__FULL) {
+            free(full_of(t)->fail_msg);
             sched__release(t, sizeof(struct sched__task_full));   /* handles, wakers */
-        else
+        } else {
             free(t);
+        }
     }
 }
 
@@ -219,6 +222,63 @@ void sched_context_set_wait_reason(sched_context *cx, const char *reason)
         return;
     if (atomic_load_explicit(&cx->task->state, memory_order_relaxed) & SCHED__FULL)
         atomic_store_explicit(&full_of(cx->task)->wait_reason, reason, memory_order_relaxed);
+}
+
+/* ---- failure messages --------------------------------------------------- */
+
+/* Formatted before the old message is freed: the arguments may quote it
+ * (wrapping an awaited failure's message in one's own). */
+int sched_context_fail(sched_context *cx, int code, const char *fmt, ...)
+{
+    va_list ap;
+    char *msg = NULL;
+    int n;
+
+    if (code >= 0)
+        return SCHED_EINVAL;
+    if (!cx)
+        return code;
+    if (fmt) {
+        va_start(ap, fmt);
+        n = vsnprintf(NULL, 0, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (msg = malloc((size_t)n + 1))) {
+            va_start(ap, fmt);
+            vsnprintf(msg, (size_t)n + 1, fmt, ap);
+            va_end(ap);
+        }
+    }
+    free(cx->fail_msg);
+    cx->fail_msg = msg;         /* NULL when out of memory: the code alone */
+    cx->fail_code = code;
+    return code;
+}
+
+const char *sched_context_fail_message(sched_context *cx)
+{
+    return cx ? cx->fail_msg : NULL;
+}
+
+char *sched__context_take_failure(sched_context *cx, int rc)
+{
+    char *msg = cx->fail_msg;
+    cx->fail_msg = NULL;
+    if (msg && (rc >= 0 || rc != cx->fail_code)) {
+        free(msg);
+        msg = NULL;
+    }
+    return msg;
+}
+
+/* A task nobody can join failed with a message: say so, as nobody else
+ * will. */
+static void log_unseen_failure(const struct sched_task *t, const char *msg)
+{
+    const sched_site *site = t->site;
+    sched__log(SCHED_LOG_WARN, "detached task %" PRIu64 "%s%s%s spawned at %s:%d in %s() failed: %s",
+               t->id, t->b.label ? " \"" : "", t->b.label ? t->b.label : "",
+               t->b.label ? "\"" : "", site && site->file ? site->file : "(unknown)",
+               site ? site->line : 0, site && site->func ? site->func : "(unknown)", msg);
 }
 
 /* ---- finishing ---------------------------------------------------------- */
@@ -378,6 +438,7 @@ static void task_run(struct sched_task *t)
 {
     uint32_t s = atomic_load_explicit(&t->state, memory_order_acquire);
     sched_value value = { 0 };
+    char *fail_msg = NULL;
     int rc;
 
     if (s & SCHED__FOREGROUND)
@@ -412,11 +473,12 @@ static void task_run(struct sched_task *t)
             value = t->a.fn(full_of(t)->fn_arg);
             rc = 0;
         } else {
-            sched_context cx = { t->host, (sched_waker *)t, t };
+            sched_context cx = { t->host, (sched_waker *)t, t, NULL, 0 };
             /* The last poll's reason may live in a future this poll drops
              * (a timer's does): a pending poll must name its own. */
             atomic_store_explicit(&full_of(t)->wait_reason, NULL, memory_order_relaxed);
             rc = t->a.fut->ops->poll(t->a.fut, &cx, &value);
+            fail_msg = sched__context_take_failure(&cx, rc);
         }
         running = outer;
     }
@@ -434,11 +496,14 @@ static void task_run(struct sched_task *t)
         /* The whole int, published by the CAS below: a joiner that sees
          * COMPLETED reads it, whatever negative value the future chose. */
         full_of(t)->rc = rc;
+        full_of(t)->fail_msg = fail_msg;
         s = atomic_load_explicit(&t->state, memory_order_relaxed);
         while (!atomic_compare_exchange_weak_explicit(
             &t->state, &s, (s & ~(SCHED__RUNNING | SCHED__NOTIFIED)) | SCHED__COMPLETED,
             memory_order_acq_rel, memory_order_relaxed))
             ;
+        if (fail_msg && !(s & (SCHED__HANDLE | SCHED__CLOSED)))
+            log_unseen_failure(t, fail_msg);    /* detached before it failed */
         if (s & SCHED__REGISTERED)
             registry_remove(full_of(t));
         wake_awaiter(t);
@@ -614,6 +679,7 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
         ft->session_id = session;
         ft->prev = ft->next = NULL;
         ft->rc = 0;
+        ft->fail_msg = NULL;
         t->host = host;
         atomic_init(&t->awaiter, NULL);
         s |= SCHED__FULL;
@@ -697,17 +763,24 @@ static void task_cancel(sched_task *t)
         finish_closed(t);
 }
 
-static void task_detach(sched_task *t)
+/* Let go of the handle.  A failure with a message that nobody has seen
+ * (seen: a join future returned it) and nobody can see any more is
+ * logged: here if the task failed first, by task_run if it was detached
+ * first (the two read-modify-writes of the state word order them). */
+static void task_detach(sched_task *t, int seen)
 {
-    atomic_fetch_and_explicit(&t->state, ~SCHED__HANDLE, memory_order_acq_rel);
+    uint32_t s = atomic_fetch_and_explicit(&t->state, ~SCHED__HANDLE, memory_order_acq_rel);
+    if (!seen && (s & (SCHED__COMPLETED | SCHED__CLOSED)) == SCHED__COMPLETED
+        && (s & SCHED__FULL) && full_of(t)->fail_msg)
+        log_unseen_failure(t, full_of(t)->fail_msg);
     task_unref(t);
 }
 
-static void task_free(sched_task *t)
+static void task_free(sched_task *t, int seen)
 {
     if (!sched_task_is_finished(t))
         task_cancel(t);
-    task_detach(t);
+    task_detach(t, seen);
 }
 
 void sched_task_cancel(sched_task *t)
@@ -723,7 +796,7 @@ void sched_task_detach(sched_task *t)
     if (!t)
         return;
     sched__handle_check(t, "sched_task_detach");
-    task_detach(t);
+    task_detach(t, 0);
 }
 
 void sched_task_free(sched_task *t)
@@ -731,7 +804,7 @@ void sched_task_free(sched_task *t)
     if (!t)
         return;
     sched__handle_check(t, "sched_task_free");
-    task_free(t);
+    task_free(t, 0);
 }
 
 /* ---- joining ------------------------------------------------------------ */
@@ -739,16 +812,23 @@ void sched_task_free(sched_task *t)
 struct join_future {
     sched_future base;
     struct sched_task *t;
+    int seen;                   /* the result was returned */
 };
 
-/* Ready when the task is: its value, its failure, or SCHED_ECANCELED. */
-static int join_result(struct sched_task *t, uint32_t s, sched_value *out)
+/* Ready when the task is: its value, its failure (its message handed on
+ * to the joiner's poll, so that the joiner fails with it too if it passes
+ * the failure on), or SCHED_ECANCELED. */
+static int join_result(struct join_future *j, uint32_t s, sched_context *cx, sched_value *out)
 {
+    struct sched__task_full *ft = full_of(j->t);
+    j->seen = 1;
     if (s & SCHED__CLOSED)
         return SCHED_ECANCELED;
     if (out)
-        *out = t->a.value;
-    return full_of(t)->rc;
+        *out = ft->t.a.value;
+    if (ft->fail_msg)
+        sched_context_fail(cx, ft->rc, "%s", ft->fail_msg);
+    return ft->rc;
 }
 
 static int join_poll(sched_future *f, sched_context *cx, sched_value *out)
@@ -762,7 +842,7 @@ static int join_poll(sched_future *f, sched_context *cx, sched_value *out)
     if ((s & SCHED__FULL) && (rc = sched__session_check_await(t->host, full_of(t)->session_id)) != 0)
         return rc;
     if (s & (SCHED__COMPLETED | SCHED__CLOSED))
-        return join_result(t, s, out);
+        return join_result(j, s, cx, out);
     w = sched_waker_clone(sched_context_waker(cx));
     old = atomic_exchange_explicit(&t->awaiter, w, memory_order_acq_rel);
     if (old)
@@ -772,7 +852,7 @@ static int join_poll(sched_future *f, sched_context *cx, sched_value *out)
         w = atomic_exchange_explicit(&t->awaiter, NULL, memory_order_acq_rel);
         if (w)
             sched_waker_drop(w);
-        return join_result(t, s, out);
+        return join_result(j, s, cx, out);
     }
     sched_context_set_wait_reason(cx, "another task");
     return SCHED_PENDING;
@@ -784,7 +864,7 @@ static void join_drop(sched_future *f)
     sched_waker *w = atomic_exchange_explicit(&j->t->awaiter, NULL, memory_order_acq_rel);
     if (w)
         sched_waker_drop(w);
-    task_free(j->t);
+    task_free(j->t, j->seen);
     free(j);
 }
 
@@ -798,13 +878,14 @@ sched_future *sched_task_join(sched_task *t)
     sched__handle_check(t, "sched_task_join");
     j = malloc(sizeof *j);
     if (!j) {
-        task_free(t);
+        task_free(t, 0);
         return NULL;
     }
     if (sched__debug())
         atomic_fetch_or_explicit(&t->state, SCHED__JOINED, memory_order_relaxed);
     j->base.ops = &join_ops;
     j->t = t;
+    j->seen = 0;
     return &j->base;
 }
 

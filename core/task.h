@@ -84,14 +84,24 @@ struct sched__task_full {
     uint64_t session_id;
     void *fn_arg;                           /* SCHED__FN: the function's argument */
     int rc;                                 /* once COMPLETED: 0 or the failure, any negative int */
+    char *fail_msg;                         /* once COMPLETED: the failure's own message, or NULL */
 };
 
-/* The context handed to poll. */
+/* The context handed to poll.  fail_msg is the message sched_context_fail
+ * recorded in this poll for a failure with fail_code (malloc'd, or NULL);
+ * the poller takes it with sched__context_take_failure once poll returns. */
 struct sched_context {
     sched_host *host;
     sched_waker *waker;
     struct sched_task *task;    /* NULL when polled by sched_block */
+    char *fail_msg;
+    int fail_code;
 };
+
+/* The message of the poll that just returned rc: the recorded one if rc
+ * is the failure it was recorded for, else NULL (freeing it).  The caller
+ * owns the result; cx holds no message afterwards. */
+char *sched__context_take_failure(sched_context *cx, int rc);
 
 /*
  * Wakers are tagged pointers: a task pointer (tasks are at least 8-byte

@@ -5,7 +5,9 @@
  * drop function exactly when the function never ran, also when a
  * constructor or a spawn fails), a failing function's code, and a
  * channel's values (released by its drop function when nobody received
- * them, never when a try_send was refused).  The drop-exactly-once rule
+ * them, never when a try_send was refused); and a failure's own message,
+ * carried to the joiner, into sched_block's error and, when nobody can
+ * join, into the log.  The drop-exactly-once rule
  * on every backend is in tests/conformance/.
  */
 #include "config.h"
@@ -123,6 +125,51 @@ static void test_a_failing_function_fails_its_task_with_its_code(void)
     sched_executor_free(ex);
     sched_host_close(h);
     CU_ASSERT_EQUAL(drops, 0);
+}
+
+/* A future that fails with SCHED_ETIMEDOUT of its own, counting drops. */
+static int etimedout_drops;
+
+static int etimedout_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    (void)f, (void)cx, (void)out;
+    return SCHED_ETIMEDOUT;
+}
+
+static void etimedout_drop(sched_future *f)
+{
+    etimedout_drops++;
+    free(f);
+}
+
+static const sched_future_ops etimedout_ops = { etimedout_poll, etimedout_drop };
+
+static sched_future *etimedout_new(void)
+{
+    sched_future *f = malloc(sizeof *f);
+    if (f)
+        f->ops = &etimedout_ops;
+    return f;
+}
+
+/* sched_block consumes its future, also one that fails with
+ * SCHED_ETIMEDOUT itself: only the block's own deadline leaves it live. */
+static void test_a_future_failing_with_etimedout_is_still_consumed_by_block(void)
+{
+    sched_host *h = open_host();
+    sched_executor *ex = NULL;
+    sched_future *f;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_EQUAL_FATAL(sched_executor_new(h, &ex), 0);
+    etimedout_drops = 0;
+    CU_ASSERT_EQUAL(sched_block(ex, etimedout_new(), NULL, NULL), SCHED_ETIMEDOUT);
+    CU_ASSERT_EQUAL(etimedout_drops, 1);
+    f = etimedout_new();
+    CU_ASSERT_EQUAL(sched_block_with_timeout(ex, &f, 1000000000, NULL, NULL), SCHED_ETIMEDOUT);
+    CU_ASSERT_PTR_NULL(f);
+    CU_ASSERT_EQUAL(etimedout_drops, 2);
+    sched_executor_free(ex);
+    sched_host_close(h);
 }
 
 /* ---- channel values ------------------------------------------------------ */
@@ -273,6 +320,173 @@ static void test_a_send_future_that_never_sends_drops_its_value_once(void)
     sched_host_close(h);
 }
 
+/* ---- failure messages ------------------------------------------------------ */
+
+#define APP_EBADBLOCK (-1001)
+
+static int fail_with_message(void *arg, sched_context *cx, sched_value *out)
+{
+    (void)out;
+    return sched_context_fail(cx, APP_EBADBLOCK, "block %d: bad checksum", (int)(intptr_t)arg);
+}
+
+/* Records a message, then returns something else: the message goes. */
+static int fail_otherwise(void *arg, sched_context *cx, sched_value *out)
+{
+    sched_context_fail(cx, APP_EBADBLOCK, "not this one");
+    out->i = 1;
+    return (int)(intptr_t)arg;
+}
+
+/* An async function that awaits a task and wraps its failure's message. */
+struct wrapper {
+    sched_coro co;
+    sched_task *t;
+    int wrap;
+};
+
+static int wrapper_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct wrapper *st = (struct wrapper *)f;
+    SCHED_ASYNC_BEGIN(st);
+    SCHED_AWAIT(st, sched_task_join(st->t), out);
+    if (st->co.rc < 0 && st->wrap)
+        SCHED_FAIL(st, sched_context_fail(cx, st->co.rc, "compressing: %s",
+                                          sched_context_fail_message(cx)));
+    if (st->co.rc < 0)
+        SCHED_FAIL(st, st->co.rc);
+    SCHED_RETURN(st, out, *out);
+    SCHED_ASYNC_END(st);
+}
+
+static const sched_future_ops wrapper_ops = { wrapper_poll, sched_coro_drop_default };
+
+static sched_future *wrapper_new(sched_task *t, int wrap)
+{
+    struct wrapper *st = (struct wrapper *)sched_coro_new(sizeof *st, &wrapper_ops);
+    if (st) {
+        st->t = t;
+        st->wrap = wrap;
+    }
+    return st ? &st->co.base : NULL;
+}
+
+static void test_a_failure_message_reaches_the_joiner_and_the_error(void)
+{
+    sched_host *h = open_host();
+    sched_executor *ex = NULL;
+    sched_error *err = NULL;
+    sched_task *t = NULL, *outer = NULL;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_EQUAL_FATAL(sched_executor_new(h, &ex), 0);
+
+    /* Joined directly. */
+    CU_ASSERT_EQUAL(sched_spawn(ex, sched_future_try_fn(fail_with_message, (void *)3, NULL), &t), 0);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(t), NULL, &err), APP_EBADBLOCK);
+    CU_ASSERT_EQUAL(sched_error_code(err), APP_EBADBLOCK);
+    CU_ASSERT_STRING_EQUAL(sched_error_message(err), "block 3: bad checksum");
+    sched_error_free(err);
+
+    /* Through a task that awaits it and passes the failure on. */
+    CU_ASSERT_EQUAL(sched_spawn(ex, sched_future_try_fn(fail_with_message, (void *)4, NULL), &t), 0);
+    CU_ASSERT_EQUAL(sched_spawn(ex, wrapper_new(t, 0), &outer), 0);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(outer), NULL, &err), APP_EBADBLOCK);
+    CU_ASSERT_STRING_EQUAL(sched_error_message(err), "block 4: bad checksum");
+    sched_error_free(err);
+
+    /* Wrapped in the awaiting task's own words. */
+    CU_ASSERT_EQUAL(sched_spawn(ex, sched_future_try_fn(fail_with_message, (void *)5, NULL), &t), 0);
+    CU_ASSERT_EQUAL(sched_spawn(ex, wrapper_new(t, 1), &outer), 0);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(outer), NULL, &err), APP_EBADBLOCK);
+    CU_ASSERT_STRING_EQUAL(sched_error_message(err), "compressing: block 5: bad checksum");
+    sched_error_free(err);
+
+    /* Blocked on without a task. */
+    CU_ASSERT_EQUAL(sched_block(ex, sched_future_try_fn(fail_with_message, (void *)6, NULL), NULL, &err),
+                    APP_EBADBLOCK);
+    CU_ASSERT_STRING_EQUAL(sched_error_message(err), "block 6: bad checksum");
+    sched_error_free(err);
+    sched_executor_free(ex);
+    sched_host_close(h);
+}
+
+/* The message belongs to the code it was recorded for: a poll that then
+ * succeeds, or fails otherwise, carries none. */
+static void test_a_message_is_kept_only_with_its_own_code(void)
+{
+    sched_host *h = open_host();
+    sched_executor *ex = NULL;
+    sched_error *err = NULL;
+    sched_task *t = NULL;
+    sched_value v = { 0 };
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_EQUAL_FATAL(sched_executor_new(h, &ex), 0);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_future_try_fn(fail_otherwise, (void *)0, NULL), &v, &err), 0);
+    CU_ASSERT_PTR_NULL(err);
+    CU_ASSERT_EQUAL(v.i, 1);
+    CU_ASSERT_EQUAL(sched_spawn(ex, sched_future_try_fn(fail_otherwise,
+                                                        (void *)(intptr_t)SCHED_ECLOSED, NULL), &t), 0);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(t), NULL, &err), SCHED_ECLOSED);
+    CU_ASSERT_STRING_EQUAL(sched_error_message(err), "the future failed: closed");
+    sched_error_free(err);
+    /* Not a failure code: refused. */
+    CU_ASSERT_EQUAL(sched_context_fail(NULL, 0, "fine"), SCHED_EINVAL);
+    CU_ASSERT_EQUAL(sched_context_fail(NULL, APP_EBADBLOCK, "no context"), APP_EBADBLOCK);
+    CU_ASSERT_PTR_NULL(sched_context_fail_message(NULL));
+    sched_executor_free(ex);
+    sched_host_close(h);
+}
+
+static int warnings;
+static char last_warning[256];
+
+static void capture_log(int level, const char *msg, void *userdata)
+{
+    (void)userdata;
+    if (level != SCHED_LOG_WARN || !strstr(msg, "failed: block"))
+        return;
+    warnings++;
+    snprintf(last_warning, sizeof last_warning, "%s", msg);
+}
+
+/* A failure nobody can join is logged, once; one that was joined is not. */
+static void test_a_failure_nobody_joins_is_logged_once(void)
+{
+    sched_host *h = open_host();
+    sched_executor *ex = NULL;
+    sched_task *t = NULL;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_EQUAL_FATAL(sched_executor_new(h, &ex), 0);
+    sched_log_set_handler(capture_log, NULL);
+    warnings = 0;
+
+    /* Detached before it fails. */
+    CU_ASSERT_EQUAL(sched_spawn_labeled(ex, sched_future_try_fn(fail_with_message, (void *)7, NULL),
+                                        "decoder", &t), 0);
+    sched_task_detach(t);
+    settle(h);
+    CU_ASSERT_EQUAL(warnings, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(last_warning, "\"decoder\" spawned at "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(last_warning, "test_ownership.c:"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(last_warning, "failed: block 7: bad checksum"));
+
+    /* Failed, then its handle freed unjoined. */
+    CU_ASSERT_EQUAL(sched_spawn(ex, sched_future_try_fn(fail_with_message, (void *)8, NULL), &t), 0);
+    settle(h);
+    CU_ASSERT_EQUAL(warnings, 1);
+    sched_task_free(t);
+    CU_ASSERT_EQUAL(warnings, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(last_warning, "failed: block 8: bad checksum"));
+
+    /* Joined: the joiner has it, nothing is logged. */
+    CU_ASSERT_EQUAL(sched_spawn(ex, sched_future_try_fn(fail_with_message, (void *)9, NULL), &t), 0);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(t), NULL, NULL), APP_EBADBLOCK);
+    CU_ASSERT_EQUAL(warnings, 2);
+    sched_log_set_handler(NULL, NULL);
+    sched_executor_free(ex);
+    sched_host_close(h);
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -295,6 +509,8 @@ int main(void)
                 test_a_refused_spawn_releases_the_argument_once);
     CU_add_test(s, "a failing function fails its task with its code",
                 test_a_failing_function_fails_its_task_with_its_code);
+    CU_add_test(s, "a future failing with ETIMEDOUT is still consumed by block",
+                test_a_future_failing_with_etimedout_is_still_consumed_by_block);
     CU_add_test(s, "try_recv takes values in order, then reports empty or closed",
                 test_try_recv_takes_values_in_order_then_reports_empty_or_closed);
     CU_add_test(s, "try_recv gives the room to a waiting sender",
@@ -305,6 +521,12 @@ int main(void)
                 test_values_left_in_a_freed_channel_are_dropped_once);
     CU_add_test(s, "a send future that never sends drops its value once",
                 test_a_send_future_that_never_sends_drops_its_value_once);
+    CU_add_test(s, "a failure message reaches the joiner and the error",
+                test_a_failure_message_reaches_the_joiner_and_the_error);
+    CU_add_test(s, "a message is kept only with its own code",
+                test_a_message_is_kept_only_with_its_own_code);
+    CU_add_test(s, "a failure nobody joins is logged once",
+                test_a_failure_nobody_joins_is_logged_once);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();

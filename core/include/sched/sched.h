@@ -154,6 +154,29 @@ void sched_context_set_wait_reason(sched_context *cx, const char *reason);
 /* The host of the task being polled. */
 sched_host *sched_context_host(sched_context *cx);
 
+/*
+ * Fail with a message of one's own: records the formatted sentence for a
+ * failure with code (negative) and returns code, so that a poll (or a
+ * sched_try_fn) ends with
+ *     return sched_context_fail(cx, APP_EBADBLOCK, "block %zu: %s", i, why);
+ * The message is kept only if the poll returns that very code; it then
+ * travels with the failure: to whoever joins the task (and on, when the
+ * joiner fails with the same code), into sched_block's error as its
+ * sentence, and into the log when the task was detached and nobody can
+ * join it.  A later call in the same poll replaces it (its arguments may
+ * quote the old one).  Out of memory, the code goes on without a message.
+ * Returns SCHED_EINVAL, recording nothing, when code is not negative.
+ */
+int sched_context_fail(sched_context *cx, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* The message recorded in this poll so far (by sched_context_fail, or by
+ * a join whose task failed with one), or NULL.  Valid until the next
+ * sched_context_fail on cx or the end of the poll. */
+const char *sched_context_fail_message(sched_context *cx);
+
 /* Wakers: clone to keep, wake from any thread, drop when done. */
 sched_waker *sched_waker_clone(sched_waker *w);
 void sched_waker_wake(sched_waker *w);          /* wake and drop */
@@ -183,8 +206,9 @@ sched_future *sched_future_fn_with_drop(sched_fn fn, void *arg, sched_drop_fn dr
 /*
  * A function that can fail: returns 0 with *out set, or a negative code the
  * future fails with (a positive return fails it with SCHED_EINVAL).  cx is
- * the context of the poll that calls it (for sched_context_host()).
- * sched_future_try_fn owns arg as sched_future_fn_with_drop does.
+ * the context of the poll that calls it (for sched_context_host() and
+ * sched_context_fail()).  sched_future_try_fn owns arg as
+ * sched_future_fn_with_drop does.
  */
 typedef int (*sched_try_fn)(void *arg, sched_context *cx, sched_value *out);
 sched_future *sched_future_try_fn(sched_try_fn fn, void *arg, sched_drop_fn drop);
@@ -317,8 +341,10 @@ int sched_executor_spawn_at(sched_executor *ex, sched_future *fut, const char *l
  */
 int sched_block(sched_executor *ex, sched_future *fut, sched_value *out, sched_error **err);
 /*
- * As sched_block, giving up after ns.  On SCHED_ETIMEDOUT *fut is still
- * live: block on it again or drop it.  On any other return *fut is NULL.
+ * As sched_block, giving up after ns.  When the time runs out it returns
+ * SCHED_ETIMEDOUT with *fut still live: block on it again or drop it.  On
+ * any other return, and when the future itself failed with
+ * SCHED_ETIMEDOUT, *fut has been dropped and is NULL.
  * ns = 0 polls the future once and neither runs other work nor waits.
  */
 int sched_block_with_timeout(sched_executor *ex, sched_future **fut, uint64_t ns,
