@@ -4,6 +4,9 @@
 # an installed libsched, run by "make installcheck" (and so by distcheck):
 #   - build README's example through sched.pc and run it on every
 #     installed backend that runs without a driver;
+#   - build a program that hands the library heap memory to own
+#     (install/ownership.c) and run it on those backends, under valgrind
+#     when it is installed;
 #   - build a third-party backend through sched-plugin.pc, outside the
 #     tree, and have the installed schedctl load it;
 #   - build the out-of-tree project of the installed sched-plugin(7)'s
@@ -27,6 +30,27 @@ $CC -Wall -Wextra -Werror $(pkg-config --cflags sched) -o "$tmp/hello" "$srcdir/
 for b in linux test; do
     out=$(SCHED_BACKEND=$b "$tmp/hello" 2>&1)
     [ "$out" = "$b says 42" ] && echo "ok: hello on $b" || fail "hello on $b: $out"
+done
+
+# A program that hands the library heap memory to own, on every backend
+# that runs without a driver; under valgrind too when it is installed.
+# shellcheck disable=SC2046
+$CC -Wall -Wextra -Werror $(pkg-config --cflags sched) -o "$tmp/ownership" "$srcdir/ownership.c" \
+    $(pkg-config --libs sched) -Wl,-rpath,"$libdir" || exit 1
+vg=
+if command -v valgrind >/dev/null 2>&1; then
+    vg="valgrind --quiet --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite,indirect"
+    for f in "$srcdir"/../ci/valgrind.supp "$srcdir"/../../plugins/*/valgrind.supp; do
+        [ -f "$f" ] && vg="$vg --suppressions=$f"
+    done
+else
+    echo "note: valgrind is not installed; the ownership program runs without it"
+fi
+for b in linux test cloudflare-sim; do
+    # shellcheck disable=SC2086
+    out=$(SCHED_BACKEND=$b $vg "$tmp/ownership" 2>&1)
+    [ "$out" = "$b: every block and line freed once" ] && echo "ok: ownership on $b${vg:+ under valgrind}" ||
+        fail "ownership on $b: $out"
 done
 
 plugindir=$(pkg-config --variable=plugindir sched-plugin)
