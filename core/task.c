@@ -15,7 +15,6 @@
 
 #include <assert.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,63 +221,6 @@ void sched_context_set_wait_reason(sched_context *cx, const char *reason)
         return;
     if (atomic_load_explicit(&cx->task->state, memory_order_relaxed) & SCHED__FULL)
         atomic_store_explicit(&full_of(cx->task)->wait_reason, reason, memory_order_relaxed);
-}
-
-/* ---- failure messages --------------------------------------------------- */
-
-/* Formatted before the old message is freed: the arguments may quote it
- * (wrapping an awaited failure's message in one's own). */
-int sched_context_fail(sched_context *cx, int code, const char *fmt, ...)
-{
-    va_list ap;
-    char *msg = NULL;
-    int n;
-
-    if (code >= 0)
-        return SCHED_EINVAL;
-    if (!cx)
-        return code;
-    if (fmt) {
-        va_start(ap, fmt);
-        n = vsnprintf(NULL, 0, fmt, ap);
-        va_end(ap);
-        if (n >= 0 && (msg = malloc((size_t)n + 1))) {
-            va_start(ap, fmt);
-            vsnprintf(msg, (size_t)n + 1, fmt, ap);
-            va_end(ap);
-        }
-    }
-    free(cx->fail_msg);
-    cx->fail_msg = msg;         /* NULL when out of memory: the code alone */
-    cx->fail_code = code;
-    return code;
-}
-
-const char *sched_context_fail_message(sched_context *cx)
-{
-    return cx ? cx->fail_msg : NULL;
-}
-
-char *sched__context_take_failure(sched_context *cx, int rc)
-{
-    char *msg = cx->fail_msg;
-    cx->fail_msg = NULL;
-    if (msg && (rc >= 0 || rc != cx->fail_code)) {
-        free(msg);
-        msg = NULL;
-    }
-    return msg;
-}
-
-/* A task nobody can join failed with a message: say so, as nobody else
- * will. */
-static void log_unseen_failure(const struct sched_task *t, const char *msg)
-{
-    const sched_site *site = t->site;
-    sched__log(SCHED_LOG_WARN, "detached task %" PRIu64 "%s%s%s spawned at %s:%d in %s() failed: %s",
-               t->id, t->b.label ? " \"" : "", t->b.label ? t->b.label : "",
-               t->b.label ? "\"" : "", site && site->file ? site->file : "(unknown)",
-               site ? site->line : 0, site && site->func ? site->func : "(unknown)", msg);
 }
 
 /* ---- finishing ---------------------------------------------------------- */
@@ -503,7 +445,7 @@ static void task_run(struct sched_task *t)
             memory_order_acq_rel, memory_order_relaxed))
             ;
         if (fail_msg && !(s & (SCHED__HANDLE | SCHED__CLOSED)))
-            log_unseen_failure(t, fail_msg);    /* detached before it failed */
+            sched__log_unseen_failure(t, fail_msg);    /* detached before it failed */
         if (s & SCHED__REGISTERED)
             registry_remove(full_of(t));
         wake_awaiter(t);
@@ -772,7 +714,7 @@ static void task_detach(sched_task *t, int seen)
     uint32_t s = atomic_fetch_and_explicit(&t->state, ~SCHED__HANDLE, memory_order_acq_rel);
     if (!seen && (s & (SCHED__COMPLETED | SCHED__CLOSED)) == SCHED__COMPLETED
         && (s & SCHED__FULL) && full_of(t)->fail_msg)
-        log_unseen_failure(t, full_of(t)->fail_msg);
+        sched__log_unseen_failure(t, full_of(t)->fail_msg);
     task_unref(t);
 }
 

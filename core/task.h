@@ -102,6 +102,9 @@ struct sched_context {
  * is the failure it was recorded for, else NULL (freeing it).  The caller
  * owns the result; cx holds no message afterwards. */
 char *sched__context_take_failure(sched_context *cx, int rc);
+/* Log the failure of a task nobody can join: its message is all that is
+ * left of it (failure.c). */
+void sched__log_unseen_failure(const struct sched_task *t, const char *msg);
 
 /*
  * Wakers are tagged pointers: a task pointer (tasks are at least 8-byte
