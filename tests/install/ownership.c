@@ -27,12 +27,12 @@
 static atomic_int live;         /* blocks and strings allocated, not yet freed */
 
 struct block {
-    size_t index;
+    unsigned index;
     sched_channel *out;
     unsigned char data[BLOCK_SIZE];
 };
 
-static struct block *block_new(size_t index, sched_channel *out)
+static struct block *block_new(unsigned index, sched_channel *out)
 {
     struct block *b = malloc(sizeof *b);
     if (!b)
@@ -51,7 +51,7 @@ static void block_free(void *arg)
     free(arg);
 }
 
-static char *string_new(const char *fmt, size_t index, unsigned sum)
+static char *string_new(const char *fmt, unsigned index, unsigned sum)
 {
     int n = snprintf(NULL, 0, fmt, index, sum);
     char *s = malloc((size_t)n + 1);
@@ -80,7 +80,7 @@ static void drop_string(sched_value v, void *userdata)
 static int checksum_block(void *arg, sched_context *cx, sched_value *out)
 {
     struct block *b = arg;
-    size_t index = b->index;
+    unsigned index = b->index;
     unsigned sum = 0;
     char *line;
     int rc;
@@ -89,14 +89,14 @@ static int checksum_block(void *arg, sched_context *cx, sched_value *out)
         sum = sum * 33 + b->data[i];
     if (index == CORRUPT) {
         block_free(b);
-        return sched_context_fail(cx, APP_ECORRUPT, "block %zu: checksum mismatch", index);
+        return sched_context_fail(cx, APP_ECORRUPT, "block %u: checksum mismatch", index);
     }
-    line = string_new("block %zu: %08x", index, sum);
+    line = string_new("block %u: %08x", index, sum);
     rc = line ? sched_channel_try_send(b->out, (sched_value){ .ptr = line }) : SCHED_ENOMEM;
     block_free(b);
     if (rc != 0) {
         string_free(line);      /* a refused send leaves the string ours */
-        return sched_context_fail(cx, rc, "block %zu: no room for its line", index);
+        return sched_context_fail(cx, rc, "block %u: no room for its line", index);
     }
     out->u = sum;
     return 0;
@@ -121,7 +121,7 @@ static int run(sched_host *host)
         || sched_channel_new_with_drop(NBLOCKS, drop_string, NULL, &out) != 0)
         return 1;
 
-    for (size_t i = 0; i < NBLOCKS; i++) {
+    for (unsigned i = 0; i < NBLOCKS; i++) {
         struct block *b = block_new(i, out);
         if (!b)
             return 1;
@@ -140,7 +140,7 @@ static int run(sched_host *host)
         if (rc == APP_ECORRUPT && strcmp(sched_error_message(err), "block 7: checksum mismatch") == 0)
             corrupt_seen = 1;
         else if (rc != 0 && rc != SCHED_ECANCELED) {
-            fprintf(stderr, "block %zu: %s\n", i, sched_error_message(err));
+            fprintf(stderr, "block %u: %s\n", (unsigned)i, sched_error_message(err));
             failures++;
         }
         sched_error_free(err);
@@ -156,7 +156,7 @@ static int run(sched_host *host)
     sched_channel_free(out);
 
     /* Foreground work nobody ran: freed when the host closes. */
-    for (size_t i = 0; i < 4; i++) {
+    for (unsigned i = 0; i < 4; i++) {
         struct block *b = block_new(100 + i, NULL);
         if (b)
             sched_foreground_spawn(fx, sched_future_fn_with_drop(forgotten, b, block_free), NULL);

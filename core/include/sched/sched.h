@@ -168,7 +168,9 @@ sched_host *sched_context_host(sched_context *cx);
  * Returns SCHED_EINVAL, recording nothing, when code is not negative.
  */
 int sched_context_fail(sched_context *cx, int code, const char *fmt, ...)
-#if defined(__GNUC__)
+#if defined(__MINGW32__)
+    __attribute__((format(gnu_printf, 3, 4)))   /* the library formats with C99's rules */
+#elif defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
