@@ -725,8 +725,9 @@ int sched__config_scan(struct sched__config_scan *sc, const char *path, const ch
 
 /*
  * What to add to libconfig's message about file:line: the line itself
- * (' near "threads = = 4;"') and, for an included file, where it was
- * included from.  Empty when the file is not one of sc's.
+ * (' near "threads = = 4;"', except in a set-uid or set-gid process) and,
+ * for an included file, where it was included from.  Empty when the file
+ * is not one of sc's.
  */
 void sched__config_scan_context(const struct sched__config_scan *sc, const char *file, int line,
                                 char *buf, size_t len)
@@ -745,7 +746,10 @@ void sched__config_scan_context(const struct sched__config_scan *sc, const char 
         while (s + n < end && s[n] != '\n' && s[n] != '\r')
             n++;
         int k = 0;
-        if (n > 0)
+        /* A set-uid or set-gid program can read what its caller cannot
+         * (a config named on its command line, a root-only @include):
+         * the message must not hand the caller a line of it. */
+        if (n > 0 && !sched__privileged())
             k = snprintf(buf, len, " near \"%.*s%s\"", n > 60 ? 60 : (int)n, s, n > 60 ? "..." : "");
         if (f->from != i && k >= 0 && (size_t)k < len)
             snprintf(buf + k, len - (size_t)k, " (in a file @included from %s:%d)",

@@ -210,6 +210,18 @@ as_user cp "$w/build/setgid.so" "$home/plugins/valid.so" || exit 99
 run setgid "$home"
 refused setgid setgid "plugin $home/plugins/valid.so refused: the directory $home above it is owned by uid $uid, not by root (a set-gid program trusts only root's files)"
 
+# 7. A config the caller cannot read: the privileged client reads it,
+#    and its syntax error must not quote the line back to the caller.
+printf 'backend = "valid";\nroot-only secret xyzzy-4711 = = ;\n' >"$w/etc/leak.conf"
+chmod 600 "$w/etc/leak.conf"
+client leak
+run leak "$home"
+case $out in
+    *xyzzy-4711*) fail "leak: the error quotes a file the caller cannot read" ;;
+    *"$w/etc/leak.conf:2: "*) echo "ok: leak: the error names file and line without quoting it" ;;
+    *) fail "leak: expected an error naming $w/etc/leak.conf:2" ;;
+esac
+
 # And whatever happened, no planted code ran anywhere.
 if [ -n "$(ls -A "$w/markers")" ]; then
     fail "planted code ran in a privileged client: $(ls -A "$w/markers")"
