@@ -121,7 +121,7 @@ const char *sched__secure_getenv(const char *name);
 char *sched__user_config_path(void);
 char *sched__system_config_path(void);
 /* The built-in plugin directory: $(plugindir) as configured; on Windows
- * <the directory of libsched's DLL or the program>\..\lib\sched, so an
+ * <the directory of libsched's DLL or the program>\..\lib\sched-<ABI major>, so an
  * installed tree can be moved.  Static storage; never NULL. */
 const char *sched__builtin_plugin_dir(void);
 

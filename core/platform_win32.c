@@ -668,7 +668,7 @@ char *sched__system_config_path(void)
 
 static char builtin_plugin_dir[4 * MAX_PATH];
 
-/* Resolve <this module's directory>\..\lib\sched once. */
+/* Resolve <this module's directory>\..\lib\<SCHED_PLUGIN_DIRNAME> once. */
 static BOOL CALLBACK find_builtin_plugin_dir(PINIT_ONCE once, void *param, void **ctx)
 {
     wchar_t self[MAX_PATH], joined[MAX_PATH + 16], full[MAX_PATH];
@@ -689,7 +689,7 @@ static BOOL CALLBACK find_builtin_plugin_dir(PINIT_ONCE once, void *param, void 
     if (n == 0 || n >= MAX_PATH || !(slash = wcsrchr(self, L'\\')))
         return TRUE;
     *slash = 0;
-    _snwprintf(joined, sizeof joined / sizeof joined[0], L"%ls\\..\\lib\\sched", self);
+    _snwprintf(joined, sizeof joined / sizeof joined[0], L"%ls\\..\\lib\\%hs", self, SCHED_PLUGIN_DIRNAME);
     joined[sizeof joined / sizeof joined[0] - 1] = 0;
     n = GetFullPathNameW(joined, MAX_PATH, full, NULL);
     if (n == 0 || n >= MAX_PATH)

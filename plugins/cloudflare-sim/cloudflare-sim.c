@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sched/version.h>
+
 #include "cfsim.h"
 
 #define MS 1000000ull
@@ -295,7 +297,7 @@ static const sched_plugin_descriptor descriptor = {
     .size = sizeof(sched_plugin_descriptor),
     .name = "cloudflare-sim",
     .description = "simulated Cloudflare Workers isolate: one thread, virtual clock, seeded",
-    .version = "1.0",
+    .version = SCHED_VERSION_STRING,
     .config_keys = config_keys,
     .ops = {
         .create = cfsim_create,

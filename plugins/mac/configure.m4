@@ -1,18 +1,27 @@
 # SPDX-License-Identifier: MIT
 # mac backend: Grand Central Dispatch through libdispatch.
 #
-# libdispatch is looked for, in order: under --with-dispatch=PREFIX; through
-# pkg-config (libdispatch.pc); in the system on Darwin; in a Swift toolchain
-# under /opt/swift (headers in usr/lib/swift/dispatch, library in
-# usr/lib/swift/linux); in the compiler's default paths.  Outside the system
-# paths the plugin gets an rpath to the library's directory, so it loads
-# without LD_LIBRARY_PATH.  Where libdispatch is absent the backend is
-# skipped and SCHED_MAC_STATUS (config.h) says why, for "schedctl list".
+# Nothing is probed behind the builder's back.  The backend is built when
+# libdispatch is found by pkg-config (libdispatch.pc; the system on
+# Darwin), or when --with-dispatch=PREFIX names where it is (PREFIX/include
+# and PREFIX/lib, or a Swift toolchain root such as /opt/swift, whose
+# headers are in usr/lib/swift/dispatch and library in usr/lib/swift/linux).
+# The plugin gets an rpath to that directory only with
+# --enable-dispatch-rpath; otherwise the library must be where the dynamic
+# linker looks (make check sets LD_LIBRARY_PATH itself).  Where libdispatch
+# is absent the backend is skipped and SCHED_MAC_STATUS (config.h) says
+# why, for "schedctl list".
 AC_ARG_WITH([dispatch],
   [AS_HELP_STRING([--with-dispatch@<:@=PREFIX@:>@],
-    [build the mac backend against libdispatch (under PREFIX, or a Swift
-     toolchain root such as /opt/swift) @<:@default=check@:>@])],
+    [build the mac backend against libdispatch: from pkg-config (yes), or
+     under PREFIX (a prefix or a Swift toolchain root such as /opt/swift)
+     @<:@default=check pkg-config@:>@])],
   [], [with_dispatch=check])
+AC_ARG_ENABLE([dispatch-rpath],
+  [AS_HELP_STRING([--enable-dispatch-rpath],
+    [give the mac plugin an rpath to libdispatch's directory (for a
+     libdispatch outside the dynamic linker's paths) @<:@default=no@:>@])],
+  [], [enable_dispatch_rpath=no])
 
 # SCHED_DISPATCH_TRY(CFLAGS, LIBS): does a program using the _f API compile
 # and link with these flags?  Sets sched_dispatch_ok.  gcc before 14 lacks
@@ -50,10 +59,11 @@ AC_DEFUN([SCHED_DISPATCH_TRY_ROOT], [
     sched_inc=${sched_d%%:*}
     sched_lib=${sched_d#*:}
     AS_IF([test -f "$sched_inc/dispatch/dispatch.h"], [
-      SCHED_DISPATCH_TRY([-I$sched_inc], [-L$sched_lib -Wl,-rpath,$sched_lib -ldispatch])
+      SCHED_DISPATCH_TRY([-I$sched_inc], [-L$sched_lib -ldispatch])
       AS_IF([test "x$sched_dispatch_ok" = xyes], [
         DISPATCH_CFLAGS="-I$sched_inc"
-        DISPATCH_LIBS="-L$sched_lib -Wl,-rpath,$sched_lib -ldispatch"
+        DISPATCH_LIBS="-L$sched_lib -ldispatch"
+        DISPATCH_LIBDIR=$sched_lib
         sched_dispatch_where=$sched_lib
         break])])
   done
@@ -62,12 +72,14 @@ AC_DEFUN([SCHED_DISPATCH_TRY_ROOT], [
 sched_mac=no
 sched_dispatch_ok=no
 sched_dispatch_where=
+DISPATCH_LIBDIR=
 AS_CASE(["$with_dispatch"],
   [no], [sched_mac_status="skipped (configured --without-dispatch)"],
   [yes|check], [
     AS_IF([test -n "$PKG_CONFIG" && $PKG_CONFIG --exists libdispatch], [
       DISPATCH_CFLAGS=`$PKG_CONFIG --cflags libdispatch`
       DISPATCH_LIBS=`$PKG_CONFIG --libs libdispatch`
+      DISPATCH_LIBDIR=`$PKG_CONFIG --variable=libdir libdispatch`
       SCHED_DISPATCH_TRY([$DISPATCH_CFLAGS], [$DISPATCH_LIBS])
       sched_dispatch_where="pkg-config libdispatch"])
     AS_IF([test "x$sched_dispatch_ok" != xyes], [
@@ -75,24 +87,27 @@ AS_CASE(["$with_dispatch"],
         [darwin*], [
           DISPATCH_CFLAGS=
           DISPATCH_LIBS=
+          DISPATCH_LIBDIR=
           SCHED_DISPATCH_TRY([], [])
           sched_dispatch_where="the system"])])
-    AS_IF([test "x$sched_dispatch_ok" != xyes], [SCHED_DISPATCH_TRY_ROOT([/opt/swift])])
-    AS_IF([test "x$sched_dispatch_ok" != xyes], [
-      DISPATCH_CFLAGS=
-      DISPATCH_LIBS=-ldispatch
-      SCHED_DISPATCH_TRY([], [-ldispatch])
-      sched_dispatch_where="the compiler's default paths"])
     AS_IF([test "x$sched_dispatch_ok" = xyes],
       [sched_mac=yes],
       [AS_IF([test "x$with_dispatch" = xyes],
-         [AC_MSG_ERROR([--with-dispatch: libdispatch not found (no libdispatch.pc, no /opt/swift toolchain, no <dispatch/dispatch.h> with -ldispatch)])])
-       sched_mac_status="skipped (libdispatch not found: no libdispatch.pc, no Swift toolchain in /opt/swift, no <dispatch/dispatch.h> with -ldispatch; see --with-dispatch)"])],
+         [AC_MSG_ERROR([--with-dispatch: pkg-config finds no usable libdispatch; name it with --with-dispatch=PREFIX])])
+       sched_mac_status="skipped (libdispatch not found by pkg-config; see --with-dispatch=PREFIX)"])],
   [
     SCHED_DISPATCH_TRY_ROOT([$with_dispatch])
     AS_IF([test "x$sched_dispatch_ok" = xyes],
       [sched_mac=yes],
       [AC_MSG_ERROR([--with-dispatch=$with_dispatch: no usable <dispatch/dispatch.h> and libdispatch under it])])])
+
+# The rpath, only on request, and only to a directory that was found.
+AS_IF([test "x$sched_mac" = xyes && test "x$enable_dispatch_rpath" = xyes], [
+  AS_IF([test -z "$DISPATCH_LIBDIR"],
+    [AC_MSG_ERROR([--enable-dispatch-rpath: libdispatch's directory is unknown (from $sched_dispatch_where)])])
+  DISPATCH_LIBS="-Wl,-rpath,$DISPATCH_LIBDIR $DISPATCH_LIBS"])
+AS_IF([test "x$enable_dispatch_rpath" = xyes], [sched_dispatch_rpath=$DISPATCH_LIBDIR], [sched_dispatch_rpath=])
+AC_SUBST([SCHED_DISPATCH_RPATH], [$sched_dispatch_rpath])
 
 AC_MSG_CHECKING([for libdispatch (mac backend)])
 AS_IF([test "x$sched_mac" = xyes],
@@ -103,4 +118,6 @@ AC_DEFINE_UNQUOTED([SCHED_MAC_STATUS], ["$sched_mac_status"],
   [Whether the mac backend is built, and why not when it is skipped.])
 AC_SUBST([DISPATCH_CFLAGS])
 AC_SUBST([DISPATCH_LIBS])
+AC_SUBST([DISPATCH_LIBDIR])
 AM_CONDITIONAL([SCHED_MAC], [test "x$sched_mac" = xyes])
+AM_CONDITIONAL([SCHED_DISPATCH_LIBDIR], [test -n "$DISPATCH_LIBDIR"])

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sched/version.h>
+
 #include "tb.h"
 
 /* 2024-01-01T00:00:00Z: where the virtual UTC clock starts by default. */
@@ -504,7 +506,7 @@ static const sched_plugin_descriptor descriptor = {
     .size = sizeof(sched_plugin_descriptor),
     .name = "test",
     .description = "deterministic seeded scheduler: nothing runs until the test drives it",
-    .version = "0.1.0",
+    .version = SCHED_VERSION_STRING,
     .config_keys = config_keys,
     .ops = {
         .create = tb_create,

@@ -17,6 +17,15 @@ root=${1:-$src/_build}
 jobs=${SCHED_CI_JOBS:-2}
 PASSES=${SCHED_CI_PASSES:-"native asan tsan valgrind distcheck windows fuzz allocfail"}
 
+# The mac backend: configure probes for no libdispatch by itself, so CI
+# names the Swift toolchain's explicitly (SCHED_CI_DISPATCH=PREFIX, or
+# "no" on a machine without one) in every pass that builds it.
+dispatch=${SCHED_CI_DISPATCH:-/opt/swift}
+case $dispatch in
+    no) dispatch_flags=--without-dispatch ;;
+    *) dispatch_flags=--with-dispatch=$dispatch ;;
+esac
+
 mkdir -p "$root" || exit 1
 root=$(cd "$root" && pwd)
 
@@ -47,9 +56,11 @@ configure_in() {
         { [ -f "$dir/Makefile" ] || (cd "$dir" && "$src/configure" "$@"); }
 }
 
-# The plain build: what a user gets.
+# The plain build: what a user gets.  It alone links the mac plugin with
+# an rpath to libdispatch (the other passes find it by LD_LIBRARY_PATH,
+# as make check sets it), so both ways are exercised.
 pass_native() {
-    configure_in "$root/native" &&
+    configure_in "$root/native" $dispatch_flags --enable-dispatch-rpath &&
         make -C "$root/native" -j"$jobs" &&
         run_tests "$root/native" -j"$jobs" check
 }
@@ -64,7 +75,7 @@ pass_asan() (
     # Instrumented code is slower: so is every conformance time limit.
     SCHED_CONFORM_TIMEOUT_SCALE=3
     export ASAN_OPTIONS UBSAN_OPTIONS SCHED_CONFORM_TIMEOUT_SCALE
-    configure_in "$root/asan" CFLAGS="-O1 -g $san" LDFLAGS="$san" &&
+    configure_in "$root/asan" $dispatch_flags CFLAGS="-O1 -g $san" LDFLAGS="$san" &&
         make -C "$root/asan" -j"$jobs" &&
         run_tests "$root/asan" -j"$jobs" check
 )
@@ -78,7 +89,7 @@ pass_asan() (
 # so its logs do not replace the native ones.
 pass_valgrind() {
     command -v valgrind >/dev/null 2>&1 || { echo "valgrind is not installed"; return 1; }
-    configure_in "$root/valgrind" &&
+    configure_in "$root/valgrind" $dispatch_flags &&
         make -C "$root/valgrind" -j"$jobs" &&
         programs=$(make -s -C "$root/valgrind/tests" print-test-programs) &&
         supp=$(for f in "$src"/tests/ci/valgrind.supp "$src"/plugins/*/valgrind.supp; do
@@ -101,7 +112,7 @@ pass_tsan() (
     # Instrumented code is slower: so is every conformance time limit.
     SCHED_CONFORM_TIMEOUT_SCALE=5
     export SCHED_DEBUG SCHED_CONFORM_TIMEOUT_SCALE
-    configure_in "$root/tsan" CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" &&
+    configure_in "$root/tsan" $dispatch_flags CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" &&
         make -C "$root/tsan" -j"$jobs" &&
         run_tests "$root/tsan" -j"$jobs" check
 )
@@ -119,7 +130,7 @@ pass_fuzz() (
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     SCHED_FUZZ_SECONDS=${SCHED_CI_FUZZ_SECONDS:-120}
     export UBSAN_OPTIONS SCHED_FUZZ_SECONDS
-    configure_in "$root/fuzz" CC=clang-14 CFLAGS="-O1 -g $san -fsanitize=fuzzer-no-link" \
+    configure_in "$root/fuzz" $dispatch_flags CC=clang-14 CFLAGS="-O1 -g $san -fsanitize=fuzzer-no-link" \
             LDFLAGS="$san" --enable-libfuzzer &&
         make -C "$root/fuzz" -j"$jobs" &&
         run_tests "$root/fuzz/tests" check TESTS="fuzz_config fuzz_config_libfuzzer.sh" \
@@ -134,7 +145,7 @@ pass_fuzz() (
 pass_allocfail() (
     SCHED_ALLOCFAIL_BACKENDS="test cloudflare-sim linux"
     export SCHED_ALLOCFAIL_BACKENDS
-    configure_in "$root/allocfail" &&
+    configure_in "$root/allocfail" $dispatch_flags &&
         make -C "$root/allocfail" -j"$jobs" &&
         run_tests "$root/allocfail/tests" check TESTS="test_allocfail.sh"
 )
@@ -142,8 +153,8 @@ pass_allocfail() (
 # The release tarball builds, passes make check from a read-only source
 # tree, installs and uninstalls cleanly.
 pass_distcheck() {
-    configure_in "$root/native" &&
-        make -C "$root/native" -j"$jobs" distcheck &&
+    configure_in "$root/native" $dispatch_flags --enable-dispatch-rpath &&
+        make -C "$root/native" -j"$jobs" distcheck DISTCHECK_CONFIGURE_FLAGS="$dispatch_flags" &&
         rm -f "$root"/native/libsched-*.tar.gz
 }
 

@@ -53,7 +53,39 @@ for b in linux test cloudflare-sim; do
         fail "ownership on $b: $out"
 done
 
+# A static link of libsched, with what "pkg-config --static" adds for it
+# (libconfig, the thread library), where the static library is installed.
+if [ -f "$libdir/libsched.a" ]; then
+    # shellcheck disable=SC2046
+    $CC -Wall -Wextra -Werror $(pkg-config --cflags sched) -o "$tmp/hello-static" \
+        "$srcdir/hello.c" $(pkg-config --static --libs sched |
+            sed 's/-lsched\b/-Wl,-Bstatic -lsched -Wl,-Bdynamic/') ||
+        fail "a static link with pkg-config --static --libs sched"
+    if [ -x "$tmp/hello-static" ]; then
+        out=$(SCHED_BACKEND=test "$tmp/hello-static" 2>&1)
+        [ "$out" = "test says 42" ] && echo "ok: hello linked statically" ||
+            fail "hello linked statically: $out"
+        if command -v ldd >/dev/null 2>&1 && ldd "$tmp/hello-static" | grep -q libsched; then
+            fail "hello-static still loads a shared libsched"
+        fi
+    fi
+else
+    echo "note: no $libdir/libsched.a (configure --enable-static), so no static link"
+fi
+
 plugindir=$(pkg-config --variable=plugindir sched-plugin)
+[ "$plugindir" = "$(pkg-config --variable=plugindir sched)" ] &&
+    echo "ok: sched.pc and sched-plugin.pc name one plugindir" ||
+    fail "sched.pc's plugindir differs from sched-plugin.pc's"
+case $plugindir in
+    */sched-[0-9]*) echo "ok: plugindir $plugindir is versioned by the ABI major" ;;
+    *) fail "plugindir $plugindir is not versioned by the ABI major" ;;
+esac
+for pc in sched sched-plugin; do
+    if pkg-config --cflags "$pc" | grep -q visibility; then
+        fail "$pc.pc puts a code-generation flag in Cflags: $(pkg-config --cflags "$pc")"
+    fi
+done
 [ -f "$plugindir/linux.so" ] && echo "ok: plugindir $plugindir holds linux.so" ||
     fail "sched-plugin.pc's plugindir ($plugindir) has no linux.so"
 
@@ -61,7 +93,7 @@ mkdir "$tmp/acme"
 cat "$srcdir/../plugins/fixture.h" "$srcdir/../plugins/valid.c" |
     sed -e '/#include "fixture.h"/d' -e 's/"valid"/"acme"/' >"$tmp/acme.c"
 # shellcheck disable=SC2046
-$CC -Wall -Wextra -Werror -shared -fPIC $(pkg-config --cflags sched-plugin) \
+$CC -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden $(pkg-config --cflags sched-plugin) \
     -o "$tmp/acme/acme.so" "$tmp/acme.c" || exit 1
 syms=$(nm -D --defined-only "$tmp/acme/acme.so" | awk '$2 != "A" { print $3 }')
 [ "$syms" = "sched_plugin_entry_v1" ] && echo "ok: the backend exports its entry alone" ||

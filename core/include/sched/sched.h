@@ -18,12 +18,11 @@
 #include <stdint.h>
 
 #include <sched/plugin.h>   /* sched_priority, status codes */
+#include <sched/version.h>  /* SCHED_VERSION_*, SCHED_CHECK_VERSION */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define SCHED_VERSION_STRING "0.1.0"
 
 /* ---- errors and logging ------------------------------------------------ */
 
@@ -38,6 +37,10 @@ void sched_error_free(sched_error *err);
 
 /* A static, never-NULL name for a code: sched_strerror(SCHED_ENOENT). */
 const char *sched_strerror(int code);
+
+/* The version of the library the program runs with ("0.1.0"), which may be
+ * newer than SCHED_VERSION_STRING, the one it was compiled against. */
+const char *sched_version(void);
 
 /* Where the library's log lines go (fallbacks taken, backend notices).
  * Process-wide; NULL discards (the default).  The handler may be called
