@@ -2,10 +2,14 @@
 # SPDX-License-Identifier: MIT
 # The ABI's symbol rules, checked on the built files: every backend plugin
 # exports exactly one symbol, sched_plugin_entry_v1, and libsched.so
-# exports sched_* and nothing else.
+# exports exactly the functions of its public headers, as core/libsched.sym
+# lists them.
 : "${SCHED_TOP_BUILDDIR:?run through make check}"
+: "${SCHED_TOP_SRCDIR:?run through make check}"
 command -v nm >/dev/null 2>&1 || { echo "SKIP: nm is not installed"; exit 77; }
 status=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sched-symbols-XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
 
 # Defined dynamic symbols, without the version nodes (type A).
 exported() {
@@ -32,18 +36,37 @@ if [ -z "$lib" ]; then
     echo "FAIL: libsched.so not built"
     exit 1
 fi
-bad=$(exported "$lib" | grep -v '^sched_')
-if [ -n "$bad" ]; then
-    echo "FAIL: $lib exports names outside sched_*:"
-    echo "$bad" | sed 's/^/    /'
-    status=1
+# The list in core/libsched.sym, the functions the public headers declare
+# and what the library exports are one and the same set: a function added
+# to a header but not to the list (or exported by a wildcard, or listed
+# but never declared) fails here.
+sym=$SCHED_TOP_SRCDIR/core/libsched.sym
+sed -n 's/^ *\(sched_[a-z0-9_]*\);$/\1/p' "$sym" | sort >"$tmp/listed"
+exported "$lib" >"$tmp/exported"
+printf '#include <sched/sched.h>\n#include <sched/test.h>\n#include <sched/session.h>\n' >"$tmp/h.c"
+if ${CC:-cc} -I"$SCHED_TOP_SRCDIR/core/include" -I"$SCHED_TOP_BUILDDIR/core/include" \
+        -aux-info "$tmp/aux" -fsyntax-only -o /dev/null "$tmp/h.c" 2>"$tmp/cc.err"; then
+    grep '/include/sched/[a-z]*\.h:' "$tmp/aux" |
+        sed -n 's/.*[ *]\(sched_[a-z0-9_]*\) (.*/\1/p' | sort -u >"$tmp/declared"
 else
-    echo "ok: $lib exports $(exported "$lib" | wc -l) symbols, all sched_*"
-fi
-if exported "$lib" | grep -q '^sched__'; then
-    echo "FAIL: $lib exports internal sched__* names"
+    echo "FAIL: cannot list the headers' declarations with ${CC:-cc} -aux-info:"
+    cat "$tmp/cc.err"
     status=1
+    : >"$tmp/declared"
 fi
+compare() {
+    extra=$(comm -23 "$tmp/$1" "$tmp/$2")
+    if [ -n "$extra" ]; then
+        echo "FAIL: $3:"
+        echo "$extra" | sed 's/^/    /'
+        status=1
+    fi
+}
+compare declared listed "declared in <sched/*.h> but missing from core/libsched.sym (add it there, then run make abi-update)"
+compare listed declared "listed in core/libsched.sym but declared by no public header"
+compare exported listed "exported by $lib but not listed in core/libsched.sym"
+compare listed exported "listed in core/libsched.sym but not exported by $lib"
+[ "$status" -eq 0 ] && echo "ok: $lib exports the $(wc -l <"$tmp/listed") functions core/libsched.sym lists, all declared"
 if ! nm -D --defined-only "$lib" | grep -q ' A SCHED_1.0$'; then
     echo "FAIL: $lib has no SCHED_1.0 version node"
     status=1

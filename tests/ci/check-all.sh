@@ -15,7 +15,7 @@ set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
 root=${1:-$src/_build}
 jobs=${SCHED_CI_JOBS:-2}
-PASSES=${SCHED_CI_PASSES:-"native asan tsan valgrind distcheck windows fuzz allocfail"}
+PASSES=${SCHED_CI_PASSES:-"native abi asan tsan valgrind distcheck windows fuzz allocfail"}
 
 # The mac backend: configure probes for no libdispatch by itself, so CI
 # names the Swift toolchain's explicitly (SCHED_CI_DISPATCH=PREFIX, or
@@ -63,6 +63,17 @@ pass_native() {
     configure_in "$root/native" $dispatch_flags --enable-dispatch-rpath &&
         make -C "$root/native" -j"$jobs" &&
         run_tests "$root/native" -j"$jobs" check
+}
+
+# The ABI against its baseline (core/abi/, recorded by "make abi-update"):
+# libabigail's abidiff over libsched.so and the plugin ABI's tables, on the
+# native build.  Any difference fails: a break, and also an addition whose
+# baseline (and core/libsched.sym entry) was not committed with it.
+pass_abi() {
+    command -v abidiff >/dev/null 2>&1 || { echo "abidiff is not installed (abigail-tools)"; return 1; }
+    configure_in "$root/native" $dispatch_flags --enable-dispatch-rpath &&
+        make -C "$root/native" -j"$jobs" &&
+        make -C "$root/native" abi-check
 }
 
 # AddressSanitizer and UndefinedBehaviorSanitizer over everything, plugins

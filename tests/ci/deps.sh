@@ -27,6 +27,8 @@ wine64
 dpkg-dev
 clang-14
 libclang-rt-14-dev
+abigail-tools
+bash-completion
 "
 # build-essential .. pkg-config: the autotools build
 # libconfig-dev, libcunit1-dev: the library and its test suites
@@ -36,6 +38,8 @@ libclang-rt-14-dev
 # mingw-w64, wine, wine64, dpkg-dev: the Windows cross build and its tests
 # clang-14, libclang-rt-14-dev (libFuzzer, the sanitizers' runtimes): the
 #   fuzz pass (configure --enable-libfuzzer CC=clang-14)
+# abigail-tools (abidw, abidiff): the ABI baseline and CI's abi pass
+# bash-completion: where configure installs schedctl's completion
 
 missing=
 for p in $packages; do
