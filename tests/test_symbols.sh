@@ -37,12 +37,31 @@ if [ -z "$lib" ]; then
     exit 1
 fi
 # The list in core/libsched.sym, the functions the public headers declare
-# and what the library exports are one and the same set: a function added
-# to a header but not to the list (or exported by a wildcard, or listed
-# but never declared) fails here.
+# and what the library exports under SCHED_1.0 are one and the same set: a
+# function added to a header but not to the list (or exported by a
+# wildcard, or listed but never declared) fails here.  The internal
+# sched__* names schedctl uses are exported under SCHED_PRIVATE alone, and
+# only those the list names.
 sym=$SCHED_TOP_SRCDIR/core/libsched.sym
-sed -n 's/^ *\(sched_[a-z0-9_]*\);$/\1/p' "$sym" | sort >"$tmp/listed"
-exported "$lib" >"$tmp/exported"
+# "NODE NAME" for every name the version script lists.
+awk '/^[A-Z][A-Z0-9_.]* *\{/ { node = $1 }
+     /^ *sched_[a-z0-9_]*;$/ { sub(/^ */, ""); sub(/;$/, ""); print node, $0 }' "$sym" >"$tmp/nodes"
+awk '$1 == "SCHED_1.0" { print $2 }' "$tmp/nodes" | sort >"$tmp/listed"
+awk '$1 == "SCHED_PRIVATE" { print $2 }' "$tmp/nodes" | sort >"$tmp/listed_private"
+# Exported names with their version node.
+nm -D --defined-only "$lib" | awk '$2 != "A" { print $3 }' | grep '@' | sort -u >"$tmp/versioned"
+sed -n 's/@@*SCHED_1\.0$//p' "$tmp/versioned" | sort -u >"$tmp/exported"
+sed -n 's/@@*SCHED_PRIVATE$//p' "$tmp/versioned" | sort -u >"$tmp/exported_private"
+unversioned=$(nm -D --defined-only "$lib" | awk '$2 != "A" { print $3 }' | grep -v '@')
+if [ -n "$unversioned" ]; then
+    echo "FAIL: $lib exports names outside any version node:"
+    echo "$unversioned" | sed 's/^/    /'
+    status=1
+fi
+grep -v '^sched__' "$tmp/listed" >"$tmp/x" && cmp -s "$tmp/x" "$tmp/listed" ||
+    { echo "FAIL: core/libsched.sym lists internal sched__* names under SCHED_1.0"; status=1; }
+grep '^sched__' "$tmp/listed_private" >"$tmp/x"; cmp -s "$tmp/x" "$tmp/listed_private" ||
+    { echo "FAIL: core/libsched.sym lists public names under SCHED_PRIVATE"; status=1; }
 printf '#include <sched/sched.h>\n#include <sched/test.h>\n#include <sched/session.h>\n' >"$tmp/h.c"
 if ${CC:-cc} -I"$SCHED_TOP_SRCDIR/core/include" -I"$SCHED_TOP_BUILDDIR/core/include" \
         -aux-info "$tmp/aux" -fsyntax-only -o /dev/null "$tmp/h.c" 2>"$tmp/cc.err"; then
@@ -66,7 +85,9 @@ compare declared listed "declared in <sched/*.h> but missing from core/libsched.
 compare listed declared "listed in core/libsched.sym but declared by no public header"
 compare exported listed "exported by $lib but not listed in core/libsched.sym"
 compare listed exported "listed in core/libsched.sym but not exported by $lib"
-[ "$status" -eq 0 ] && echo "ok: $lib exports the $(wc -l <"$tmp/listed") functions core/libsched.sym lists, all declared"
+compare exported_private listed_private "exported under SCHED_PRIVATE but not listed there"
+compare listed_private exported_private "listed under SCHED_PRIVATE but not exported"
+[ "$status" -eq 0 ] && echo "ok: $lib exports the $(wc -l <"$tmp/listed") functions core/libsched.sym lists, all declared, and $(wc -l <"$tmp/listed_private") private ones"
 if ! nm -D --defined-only "$lib" | grep -q ' A SCHED_1.0$'; then
     echo "FAIL: $lib has no SCHED_1.0 version node"
     status=1

@@ -218,16 +218,19 @@ int sched__cmd_bench(int argc, char **argv)
         }
     }
 
-    printf("\n%-16s %10s %10s %17s %21s %9s %9s\n", "backend", "W1 ns/task", "W2 ns/task",
-           "W3 hop med/p99 ns", "W4 late mean/p99 us", "W5 B/task", "open us");
+    /* Within 80 columns: two header lines, one line per backend. */
+    printf("\n%-14s %8s %8s %13s %16s %7s %7s\n", "backend", "W1", "W2", "W3 hop", "W4 late",
+           "W5", "open");
+    printf("%-14s %8s %8s %13s %16s %7s %7s\n", "", "ns/task", "ns/task", "med/p99 ns",
+           "mean/p99 us", "B/task", "us");
     for (int i = 0; i < n; i++) {
         struct row *r = &rows[i];
         if (r->failed) {
-            printf("%-16s failed\n", r->name ? r->name : names[i]);
+            printf("%-14s failed\n", r->name ? r->name : names[i]);
             bad = 1;
         } else {
-            printf("%-16s %10.1f %10.1f %8.0f/%-8.0f %9.1f/%-8.1f%3s %9.1f %9.1f\n", r->name, r->w1,
-                   r->w2, r->w3_med, r->w3_p99, r->w4_mean, r->w4_p99,
+            printf("%-14s %8.1f %8.1f %6.0f/%-6.0f %6.1f/%-6.1f%3s %7.1f %7.1f\n", r->name,
+                   r->w1, r->w2, r->w3_med, r->w3_p99, r->w4_mean, r->w4_p99,
                    r->w4_early ? "(!)" : "", r->w5, r->open_us);
         }
         free((char *)r->name);

@@ -13,7 +13,7 @@
 #include "schedctl.h"
 
 static const char usage[] =
-    "usage: schedctl check [-c FILE]\n"
+    "usage: schedctl check [FILE | -c FILE]\n"
     "\n"
     "Read the effective config (or FILE), validate it, load its backend and\n"
     "start it, as sched_host_open(3) would, in a child process.  Exits 0 and\n"
@@ -21,7 +21,8 @@ static const char usage[] =
     "(\"PATH: crashed with signal N\" for a plugin that crashes) and exits 1.\n"
     "SCHED_CONFIG, SCHED_BACKEND and SCHED_PLUGIN_PATH apply as usual.\n"
     "\n"
-    "  -c, --config FILE   read FILE instead of the lookup order of sched.conf(5)\n";
+    "  FILE, -c FILE, --config FILE\n"
+    "                      read FILE instead of the lookup order of sched.conf(5)\n";
 
 /* In the child: what a program would do. */
 static int check_config(void *arg)
@@ -43,9 +44,15 @@ static int check_config(void *arg)
 int sched__cmd_check(int argc, char **argv)
 {
     const char *config;
-    int rc = sched__ctl_config_options(argc, argv, usage, &config);
-    if (rc >= 0)
-        return rc;
+    int rc;
+    /* "schedctl check FILE" is "schedctl check -c FILE". */
+    if (argc == 2 && argv[1][0] != '-') {
+        config = argv[1];
+    } else {
+        rc = sched__ctl_config_options(argc, argv, usage, &config);
+        if (rc >= 0)
+            return rc;
+    }
     char plugin[4096];
     int sig;
     rc = sched__ctl_isolated(check_config, (void *)config, plugin, sizeof plugin, &sig);

@@ -71,16 +71,16 @@ static int probe_one(void *arg)
         char prefix[4200];
         snprintf(prefix, sizeof prefix, "plugin %s refused: ", pr->path);
         if (strncmp(msg, prefix, strlen(prefix)) == 0)
-            printf("%c %-16s refused: %s (%s)\n", pr->sel ? '*' : ' ', pr->name, msg + strlen(prefix),
+            printf("%c %-14s refused: %s (%s)\n", pr->sel ? '*' : ' ', pr->name, msg + strlen(prefix),
                    pr->path);
         else
-            printf("%c %-16s refused: %s\n", pr->sel ? '*' : ' ', pr->name, msg);
+            printf("%c %-14s refused: %s\n", pr->sel ? '*' : ' ', pr->name, msg);
         sched_error_free(err);
         return 0;
     }
     char abi[32];
     snprintf(abi, sizeof abi, "%u.%u", (unsigned)p.desc->abi_major, (unsigned)p.desc->abi_minor);
-    printf("%c %-16s %-10s %-5s %s\n", pr->sel ? '*' : ' ', pr->name, p.desc->version, abi, pr->path);
+    printf("%c %-14s %-7s %-3s %s\n", pr->sel ? '*' : ' ', pr->name, p.desc->version, abi, pr->path);
     sched__plugin_close(&p);
     return 0;
 }
@@ -97,7 +97,7 @@ static void show(const char *name, const char *path, void *arg)
     char plugin[4096];
     int sig;
     if (sched__ctl_isolated(probe_one, &pr, plugin, sizeof plugin, &sig) == SCHEDCTL_CRASHED)
-        printf("%c %-16s %s: crashed with signal %d\n", sel ? '*' : ' ', name, path, sig);
+        printf("%c %-14s %s: crashed with signal %d\n", sel ? '*' : ' ', name, path, sig);
 }
 
 static int was_found(const struct list_state *st, const char *name)
@@ -126,21 +126,21 @@ int sched__cmd_list(int argc, char **argv)
     static struct list_state st;
     memset(&st, 0, sizeof st);
     st.selected = sched__config_backend(cfg);
-    printf("  %-16s %-10s %-5s %s\n", "BACKEND", "VERSION", "ABI", "FILE");
+    printf("  %-14s %-7s %-3s %s\n", "BACKEND", "VERSION", "ABI", "FILE");
     sched__plugin_each(dirs, ndirs, show, &st);
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         if (was_found(&st, known[i].name))
             continue;
         int sel = strcmp(known[i].name, st.selected) == 0;
         if (strncmp(known[i].status, "yes", 3) == 0)
-            printf("%c %-16s missing: built but not found along the search path\n",
+            printf("%c %-14s missing: built but not found along the search path\n",
                    sel ? '*' : ' ', known[i].name);
         else
-            printf("%c %-16s missing: %s\n", sel ? '*' : ' ', known[i].name, known[i].status);
+            printf("%c %-14s missing: %s\n", sel ? '*' : ' ', known[i].name, known[i].status);
         st.selected_found |= sel;
     }
     if (!st.selected_found)
-        printf("* %-16s missing: not found along the search path\n", st.selected);
+        printf("* %-14s missing: not found along the search path\n", st.selected);
 
     printf("\nselected:    %s (set at %s)\nconfig:      %s (%s)\nsearch path:", st.selected,
            sched__config_backend_origin(cfg), sched__config_file(cfg), sched__config_source(cfg));

@@ -7,7 +7,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,27 +22,19 @@ struct command {
 /*
  * The commands, in the order --help lists them.  Adding one is one line
  * here, its declaration in schedctl.h and its file in core/schedctl/Makefile.am.
+ * conform and bench are run by schedctl-suite (suite.c), which needs
+ * CUnit; this program does not.
  */
 static const struct command commands[] = {
     { "list", sched__cmd_list, "list the backends found and the one the config selects" },
     { "check", sched__cmd_check, "validate a config and load its backend" },
     { "info", sched__cmd_info, "show the effective config and where each value came from" },
     { "trace-summary", sched__cmd_trace_summary, "summarize a Chrome trace written by the test backend" },
-    { "conform", sched__cmd_conform, "run the conformance suite against backends by name" },
-    { "bench", sched__cmd_bench, "measure the scheduler workloads W1-W5 on backends" },
+    { "conform", sched__ctl_run_suite, "run the conformance suite against backends by name" },
+    { "bench", sched__ctl_run_suite, "measure the scheduler workloads W1-W5 on backends" },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
-
-void sched__ctl_error(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("schedctl: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
 
 int sched__ctl_config_options(int argc, char **argv, const char *usage, const char **config)
 {
@@ -83,25 +74,6 @@ int sched__ctl_load_config(int argc, char **argv, const char *usage, struct sche
         return SCHEDCTL_FAIL;
     }
     return -1;
-}
-
-static const char *level_name(int level)
-{
-    switch (level) {
-    case SCHED_LOG_ERROR: return "error";
-    case SCHED_LOG_WARN: return "warning";
-    case SCHED_LOG_INFO: return "info";
-    default: return "debug";
-    }
-}
-
-/* The library never prints; schedctl shows its log lines on stderr,
- * except debug chatter. */
-static void log_to_stderr(int level, const char *msg, void *data)
-{
-    (void)data;
-    if (level <= SCHED_LOG_INFO)
-        fprintf(stderr, "schedctl: %s: %s\n", level_name(level), msg);
 }
 
 static void usage(FILE *out)
@@ -156,11 +128,15 @@ int main(int argc, char **argv)
         char *help_argv[] = { argv[2], (char *)"--help", NULL };
         return c->run(2, help_argv);
     }
+    if (a[0] == '-') {
+        sched__ctl_error("unknown option \"%s\" (try \"schedctl --help\")", a);
+        return SCHEDCTL_USAGE;
+    }
     const struct command *c = find(a);
     if (c == NULL) {
         sched__ctl_error("unknown command \"%s\" (try \"schedctl --help\")", a);
         return SCHEDCTL_USAGE;
     }
-    sched_log_set_handler(log_to_stderr, NULL);
+    sched_log_set_handler(sched__ctl_log_to_stderr, NULL);
     return c->run(argc - 1, argv + 1);
 }

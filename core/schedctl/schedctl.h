@@ -28,6 +28,16 @@ int sched__cmd_bench(int argc, char **argv);
 /* "schedctl: <message>" on stderr. */
 void sched__ctl_error(const char *fmt, ...) SCHED__PRINTF(1, 2);
 
+/* A sched_log_fn: the library's log lines on stderr, except debug chatter. */
+void sched__ctl_log_to_stderr(int level, const char *msg, void *data);
+
+/*
+ * conform and bench: run schedctl-suite (suite.c) with argv (argv[0] is
+ * the command's name), which links CUnit so that schedctl need not.
+ * Returns its exit status, or SCHEDCTL_FAIL when it cannot be run.
+ */
+int sched__ctl_run_suite(int argc, char **argv);
+
 /*
  * Parse the options every config-reading command takes: -c FILE,
  * --config FILE, --config=FILE, -h, --help.  Sets *config (NULL when not

@@ -94,7 +94,7 @@ AS_CASE(["$with_dispatch"],
       [sched_mac=yes],
       [AS_IF([test "x$with_dispatch" = xyes],
          [AC_MSG_ERROR([--with-dispatch: pkg-config finds no usable libdispatch; name it with --with-dispatch=PREFIX])])
-       sched_mac_status="skipped (libdispatch not found by pkg-config; see --with-dispatch=PREFIX)"])],
+       sched_mac_status="skipped (libdispatch not found; see --with-dispatch)"])],
   [
     SCHED_DISPATCH_TRY_ROOT([$with_dispatch])
     AS_IF([test "x$sched_dispatch_ok" = xyes],

@@ -12,7 +12,8 @@
 #   - build the out-of-tree project of the installed sched-plugin(7)'s
 #     EXAMPLES (its backend, configure.ac and Makefile.am) with the GNU
 #     build system, install it under its own prefix through DESTDIR, and
-#     run the installed schedctl conform on what it installed.
+#     run the installed schedctl conform on what it installed;
+#   - a backend's manual page is installed exactly when the backend is.
 # Usage: installcheck.sh SRCDIR BINDIR LIBDIR MANDIR
 set -u
 srcdir=$1 bindir=$2 libdir=$3 mandir=${4:-}
@@ -88,6 +89,16 @@ for pc in sched sched-plugin; do
 done
 [ -f "$plugindir/linux.so" ] && echo "ok: plugindir $plugindir holds linux.so" ||
     fail "sched-plugin.pc's plugindir ($plugindir) has no linux.so"
+
+if [ -n "$mandir" ]; then
+    for b in linux mac windows test cloudflare-sim; do
+        so=no page=no
+        { [ -f "$plugindir/$b.so" ] || [ -f "$plugindir/$b.dll" ]; } && so=yes
+        [ -f "$mandir/man7/sched-$b.7" ] && page=yes
+        [ "$so" = "$page" ] && echo "ok: sched-$b(7) installed: $page, like the backend" ||
+            fail "sched-$b(7) installed: $page, but the backend installed: $so"
+    done
+fi
 
 mkdir "$tmp/acme"
 cat "$srcdir/../plugins/fixture.h" "$srcdir/../plugins/valid.c" |
