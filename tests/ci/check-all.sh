@@ -15,7 +15,7 @@ set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
 root=${1:-$src/_build}
 jobs=${SCHED_CI_JOBS:-2}
-PASSES=${SCHED_CI_PASSES:-"native abi asan tsan valgrind distcheck windows fuzz allocfail"}
+PASSES=${SCHED_CI_PASSES:-"native abi asan tsan valgrind distcheck deb windows fuzz allocfail"}
 
 # The mac backend: configure probes for no libdispatch by itself, so CI
 # names the Swift toolchain's explicitly (SCHED_CI_DISPATCH=PREFIX, or
@@ -168,6 +168,55 @@ pass_distcheck() {
         make -C "$root/native" -j"$jobs" distcheck DISTCHECK_CONFIGURE_FLAGS="$dispatch_flags" &&
         rm -f "$root"/native/libsched-*.tar.gz
 }
+
+# The Debian packages (debian/), built as Debian builds them from the
+# release tarball: dpkg-buildpackage -b, without the mac backend (Debian
+# has no libdispatch) and without the test suite (the other passes run
+# it).  lintian must report no error or warning.  As root, the packages
+# are then installed with dpkg -i, next to the manpages package, and the
+# installed schedctl must list the backends and pass "schedctl conform
+# linux" (debian/tests/smoke); they are removed again in any case, so
+# the machine is left as it was.
+pass_deb() (
+    for t in dpkg-buildpackage dh lintian; do
+        command -v "$t" >/dev/null 2>&1 || { echo "$t is not installed (tests/ci/deps.sh)"; exit 1; }
+    done
+    deb=$root/deb
+    configure_in "$root/native" $dispatch_flags --enable-dispatch-rpath &&
+        make -C "$root/native" dist >/dev/null || exit 1
+    tarball=$(ls "$root"/native/libsched-*.tar.gz | head -n 1)
+    rm -rf "$deb" && mkdir -p "$deb" && tar -xzf "$tarball" -C "$deb" && rm -f "$tarball" || exit 1
+    cd "$deb"/libsched-* || exit 1
+    DEB_BUILD_OPTIONS="nocheck parallel=$jobs" dpkg-buildpackage -us -uc -b >"$deb/build.log" 2>&1 ||
+        { tail -n 60 "$deb/build.log"; exit 1; }
+    echo "deb: built $(cd "$deb" && ls ./*.deb | grep -vc dbgsym) packages"
+    if ls "$deb"/*mac*.deb >/dev/null 2>&1; then
+        echo "deb: the mac backend was packaged without the build profile"; exit 1
+    fi
+    lintian --fail-on error,warning "$deb"/*.changes || { echo "deb: lintian found problems"; exit 1; }
+    echo "deb: lintian is clean"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "deb: not root, so the packages were not installed and run"
+        exit 1
+    fi
+    pkgs=$(for f in "$deb"/*.deb; do dpkg-deb -f "$f" Package; done | grep -v dbgsym)
+    # shellcheck disable=SC2086
+    trap 'dpkg --purge $pkgs >/dev/null 2>&1' EXIT
+    # shellcheck disable=SC2046
+    dpkg -i $(ls "$deb"/*.deb | grep -v dbgsym) >"$deb/install.log" 2>&1 ||
+        { cat "$deb/install.log"; exit 1; }
+    if dpkg-query -W manpages >/dev/null 2>&1; then
+        [ "$(dpkg-query -S /usr/share/man/man7/sched.7.gz 2>/dev/null | cut -d: -f1)" = manpages ] ||
+            { echo "deb: sched(7) no longer belongs to manpages"; exit 1; }
+        echo "deb: installed next to manpages"
+    fi
+    (cd / && env -u SCHED_PLUGIN_PATH -u SCHED_CONFIG -u SCHED_BACKEND -u SCHEDCTL_SUITE \
+        sh "$deb"/libsched-*/debian/tests/smoke) >"$deb/smoke.log" 2>&1 ||
+        { tail -n 60 "$deb/smoke.log"; exit 1; }
+    grep '^[ *] ' "$deb/smoke.log" | head -n 8
+    tail -n 2 "$deb/smoke.log"
+    echo "deb: the installed schedctl lists the backends and passes conform linux"
+)
 
 # The Windows build: cross-compiled with mingw-w64 against libconfig and
 # CUnit cross-built from Debian's sources (tests/ci/cross-deps.sh, cached

@@ -29,6 +29,8 @@ clang-14
 libclang-rt-14-dev
 abigail-tools
 bash-completion
+debhelper
+lintian
 "
 # build-essential .. pkg-config: the autotools build
 # libconfig-dev, libcunit1-dev: the library and its test suites
@@ -39,7 +41,8 @@ bash-completion
 # clang-14, libclang-rt-14-dev (libFuzzer, the sanitizers' runtimes): the
 #   fuzz pass (configure --enable-libfuzzer CC=clang-14)
 # abigail-tools (abidw, abidiff): the ABI baseline and CI's abi pass
-# bash-completion: where configure installs schedctl's completion
+# bash-completion: schedctl's completion is tested through it
+# debhelper, lintian: the Debian packages (CI's deb pass)
 
 missing=
 for p in $packages; do
