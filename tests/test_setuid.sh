@@ -36,6 +36,7 @@ if [ -n "${SCHED_SETUID_PREFIX-}" ]; then
     [ -f "$libdir/libsched.so" ] || libdir=$(dirname "$(ls "$SCHED_SETUID_PREFIX"/lib*/libsched.so | head -n 1)")
 else
     incdir=$SCHED_TOP_SRCDIR/core/include
+    incdir_gen=$SCHED_TOP_BUILDDIR/core/include   # the generated <sched/version.h>
     libdir=$SCHED_TOP_BUILDDIR/core/.libs
 fi
 [ -f "$libdir/libsched.so" ] || { echo "no libsched.so in $libdir"; exit 99; }
@@ -78,7 +79,7 @@ planted() {
 
 # client CASE: a set-uid-root client for $w/etc/CASE.conf.
 client() {
-    $cc ${SCHED_TEST_CFLAGS-} -I"$incdir" -DSCHED_CLIENT_CONFIG="\"$w/etc/$1.conf\"" \
+    $cc ${SCHED_TEST_CFLAGS-} -I"$incdir" -I"${incdir_gen:-$incdir}" -DSCHED_CLIENT_CONFIG="\"$w/etc/$1.conf\"" \
         -o "$w/client-$1" "$SCHED_TOP_SRCDIR/tests/setuid/client.c" \
         -L"$libdir" -Wl,-rpath,"$libdir" -lsched ${SCHED_TEST_LDFLAGS-} || exit 99
     chown root:root "$w/client-$1"
