@@ -213,18 +213,44 @@ static int planted_race(sched_host *host, void *arg)
 
 static char *const race_argv[] = { "./test_testbackend", "planted race", NULL };
 
+/* w as one shell word: as it is when it holds only characters no shell
+ * treats specially, else in single quotes.  (Under wine the plugin path
+ * is a Windows path list, with backslashes and semicolons.) */
+static const char *shell_word(const char *w, char *buf, size_t len)
+{
+    size_t n = 0;
+    if (*w && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                        "0123456789_./=:,+-@%") == strlen(w))
+        return w;
+    buf[n++] = '\'';
+    for (; *w && n + 6 < len; w++) {
+        if (*w == '\'') {
+            memcpy(buf + n, "'\\''", 4);
+            n += 4;
+        } else {
+            buf[n++] = *w;
+        }
+    }
+    buf[n++] = '\'';
+    buf[n] = '\0';
+    return buf;
+}
+
 /* What a replay command sets besides the seed: the backend, the config
- * file the lookup found (when given), and the plugin path make check sets
- * (a build directory's path: no word of it needs quoting). */
+ * file the lookup found (when given), and the plugin path make check
+ * sets, each a shell word, so the command replays wherever pasted. */
 static const char *replay_env(const char *backend, const char *found_config)
 {
     static char buf[4096];
+    char w1[2048], w2[2048];
     const char *pp = getenv("SCHED_PLUGIN_PATH");
     int n = snprintf(buf, sizeof buf, "SCHED_BACKEND=%s", backend);
     if (found_config)
-        n += snprintf(buf + n, sizeof buf - (size_t)n, " SCHED_CONFIG=%s", found_config);
+        n += snprintf(buf + n, sizeof buf - (size_t)n, " SCHED_CONFIG=%s",
+                      shell_word(found_config, w1, sizeof w1));
     if (pp && *pp)
-        snprintf(buf + n, sizeof buf - (size_t)n, " SCHED_PLUGIN_PATH=%s", pp);
+        snprintf(buf + n, sizeof buf - (size_t)n, " SCHED_PLUGIN_PATH=%s",
+                 shell_word(pp, w2, sizeof w2));
     return buf;
 }
 
