@@ -130,7 +130,8 @@ else
     if (cd "$proj" && autoreconf -fi >autoreconf.log 2>&1 &&
             ./configure --prefix="$tmp/prefix" >configure.log 2>&1 &&
             make >make.log 2>&1 && make install DESTDIR="$tmp/stage" >install.log 2>&1); then
-        so=$(find "$tmp/stage$tmp/prefix" -name acme.so -path '*/sched/*' | head -n 1)
+        # In its own prefix's directory of the SDK's name (sched-1).
+        so=$(find "$tmp/stage$tmp/prefix" -name acme.so -path "*/${plugindir##*/}/*" | head -n 1)
         if [ -n "$so" ]; then
             echo "ok: the page's project installs ${so#"$tmp/stage"} under its prefix, through DESTDIR"
             out=$(SCHED_PLUGIN_PATH="$(dirname "$so")" "$bindir/schedctl" conform acme 2>&1) &&
@@ -138,7 +139,7 @@ else
                 echo "ok: the installed schedctl conform passes the page's backend" ||
                 fail "schedctl conform on the page's backend: $out"
         else
-            fail "the page's project installed no sched/acme.so under $tmp/stage$tmp/prefix: $(find "$tmp/stage")"
+            fail "the page's project installed no ${plugindir##*/}/acme.so under $tmp/stage$tmp/prefix: $(find "$tmp/stage")"
         fi
     else
         fail "the page's project does not build: $(tail -n 20 "$proj"/*.log)"
