@@ -271,7 +271,7 @@ static void test_builtin_plugin_dir_is_lib_sched_beside_the_program(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(slash);
     *slash = 0;
     WideCharToMultiByte(CP_UTF8, 0, self, -1, want, sizeof want, NULL, NULL);
-    strcat(want, "\\lib\\sched");
+    strcat(want, "\\lib\\" SCHED_PLUGIN_DIRNAME);   /* sched-<ABI major> */
     CU_ASSERT_STRING_EQUAL(dir, want);
 }
 
@@ -462,7 +462,7 @@ int main(void)
                 test_only_drive_and_unc_paths_are_absolute);
     CU_add_test(s, "not found names the DLLs searched and those available",
                 test_not_found_names_the_dlls_searched_and_those_available);
-    CU_add_test(s, "the built-in plugin directory is lib\\sched beside the program",
+    CU_add_test(s, "the built-in plugin directory is lib\\sched-N beside the program",
                 test_builtin_plugin_dir_is_lib_sched_beside_the_program);
     CU_add_test(s, "SCHED_PLUGIN_PATH is ';'-separated drive paths",
                 test_plugin_path_is_semicolon_separated_drive_paths);
