@@ -194,7 +194,10 @@ static void run_one(const uint8_t *data, size_t size)
         }
         sched_error_free(err);
     }
-    check_scan_agrees_with_libconfig();
+    /* libconfig reads a C string: past a NUL byte (which the scan refuses)
+     * it sees a shorter file, so the two cannot be compared. */
+    if (memchr(data, '\0', size) == NULL)
+        check_scan_agrees_with_libconfig();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

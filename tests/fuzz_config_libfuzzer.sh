@@ -19,7 +19,10 @@ here=$(pwd)
 mkdir -p "$here/fuzz-config-work" || exit 99
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export ASAN_OPTIONS
+# libFuzzer exits 77 on a finding by default, which automake reads as a
+# skip: make every finding a failure.
 "$here/fuzz_config_libfuzzer" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+    -error_exitcode=1 -timeout_exitcode=1 \
     -max_len=65536 -print_final_stats=1 -dict="$src/fuzz-config.dict" \
     -artifact_prefix="$here/fuzz-config-" "$here/fuzz-config-work" "$src/fuzz-config-corpus" \
     2>"$here/fuzz-config.out"
