@@ -74,6 +74,11 @@ int sched_test_advance_clock_to_next_timer(sched_test *t)
                                                : 0;
 }
 
+uint64_t sched_test_move_clock(sched_test *t, uint64_t ns)
+{
+    return HAS(t, move_clock) ? t->iface->move_clock(t->self, ns) : 0;
+}
+
 void sched_test_pending_counts(sched_test *t, sched_test_counts *out)
 {
     if (out == NULL)

@@ -128,6 +128,8 @@ uint64_t cfsim_run_until_parked(cfsim *cf);
 /* Move the clock to the next timer and fire what is due then; 0 if none. */
 int cfsim_advance_to_next_timer(cfsim *cf);
 void cfsim_advance_clock(cfsim *cf, uint64_t ns);
+/* Move the clock and make what is due ready, running nothing. */
+uint64_t cfsim_move_clock(cfsim *cf, uint64_t ns);
 /* The ops of the same names (any thread for unpark and stop). */
 int cfsim_park(void *self, sched_parker *p, uint64_t timeout_ns);
 void cfsim_unpark(void *self, sched_parker *p);

@@ -164,6 +164,21 @@ void cfsim_advance_clock(cfsim *cf, uint64_t ns)
     cfsim_mutex_unlock(&cf->mu);
 }
 
+/* The Workers clock moves as if the loop had waited ns, and what is due
+ * by then becomes ready, but nothing runs.  The number of timers fired;
+ * 0 off the isolate thread, which runs and moves nothing. */
+uint64_t cfsim_move_clock(cfsim *cf, uint64_t ns)
+{
+    if (!cfsim_thread_equal(cfsim_thread_self(), cf->isolate))
+        return 0;
+    cfsim_mutex_lock(&cf->mu);
+    size_t armed = cf->ntimers;
+    clock_to_locked(cf, cf->now_ns + ns < cf->now_ns ? UINT64_MAX : cf->now_ns + ns);
+    uint64_t fired = armed - cf->ntimers;
+    cfsim_mutex_unlock(&cf->mu);
+    return fired;
+}
+
 /* With the lock held and nothing ready or armed: wait for a wake from
  * outside the isolate, at most io_wait_ms of real time (forever when
  * parking is allowed or forever is asked for).  The clock moves by the

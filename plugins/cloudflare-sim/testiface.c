@@ -33,6 +33,11 @@ static int t_advance_clock_to_next_timer(void *self)
     return cfsim_advance_to_next_timer(self);
 }
 
+static uint64_t t_move_clock(void *self, uint64_t ns)
+{
+    return cfsim_move_clock(self, ns);
+}
+
 static void t_pending_counts(void *self, sched_test_counts *out)
 {
     cfsim *cf = self;
@@ -160,4 +165,5 @@ const sched_test_iface_v1 cfsim_test_iface = {
     .reseed = t_reseed,
     .parking_report = t_parking_report,
     .queued = t_queued,
+    .move_clock = t_move_clock,
 };

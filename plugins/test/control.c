@@ -75,6 +75,23 @@ static int ctl_advance_clock_to_next_timer(void *self)
     return any;
 }
 
+/* The clock moves, due timers' runnables join the run queues (in due
+ * order, so FIFO mode runs them in it), and nothing runs: the test looks
+ * at what became runnable before it ticks. */
+static uint64_t ctl_move_clock(void *self, uint64_t ns)
+{
+    struct tb *tb = self;
+    if (!on_main_thread(tb))
+        return 0;
+    tb_mutex_lock(&tb->mu);
+    size_t armed = tb->timers.len;
+    sched__tb_advance_to(tb, ns > UINT64_MAX - tb->now ? UINT64_MAX : tb->now + ns);
+    sched__tb_timers_promote(tb);
+    uint64_t fired = armed - tb->timers.len;
+    tb_mutex_unlock(&tb->mu);
+    return fired;
+}
+
 static void ctl_pending_counts(void *self, sched_test_counts *out)
 {
     struct tb *tb = self;
@@ -271,4 +288,5 @@ const sched_test_iface_v1 sched__tb_test_iface = {
     .trace = ctl_trace,
     .parking_report = ctl_parking_report,
     .queued = ctl_queued,
+    .move_clock = ctl_move_clock,
 };

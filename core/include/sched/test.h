@@ -32,6 +32,10 @@ uint64_t sched_test_run_until_parked(sched_test *t);
 void sched_test_advance_clock(sched_test *t, uint64_t ns);
 /* Move virtual time to the next timer and fire it; 0 if there was none. */
 int sched_test_advance_clock_to_next_timer(sched_test *t);
+/* Move virtual time ns forward and queue the runnables of every timer due
+ * by then, in due order, running nothing.  Returns how many timers it
+ * made ready. */
+uint64_t sched_test_move_clock(sched_test *t, uint64_t ns);
 
 typedef struct sched_test_counts {
     uint64_t foreground;    /* runnable, on foreground executors */
@@ -128,6 +132,9 @@ typedef struct sched_test_iface_v1 {
      * reads r and must not call into the backend.  With it the host lists
      * queued tasks in reports without tracking each one itself. */
     void (*queued)(void *self, void (*visit)(void *ctx, const sched_runnable *r), void *ctx);
+    /* sched_test_move_clock: advance the clock, queue what is due, run
+     * nothing; the number of timers made ready. */
+    uint64_t (*move_clock)(void *self, uint64_t ns);
 } sched_test_iface_v1;
 
 #ifdef __cplusplus
