@@ -74,6 +74,25 @@ expect "check reports a plugin crashing in its entry function" 1 \
 expect "check reports a plugin crashing in create()" 1 \
     "schedctl: $fixtures/crashcreate.so: crashed with signal 11" \
     env SCHED_BACKEND=crashcreate SCHED_PLUGIN_PATH="$fixtures" "$schedctl" check
+# A plugin that never returns is killed after SCHEDCTL_PROBE_TIMEOUT
+# seconds and named; it is alone in its directory, so nothing else has to
+# be quick.
+hang=$SCHED_TOP_BUILDDIR/tests/plugins/hang/.libs
+expect "check reports a plugin that does not return" 1 \
+    "schedctl: $hang/loopentry.so: did not return within 1 s" \
+    env SCHEDCTL_PROBE_TIMEOUT=1 SCHED_BACKEND=loopentry SCHED_PLUGIN_PATH="$hang" "$schedctl" check
+expect "list survives a plugin that does not return" 0 "" \
+    env SCHEDCTL_PROBE_TIMEOUT=1 SCHED_PLUGIN_PATH="$hang" "$schedctl" list
+grep -q "^  loopentry  *$hang/loopentry.so: did not return within 1 s\$" "$tmp/out" ||
+    fail "list does not report the plugin that does not return: $(cat "$tmp/out")"
+expect "info reports a plugin that does not return" 1 \
+    "schedctl: $hang/loopentry.so: did not return within 1 s" \
+    env SCHEDCTL_PROBE_TIMEOUT=1 SCHED_BACKEND=loopentry SCHED_PLUGIN_PATH="$hang" "$schedctl" info
+# info reads the backend's settings from its plugin in a child too.
+expect "info survives a plugin crashing in its entry function" 1 \
+    "schedctl: $fixtures/crashentry.so: crashed with signal 11" \
+    env SCHED_BACKEND=crashentry SCHED_PLUGIN_PATH="$fixtures" "$schedctl" info
+grep -q '^config file: ' "$tmp/out" || fail "info printed nothing before the crash: $(cat "$tmp/out")"
 # conform and bench write their config into the temporary directory: with
 # a crash, a failure or a pass, nothing is left there and its path is in
 # no message.

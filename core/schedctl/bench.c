@@ -92,12 +92,9 @@ static int probe_config(const char *config, const char *name)
     char plugin[4096];
     int sig;
     int rc = sched__ctl_isolated(open_once, (void *)config, plugin, sizeof plugin, &sig);
-    if (rc == SCHEDCTL_CRASHED) {
-        char what[300];
-        snprintf(what, sizeof what, "opening backend %s", name);
-        sched__ctl_report_crash(plugin, what, sig);
-    }
-    return rc;
+    char what[300];
+    snprintf(what, sizeof what, "opening backend %s", name);
+    return sched__ctl_report_isolated(rc, plugin, what, sig);
 }
 
 static sched_host *open_timed(const char *config, struct row *r, int *opens)

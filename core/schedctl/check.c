@@ -18,7 +18,8 @@ static const char usage[] =
     "Read the effective config (or FILE), validate it, load its backend and\n"
     "start it, as sched_host_open(3) would, in a child process.  Exits 0 and\n"
     "names the backend when that works; otherwise prints the error sentence\n"
-    "(\"PATH: crashed with signal N\" for a plugin that crashes) and exits 1.\n"
+    "(\"PATH: crashed with signal N\" for a plugin that crashes, \"PATH: did\n"
+    "not return within N s\" for one that hangs) and exits 1.\n"
     "SCHED_CONFIG, SCHED_BACKEND and SCHED_PLUGIN_PATH apply as usual.\n"
     "\n"
     "  FILE, -c FILE, --config FILE\n"
@@ -56,9 +57,5 @@ int sched__cmd_check(int argc, char **argv)
     char plugin[4096];
     int sig;
     rc = sched__ctl_isolated(check_config, (void *)config, plugin, sizeof plugin, &sig);
-    if (rc == SCHEDCTL_CRASHED) {
-        sched__ctl_report_crash(plugin, "check", sig);
-        return SCHEDCTL_FAIL;
-    }
-    return rc;
+    return sched__ctl_report_isolated(rc, plugin, "check", sig);
 }

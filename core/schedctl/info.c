@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * core/schedctl/info.c - "schedctl info": the effective configuration.
+ *
+ * The config is read here; the backend's part is read from its plugin in
+ * a child process (probe.c), as list and check do.
  */
 #include "config.h"
 
@@ -78,6 +81,40 @@ static void show_keys(const struct sched__config *cfg, const sched_plugin_descri
     }
 }
 
+/* In the child: the backend's line and its settings, which take opening
+ * the plugin (its constructors and entry function run). */
+static int show_backend(void *arg)
+{
+    const struct sched__config *cfg = arg;
+    const char **dirs;
+    size_t ndirs = sched__plugin_search_dirs(cfg, &dirs);
+    char *path = NULL;
+    struct sched__plugin p;
+    sched_error *err = NULL;
+    int rc = dirs == NULL ? SCHED_ENOMEM
+                          : sched__plugin_find(sched__config_backend(cfg), dirs, ndirs, &path, &err);
+    if (rc == 0)
+        rc = sched__plugin_open(path, &sched__services, &p, &err);
+    free(path);
+    free(dirs);
+    if (rc != 0) {
+        sched__ctl_error("%s", err != NULL ? sched_error_message(err) : sched_strerror(rc));
+        sched_error_free(err);
+        return SCHEDCTL_FAIL;
+    }
+    printf("\nbackend: %s %s, plugin ABI %u.%u, %s\n  %s\n", p.desc->name, p.desc->version,
+           (unsigned)p.desc->abi_major, (unsigned)p.desc->abi_minor, p.path, p.desc->description);
+    show_keys(cfg, p.desc);
+    rc = sched__config_validate_group(cfg, p.desc->name, p.desc->config_keys, &err);
+    sched__plugin_close(&p);
+    if (rc != 0) {
+        sched__ctl_error("%s", sched_error_message(err));
+        sched_error_free(err);
+        return SCHEDCTL_FAIL;
+    }
+    return SCHEDCTL_OK;
+}
+
 int sched__cmd_info(int argc, char **argv)
 {
     struct sched__config *cfg;
@@ -87,33 +124,10 @@ int sched__cmd_info(int argc, char **argv)
     printf("config file: %s (%s)\n\nsettings:\n", sched__config_file(cfg), sched__config_source(cfg));
     sched__config_each(cfg, show_setting, NULL);
 
-    const char **dirs;
-    size_t ndirs = sched__plugin_search_dirs(cfg, &dirs);
-    char *path = NULL;
-    struct sched__plugin p;
-    sched_error *err = NULL;
-    rc = dirs == NULL ? SCHED_ENOMEM
-                      : sched__plugin_find(sched__config_backend(cfg), dirs, ndirs, &path, &err);
-    if (rc == 0)
-        rc = sched__plugin_open(path, &sched__services, &p, &err);
-    free(path);
-    free(dirs);
-    if (rc != 0) {
-        sched__ctl_error("%s", err != NULL ? sched_error_message(err) : sched_strerror(rc));
-        sched_error_free(err);
-        sched__config_free(cfg);
-        return SCHEDCTL_FAIL;
-    }
-    printf("\nbackend: %s %s, plugin ABI %u.%u, %s\n  %s\n", p.desc->name, p.desc->version,
-           (unsigned)p.desc->abi_major, (unsigned)p.desc->abi_minor, p.path, p.desc->description);
-    show_keys(cfg, p.desc);
-    rc = sched__config_validate_group(cfg, p.desc->name, p.desc->config_keys, &err);
-    sched__plugin_close(&p);
+    /* A plugin that crashes or hangs takes only the child down. */
+    char plugin[4096];
+    int sig;
+    rc = sched__ctl_isolated(show_backend, cfg, plugin, sizeof plugin, &sig);
     sched__config_free(cfg);
-    if (rc != 0) {
-        sched__ctl_error("%s", sched_error_message(err));
-        sched_error_free(err);
-        return SCHEDCTL_FAIL;
-    }
-    return SCHEDCTL_OK;
+    return sched__ctl_report_isolated(rc, plugin, "info", sig);
 }

@@ -27,8 +27,9 @@ static const char usage[] =
     "List every backend found along the plugin path and in the built-in\n"
     "directory: name, version, plugin ABI and file.  \"*\" marks the one the\n"
     "effective config selects.  A plugin the loader would refuse is listed\n"
-    "with the reason, and one that crashes while being opened (each is\n"
-    "opened in a child process) with the signal; a backend this build knows\n"
+    "with the reason, one that crashes while being opened (each is opened\n"
+    "in a child process) with the signal, and one that hangs with the time\n"
+    "it was given (SCHEDCTL_PROBE_TIMEOUT); a backend this build knows\n"
     "of but did not build is listed as missing with the reason configure\n"
     "recorded.\n"
     "\n"
@@ -96,8 +97,12 @@ static void show(const char *name, const char *path, void *arg)
     struct probe pr = { name, path, sel };
     char plugin[4096];
     int sig;
-    if (sched__ctl_isolated(probe_one, &pr, plugin, sizeof plugin, &sig) == SCHEDCTL_CRASHED)
+    int rc = sched__ctl_isolated(probe_one, &pr, plugin, sizeof plugin, &sig);
+    if (rc == SCHEDCTL_CRASHED)
         printf("%c %-14s %s: crashed with signal %d\n", sel ? '*' : ' ', name, path, sig);
+    else if (rc == SCHEDCTL_TIMEDOUT)
+        printf("%c %-14s %s: did not return within %u s\n", sel ? '*' : ' ', name, path,
+               sched__ctl_probe_timeout());
 }
 
 static int was_found(const struct list_state *st, const char *name)

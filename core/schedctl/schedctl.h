@@ -55,15 +55,29 @@ int sched__ctl_load_config(int argc, char **argv, const char *usage, struct sche
 
 /*
  * Run fn(arg) in a child process (in this one on Windows), so that plugin
- * code that crashes takes only the child down.  fn's return value is the
- * child's exit status; stdout and stderr are shared.  Returns that
- * status, or SCHEDCTL_CRASHED with the signal in *sig and the plugin file
- * the child opened last in plugin ("" when none).
+ * code that crashes or never returns takes only the child down.  fn's
+ * return value is the child's exit status; stdout and stderr are shared.
+ * Returns that status; SCHEDCTL_CRASHED with the signal in *sig; or
+ * SCHEDCTL_TIMEDOUT when the child ran longer than
+ * sched__ctl_probe_timeout() seconds and was killed.  plugin is then the
+ * plugin file the child opened last ("" when none).
  */
 #define SCHEDCTL_CRASHED (-2)
+#define SCHEDCTL_TIMEDOUT (-3)
 int sched__ctl_isolated(int (*fn)(void *arg), void *arg, char *plugin, size_t len, int *sig);
+
+/* $SCHEDCTL_PROBE_TIMEOUT, a whole number of seconds from 1 to 86400, or
+ * else the default. */
+#define SCHEDCTL_PROBE_TIMEOUT_DEFAULT 30u
+unsigned sched__ctl_probe_timeout(void);
+
 /* "schedctl: PLUGIN: crashed with signal N" (or WHAT crashed, when no
  * plugin was being opened). */
 void sched__ctl_report_crash(const char *plugin, const char *what, int sig);
+/* "schedctl: PLUGIN: did not return within N s" (or WHAT did not...). */
+void sched__ctl_report_timeout(const char *plugin, const char *what);
+/* For sched__ctl_isolated's result rc: report a crash or a timeout and
+ * return SCHEDCTL_FAIL; any other rc is returned as it is. */
+int sched__ctl_report_isolated(int rc, const char *plugin, const char *what, int sig);
 
 #endif
