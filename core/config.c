@@ -266,8 +266,8 @@ static int apply_env(struct sched__config *cfg, sched_error **err)
 
 /* The file to read for an @include: resolved against the directory of
  * the file holding it (sched.conf(5)); in a set-uid or set-gid program
- * only a file that passes the plugins' ownership rule, by its resolved
- * path. */
+ * only a file that its caller could read and that passes the plugins'
+ * ownership rule, by its resolved path. */
 static char *include_path(void *arg, const char *including, const char *path, char *why, size_t len)
 {
     (void)arg;
@@ -275,6 +275,16 @@ static char *include_path(void *arg, const char *including, const char *path, ch
     char *target = sched__include_resolve(including, path);
     if (target == NULL || !sched__privileged())
         return target;
+    /* Nor does the program read for the caller what they could not read
+     * themselves, and its refusal is the same sentence whether such a
+     * file exists or not: the ownership rule's reasons (a missing file,
+     * an owner, a link's target) would tell them about files they cannot
+     * see. */
+    if (!sched__caller_can_read(target)) {
+        free(target);
+        snprintf(why, len, "a set-uid or set-gid program includes only files its caller can read");
+        return NULL;
+    }
     char *real, reason[1024];
     int rc = sched__trusted_path(target, &real, reason, sizeof reason);
     free(target);

@@ -112,6 +112,9 @@ int sched__dir_list(const char *dir, void (*fn)(const char *name, void *arg), vo
 
 /* Is this a set-uid or set-gid process (AT_SECURE)?  1 or 0; 0 on Windows. */
 int sched__privileged(void);
+/* Could the real user and group, the caller of a set-uid or set-gid
+ * program, read path themselves (access(2))?  1 or 0; 1 on Windows. */
+int sched__caller_can_read(const char *path);
 /* secure_getenv (NULL in set-uid/set-gid programs), or getenv on Windows. */
 const char *sched__secure_getenv(const char *name);
 /* The per-user config file ($XDG_CONFIG_HOME/sched/sched.conf, or

@@ -463,6 +463,11 @@ int sched__privileged(void)
 #endif
 }
 
+int sched__caller_can_read(const char *path)
+{
+    return access(path, R_OK) == 0;
+}
+
 const char *sched__secure_getenv(const char *name)
 {
 #ifdef HAVE_SECURE_GETENV

@@ -223,6 +223,30 @@ case $out in
     *) fail "leak: expected an error naming $w/etc/leak.conf:2" ;;
 esac
 
+# 8. An @include of a file the caller cannot read (in a directory only
+#    root may enter): refused, and with the same sentence whether the
+#    file exists or not, so the message is no way to probe for files.
+mkdir -p "$w/secret"
+chmod 700 "$w/secret"
+printf 'backend = "valid";\nplugin_path = [ "%s/lib/sched" ];\n' "$w" >"$w/secret/there.conf"
+printf '@include "%s/secret/there.conf"\n' "$w" >"$w/etc/there.conf"
+printf '@include "%s/secret/gone.conf"\n' "$w" >"$w/etc/gone.conf"
+client there
+run there "$home"
+there_out=$out
+client gone
+run gone "$home"
+case $there_out in
+    *"cannot @include \"$w/secret/there.conf\": a set-uid or set-gid program includes only files its caller can read"*)
+        echo "ok: there: an include the caller cannot read is refused" ;;
+    *) fail "there: expected the include to be refused" ;;
+esac
+if [ "$(printf '%s\n' "$there_out" | sed 's/there/X/g')" = "$(printf '%s\n' "$out" | sed 's/gone/X/g')" ]; then
+    echo "ok: gone: the refusal does not tell whether the file exists"
+else
+    fail "the refusals differ for a file that exists and one that does not"
+fi
+
 # And whatever happened, no planted code ran anywhere.
 if [ -n "$(ls -A "$w/markers")" ]; then
     fail "planted code ran in a privileged client: $(ls -A "$w/markers")"
