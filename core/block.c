@@ -19,10 +19,10 @@
 #include "task.h"
 
 struct sched__blocker {
+    struct sched__waker_head head;  /* first: the task core finds the host */
     _Atomic uint32_t refs;
     _Atomic uint32_t word;      /* 1 once woken */
     int main;                   /* runs main-thread work while it waits */
-    sched_host *host;
     sched_parker parker;
 };
 
@@ -35,22 +35,15 @@ static void unpark(sched_host *host, struct sched__blocker *b)
         sched__word_wake_one((uint32_t *)&b->word);
 }
 
-void sched__blocker_check(struct sched__blocker *b, const char *func)
-{
-    if (sched__debug() && atomic_load_explicit(&b->refs, memory_order_relaxed) == SCHED__POISON32)
-        sched__misuse(func, "waker %p was used after its last reference was dropped",
-                      (void *)((uintptr_t)b | SCHED__WAKER_BLOCK));
-}
-
-void sched__blocker_ref(struct sched__blocker *b)
+static void blocker_ref(struct sched__blocker *b)
 {
     atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
 }
 
-void sched__blocker_unref(struct sched__blocker *b)
+static void blocker_unref(struct sched__blocker *b)
 {
     if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
-        sched__host_unref(b->host);
+        sched__host_unref(b->head.host);
         sched__release(b, sizeof *b);
     }
 }
@@ -60,20 +53,20 @@ enum { MAIN_IDLE, MAIN_IN_RUN, MAIN_WOKEN };
 /* A waker of a blocked call can outlive the call, and the host: once the
  * host is closed there is no backend and no main parker to wake, and
  * nobody waits on the word. */
-void sched__blocker_wake(struct sched__blocker *b)
+static void blocker_wake(struct sched__blocker *b)
 {
-    if (sched__host_closing(b->host)) {
+    if (sched__host_closing(b->head.host)) {
         atomic_store_explicit(&b->word, 1, memory_order_release);
         return;
     }
-    unpark(b->host, b);
+    unpark(b->head.host, b);
     if (b->main) {
-        struct sched__tasks *ts = b->host->tasks;
+        struct sched__tasks *ts = b->head.host->tasks;
         /* Only a run this wake is responsible for gets stopped, so no stop
          * is left over for the application's next sched_host_run. */
         if (atomic_load(&ts->main_stop_mode)
             && atomic_exchange(&ts->main_run_state, MAIN_WOKEN) == MAIN_IN_RUN)
-            b->host->ops.stop(b->host->backend);
+            b->head.host->ops.stop(b->head.host->backend);
     }
 }
 
@@ -99,7 +92,7 @@ static void run_until_woken(sched_host *host)
 
 /* A main-thread runnable was queued: wake the innermost block on the main
  * thread, if any, so that it runs it. */
-void sched__main_kick(sched_host *host)
+static void main_kick(sched_host *host)
 {
     struct sched__tasks *ts = host->tasks;
     struct sched__blocker *b;
@@ -109,12 +102,37 @@ void sched__main_kick(sched_host *host)
     sched__mutex_lock(&ts->lock);
     b = ts->main_blocker;
     if (b)
-        sched__blocker_ref(b);
+        blocker_ref(b);
     sched__mutex_unlock(&ts->lock);
     if (b) {
         unpark(host, b);
-        sched__blocker_unref(b);
+        blocker_unref(b);
     }
+}
+
+/* The task core reaches a blocked thread's waker, and the main thread,
+ * through these (hooks.h); a blocker starts with its waker_head. */
+static void hook_wake(struct sched__waker_head *w)
+{
+    blocker_wake((struct sched__blocker *)(void *)w);
+}
+
+static void hook_ref(struct sched__waker_head *w)
+{
+    blocker_ref((struct sched__blocker *)(void *)w);
+}
+
+static void hook_unref(struct sched__waker_head *w)
+{
+    blocker_unref((struct sched__blocker *)(void *)w);
+}
+
+void sched__block_hooks(struct sched__hooks *hooks)
+{
+    hooks->main_queued = main_kick;
+    hooks->waker_wake = hook_wake;
+    hooks->waker_ref = hook_ref;
+    hooks->waker_unref = hook_unref;
 }
 
 /* Make b the block that main-thread runnables wake; returns the one it
@@ -123,7 +141,7 @@ static struct sched__blocker *main_push(sched_host *host, struct sched__blocker 
 {
     struct sched__tasks *ts = host->tasks;
     struct sched__blocker *outer;
-    sched__blocker_ref(b);
+    blocker_ref(b);
     sched__mutex_lock(&ts->lock);
     outer = ts->main_blocker;
     ts->main_blocker = b;
@@ -139,7 +157,7 @@ static void main_pop(sched_host *host, struct sched__blocker *b, struct sched__b
     ts->main_blocker = outer;
     sched__mutex_unlock(&ts->lock);
     atomic_fetch_sub(&ts->main_waiting, 1);
-    sched__blocker_unref(b);
+    blocker_unref(b);
     /* The outer block may have been kicked while it was hidden: it polls
      * and dispatches again anyway before it parks. */
     if (outer)
@@ -264,7 +282,7 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
     b->main = (main || sched__thread_equal(sched__thread_self(), host->main_thread))
               && !sched__simulated(host);
     sched__host_ref(host);
-    b->host = host;
+    b->head.host = host;
     cx.host = host;
     cx.waker = (sched_waker *)((uintptr_t)b | SCHED__WAKER_BLOCK);
     cx.task = NULL;
@@ -341,7 +359,7 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
         atomic_store(&host->tasks->main_run_state, outer_run_state);
         main_pop(host, b, outer);
     }
-    sched__blocker_unref(b);
+    blocker_unref(b);
 
     /* Only our own deadline keeps the future alive: one that failed with
      * SCHED_ETIMEDOUT itself is finished, and ours to drop. */

@@ -324,8 +324,8 @@ static int timer_poll(sched_future *f, sched_context *cx, sched_value *out)
 
     if (!tf->host || tf->ns > TIMER_MAX_NS)
         return SCHED_EINVAL;
-    rc = sched__session_check_await(tf->host, tf->session_id);
-    if (rc != 0)
+    if (tf->host->hooks.await_check
+        && (rc = tf->host->hooks.await_check(tf->host, tf->session_id)) != 0)
         return rc;
     now = sched_host_now(tf->host);
     if (now >= tf->deadline) {
@@ -378,7 +378,7 @@ sched_future *sched_timer(sched_host *host, uint64_t ns)
     tf->base.ops = &timer_ops;
     tf->host = host;
     tf->ns = ns;
-    tf->session_id = sched__session_current(host);
+    tf->session_id = host && host->hooks.spawn_session ? host->hooks.spawn_session(host) : 0;
     if (host && ns <= TIMER_MAX_NS) {
         tf->deadline = sched_host_now(host) + ns;
         snprintf(tf->reason, sizeof tf->reason, "a timer due at %" PRIu64 " ns", tf->deadline);

@@ -50,6 +50,10 @@ int sched_host_open(sched_host **out, const char *config_path, sched_error **err
         free(host);
         return sched__error_set(err, rc, "cannot start the task core: %s", sched_strerror(rc));
     }
+    /* What the task core learns from the layers above it (hooks.h), in
+     * place before anything can spawn, wake or block. */
+    sched__block_hooks(&host->hooks);
+    sched__session_hooks(&host->hooks);
     rc = sched__loader_open(host, &sched__services, err);
     if (rc != 0) {
         sched__tasks_close(host);

@@ -18,6 +18,7 @@
 #include "sched/sched.h"
 #include "sched/test.h"
 #include "platform.h"
+#include "hooks.h"
 
 struct sched__config;      /* config.c */
 struct sched__tasks;       /* task.c: the registry of live tasks */
@@ -36,6 +37,10 @@ struct sched_host {
     sched_backend_ops ops;                  /* ops beyond desc->size are NULL */
     void *backend;                          /* what ops.create returned */
     char *plugin_path;
+
+    /* hooks.h: what the layers above the task core registered with it at
+     * open; read on every spawn, next to ops. */
+    struct sched__hooks hooks;
 
     /* config.c */
     struct sched__config *cfg;
@@ -231,20 +236,21 @@ void sched__timers_close(sched_host *host);
 /* test_seeds.c: task ids of a history replaced by their ordinals. */
 void sched__test_ordinals(const sched_test_step *steps, size_t n, uint64_t *out);
 
+/* block.c: fill in the blocking layer's hooks (hooks.h): the main
+ * thread's kick and a blocked thread's waker.  At host open. */
+void sched__block_hooks(struct sched__hooks *hooks);
+
 /* session.c */
 void sched__sessions_close(sched_host *host);
-/* The session work spawned now belongs to: the session being polled or
- * entered on the main thread, 0 on any other thread or outside sessions.
- * The task core calls it once per spawn, before the task is first
- * scheduled, keeps the id in the task and reports it to the backend as
- * sched_runnable_info.session_id.  Any thread. */
+/* Fill in the session layer's hooks (hooks.h): the session a spawn or a
+ * timer joins, and the check of an await across sessions.  At host open. */
+void sched__session_hooks(struct sched__hooks *hooks);
+/* The session of what runs now: the session being polled or entered on
+ * the main thread, 0 on any other thread or outside sessions.  The task
+ * core learns it through hooks.spawn_session, once per spawn, before the
+ * task is first scheduled; keeps the id in the task and reports it to the
+ * backend as sched_runnable_info.session_id.  Any thread. */
 uint64_t sched__session_current(sched_host *host);
-/* Whether the task being polled may await a task (or timer) that belongs
- * to awaited_session: 0, or SCHED_ECROSS when the backend forbids awaits
- * across sessions ("sched.session" policy) and the two differ.  The task
- * core calls it from a join's (or a timer's) poll and fails the await with
- * the code.  Main thread; any other thread gets 0. */
-int sched__session_check_await(sched_host *host, uint64_t awaited_session);
 /* The same for an I/O object (what: "a oneshot", "a channel") that
  * belongs to owner: SCHED_ECROSS, the sentence logged and kept for the
  * error of sched_session_block (and copied into *err when err is not

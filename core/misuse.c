@@ -120,15 +120,29 @@ void sched__release(void *p, size_t size)
     free(old);
 }
 
+/* Whether the n bytes at p all read SCHED__POISON_BYTE, as sched__release
+ * leaves them (no live pointer does). */
+static int poisoned(const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++)
+        if (c[i] != SCHED__POISON_BYTE)
+            return 0;
+    return 1;
+}
+
 /* Debug mode: a waker whose task or blocker was freed (its last reference
- * dropped) aborts naming func.  Returns w's blocker, or NULL for a task. */
-struct sched__blocker *sched__waker_check(sched_waker *w, const char *func)
+ * dropped) aborts naming func.  Returns w's blocker (by its head), or NULL
+ * for a task. */
+struct sched__waker_head *sched__waker_check(sched_waker *w, const char *func)
 {
     uintptr_t p = (uintptr_t)w;
     if (p & SCHED__WAKER_BLOCK) {
-        struct sched__blocker *b = (struct sched__blocker *)(p & ~(uintptr_t)SCHED__WAKER_BLOCK);
-        sched__blocker_check(b, func);
-        return b;
+        struct sched__waker_head *h = (struct sched__waker_head *)(p & ~(uintptr_t)SCHED__WAKER_BLOCK);
+        if (sched__debug() && poisoned(&h->host, sizeof h->host))
+            sched__misuse(func, "waker %p was used after its last reference was dropped",
+                          (void *)w);
+        return h;
     }
     if (sched__debug()
         && atomic_load_explicit(&((struct sched_task *)w)->state, memory_order_relaxed)

@@ -37,7 +37,9 @@ uint64_t sched__session_current(sched_host *host)
     return host->sessions->current;
 }
 
-int sched__session_check_await(sched_host *host, uint64_t awaited_session)
+/* The task core's hooks.await_check (hooks.h): SCHED_ECROSS when the
+ * policy forbids awaits across sessions and the two differ. */
+static int check_await(sched_host *host, uint64_t awaited_session)
 {
     if (host == NULL || !sched__session_on_main(host) || host->sessions == NULL)
         return 0;
@@ -52,6 +54,12 @@ int sched__session_check_await(sched_host *host, uint64_t awaited_session)
                         "SCHED_ECROSS", (unsigned long long)s->current,
                         (unsigned long long)awaited_session);
     return SCHED_ECROSS;
+}
+
+void sched__session_hooks(struct sched__hooks *hooks)
+{
+    hooks->spawn_session = sched__session_current;
+    hooks->await_check = check_await;
 }
 
 static struct sched__session *find(sched_session_ctx *ctx, uint64_t id);

@@ -165,11 +165,11 @@ static void task_wake(struct sched_task *t);
 
 sched_waker *sched_waker_clone(sched_waker *w)
 {
-    struct sched__blocker *b;
+    struct sched__waker_head *b;
     if (!w)
         return NULL;
     if ((b = sched__waker_check(w, "sched_waker_clone")))
-        sched__blocker_ref(b);
+        b->host->hooks.waker_ref(b);
     else
         task_ref((struct sched_task *)w);
     return w;
@@ -177,22 +177,22 @@ sched_waker *sched_waker_clone(sched_waker *w)
 
 void sched_waker_drop(sched_waker *w)
 {
-    struct sched__blocker *b;
+    struct sched__waker_head *b;
     if (!w)
         return;
     if ((b = sched__waker_check(w, "sched_waker_drop")))
-        sched__blocker_unref(b);
+        b->host->hooks.waker_unref(b);
     else
         task_unref((struct sched_task *)w);
 }
 
 void sched_waker_wake_by_ref(sched_waker *w)
 {
-    struct sched__blocker *b;
+    struct sched__waker_head *b;
     if (!w)
         return;
     if ((b = sched__waker_check(w, "sched_waker_wake_by_ref")))
-        sched__blocker_wake(b);
+        b->host->hooks.waker_wake(b);
     else
         task_wake((struct sched_task *)w);
 }
@@ -270,21 +270,30 @@ static void drop_owned(struct sched_task *t)
 
 /* ---- scheduling --------------------------------------------------------- */
 
+/* submit() of a foreground task: the backend's main queue, then the
+ * blocking layer's kick of a blocked main thread.  Out of line, so that
+ * the common path needs no stack frame. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int submit_main(struct sched_task *t, sched_host *host)
+{
+    int rc = host->ops.schedule_main(host->backend, &t->r);
+    if (rc == 0 && host->hooks.main_queued)
+        host->hooks.main_queued(host);
+    return rc;
+}
+
 /* Hand t (SCHEDULED, owned by the caller) to the backend.  Returns 0 or the
  * backend's refusal, in which case the caller still owns t. */
 static int submit(struct sched_task *t, sched_host *host)
 {
     uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
-    int rc;
 
     if (closing(host))
         return SCHED_ECLOSED;
-    if (s & SCHED__FOREGROUND) {
-        rc = host->ops.schedule_main(host->backend, &t->r);
-        if (rc == 0)
-            sched__main_kick(host);
-        return rc;
-    }
+    if (s & SCHED__FOREGROUND)
+        return submit_main(t, host);
     if (host->ops.schedule_labeled) {
         const char *label = (s & SCHED__FULL) ? t->b.label : NULL;
         return host->ops.schedule_labeled(host->backend, &t->r, label,
@@ -584,7 +593,7 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
     if (out)
         s |= SCHED__HANDLE;
 
-    session = sched__session_current(host);
+    session = host->hooks.spawn_session ? host->hooks.spawn_session(host) : 0;
     if (fut->ops == &sched__fn_future_ops && !out && !label && !fg_executor_id && !session) {
         struct sched__fn_future *ff = (struct sched__fn_future *)fut;
         sched_fn fn = ff->fn;
@@ -781,7 +790,8 @@ static int join_poll(sched_future *f, sched_context *cx, sched_value *out)
     sched_waker *w, *old;
     int rc;
 
-    if ((s & SCHED__FULL) && (rc = sched__session_check_await(t->host, full_of(t)->session_id)) != 0)
+    if ((s & SCHED__FULL) && t->host->hooks.await_check
+        && (rc = t->host->hooks.await_check(t->host, full_of(t)->session_id)) != 0)
         return rc;
     if (s & (SCHED__COMPLETED | SCHED__CLOSED))
         return join_result(j, s, cx, out);

@@ -109,16 +109,10 @@ void sched__log_unseen_failure(const struct sched_task *t, const char *msg);
 /*
  * Wakers are tagged pointers: a task pointer (tasks are at least 8-byte
  * aligned) wakes that task; a pointer with the low bit set is a blocked
- * thread's waker (block.c).
+ * thread's waker (block.c): a struct sched__waker_head, whose host's
+ * hooks wake, clone and drop it (hooks.h).
  */
 #define SCHED__WAKER_BLOCK 0x1u
-struct sched__blocker;
-void sched__blocker_wake(struct sched__blocker *b);
-void sched__blocker_ref(struct sched__blocker *b);
-void sched__blocker_unref(struct sched__blocker *b);
-/* Debug mode: abort naming func when b was freed (its waker used after
- * the last drop). */
-void sched__blocker_check(struct sched__blocker *b, const char *func);
 
 /* The future sched_future_fn() returns.  Its allocation is the size of a
  * task so that spawning it turns it into a compact task in place. */
@@ -191,10 +185,6 @@ struct sched__tasks {
     _Atomic int main_stop_mode;
 };
 
-/* block.c: after a foreground runnable was scheduled, wake the main
- * thread if sched_foreground_block is waiting on it. */
-void sched__main_kick(sched_host *host);
-
 /* executor.c: ex's host; in debug mode a freed ex aborts naming func. */
 sched_host *sched__executor_host(sched_executor *ex, const char *func);
 
@@ -208,7 +198,7 @@ void sched__foreground_call_check(sched_host *host, const char *func, const sche
 /* executor.c: fx's host, after that check on behalf of func. */
 sched_host *sched__foreground_host(sched_foreground_executor *fx, const char *func,
                                    const sched_site *site);
-struct sched__blocker *sched__waker_check(sched_waker *w, const char *func);
+struct sched__waker_head *sched__waker_check(sched_waker *w, const char *func);
 void sched__handle_check(sched_task *t, const char *func);
 
 #endif
