@@ -202,8 +202,8 @@ static int park(sched_host *host, struct sched__blocker *b, uint64_t deadline)
 
 static int deadlock_error(sched_host *host, sched_error **err)
 {
-    char *tasks;
-    size_t need;
+    char *tasks, *note = NULL;
+    size_t need, nneed;
     char seed[64] = "";
     const sched_test_iface_v1 *sim;
 
@@ -216,10 +216,16 @@ static int deadlock_error(sched_host *host, sched_error **err)
     sim = sched__simulated(host);
     if (sim && sim->seed)
         snprintf(seed, sizeof seed, "; seed %" PRIu64, sim->seed(host->backend));
+    /* What else the backend says holds work back (strict_main_block). */
+    if (sim && offsetof(sched_test_iface_v1, deadlock_note) + sizeof sim->deadlock_note <= sim->size
+        && sim->deadlock_note && (nneed = sim->deadlock_note(host->backend, NULL, 0)) > 0
+        && (note = malloc(nneed + 1)) != NULL)
+        sim->deadlock_note(host->backend, note, nneed + 1);
     sched__error_set(err, SCHED_EDEADLK,
-                     "blocked on a future that nothing can wake (backend %s%s); pending tasks:\n%s",
+                     "blocked on a future that nothing can wake (backend %s%s); pending tasks:\n%s%s",
                      host->desc && host->desc->name ? host->desc->name : "?", seed,
-                     tasks && need ? tasks : "(none)\n");
+                     tasks && need ? tasks : "(none)\n", note ? note : "");
+    free(note);
     free(tasks);
     return SCHED_EDEADLK;
 }

@@ -113,6 +113,14 @@ void sched_test_forbid_parking(sched_test *t)
         t->iface->set_parking_allowed(t->self, 0);
 }
 
+int sched_test_set_strict_main_block(sched_test *t, int on)
+{
+    if (!HAS(t, set_strict_main_block))
+        return SCHED_ENOTSUP;
+    t->iface->set_strict_main_block(t->self, on);
+    return 0;
+}
+
 int sched_test_is_task_running(sched_test *t, uint64_t task_id)
 {
     return t != NULL && sched__task_is_live(host_of(t), task_id);

@@ -6,6 +6,10 @@
  * backend and, where the model is shared, on cloudflare-sim.
  *
  *   - a clock move that makes a timer due runs nothing until a tick;
+ *   - strict_main_block: a foreground task that blocks on another task of
+ *     its own executor fails with SCHED_EDEADLK, as it would hang on a
+ *     real main thread; one that blocks on background work, or on another
+ *     executor's, still works.
  */
 #include "config.h"
 
@@ -37,12 +41,13 @@ static const char *conf(const char *text)
     return path;
 }
 
-static const char *conf_test, *conf_cfsim;
+static const char *conf_test, *conf_cfsim, *conf_strict;
 
 static int suite_init(void)
 {
     conf_test = conf("backend = \"test\";\ntest: { seed = 7; };\n");
     conf_cfsim = conf("backend = \"cloudflare-sim\";\n");
+    conf_strict = conf("backend = \"test\";\ntest: { seed = 7; strict_main_block = true; };\n");
     return 0;
 }
 
@@ -180,6 +185,153 @@ static void test_clock_move_readies_every_due_timer_in_order(void)
     sched_host_close(host);
 }
 
+/* ---- strict main-thread blocks ----------------------------------------------- */
+
+static sched_value set_flag(void *arg)
+{
+    *(int *)arg = 1;
+    return (sched_value){ .i = 5 };
+}
+
+/* A foreground task that spawns a dependency and blocks on it. */
+struct blocker {
+    sched_foreground_executor *fx;      /* the blocking task's executor */
+    sched_foreground_executor *dep_fx;  /* where the dependency runs; NULL: background */
+    sched_executor *ex;
+    int use_sched_block;                /* sched_block rather than sched_foreground_block */
+    int dep_ran;
+    int rc;
+    sched_value v;
+    char msg[2048];
+    char report[2048];
+};
+
+static sched_value block_on_dependency(void *arg)
+{
+    struct blocker *b = arg;
+    sched_host *host = sched_foreground_executor_host(b->fx);
+    sched_task *dep;
+    sched_error *err = NULL;
+    int rc = b->dep_fx ? sched_foreground_spawn_labeled(b->dep_fx, sched_future_fn(set_flag, &b->dep_ran),
+                                                        "needed", &dep)
+                       : sched_spawn_labeled(b->ex, sched_future_fn(set_flag, &b->dep_ran), "needed", &dep);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    if (b->use_sched_block)
+        b->rc = sched_block(b->ex, sched_task_join(dep), &b->v, &err);
+    else
+        b->rc = sched_foreground_block(b->fx, sched_task_join(dep), &b->v, &err);
+    snprintf(b->msg, sizeof b->msg, "%s", err ? sched_error_message(err) : "");
+    sched_test_parking_report(sched_as_test(host), b->report, sizeof b->report);
+    sched_error_free(err);
+    return (sched_value){ .i = 0 };
+}
+
+enum dep_kind { DEP_SAME_EXECUTOR, DEP_OTHER_EXECUTOR, DEP_BACKGROUND };
+
+/* Run one blocking foreground task to the end; b says how it went. */
+static void run_blocker(const char *config, int strict_by_control, enum dep_kind kind,
+                        int use_sched_block, struct blocker *b)
+{
+    sched_host *host = open_host(config);
+    sched_test *t = sched_as_test(host);
+    sched_foreground_executor *fx, *fx2;
+    memset(b, 0, sizeof *b);
+    CU_ASSERT_EQUAL_FATAL(sched_foreground_executor_new(host, &fx), 0);
+    CU_ASSERT_EQUAL_FATAL(sched_foreground_executor_new(host, &fx2), 0);
+    CU_ASSERT_EQUAL_FATAL(sched_executor_new(host, &b->ex), 0);
+    if (strict_by_control)
+        CU_ASSERT_EQUAL(sched_test_set_strict_main_block(t, 1), 0);
+    b->fx = fx;
+    b->dep_fx = kind == DEP_SAME_EXECUTOR ? fx : kind == DEP_OTHER_EXECUTOR ? fx2 : NULL;
+    b->use_sched_block = use_sched_block;
+    CU_ASSERT_EQUAL(sched_foreground_spawn_labeled(fx, sched_future_fn(block_on_dependency, b),
+                                                   "blocker", NULL), 0);
+    sched_test_run_until_parked(t);
+    CU_ASSERT(!sched_test_has_pending_tasks(t));
+    sched_executor_free(b->ex);
+    sched_foreground_executor_free(fx2);
+    sched_foreground_executor_free(fx);
+    sched_host_close(host);
+}
+
+static void test_strict_main_block_fails_a_block_on_its_own_executor(void)
+{
+    struct blocker b;
+    for (int via_block = 0; via_block < 2; via_block++) {
+        run_blocker(conf_strict, 0, DEP_SAME_EXECUTOR, via_block, &b);
+        CU_ASSERT_EQUAL(b.rc, SCHED_EDEADLK);
+        /* Never run: the failed block dropped the join, which cancelled it. */
+        CU_ASSERT_EQUAL(b.dep_ran, 0);
+        /* The failure lists the task it needed, queued and never run. */
+        CU_ASSERT_PTR_NOT_NULL(strstr(b.msg, "blocked on a future that nothing can wake"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(b.msg, "\"needed\" (medium, foreground) spawned at"));
+        /* And says why it never ran. */
+        CU_ASSERT_PTR_NOT_NULL(strstr(b.msg, "\nstrict_main_block: 1 runnable held back, its "
+                                             "foreground executor busy running task"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(b.report, "strict_main_block: 1 runnable held back, its "
+                                                "foreground executor busy running task"));
+    }
+}
+
+static void test_strict_main_block_by_control(void)
+{
+    struct blocker b;
+    run_blocker(conf_test, 1, DEP_SAME_EXECUTOR, 0, &b);
+    CU_ASSERT_EQUAL(b.rc, SCHED_EDEADLK);
+    CU_ASSERT_EQUAL(b.dep_ran, 0);
+}
+
+static void test_without_strict_main_block_the_block_runs_its_own_executor(void)
+{
+    struct blocker b;
+    run_blocker(conf_test, 0, DEP_SAME_EXECUTOR, 0, &b);
+    CU_ASSERT_EQUAL(b.rc, 0);
+    CU_ASSERT_EQUAL(b.v.i, 5);
+    CU_ASSERT_EQUAL(b.dep_ran, 1);
+    CU_ASSERT_STRING_EQUAL(b.msg, "");
+}
+
+static void test_strict_main_block_still_runs_other_executors(void)
+{
+    struct blocker b;
+    for (int via_block = 0; via_block < 2; via_block++) {
+        run_blocker(conf_strict, 0, DEP_BACKGROUND, via_block, &b);
+        CU_ASSERT_EQUAL(b.rc, 0);
+        CU_ASSERT_EQUAL(b.v.i, 5);
+        CU_ASSERT_EQUAL(b.dep_ran, 1);
+        run_blocker(conf_strict, 0, DEP_OTHER_EXECUTOR, via_block, &b);
+        CU_ASSERT_EQUAL(b.rc, 0);
+        CU_ASSERT_EQUAL(b.v.i, 5);
+        CU_ASSERT_EQUAL(b.dep_ran, 1);
+    }
+}
+
+/* The test body outside any task is the main loop: its own foreground
+ * block runs the executor's tasks, strict or not. */
+static void test_strict_main_block_leaves_the_test_body_s_block_alone(void)
+{
+    sched_host *host = open_host(conf_strict);
+    sched_foreground_executor *fx;
+    sched_task *dep;
+    sched_value v = { 0 };
+    int ran = 0;
+    CU_ASSERT_EQUAL_FATAL(sched_foreground_executor_new(host, &fx), 0);
+    CU_ASSERT_EQUAL(sched_foreground_spawn(fx, sched_future_fn(set_flag, &ran), &dep), 0);
+    CU_ASSERT_EQUAL(sched_foreground_block(fx, sched_task_join(dep), &v, NULL), 0);
+    CU_ASSERT_EQUAL(ran, 1);
+    CU_ASSERT_EQUAL(v.i, 5);
+    sched_foreground_executor_free(fx);
+    sched_host_close(host);
+}
+
+static void test_strict_main_block_is_refused_where_unsupported(void)
+{
+    sched_host *host = open_host(conf_cfsim);
+    CU_ASSERT_EQUAL(sched_test_set_strict_main_block(sched_as_test(host), 1), SCHED_ENOTSUP);
+    CU_ASSERT_EQUAL(sched_test_set_strict_main_block(NULL, 1), SCHED_ENOTSUP);
+    sched_host_close(host);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -189,6 +341,12 @@ int main(void)
     T(test_clock_move_leaves_a_due_timer_unrun_until_a_tick);
     T(test_clock_move_leaves_a_due_timer_unrun_until_a_tick_cloudflare_sim);
     T(test_clock_move_readies_every_due_timer_in_order);
+    T(test_strict_main_block_fails_a_block_on_its_own_executor);
+    T(test_strict_main_block_by_control);
+    T(test_without_strict_main_block_the_block_runs_its_own_executor);
+    T(test_strict_main_block_still_runs_other_executors);
+    T(test_strict_main_block_leaves_the_test_body_s_block_alone);
+    T(test_strict_main_block_is_refused_where_unsupported);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();

@@ -139,6 +139,14 @@ static void ctl_set_parking_allowed(void *self, int allowed)
     tb_mutex_unlock(&tb->mu);
 }
 
+static void ctl_set_strict_main_block(void *self, int on)
+{
+    struct tb *tb = self;
+    tb_mutex_lock(&tb->mu);
+    tb->strict_main_block = on != 0;
+    tb_mutex_unlock(&tb->mu);
+}
+
 /* Yields for a random delay: 0 (45%), 1 (40%), 2-9 (12%), 10-99 (3%). */
 static uint32_t ctl_random_yields(void *self)
 {
@@ -232,6 +240,25 @@ static int ctl_trace(void *self, const char *path)
     return rc;
 }
 
+/* Work held back by strict_main_block, which the task list shows as
+ * runnable. */
+static size_t ctl_deadlock_note(void *self, char *buf, size_t len)
+{
+    struct tb *tb = self;
+    uint64_t busy_task;
+    tb_mutex_lock(&tb->mu);
+    unsigned long long held = sched__tb_held_count(tb, &busy_task);
+    tb_mutex_unlock(&tb->mu);
+    size_t off = 0;
+    if (len)
+        buf[0] = '\0';
+    if (held)
+        sched_report_put(buf, len, &off, "strict_main_block: %llu runnable%s held back, its "
+                         "foreground executor busy running task %llu\n", held, held == 1 ? "" : "s",
+                         (unsigned long long)busy_task);
+    return off;
+}
+
 /*
  * Why nothing can run, and every live task (the host's describe_tasks:
  * id, label, priority, spawn site, what it waits on), with the seed that
@@ -257,6 +284,8 @@ static size_t ctl_parking_report(void *self, char *buf, size_t len)
     if (timers)
         sched_report_put(buf, len, &off, " (next due at %llu ns)", (unsigned long long)due);
     sched_report_put(buf, len, &off, ", parking %s\n", parking ? "allowed" : "forbidden");
+    size_t room = off < len ? len - off : 0;
+    off += ctl_deadlock_note(tb, room ? buf + off : NULL, room);
     sched_report_tasks(tb->svc, tb->host, seed, buf, len, &off);
     return off;
 }
@@ -289,4 +318,6 @@ const sched_test_iface_v1 sched__tb_test_iface = {
     .parking_report = ctl_parking_report,
     .queued = ctl_queued,
     .move_clock = ctl_move_clock,
+    .set_strict_main_block = ctl_set_strict_main_block,
+    .deadlock_note = ctl_deadlock_note,
 };

@@ -75,6 +75,15 @@ struct tb_labels {
 
 struct tb_trace;
 
+/* A foreground runnable being run, in strict_main_block mode (serial.c),
+ * and, during a pick, the queue of its executor set aside. */
+struct tb_busy {
+    uint64_t executor_id;
+    uint64_t task_id;
+    struct tb_fifo held;
+    int holding;
+};
+
 struct tb {
     const sched_host_services *svc;
     sched_plugin_host *host;
@@ -89,6 +98,7 @@ struct tb {
     int64_t utc_start_ns;
 
     int parking_allowed;
+    int strict_main_block;  /* a busy foreground executor runs nothing else */
     uint64_t seed;
     sched_prng prng;
     uint8_t *bytes;         /* decisions from bytes when non-NULL */
@@ -115,6 +125,11 @@ struct tb {
     struct tb_labels labels;
 
     struct tb_trace *trace;
+
+    /* Foreground runnables being run (nested: each one's waits run the
+     * next), innermost last; only in strict_main_block mode. */
+    struct tb_busy *busy;
+    size_t nbusy, capbusy;
 };
 
 /* test.c: driving the scheduler.  Under mu, on the main thread for step. */
@@ -153,6 +168,20 @@ int sched__tb_timer_next(struct tb *tb, uint64_t *due);
 /* history.c: record a step (under mu, main thread) and free. */
 int sched__tb_history_add(struct tb *tb, uint64_t task_id, const char *label);
 void sched__tb_history_free(struct tb *tb);
+
+/* serial.c: strict_main_block.  All under mu.  A foreground executor's
+ * queue is serial: while one of its runnables runs (blocked in a wait
+ * included) a pick takes none of its others.  push returns 0, or -1 when
+ * out of memory (the executor is then not held back); pop undoes a push
+ * that returned 0.  hold and release bracket a pick (nothing may be
+ * queued in between) and do nothing when no executor is busy. */
+int sched__tb_busy_push(struct tb *tb, uint64_t executor_id, uint64_t task_id);
+void sched__tb_busy_pop(struct tb *tb);
+void sched__tb_hold(struct tb *tb);
+void sched__tb_release(struct tb *tb);
+/* Runnables held back now, and the innermost busy task (0: none). */
+size_t sched__tb_held_count(const struct tb *tb, uint64_t *task_id);
+void sched__tb_busy_free(struct tb *tb);
 
 /* trace.c: Chrome Trace Event output.  All under mu; no-ops when off. */
 int sched__tb_trace_open(struct tb *tb, const char *path);

@@ -36,6 +36,8 @@ static const sched_config_key config_keys[] = {
       "virtual UTC clock at start, in seconds since 1970 (default 2024-01-01)" },
     { "trace", SCHED_CONFIG_STRING, 0, 0,
       "write the schedule as Chrome Trace Event JSON to this file (SCHED_TRACE overrides)" },
+    { "strict_main_block", SCHED_CONFIG_BOOL, 0, 0,
+      "a foreground task that blocks holds its executor: none of its other tasks runs meanwhile" },
     { NULL, 0, 0, 0, NULL }
 };
 
@@ -77,8 +79,13 @@ int sched__tb_step(struct tb *tb, int background_only)
     /* A due timer that could not be queued runs now, ahead of the pick. */
     int fg;
     sched_runnable *r = sched__tb_timer_take_unqueued(tb, background_only, &fg);
-    if (!r)
+    if (!r) {
+        if (tb->nbusy)
+            sched__tb_hold(tb);
         r = sched__tb_pick(tb, background_only, &fg);
+        if (tb->nbusy)
+            sched__tb_release(tb);
+    }
     if (!r)
         return 0;
     sched_runnable_info info = { .size = sizeof info };
@@ -87,9 +94,14 @@ int sched__tb_step(struct tb *tb, int background_only)
     if (tb->trace)
         sched__tb_trace_step(tb, &info, fg);
     tb->steps++;
+    /* strict_main_block: while it runs, its executor runs nothing else. */
+    int busy = fg && info.executor_id && tb->strict_main_block
+               && sched__tb_busy_push(tb, info.executor_id, info.task_id) == 0;
     tb_mutex_unlock(&tb->mu);
     tb->svc->run(r);
     tb_mutex_lock(&tb->mu);
+    if (busy)
+        sched__tb_busy_pop(tb);
     return 1;
 }
 
@@ -151,6 +163,8 @@ static int read_config(struct tb *tb, const sched_backend_env *env, const char *
         tb->randomize = b;
     if (svc->config_bool(h, "allow_parking", &b) == 0)
         tb->parking_allowed = b;
+    if (svc->config_bool(h, "strict_main_block", &b) == 0)
+        tb->strict_main_block = b;
     if (svc->config_int(h, "num_cpus", &v) == 0)
         tb->num_cpus = (unsigned)v;
     if (svc->config_int(h, "timeout_ticks_min", &v) == 0)
@@ -242,6 +256,7 @@ static void tb_destroy(void *self)
     tb_mutex_unlock(&tb->mu);
     sched__tb_queues_free(tb);
     sched__tb_history_free(tb);
+    sched__tb_busy_free(tb);
     free(tb->bytes);
     tb_cond_destroy(&tb->cv);
     tb_mutex_destroy(&tb->mu);
@@ -358,6 +373,18 @@ static int park_foreign(struct tb *tb, sched_parker *p, uint64_t timeout_ns)
     return rc;
 }
 
+/* A woken waiter against the ready work, as the pick would weigh it: work
+ * a busy executor holds back (strict_main_block) does not count. */
+static int waiter_goes_first(struct tb *tb, sched_parker *p)
+{
+    if (tb->nbusy)
+        sched__tb_hold(tb);
+    int first = sched__tb_waiter_goes_first(tb, p->backend_slot[PARK_WOKEN_SEQ]);
+    if (tb->nbusy)
+        sched__tb_release(tb);
+    return first;
+}
+
 /* The tick budget of a wait with a timeout: drawn once per blocking call. */
 static uint64_t *park_budget(struct tb *tb, sched_parker *p)
 {
@@ -391,8 +418,7 @@ static int tb_park(void *self, sched_parker *p, uint64_t timeout_ns)
         /* A woken waiter is one more candidate to run: it resumes when
          * the pick says so, not before every other ready runnable. */
         if (__atomic_load_n(&p->backend_slot[PARK_NOTIFIED], __ATOMIC_ACQUIRE)
-            && ((budget && *budget == 1)
-                || sched__tb_waiter_goes_first(tb, p->backend_slot[PARK_WOKEN_SEQ]))) {
+            && ((budget && *budget == 1) || waiter_goes_first(tb, p))) {
             take_notification(p);
             rc = 0;
             break;

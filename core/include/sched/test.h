@@ -49,6 +49,10 @@ void sched_test_pending_counts(sched_test *t, sched_test_counts *out);
 void sched_test_deprioritize(sched_test *t, const char *label);
 void sched_test_allow_parking(sched_test *t);
 void sched_test_forbid_parking(sched_test *t);
+/* Model a real main thread (on, non-zero): a foreground task that blocks
+ * holds its executor, which runs none of its other tasks until the block
+ * returns (sched-test(7)).  0, or SCHED_ENOTSUP. */
+int sched_test_set_strict_main_block(sched_test *t, int on);
 int sched_test_is_task_running(sched_test *t, uint64_t task_id);
 
 /* A future that yields a random number of times (mostly 0-1, sometimes
@@ -135,6 +139,13 @@ typedef struct sched_test_iface_v1 {
     /* sched_test_move_clock: advance the clock, queue what is due, run
      * nothing; the number of timers made ready. */
     uint64_t (*move_clock)(void *self, uint64_t ns);
+    /* sched_test_set_strict_main_block. */
+    void (*set_strict_main_block)(void *self, int on);
+    /* What, besides the pending tasks, keeps work from running (one line
+     * per reason, each ending in a newline), for the SCHED_EDEADLK
+     * sentence of a block; "" when nothing.  Returns the length needed,
+     * like snprintf. */
+    size_t (*deadlock_note)(void *self, char *buf, size_t len);
 } sched_test_iface_v1;
 
 #ifdef __cplusplus
