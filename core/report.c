@@ -86,22 +86,30 @@ int sched__task_is_live(sched_host *host, uint64_t task_id)
 /* ---- the report's lines -------------------------------------------------- */
 
 /*
- *   task 7 "fetch" (medium, foreground) spawned at main.c:42 in main(): waiting on a timer due at 5000000 ns
+ *   task 7 "fetch" (medium, foreground) spawned at main.c:42 in main(): waiting on a timer due at 5000000 ns, awaited at fetch.c:31 in fetch_poll()
  * A compact task has no label and never waits.
  */
 static int format_task(char *buf, size_t len, const struct sched_task *t, uint32_t s)
 {
     const char *why = NULL;
-    char label[160] = "";
+    const sched_site *at = NULL;
+    char label[160] = "", await[320] = "";
     int runnable = (s & (SCHED__SCHEDULED | SCHED__RUNNING)) != 0;
 
     if (s & SCHED__FULL) {
         why = atomic_load_explicit(&((struct sched__task_full *)t)->wait_reason,
                                    memory_order_relaxed);
+        at = atomic_load_explicit(&((struct sched__task_full *)t)->await_site,
+                                  memory_order_relaxed);
         if (t->b.label)
             snprintf(label, sizeof label, " \"%s\"", t->b.label);
     }
-    return snprintf(buf, len, "task %" PRIu64 "%s (%s%s) spawned at %s:%d in %s(): %s%s\n",
+    /* Where it registered the waker it waits for: the missing wake-up
+     * belongs to what that line awaits. */
+    if (at && !runnable)
+        snprintf(await, sizeof await, ", awaited at %s:%d in %s()",
+                 at->file ? at->file : "(unknown)", at->line, at->func ? at->func : "(unknown)");
+    return snprintf(buf, len, "task %" PRIu64 "%s (%s%s) spawned at %s:%d in %s(): %s%s%s\n",
                     t->id, label, prio_names[(s & SCHED__PRIO_MASK) >> SCHED__PRIO_SHIFT],
                     (s & SCHED__FOREGROUND) ? ", foreground" : "",
                     t->site && t->site->file ? t->site->file : "(unknown)",
@@ -110,7 +118,7 @@ static int format_task(char *buf, size_t len, const struct sched_task *t, uint32
                     runnable ? "runnable"
                     : why    ? "waiting on "
                              : "waiting (no wake-up arranged that it named)",
-                    runnable || !why ? "" : why);
+                    runnable || !why ? "" : why, await);
 }
 
 struct line {

@@ -223,6 +223,19 @@ void sched_context_set_wait_reason(sched_context *cx, const char *reason)
         atomic_store_explicit(&full_of(cx->task)->wait_reason, reason, memory_order_relaxed);
 }
 
+/* The innermost await returns first, so the first site noted in a poll
+ * is where the task waits; the poll started with none (task_run). */
+int sched_future_poll_at(sched_future *f, sched_context *cx, sched_value *out,
+                         const sched_site *site)
+{
+    int rc = sched_future_poll(f, cx, out);
+    if (rc == SCHED_PENDING && site && cx && cx->task
+        && (atomic_load_explicit(&cx->task->state, memory_order_relaxed) & SCHED__FULL)
+        && !atomic_load_explicit(&full_of(cx->task)->await_site, memory_order_relaxed))
+        atomic_store_explicit(&full_of(cx->task)->await_site, site, memory_order_relaxed);
+    return rc;
+}
+
 /* ---- finishing ---------------------------------------------------------- */
 
 /* Wake whoever awaits t's result (the join future). */
@@ -428,6 +441,7 @@ static void task_run(struct sched_task *t)
             /* The last poll's reason may live in a future this poll drops
              * (a timer's does): a pending poll must name its own. */
             atomic_store_explicit(&full_of(t)->wait_reason, NULL, memory_order_relaxed);
+            atomic_store_explicit(&full_of(t)->await_site, NULL, memory_order_relaxed);
             rc = t->a.fut->ops->poll(t->a.fut, &cx, &value);
             fail_msg = sched__context_take_failure(&cx, rc);
         }
@@ -626,6 +640,7 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
         t = &ft->t;
         t->b.label = label;
         atomic_init(&ft->wait_reason, NULL);
+        atomic_init(&ft->await_site, NULL);
         ft->executor_id = fg_executor_id;
         ft->session_id = session;
         ft->prev = ft->next = NULL;

@@ -80,6 +80,7 @@ struct sched__task_full {
     struct sched_task t;
     struct sched__task_full *prev, *next;   /* the host's registry */
     _Atomic(const char *) wait_reason;
+    _Atomic(const sched_site *) await_site; /* innermost SCHED_AWAIT pending in the last poll */
     uint64_t executor_id;                   /* foreground executor, or 0 */
     uint64_t session_id;
     void *fn_arg;                           /* SCHED__FN: the function's argument */

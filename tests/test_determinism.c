@@ -9,7 +9,10 @@
  *   - strict_main_block: a foreground task that blocks on another task of
  *     its own executor fails with SCHED_EDEADLK, as it would hang on a
  *     real main thread; one that blocks on background work, or on another
- *     executor's, still works.
+ *     executor's, still works;
+ *   - the pending-waker report: each pending task's line names the await
+ *     it is pending in, the innermost one, so that the missing wake-up
+ *     can be found from the message alone.
  */
 #include "config.h"
 
@@ -332,6 +335,149 @@ static void test_strict_main_block_is_refused_where_unsupported(void)
     sched_host_close(host);
 }
 
+/* ---- the pending-waker report ------------------------------------------------ */
+
+static int inner_line, outer_first_line, outer_second_line;
+
+/* Waits on a oneshot nobody sends on. */
+struct inner {
+    sched_coro co;
+    sched_oneshot *o;
+    sched_value v;
+};
+
+static int inner_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct inner *in = (struct inner *)f;
+    SCHED_ASYNC_BEGIN(in);
+    inner_line = __LINE__ + 1;
+    SCHED_AWAIT(in, sched_oneshot_recv(in->o), &in->v);
+    SCHED_RETURN(in, out, in->v);
+    SCHED_ASYNC_END(in);
+}
+
+static const sched_future_ops inner_ops = { inner_poll, sched_coro_drop_default };
+
+static sched_future *inner_new(sched_oneshot *o)
+{
+    struct inner *in = (struct inner *)sched_coro_new(sizeof *in, &inner_ops);
+    in->o = o;
+    return &in->co.base;
+}
+
+/* Yields once, then awaits an inner coroutine. */
+struct outer {
+    sched_coro co;
+    sched_oneshot *o;
+    sched_value v;
+};
+
+static int outer_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct outer *o = (struct outer *)f;
+    SCHED_ASYNC_BEGIN(o);
+    outer_first_line = __LINE__ + 1;
+    SCHED_AWAIT(o, sched_yield_now(), &o->v);
+    outer_second_line = __LINE__ + 1;
+    SCHED_AWAIT(o, inner_new(o->o), &o->v);
+    SCHED_RETURN(o, out, o->v);
+    SCHED_ASYNC_END(o);
+}
+
+static const sched_future_ops outer_ops = { outer_poll, sched_coro_drop_default };
+
+static void test_report_names_the_innermost_await_a_pending_task_waits_in(void)
+{
+    sched_host *host = open_host(conf_test);
+    sched_test *t = sched_as_test(host);
+    sched_executor *ex;
+    sched_oneshot *o;
+    sched_task *task;
+    char report[2048], want[512];
+    CU_ASSERT_EQUAL_FATAL(sched_executor_new(host, &ex), 0);
+    CU_ASSERT_EQUAL_FATAL(sched_oneshot_new(&o), 0);
+    struct outer *st = (struct outer *)sched_coro_new(sizeof *st, &outer_ops);
+    st->o = o;
+    CU_ASSERT_EQUAL(sched_spawn_labeled(ex, &st->co.base, "fetch", &task), 0);
+
+    /* Polled once: pending in its first await, which is runnable again. */
+    CU_ASSERT_EQUAL(sched_test_tick(t), 1);
+    sched_test_parking_report(t, report, sizeof report);
+    snprintf(want, sizeof want, "\"fetch\" (medium) spawned at");
+    CU_ASSERT_PTR_NOT_NULL(strstr(report, want));
+    CU_ASSERT_PTR_NULL(strstr(report, "awaited at"));   /* runnable: waits on nothing */
+
+    /* Stuck: the line is the inner coroutine's await, not the outer's. */
+    sched_test_run_until_parked(t);
+    sched_test_parking_report(t, report, sizeof report);
+    snprintf(want, sizeof want, "waiting on a oneshot, awaited at %s:%d in inner_poll()\n",
+             __FILE__, inner_line);
+    CU_ASSERT_PTR_NOT_NULL(strstr(report, want));
+    snprintf(want, sizeof want, ":%d in outer_poll()", outer_second_line);
+    CU_ASSERT_PTR_NULL(strstr(report, want));
+
+    /* The same line is in a deadlocked block's sentence. */
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(task), NULL, &err), SCHED_EDEADLK);
+    snprintf(want, sizeof want, "awaited at %s:%d in inner_poll()\n", __FILE__, inner_line);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err ? sched_error_message(err) : "", want));
+    sched_error_free(err);
+    sched_oneshot_close(o);
+    sched_executor_free(ex);
+    sched_host_close(host);
+}
+
+/* A hand-written future polled by plain sched_future_poll names no await;
+ * one that uses sched_future_poll_at names its own site. */
+struct by_hand {
+    sched_future base;
+    sched_future *inner;
+    const sched_site *site;
+};
+
+static int by_hand_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct by_hand *h = (struct by_hand *)f;
+    return h->site ? sched_future_poll_at(h->inner, cx, out, h->site)
+                   : sched_future_poll(h->inner, cx, out);
+}
+
+static void by_hand_drop(sched_future *f)
+{
+    sched_future_drop(((struct by_hand *)f)->inner);
+    free(f);
+}
+
+static const sched_future_ops by_hand_ops = { by_hand_poll, by_hand_drop };
+
+static void test_report_names_a_site_given_by_hand_and_none_without(void)
+{
+    static const sched_site site = { "net.c", "read_frame", 88 };
+    for (int with_site = 0; with_site < 2; with_site++) {
+        sched_host *host = open_host(conf_test);
+        sched_test *t = sched_as_test(host);
+        sched_executor *ex;
+        sched_oneshot *o;
+        char report[2048];
+        CU_ASSERT_EQUAL_FATAL(sched_executor_new(host, &ex), 0);
+        CU_ASSERT_EQUAL_FATAL(sched_oneshot_new(&o), 0);
+        struct by_hand *h = malloc(sizeof *h);
+        h->base.ops = &by_hand_ops;
+        h->inner = sched_oneshot_recv(o);
+        h->site = with_site ? &site : NULL;
+        CU_ASSERT_EQUAL(sched_spawn_labeled(ex, &h->base, "frame", NULL), 0);
+        sched_test_run_until_parked(t);
+        sched_test_parking_report(t, report, sizeof report);
+        const char *want = with_site ? "waiting on a oneshot, awaited at net.c:88 in read_frame()\n"
+                                     : "waiting on a oneshot\n";
+        CU_ASSERT_PTR_NOT_NULL(strstr(report, want));
+        sched_oneshot_close(o);
+        sched_test_run_until_parked(t);
+        sched_executor_free(ex);
+        sched_host_close(host);
+    }
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -347,6 +493,8 @@ int main(void)
     T(test_strict_main_block_still_runs_other_executors);
     T(test_strict_main_block_leaves_the_test_body_s_block_alone);
     T(test_strict_main_block_is_refused_where_unsupported);
+    T(test_report_names_the_innermost_await_a_pending_task_waits_in);
+    T(test_report_names_a_site_given_by_hand_and_none_without);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();

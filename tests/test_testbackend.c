@@ -389,10 +389,13 @@ struct waiter {
     sched_value v;
 };
 
+static int waiter_await_line;
+
 static int waiter_poll(sched_future *f, sched_context *cx, sched_value *out)
 {
     struct waiter *w = (struct waiter *)f;
     SCHED_ASYNC_BEGIN(w);
+    waiter_await_line = __LINE__ + 1;
     SCHED_AWAIT(w, sched_oneshot_recv(w->o), &w->v);
     SCHED_RETURN(w, out, w->v);
     SCHED_ASYNC_END(w);
@@ -430,9 +433,10 @@ static void test_block_with_nothing_runnable_reports_every_pending_task_and_the_
     snprintf(want, sizeof want,
              "seed 42, virtual time 0 ns: 0 runnable, 0 timers pending, parking forbidden\n"
              "pending tasks:\n"
-             "task %llu \"reader\" (medium) spawned at %s:%d in %s(): waiting on a oneshot\n"
+             "task %llu \"reader\" (medium) spawned at %s:%d in %s(): waiting on a oneshot, "
+             "awaited at %s:%d in waiter_poll()\n"
              "replay with SCHED_SEED=42\n",
-             (unsigned long long)id, __FILE__, line, __func__);
+             (unsigned long long)id, __FILE__, line, __func__, __FILE__, waiter_await_line);
     CU_ASSERT_STRING_EQUAL(report, want);
     CU_ASSERT_EQUAL(n, strlen(want));
 
@@ -440,8 +444,9 @@ static void test_block_with_nothing_runnable_reports_every_pending_task_and_the_
     CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(task), NULL, &err), SCHED_EDEADLK);
     snprintf(want, sizeof want,
              "blocked on a future that nothing can wake (backend test; seed 42); pending tasks:\n"
-             "task %llu \"reader\" (medium) spawned at %s:%d in %s(): waiting on a oneshot\n",
-             (unsigned long long)id, __FILE__, line, __func__);
+             "task %llu \"reader\" (medium) spawned at %s:%d in %s(): waiting on a oneshot, "
+             "awaited at %s:%d in waiter_poll()\n",
+             (unsigned long long)id, __FILE__, line, __func__, __FILE__, waiter_await_line);
     CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "", want);
     sched_error_free(err);
     /* The join was the last handle: the task is cancelled with it. */
@@ -542,12 +547,15 @@ struct stale {
     sched_value v;
 };
 
+static int stale_await_line;
+
 /* Awaits a timer (which names its reason), then a future that names none. */
 static int stale_poll(sched_future *f, sched_context *cx, sched_value *out)
 {
     struct stale *st = (struct stale *)f;
     SCHED_ASYNC_BEGIN(st);
     SCHED_AWAIT(st, sched_timer(st->host, 5 * MS), &st->v);
+    stale_await_line = __LINE__ + 1;
     SCHED_AWAIT(st, sched_coro_new(sizeof(sched_coro), &silent_ops), &st->v);
     SCHED_RETURN(st, out, (sched_value){ .i = 0 });
     SCHED_ASYNC_END(st);
@@ -576,9 +584,9 @@ static void test_report_names_no_reason_left_from_a_dropped_future(void)
     snprintf(want, sizeof want,
              "blocked on a future that nothing can wake (backend test; seed %llu); pending tasks:\n"
              "task %llu \"stale\" (medium) spawned at %s:%d in %s(): "
-             "waiting (no wake-up arranged that it named)\n",
+             "waiting (no wake-up arranged that it named), awaited at %s:%d in stale_poll()\n",
              (unsigned long long)sched_test_seed(sched_as_test(host)), (unsigned long long)id,
-             __FILE__, line, __func__);
+             __FILE__, line, __func__, __FILE__, stale_await_line);
     CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "", want);
     sched_error_free(err);
     sched_executor_free(ex);

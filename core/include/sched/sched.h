@@ -294,6 +294,12 @@ typedef struct sched_site {
 #define SCHED_HERE ((const sched_site *)0)
 #endif
 
+/* As sched_future_poll; when f is pending inside a task's poll, site (a
+ * SCHED_HERE) is noted as where the task waits, for reports, unless an
+ * await nested inside f noted its own.  SCHED_AWAIT calls it. */
+int sched_future_poll_at(sched_future *f, sched_context *cx, sched_value *out,
+                         const sched_site *site);
+
 /* ---- tasks -------------------------------------------------------------- */
 
 typedef struct sched_task sched_task;
@@ -429,7 +435,7 @@ void sched_coro_drop_default(sched_future *f);
         (st)->co.awaiting = (fut_expr);                                       \
         (st)->co.pc = __LINE__; /* FALLTHROUGH */                             \
     case __LINE__:                                                            \
-        (st)->co.rc = sched_future_poll((st)->co.awaiting, cx, (outp));       \
+        (st)->co.rc = sched_future_poll_at((st)->co.awaiting, cx, (outp), SCHED_HERE); \
         if ((st)->co.rc == SCHED_PENDING) return SCHED_PENDING;               \
         sched_future_drop((st)->co.awaiting);                                 \
         (st)->co.awaiting = NULL;                                             \
