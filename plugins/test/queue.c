@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * plugins/test/queue.c - where runnables wait, and which one runs next.
+ * plugins/test/queue.c - where runnables wait, and the candidates a
+ * strategy (strategy.c) chooses from.
  *
- * Foreground runnables keep FIFO order per foreground executor (a "lane");
- * background ones are picked at random, weighted by priority; runnables
- * whose label was deprioritized run only when nothing else can.  With
- * randomize off the pick is plain FIFO over everything, in the order the
- * schedule calls arrived.  Every function here runs under tb->mu.
+ * Foreground runnables keep FIFO order per foreground executor (a "lane"):
+ * only a lane's head is a candidate.  Background runnables are all
+ * candidates; runnables whose label was deprioritized are candidates only
+ * when nothing else is.  Under the random strategy background runnables
+ * wait in bags (below) and are drawn weighted by priority; otherwise in
+ * FIFO lists, in the order the schedule calls arrived.  Every function
+ * here runs under tb->mu.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -43,9 +46,24 @@ static sched_runnable *fifo_pop(struct tb_fifo *q)
     return r;
 }
 
-static uint64_t fifo_head_seq(const struct tb_fifo *q)
+/* Take r, which follows prev (NULL: r is the head), out of q. */
+static void fifo_remove(struct tb_fifo *q, sched_runnable *prev, sched_runnable *r)
 {
-    return (uint64_t)(uintptr_t)q->head->backend_slot[1];
+    if (!prev) {
+        fifo_pop(q);
+        return;
+    }
+    assert(prev->backend_slot[0] == r);
+    prev->backend_slot[0] = r->backend_slot[0];
+    if (q->tail == r)
+        q->tail = prev;
+    q->len--;
+}
+
+/* The sequence number of the schedule call that queued r. */
+static uint64_t seq_of(const sched_runnable *r)
+{
+    return (uint64_t)(uintptr_t)r->backend_slot[1];
 }
 
 /*
@@ -57,7 +75,7 @@ static uint64_t fifo_head_seq(const struct tb_fifo *q)
  * at run time; but the next runnables to run are known in advance and can
  * be prefetched, which is what keeps a million queued tasks fast.
  */
-static int bag_push(struct tb *tb, struct tb_bag *b, sched_runnable *r)
+static int bag_push(struct tb *tb, struct tb_bag *b, sched_runnable *r, uint64_t seq)
 {
     if (b->len == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
@@ -68,6 +86,7 @@ static int bag_push(struct tb *tb, struct tb_bag *b, sched_runnable *r)
         b->cap = cap;
     }
     size_t j = (size_t)sched__tb_decide(tb, b->len + 1);
+    r->backend_slot[1] = (void *)(uintptr_t)seq;
     b->v[b->len++] = b->v[j];
     b->v[j] = r;
     return 0;
@@ -89,47 +108,12 @@ static int pool_push(struct tb *tb, struct tb_pool *p, sched_runnable *r, unsign
     if (!tb->randomize) {
         fifo_push(&p->fifo, r, tb->seq);
     } else {
-        int rc = bag_push(tb, &p->bag[prio < TB_NPRIO ? prio : TB_NPRIO - 1], r);
+        int rc = bag_push(tb, &p->bag[prio < TB_NPRIO ? prio : TB_NPRIO - 1], r, tb->seq);
         if (rc)
             return rc;
     }
     p->len++;
     return 0;
-}
-
-static uint64_t pool_weight(const struct tb_pool *p)
-{
-    uint64_t w = 0;
-    for (int i = 0; i < TB_NPRIO; i++)
-        w += weight[i] * p->bag[i].len;
-    return w;
-}
-
-/* Take a runnable of the priority at weighted position x (< pool_weight(p)). */
-static sched_runnable *pool_take_at(struct tb_pool *p, uint64_t x)
-{
-    for (int i = TB_NPRIO - 1; i >= 0; i--) {
-        uint64_t w = weight[i] * p->bag[i].len;
-        if (x < w) {
-            p->len--;
-            return bag_pop(&p->bag[i]);
-        }
-        x -= w;
-    }
-    assert(!"weighted position out of range");
-    return NULL;
-}
-
-/* A random runnable of p, or NULL when p is empty. */
-static sched_runnable *pool_pick(struct tb *tb, struct tb_pool *p)
-{
-    if (p->len == 0)
-        return NULL;
-    if (!tb->randomize) {
-        p->len--;
-        return fifo_pop(&p->fifo);
-    }
-    return pool_take_at(p, sched__tb_decide(tb, pool_weight(p)));
 }
 
 /*
@@ -205,84 +189,252 @@ int sched__tb_enqueue_fg(struct tb *tb, sched_runnable *r, uint64_t executor_id)
     return 0;
 }
 
-static sched_runnable *lane_pop(struct tb *tb, struct tb_lane *l)
+/* Candidates are located first and described (svc->info) only once
+ * chosen, so a pick costs one info call whatever the queue length. */
+static void cand_describe(struct tb *tb, struct tb_cand *c)
 {
-    tb->fg_len--;
-    return fifo_pop(&l->q);
+    c->info = (sched_runnable_info){ .size = sizeof c->info };
+    if (c->r)
+        tb->svc->info(c->r, &c->info);
 }
 
-/* FIFO mode: the oldest runnable over every lane and the background. */
-static sched_runnable *pick_fifo(struct tb *tb, int background_only, int *fg)
+static void cand_waiter(const struct tb_choice *ch, struct tb_cand *c)
 {
-    struct tb_lane *best = NULL;
-    uint64_t best_seq = UINT64_MAX;
-    if (!background_only) {
+    memset(c, 0, sizeof *c);
+    c->seq = ch->waiter_seq;
+    c->bag = -1;
+}
+
+static void cand_lane(struct tb_lane *l, struct tb_cand *c)
+{
+    memset(c, 0, sizeof *c);
+    c->r = l->q.head;
+    c->seq = seq_of(c->r);
+    c->fg = 1;
+    c->lane = l;
+    c->bag = -1;
+}
+
+static void cand_fifo(struct tb *tb, struct tb_pool *p, sched_runnable *prev, sched_runnable *r,
+                      struct tb_cand *c)
+{
+    memset(c, 0, sizeof *c);
+    c->r = r;
+    c->seq = seq_of(r);
+    c->low = p == &tb->low;
+    c->pool = p;
+    c->bag = -1;
+    c->prev = prev;
+}
+
+static void cand_bag(struct tb *tb, struct tb_pool *p, int bag, size_t pos, struct tb_cand *c)
+{
+    memset(c, 0, sizeof *c);
+    c->r = p->bag[bag].v[pos];
+    c->seq = seq_of(c->r);
+    c->low = p == &tb->low;
+    c->pool = p;
+    c->bag = bag;
+    c->pos = pos;
+}
+
+/* Are there candidates other than deprioritized ones and the waiter? */
+static int any_ordinary(const struct tb *tb, const struct tb_choice *ch)
+{
+    return tb->bg.len || (!ch->background_only && tb->fg_len);
+}
+
+static int pool_cands(struct tb *tb, struct tb_pool *p,
+                      int (*fn)(void *arg, const struct tb_cand *c), void *arg)
+{
+    struct tb_cand c;
+    int rc;
+    for (sched_runnable *prev = NULL, *r = p->fifo.head; r; prev = r, r = r->backend_slot[0]) {
+        cand_fifo(tb, p, prev, r, &c);
+        cand_describe(tb, &c);
+        if ((rc = fn(arg, &c)))
+            return rc;
+    }
+    for (int i = TB_NPRIO - 1; i >= 0; i--) {
+        for (size_t j = p->bag[i].len; j-- > 0;) {
+            cand_bag(tb, p, i, j, &c);
+            cand_describe(tb, &c);
+            if ((rc = fn(arg, &c)))
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* The waiter first, then lane heads, then background runnables;
+ * deprioritized ones only when there is nothing else (never for a waiter
+ * choice: deprioritized work never goes before a waiter). */
+int sched__tb_cands_visit(struct tb *tb, const struct tb_choice *ch,
+                          int (*fn)(void *arg, const struct tb_cand *c), void *arg)
+{
+    struct tb_cand c;
+    int rc;
+    if (ch->waiter) {
+        cand_waiter(ch, &c);
+        if ((rc = fn(arg, &c)))
+            return rc;
+    }
+    if (!ch->background_only) {
         for (size_t i = 0; i < tb->nlanes; i++) {
-            struct tb_lane *l = &tb->lanes[i];
-            if (l->q.len && fifo_head_seq(&l->q) < best_seq) {
-                best = l;
-                best_seq = fifo_head_seq(&l->q);
+            if (!tb->lanes[i].q.len)
+                continue;
+            cand_lane(&tb->lanes[i], &c);
+            cand_describe(tb, &c);
+            if ((rc = fn(arg, &c)))
+                return rc;
+        }
+    }
+    if ((rc = pool_cands(tb, &tb->bg, fn, arg)))
+        return rc;
+    if (!ch->waiter && !any_ordinary(tb, ch))
+        return pool_cands(tb, &tb->low, fn, arg);
+    return 0;
+}
+
+/* The oldest runnable of p: its FIFO's head, or a search of its bags. */
+static int pool_oldest(struct tb *tb, struct tb_pool *p, struct tb_cand *c)
+{
+    if (p->fifo.head) {
+        cand_fifo(tb, p, NULL, p->fifo.head, c);
+        return 1;
+    }
+    int found = 0;
+    for (int i = 0; i < TB_NPRIO; i++) {
+        for (size_t j = 0; j < p->bag[i].len; j++) {
+            if (!found || seq_of(p->bag[i].v[j]) < c->seq) {
+                cand_bag(tb, p, i, j, c);
+                found = 1;
             }
         }
     }
-    if (tb->bg.len && fifo_head_seq(&tb->bg.fifo) < best_seq)
-        return pool_pick(tb, &tb->bg);
-    if (best) {
-        *fg = 1;
-        return lane_pop(tb, best);
-    }
-    return pool_pick(tb, &tb->low);
+    return found;
 }
 
 /*
- * The next runnable to run, removed from its queue, or NULL.  Random mode
- * draws one decision over the total weight: each queued foreground
- * runnable adds FG_WEIGHT for its lane (whose head is what runs), each
- * background runnable its priority's weight.
+ * The oldest candidate by schedule sequence number.  The waiter goes
+ * first unless a runnable queued before it was woken is still waiting.
  */
-sched_runnable *sched__tb_pick(struct tb *tb, int background_only, int *fg)
+int sched__tb_cands_fifo(struct tb *tb, const struct tb_choice *ch, struct tb_cand *out)
 {
-    *fg = 0;
-    if (!tb->randomize)
-        return pick_fifo(tb, background_only, fg);
-    uint64_t wfg = background_only ? 0 : FG_WEIGHT * (uint64_t)tb->fg_len;
-    uint64_t wbg = pool_weight(&tb->bg);
-    if (wfg + wbg == 0)
-        return pool_pick(tb, &tb->low);
-    uint64_t x = sched__tb_decide(tb, wfg + wbg);
-    if (x >= wfg)
-        return pool_take_at(&tb->bg, x - wfg);
+    struct tb_cand c;
+    int found = pool_oldest(tb, &tb->bg, out);
+    if (!ch->background_only) {
+        for (size_t i = 0; i < tb->nlanes; i++) {
+            struct tb_lane *l = &tb->lanes[i];
+            if (l->q.len && (!found || seq_of(l->q.head) < out->seq)) {
+                cand_lane(l, out);
+                found = 1;
+            }
+        }
+    }
+    if (ch->waiter && (!found || out->seq >= ch->waiter_seq)) {
+        cand_waiter(ch, out);
+        return 1;
+    }
+    if (!found && !pool_oldest(tb, &tb->low, &c))
+        return 0;
+    if (!found)
+        *out = c;
+    cand_describe(tb, out);
+    return 1;
+}
+
+static uint64_t pool_weight(const struct tb_pool *p)
+{
+    uint64_t w = 0;
+    for (int i = 0; i < TB_NPRIO; i++)
+        w += weight[i] * p->bag[i].len;
+    return w;
+}
+
+/* The candidate at weighted position x (< pool_weight(p)): the next of
+ * the bag of that priority. */
+static void pool_at(struct tb *tb, struct tb_pool *p, uint64_t x, struct tb_cand *c)
+{
+    for (int i = TB_NPRIO - 1; i >= 0; i--) {
+        uint64_t w = weight[i] * p->bag[i].len;
+        if (x < w) {
+            cand_bag(tb, p, i, p->bag[i].len - 1, c);
+            return;
+        }
+        x -= w;
+    }
+    assert(!"weighted position out of range");
+}
+
+/* The candidate at weighted position x over the lanes (wfg, FG_WEIGHT per
+ * queued runnable, whose lane's head is what runs) and the background. */
+static void weighted_at(struct tb *tb, uint64_t x, uint64_t wfg, struct tb_cand *c)
+{
+    if (x >= wfg) {
+        pool_at(tb, &tb->bg, x - wfg, c);
+        return;
+    }
     x /= FG_WEIGHT;
-    *fg = 1;
     for (size_t i = 0; i < tb->nlanes; i++) {
         struct tb_lane *l = &tb->lanes[i];
-        if (x < l->q.len)
-            return lane_pop(tb, l);
+        if (x < l->q.len) {
+            cand_lane(l, c);
+            return;
+        }
         x -= l->q.len;
     }
     assert(!"foreground position out of range");
-    return NULL;
 }
 
 /*
- * Should a waiter woken when the schedule counter read seq resume now,
- * rather than one more runnable run first?  Decided like a pick: in FIFO
- * mode, when no runnable queued before the wake-up is still waiting; at
- * random, as one more candidate weighing like a medium runnable.
- * Deprioritized work never goes before it.
+ * One decision over the total weight: each queued foreground runnable adds
+ * FG_WEIGHT, each background runnable its priority's weight, and a waiter
+ * weighs as a medium runnable.  Deprioritized runnables are drawn among
+ * themselves when nothing else is queued.
  */
-int sched__tb_waiter_goes_first(struct tb *tb, uint64_t seq)
+int sched__tb_cands_draw(struct tb *tb, const struct tb_choice *ch, struct tb_cand *out)
 {
-    if (!tb->randomize) {
-        if (tb->bg.len && fifo_head_seq(&tb->bg.fifo) < seq)
-            return 0;
-        for (size_t i = 0; i < tb->nlanes; i++)
-            if (tb->lanes[i].q.len && fifo_head_seq(&tb->lanes[i].q) < seq)
-                return 0;
-        return 1;
+    uint64_t wfg = ch->background_only ? 0 : FG_WEIGHT * (uint64_t)tb->fg_len;
+    uint64_t wbg = pool_weight(&tb->bg);
+    if (ch->waiter) {
+        uint64_t x = sched__tb_decide(tb, wfg + wbg + FG_WEIGHT);
+        if (x < FG_WEIGHT) {
+            cand_waiter(ch, out);
+            return 1;
+        }
+        weighted_at(tb, x - FG_WEIGHT, wfg, out);
+    } else if (wfg + wbg) {
+        weighted_at(tb, sched__tb_decide(tb, wfg + wbg), wfg, out);
+    } else if (tb->low.len) {
+        pool_at(tb, &tb->low, sched__tb_decide(tb, pool_weight(&tb->low)), out);
+    } else {
+        return 0;
     }
-    uint64_t w = FG_WEIGHT * (uint64_t)tb->fg_len + pool_weight(&tb->bg);
-    return sched__tb_decide(tb, w + FG_WEIGHT) < FG_WEIGHT;
+    cand_describe(tb, out);
+    return 1;
+}
+
+sched_runnable *sched__tb_cand_take(struct tb *tb, const struct tb_cand *c)
+{
+    assert(c->r);
+    if (c->fg) {
+        assert(c->lane->q.head == c->r);
+        tb->fg_len--;
+        return fifo_pop(&c->lane->q);
+    }
+    struct tb_pool *p = c->pool;
+    p->len--;
+    if (c->bag < 0) {
+        fifo_remove(&p->fifo, c->prev, c->r);
+        return c->r;
+    }
+    struct tb_bag *b = &p->bag[c->bag];
+    assert(c->pos < b->len && b->v[c->pos] == c->r);
+    if (c->pos == b->len - 1)
+        return bag_pop(b);
+    b->v[c->pos] = b->v[--b->len];
+    return c->r;
 }
 
 static void pool_drain(struct tb_pool *p, void (*fn)(sched_runnable *, void *), void *arg)

@@ -140,13 +140,50 @@ int sched__tb_fire_next(struct tb *tb, uint64_t limit);
 /* control.c: the "sched.test" interface. */
 extern const sched_test_iface_v1 sched__tb_test_iface;
 
-/* queue.c: the run queues and the pick.  All under mu. */
+/*
+ * One choice of what runs next (strategy.c has the contract).  A pick
+ * chooses the runnable the next step runs; a waiter choice decides whether
+ * the woken waiter of a blocking call on the main thread resumes before
+ * any ready runnable.
+ */
+struct tb_choice {
+    int waiter;             /* 1: a waiter choice; 0: a pick */
+    int background_only;    /* a pick that skips the foreground lanes */
+    uint64_t waiter_seq;    /* schedule counter when the waiter was woken */
+};
+
+/* A candidate of a choice: a ready runnable, or the woken waiter. */
+struct tb_cand {
+    sched_runnable *r;      /* NULL: the waiter */
+    sched_runnable_info info; /* from svc->info; all zero for the waiter */
+    uint64_t seq;           /* schedule call that queued it (waiter: waiter_seq) */
+    int fg;                 /* waits on the foreground lane of info.executor_id */
+    int low;                /* its label is deprioritized */
+    /* Where it waits, for sched__tb_cand_take; private to queue.c. */
+    struct tb_pool *pool;
+    struct tb_lane *lane;
+    int bag;                /* index into pool->bag, or -1 for pool->fifo */
+    size_t pos;             /* position in the bag */
+    sched_runnable *prev;   /* predecessor in the FIFO, NULL at the head */
+};
+
+/* strategy.c: the one place that chooses.  Under mu. */
+int sched__tb_choose(struct tb *tb, const struct tb_choice *ch, struct tb_cand *out);
+int sched__tb_waiter_goes_first(struct tb *tb, uint64_t seq);
+
+/* queue.c: the run queues and their candidates.  All under mu. */
 int sched__tb_enqueue_bg(struct tb *tb, sched_runnable *r, const char *label, unsigned prio);
 int sched__tb_enqueue_fg(struct tb *tb, sched_runnable *r, uint64_t executor_id);
-/* *fg says whether it came from a foreground lane. */
-sched_runnable *sched__tb_pick(struct tb *tb, int background_only, int *fg);
 uint64_t sched__tb_decide(struct tb *tb, uint64_t n);
-int sched__tb_waiter_goes_first(struct tb *tb, uint64_t seq);
+/* Show each candidate of ch to fn until fn returns nonzero (returned). */
+int sched__tb_cands_visit(struct tb *tb, const struct tb_choice *ch,
+                          int (*fn)(void *arg, const struct tb_cand *c), void *arg);
+/* The candidate FIFO order runs: 1, or 0 when there is none. */
+int sched__tb_cands_fifo(struct tb *tb, const struct tb_choice *ch, struct tb_cand *out);
+/* The seeded random choice (one decision, or none): 1, or 0 when none. */
+int sched__tb_cands_draw(struct tb *tb, const struct tb_choice *ch, struct tb_cand *out);
+/* Remove a runnable candidate from its queue, unchanged since it was found. */
+sched_runnable *sched__tb_cand_take(struct tb *tb, const struct tb_cand *c);
 /* Hand every queued runnable to fn (for destroy), leaving queues empty. */
 void sched__tb_drain(struct tb *tb, void (*fn)(sched_runnable *r, void *arg), void *arg);
 /* Show every queued runnable to fn, leaving the queues as they are. */

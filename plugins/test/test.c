@@ -5,8 +5,9 @@
  *
  * This file holds the plugin entry, the descriptor, creation from the
  * config, and the scheduler ops the host calls.  The queues are in
- * queue.c, the virtual clock's timers in timers.c, the controls behind
- * sched_as_test() in control.c.
+ * queue.c, the choice of what runs next in strategy.c, the virtual
+ * clock's timers in timers.c, the controls behind sched_as_test() in
+ * control.c.
  */
 #include <assert.h>
 #include <errno.h>
@@ -77,26 +78,29 @@ int sched__tb_step(struct tb *tb, int background_only)
     if (tb->timers.len && tb->timers.v[0].due <= tb->now)
         sched__tb_timers_promote(tb);
     /* A due timer that could not be queued runs now, ahead of the pick. */
-    int fg;
-    sched_runnable *r = sched__tb_timer_take_unqueued(tb, background_only, &fg);
-    if (!r) {
+    struct tb_cand c;
+    sched_runnable *r = sched__tb_timer_take_unqueued(tb, background_only, &c.fg);
+    if (r) {
+        c.info = (sched_runnable_info){ .size = sizeof c.info };
+        tb->svc->info(r, &c.info);
+    } else {
+        struct tb_choice ch = { .background_only = background_only };
         if (tb->nbusy)
             sched__tb_hold(tb);
-        r = sched__tb_pick(tb, background_only, &fg);
+        if (sched__tb_choose(tb, &ch, &c))
+            r = sched__tb_cand_take(tb, &c);
         if (tb->nbusy)
             sched__tb_release(tb);
+        if (!r)
+            return 0;
     }
-    if (!r)
-        return 0;
-    sched_runnable_info info = { .size = sizeof info };
-    tb->svc->info(r, &info);
-    sched__tb_history_add(tb, info.task_id, info.label);
+    sched__tb_history_add(tb, c.info.task_id, c.info.label);
     if (tb->trace)
-        sched__tb_trace_step(tb, &info, fg);
+        sched__tb_trace_step(tb, &c.info, c.fg);
     tb->steps++;
     /* strict_main_block: while it runs, its executor runs nothing else. */
-    int busy = fg && info.executor_id && tb->strict_main_block
-               && sched__tb_busy_push(tb, info.executor_id, info.task_id) == 0;
+    int busy = c.fg && c.info.executor_id && tb->strict_main_block
+               && sched__tb_busy_push(tb, c.info.executor_id, c.info.task_id) == 0;
     tb_mutex_unlock(&tb->mu);
     tb->svc->run(r);
     tb_mutex_lock(&tb->mu);
