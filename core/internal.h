@@ -204,7 +204,8 @@ void sched__plugin_each(const char *const *dirs, size_t ndirs,
                         void (*fn)(const char *name, const char *path, void *arg), void *arg);
 int sched__plugin_find(const char *name, const char *const *dirs, size_t ndirs, char **path,
                        sched_error **err);
-/* Open and check one plugin file (not created).  On failure p is zeroed. */
+/* Open and check one plugin file (not created), handing it svc (NULL: the
+ * library's own services).  On failure p is zeroed. */
 int sched__plugin_open(const char *path, const sched_host_services *svc,
                        struct sched__plugin *p, sched_error **err);
 void sched__plugin_close(struct sched__plugin *p);

@@ -376,6 +376,8 @@ int sched__plugin_open(const char *path, const sched_host_services *svc,
                        struct sched__plugin *p, sched_error **err)
 {
     memset(p, 0, sizeof *p);
+    if (svc == NULL)
+        svc = &sched__services;
     char why[MSG_MAX];
     char name[256];
     if (!sched__path_is_absolute(path))

@@ -231,6 +231,17 @@ static void test_optional_ops_fall_back_to_the_host(void)
     sched_host_close(host);
 }
 
+/* Without a host: the operating system's clock and CPU count, what the
+ * conformance suite and the benchmarks time real work with. */
+static void test_now_and_num_cpus_without_a_host_are_the_os_ones(void)
+{
+    uint64_t a = sched__mono_ns();
+    uint64_t b = sched_host_now(NULL);
+    uint64_t c = sched__mono_ns();
+    CU_ASSERT(a <= b && b <= c);
+    CU_ASSERT_EQUAL(sched_host_num_cpus(NULL), sched__num_cpus());
+}
+
 static void run_off_main(void *arg)
 {
     sched_host *host = arg;
@@ -372,6 +383,7 @@ int main(void)
     CU_ADD_TEST(s, test_sched_backend_env_selects_the_backend);
     CU_ADD_TEST(s, test_bad_config_fails_open_and_loses_nothing);
     CU_ADD_TEST(s, test_optional_ops_fall_back_to_the_host);
+    CU_ADD_TEST(s, test_now_and_num_cpus_without_a_host_are_the_os_ones);
     CU_ADD_TEST(s, test_main_loop_belongs_to_the_opening_thread);
     CU_ADD_TEST(s, test_run_executes_work_until_stopped);
     CU_ADD_TEST(s, test_close_drops_queued_work);

@@ -87,6 +87,31 @@ compare exported listed "exported by $lib but not listed in core/libsched.sym"
 compare listed exported "listed in core/libsched.sym but not exported by $lib"
 compare exported_private listed_private "exported under SCHED_PRIVATE but not listed there"
 compare listed_private exported_private "listed under SCHED_PRIVATE but not exported"
+# SCHED_PRIVATE is for schedctl and schedctl-suite alone, and holds only
+# what they still use: a name neither imports any more leaves the list.
+: >"$tmp/used_private"
+for prog in core/schedctl/.libs/schedctl core/schedctl/.libs/schedctl-suite \
+            core/schedctl/schedctl core/schedctl/schedctl-suite; do
+    [ -f "$SCHED_TOP_BUILDDIR/$prog" ] || continue
+    case $(head -c 4 "$SCHED_TOP_BUILDDIR/$prog" | od -An -c | tr -d ' ') in
+        177ELF) nm -D --undefined-only "$SCHED_TOP_BUILDDIR/$prog" |
+                    sed -n 's/^ *U \(sched__[a-z0-9_]*\)@SCHED_PRIVATE$/\1/p' >>"$tmp/used_private" ;;
+    esac
+done
+sort -u "$tmp/used_private" -o "$tmp/used_private"
+if [ -s "$tmp/used_private" ]; then
+    compare listed_private used_private "listed under SCHED_PRIVATE but used by neither schedctl nor schedctl-suite"
+else
+    echo "FAIL: found no schedctl or schedctl-suite importing from SCHED_PRIVATE"
+    status=1
+fi
+for so in "$SCHED_TOP_BUILDDIR"/plugins/*/.libs/*.so; do
+    [ -f "$so" ] || continue
+    if nm -D --undefined-only "$so" | grep -q '@SCHED_PRIVATE$'; then
+        echo "FAIL: $so uses SCHED_PRIVATE names"
+        status=1
+    fi
+done
 [ "$status" -eq 0 ] && echo "ok: $lib exports the $(wc -l <"$tmp/listed") functions core/libsched.sym lists, all declared, and $(wc -l <"$tmp/listed_private") private ones"
 if ! nm -D --defined-only "$lib" | grep -q ' A SCHED_1.0$'; then
     echo "FAIL: $lib has no SCHED_1.0 version node"

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #endif
 
+#include "conformance_platform.h"
 #include "internal.h"
 #include "sched_workloads.h"
 #include "schedctl.h"
@@ -49,7 +50,7 @@ static const char *config_for(const char *name)
 {
     char stem[300];
     snprintf(stem, sizeof stem, "sched-bench-%s", name);
-    FILE *f = sched__temp_file(stem, config_tmp, sizeof config_tmp);
+    FILE *f = conf_temp_file(stem, config_tmp, sizeof config_tmp);
     if (!f)
         return NULL;
     fprintf(f, "backend = \"%s\";\n", name);
@@ -101,13 +102,13 @@ static sched_host *open_timed(const char *config, struct row *r, int *opens)
 {
     sched_host *h = NULL;
     sched_error *err = NULL;
-    uint64_t t0 = sched__mono_ns();
+    uint64_t t0 = sched_host_now(NULL);
     if (sched_host_open(&h, config, &err) != 0) {
         bench_error(sched_error_message(err));
         sched_error_free(err);
         return NULL;
     }
-    r->open_us += (double)(sched__mono_ns() - t0) / 1000.0;
+    r->open_us += (double)(sched_host_now(NULL) - t0) / 1000.0;
     ++*opens;
     if (!r->name)
         r->name = strdup(sched_host_backend_name(h));

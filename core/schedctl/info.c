@@ -94,7 +94,7 @@ static int show_backend(void *arg)
     int rc = dirs == NULL ? SCHED_ENOMEM
                           : sched__plugin_find(sched__config_backend(cfg), dirs, ndirs, &path, &err);
     if (rc == 0)
-        rc = sched__plugin_open(path, &sched__services, &p, &err);
+        rc = sched__plugin_open(path, NULL, &p, &err);
     free(path);
     free(dirs);
     if (rc != 0) {

@@ -65,7 +65,7 @@ static int probe_one(void *arg)
     const struct probe *pr = arg;
     struct sched__plugin p;
     sched_error *err = NULL;
-    if (sched__plugin_open(pr->path, &sched__services, &p, &err) != 0) {
+    if (sched__plugin_open(pr->path, NULL, &p, &err) != 0) {
         /* The loader's sentence is "plugin PATH refused: REASON": the
          * column already says refused, and the path goes last. */
         const char *msg = sched_error_message(err);

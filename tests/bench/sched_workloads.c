@@ -14,7 +14,10 @@
 #include <malloc.h>
 #endif
 
-#include "task.h"
+#include <stdatomic.h>
+
+#include "conformance_platform.h"
+#include "sched/test.h"
 #include "sched_workloads.h"
 
 void sched_bench_line(FILE *out, const char *impl, const char *workload, const char *metric,
@@ -85,9 +88,9 @@ int sched_bench_w1(sched_host *h, size_t n, double *ns_per_task)
     int rc = sched_executor_new(h, &ex);
     if (rc != 0)
         return rc;
-    t0 = sched__mono_ns();
+    t0 = sched_host_now(NULL);
     rc = spawn_and_wait(ex, n);
-    *ns_per_task = (double)(sched__mono_ns() - t0) / (double)n;
+    *ns_per_task = (double)(sched_host_now(NULL) - t0) / (double)n;
     sched_executor_free(ex);
     return rc;
 }
@@ -114,7 +117,7 @@ int sched_bench_w2(sched_host *h, size_t rounds, size_t fan, double *ns_per_task
         free(joins);
         return rc;
     }
-    t0 = sched__mono_ns();
+    t0 = sched_host_now(NULL);
     for (r = 0; r < rounds && rc == 0; r++) {
         sched_value all;
         for (i = 0; i < fan; i++) {
@@ -126,7 +129,7 @@ int sched_bench_w2(sched_host *h, size_t rounds, size_t fan, double *ns_per_task
         if (rc == 0)
             free(all.ptr);
     }
-    *ns_per_task = (double)(sched__mono_ns() - t0) / (double)(rounds * fan);
+    *ns_per_task = (double)(sched_host_now(NULL) - t0) / (double)(rounds * fan);
     sched_executor_free(ex);
     free(joins);
     return rc;
@@ -155,9 +158,9 @@ static int hop_poll(sched_future *f, sched_context *cx, sched_value *out)
         }
         return rc;
     }
-    *hp->lat = sched__mono_ns() - v.u;
+    *hp->lat = sched_host_now(NULL) - v.u;
     if (hp->next)
-        sched_oneshot_send(hp->next, (sched_value){ .u = sched__mono_ns() });
+        sched_oneshot_send(hp->next, (sched_value){ .u = sched_host_now(NULL) });
     out->u = 0;
     return rc;
 }
@@ -202,7 +205,7 @@ int sched_bench_w3(sched_host *h, size_t n, double *median_hop_ns, double *p99_h
     while (rc == 0 && atomic_load_explicit(&armed, memory_order_acquire) < n)
         rc = sched_block(ex, sched_timer(h, 1000000), NULL, NULL);
     if (rc == 0) {
-        sched_oneshot_send(os[0], (sched_value){ .u = sched__mono_ns() });
+        sched_oneshot_send(os[0], (sched_value){ .u = sched_host_now(NULL) });
         rc = sched_block(ex, sched_task_join(last), NULL, NULL);
         /* Hop 0 measured the kick, not a hop. */
         *median_hop_ns = n > 1 ? quantile(lat + 1, n - 1, 0.5) : 0;
@@ -327,7 +330,7 @@ static sched_value hold(void *arg)
 {
     (void)arg;
     while (!atomic_load_explicit(&gate, memory_order_acquire))
-        sched__word_wait((uint32_t *)&gate, 0, 1000000);
+        conf_sleep_ns(1000000);
     return (sched_value){ .u = 0 };
 }
 #endif
@@ -347,24 +350,20 @@ int sched_bench_w5(sched_host *h, size_t n, double *bytes_per_task)
      * be larger than the CPU count) so the tiny tasks stay queued.  A
      * simulated backend runs nothing until we block. */
     atomic_store(&gate, 0);
-    if (!sched__simulated(h))
+    if (sched_as_test(h) == NULL)
         holders = 2 * sched_host_num_cpus(h) + 2;
     for (i = 0; rc == 0 && i < holders; i++)
         rc = sched_spawn(ex, sched_future_fn(hold, NULL), NULL);
     if (holders) {
         /* Give the workers 20 ms to take the holders; not through the
          * scheduler, whose workers are what we are occupying. */
-        uint32_t idle = 0;
-        uint64_t until = sched__mono_ns() + 20000000;
-        while (sched__mono_ns() < until)
-            sched__word_wait(&idle, 0, until - sched__mono_ns());
+        conf_sleep_ns(20000000);
     }
     atomic_init(&c.left, n);
     if (rc == 0)
         rc = sched_oneshot_new(&c.done);
     if (rc != 0) {
         atomic_store(&gate, 1);
-        sched__word_wake_all((uint32_t *)&gate);
         sched_executor_free(ex);
         return rc;
     }
@@ -374,7 +373,6 @@ int sched_bench_w5(sched_host *h, size_t n, double *bytes_per_task)
         rc = sched_spawn(ex, sched_future_fn(tick, &c), NULL);
     after = mallinfo2().uordblks;
     atomic_store(&gate, 1);
-    sched__word_wake_all((uint32_t *)&gate);
     if (rc == 0)
         rc = sched_block(ex, done, NULL, NULL);
     else

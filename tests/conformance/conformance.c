@@ -49,12 +49,12 @@ static int misuse_foreground(void)
 {
     sched_host *h = conf_open_host();
     sched_foreground_executor *fx = NULL;
-    sched__thread th;
+    conf_thread th;
     if (!h || sched_foreground_executor_new(h, &fx) != 0)
         return 3;
-    if (sched__thread_start(&th, spawn_from_wrong_thread, fx) != 0)
+    if (conf_thread_start(&th, spawn_from_wrong_thread, fx) != 0)
         return 4;
-    sched__thread_join(th);
+    conf_thread_join(th);
     return 0;
 }
 

@@ -16,7 +16,6 @@
 #endif
 
 #include "conformance_int.h"
-#include "platform.h"
 
 const char *conf_backend;
 char conf_config_path[1024];
@@ -29,7 +28,7 @@ int conf_write_config(const char *name)
      * in the temporary directory under the old, guessable name would
      * have been written through (or read back). */
     snprintf(stem, sizeof stem, "sched-conform-%s", name);
-    f = sched__temp_file(stem, conf_config_path, sizeof conf_config_path);
+    f = conf_temp_file(stem, conf_config_path, sizeof conf_config_path);
     if (!f)
         return -1;
     fprintf(f, "# written by the libsched conformance suite\nbackend = \"%s\";\n", name);
@@ -68,14 +67,14 @@ sched_host *conf_open_host(void)
 
 int conf_simulated(sched_host *h)
 {
-    return sched__simulated(h) != NULL;
+    return sched_as_test(h) != NULL;
 }
 
 void conf_allow_parking(sched_host *h)
 {
-    const sched_test_iface_v1 *t = sched__simulated(h);
-    if (t && t->set_parking_allowed)
-        t->set_parking_allowed(h->backend, 1);
+    sched_test *t = sched_as_test(h);
+    if (t != NULL)
+        sched_test_allow_parking(t);
 }
 
 sched_value conf_add_one(void *arg)

@@ -8,11 +8,12 @@
 #ifndef SCHED_CONFORMANCE_INT_H
 #define SCHED_CONFORMANCE_INT_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <CUnit/CUnit.h>
 
-#include "task.h"
+#include "conformance_platform.h"
 #include "sched/sched.h"
 #include "sched/test.h"
 

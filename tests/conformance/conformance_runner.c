@@ -39,6 +39,7 @@
 
 #include "conformance.h"
 #include "conformance_int.h"
+#include "internal.h"     /* plugin_of_config: the loader's search */
 
 /* The environment variables that turn a re-run of this program into the
  * child for one test (Windows), and the one that scales every timeout. */

@@ -24,7 +24,7 @@ void conf_test_wakes_from_foreign_threads(void)
     enum { N = 8 };
     SETUP(h, ex);
     struct sender s[N];
-    sched__thread th[N];
+    conf_thread th[N];
     sched_future *joins[N];
     sched_value v;
     int i;
@@ -40,10 +40,10 @@ void conf_test_wakes_from_foreign_threads(void)
         joins[i] = sched_task_join(t);
     }
     for (i = 0; i < N; i++)
-        CU_ASSERT_EQUAL_FATAL(sched__thread_start(&th[i], send_later, &s[i]), 0);
+        CU_ASSERT_EQUAL_FATAL(conf_thread_start(&th[i], send_later, &s[i]), 0);
     CU_ASSERT_EQUAL(sched_block(ex, sched_all(joins, N), &v, NULL), 0);
     for (i = 0; i < N; i++) {
-        sched__thread_join(th[i]);
+        conf_thread_join(th[i]);
         CU_ASSERT_EQUAL(((sched_value *)v.ptr)[i].i, i);
     }
     free(v.ptr);
@@ -211,9 +211,9 @@ void conf_test_foreground_executor_off_the_main_thread_is_refused(void)
 {
     SETUP(h, ex);
     struct fx_new_try x = { h, 0 };
-    sched__thread th;
-    CU_ASSERT_EQUAL_FATAL(sched__thread_start(&th, try_fx_new, &x), 0);
-    sched__thread_join(th);
+    conf_thread th;
+    CU_ASSERT_EQUAL_FATAL(conf_thread_start(&th, try_fx_new, &x), 0);
+    conf_thread_join(th);
     CU_ASSERT_EQUAL(x.rc, SCHED_EWRONGTHREAD);
     TEARDOWN(h, ex);
 }

@@ -105,7 +105,9 @@ int sched_host_dispatch(sched_host *host);
 int sched_host_query(sched_host *host, const char *iface, uint32_t version,
                      const void **table, void **self);
 
-uint64_t sched_host_now(sched_host *host);      /* monotonic ns */
+/* The backend's monotonic clock in ns and its CPU count; with a NULL (or
+ * closed) host, the operating system's. */
+uint64_t sched_host_now(sched_host *host);
 unsigned sched_host_num_cpus(sched_host *host);
 int sched_host_is_main_thread(sched_host *host);
 
