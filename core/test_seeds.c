@@ -115,26 +115,45 @@ static char *command_line(char *const argv[])
     return s;
 }
 
+/* Settings of the test backend's choices that may come from the
+ * environment: a replay needs them as much as the seed. */
+static const char *const choice_vars[] = { "SCHED_STRATEGY", "SCHED_PCT_DEPTH", "SCHED_PCT_STEPS" };
+#define NCHOICE_VARS (sizeof choice_vars / sizeof choice_vars[0])
+
 /*
  * The variables a replay needs besides the seed, as shell words: the
  * backend that ran (the system's config may name another), the config
- * file the lookup found when the program passed none, and the plugin
- * path it was loaded from, so that the command replays wherever it is
- * pasted.  NULL when out of memory.
+ * file the lookup found when the program passed none, the plugin path it
+ * was loaded from, and the strategy settings set in the environment, so
+ * that the command replays wherever it is pasted.  NULL when out of
+ * memory.
  */
 static char *replay_env(sched_host *host, const char *config_path)
 {
     const char *config = sched_host_config_path(host);
     const char *plugins = sched__secure_getenv("SCHED_PLUGIN_PATH");
-    char *words[3] = { NULL, NULL, NULL }, *out = NULL;
+    const char *names[3 + NCHOICE_VARS];
+    char *words[3 + NCHOICE_VARS] = { NULL }, *out = NULL;
     size_t len = 1;
     int n = 0;
 
+    names[n] = "SCHED_BACKEND";
     words[n++] = command_line((char *const[]){ (char *)sched_host_backend_name(host), NULL });
-    if (config_path == NULL && strcmp(config, "(built-in)") != 0)
+    if (config_path == NULL && strcmp(config, "(built-in)") != 0) {
+        names[n] = "SCHED_CONFIG";
         words[n++] = command_line((char *const[]){ (char *)config, NULL });
-    if (plugins != NULL && plugins[0] != '\0')
+    }
+    if (plugins != NULL && plugins[0] != '\0') {
+        names[n] = "SCHED_PLUGIN_PATH";
         words[n++] = command_line((char *const[]){ (char *)plugins, NULL });
+    }
+    for (size_t i = 0; i < NCHOICE_VARS; i++) {
+        const char *v = sched__secure_getenv(choice_vars[i]);
+        if (v != NULL) {
+            names[n] = choice_vars[i];
+            words[n++] = command_line((char *const[]){ (char *)v, NULL });
+        }
+    }
     for (int i = 0; i < n; i++) {
         if (words[i] == NULL)
             goto out_free_words;
@@ -142,14 +161,11 @@ static char *replay_env(sched_host *host, const char *config_path)
     }
     if ((out = malloc(len)) == NULL)
         goto out_free_words;
-    n = 0;
-    char *p = out + sprintf(out, "SCHED_BACKEND=%s", words[n++]);
-    if (config_path == NULL && strcmp(config, "(built-in)") != 0)
-        p += sprintf(p, " SCHED_CONFIG=%s", words[n++]);
-    if (plugins != NULL && plugins[0] != '\0')
-        sprintf(p, " SCHED_PLUGIN_PATH=%s", words[n++]);
+    char *p = out;
+    for (int i = 0; i < n; i++)
+        p += sprintf(p, "%s%s=%s", i ? " " : "", names[i], words[i]);
 out_free_words:
-    for (int i = 0; i < 3; i++)
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         free(words[i]);
     return out;
 }

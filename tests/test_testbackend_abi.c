@@ -25,7 +25,8 @@ static void test_descriptor_names_the_backend_and_declares_its_keys(void)
     CU_ASSERT_EQUAL(desc->abi_major, SCHED_PLUGIN_ABI_MAJOR);
     CU_ASSERT(desc->size >= SCHED_PLUGIN_DESCRIPTOR_V1_MIN_SIZE);
     const char *want[] = { "seed", "randomize", "allow_parking", "num_cpus",
-                           "timeout_ticks_min", "timeout_ticks_max", "utc_start", "trace" };
+                           "timeout_ticks_min", "timeout_ticks_max", "utc_start", "trace",
+                           "strategy", "pct_depth", "pct_steps" };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         int found = 0;
         for (const sched_config_key *k = desc->config_keys; k->name; k++)

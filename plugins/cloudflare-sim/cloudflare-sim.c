@@ -69,6 +69,15 @@ static int configure(cfsim *cf, char *err, size_t errlen)
         }
         cf->seed = v;
     }
+    /* The test backend's other strategies choose among its run queues,
+     * not among request lanes: asked for one, say so rather than run a
+     * different schedule than the one asked for. */
+    env = cf->svc->getenv ? cf->svc->getenv("SCHED_STRATEGY") : NULL;
+    if (env != NULL && strcmp(env, "random") != 0) {
+        snprintf(err, errlen, "SCHED_STRATEGY=\"%s\": the cloudflare-sim backend draws every "
+                 "choice at random from the seed and has no other strategy", env);
+        return SCHED_ECONFIG;
+    }
     return 0;
 }
 

@@ -204,6 +204,7 @@ static void ctl_reseed(void *self, uint64_t seed)
     tb_mutex_lock(&tb->mu);
     tb->seed = seed;
     sched_prng_seed(&tb->prng, seed);
+    sched__tb_strategy_restart(tb);
     tb_mutex_unlock(&tb->mu);
 }
 
@@ -223,6 +224,7 @@ static int ctl_set_decisions(void *self, const uint8_t *bytes, size_t len)
     tb->bytes = copy;
     tb->nbytes = len;
     tb->bytepos = 0;
+    sched__tb_strategy_restart(tb);
     tb_mutex_unlock(&tb->mu);
     return 0;
 }

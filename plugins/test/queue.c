@@ -105,7 +105,7 @@ static sched_runnable *bag_pop(struct tb_bag *b)
 
 static int pool_push(struct tb *tb, struct tb_pool *p, sched_runnable *r, unsigned prio)
 {
-    if (!tb->randomize) {
+    if (tb->strategy != TB_STRATEGY_RANDOM) {
         fifo_push(&p->fifo, r, tb->seq);
     } else {
         int rc = bag_push(tb, &p->bag[prio < TB_NPRIO ? prio : TB_NPRIO - 1], r, tb->seq);

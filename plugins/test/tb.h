@@ -26,6 +26,27 @@
 #include "os.h"
 
 #define TB_NPRIO 4
+/* Deepest pct_depth: priorities below it are the demoted ones. */
+#define TB_PCT_MAX_DEPTH 64
+
+enum tb_strategy { TB_STRATEGY_RANDOM, TB_STRATEGY_FIFO, TB_STRATEGY_PCT };
+
+struct tb_pct_slot {
+    uint64_t task_id;       /* 0: empty */
+    uint64_t prio;
+};
+
+/* The state of the pct strategy (strategy.c). */
+struct tb_pct {
+    unsigned depth;         /* d: d-1 change points */
+    uint64_t steps;         /* k: the estimated number of choices of a run */
+    uint64_t change[TB_PCT_MAX_DEPTH];
+    int started;            /* change points drawn */
+    uint64_t step;          /* choices made so far */
+    uint64_t waiter_prio;   /* 0 until drawn */
+    struct tb_pct_slot *slot;   /* task id -> priority, open addressing */
+    size_t len, cap;        /* cap is a power of two */
+};
 
 /* Runnables linked through backend_slot[0]; backend_slot[1] holds the
  * sequence number of the schedule call, which orders FIFO mode. */
@@ -40,8 +61,8 @@ struct tb_bag {
     size_t len, cap;
 };
 
-/* Background runnables: a FIFO when randomize is off, else one bag per
- * priority so a weighted pick costs O(1). */
+/* Background runnables: one bag per priority under the random strategy,
+ * so a weighted pick costs O(1), else a FIFO. */
 struct tb_pool {
     struct tb_fifo fifo;
     struct tb_bag bag[TB_NPRIO];
@@ -92,7 +113,7 @@ struct tb {
     tb_cond cv;             /* parked threads; broadcast on every change */
 
     /* Settings, fixed after create. */
-    int randomize;
+    enum tb_strategy strategy;
     unsigned num_cpus;
     uint64_t ticks_min, ticks_max;
     int64_t utc_start_ns;
@@ -130,6 +151,7 @@ struct tb {
      * next), innermost last; only in strict_main_block mode. */
     struct tb_busy *busy;
     size_t nbusy, capbusy;
+    struct tb_pct pct;
 };
 
 /* test.c: driving the scheduler.  Under mu, on the main thread for step. */
@@ -170,6 +192,9 @@ struct tb_cand {
 /* strategy.c: the one place that chooses.  Under mu. */
 int sched__tb_choose(struct tb *tb, const struct tb_choice *ch, struct tb_cand *out);
 int sched__tb_waiter_goes_first(struct tb *tb, uint64_t seq);
+/* Forget what the strategy learnt (a reseed, new decision bytes). */
+void sched__tb_strategy_restart(struct tb *tb);
+void sched__tb_strategy_free(struct tb *tb);
 
 /* queue.c: the run queues and their candidates.  All under mu. */
 int sched__tb_enqueue_bg(struct tb *tb, sched_runnable *r, const char *label, unsigned prio);

@@ -25,7 +25,7 @@ static const sched_config_key config_keys[] = {
     { "seed", SCHED_CONFIG_INT, 0, INT64_MAX,
       "seed of the PRNG that makes every scheduling choice (SCHED_SEED overrides)" },
     { "randomize", SCHED_CONFIG_BOOL, 0, 0,
-      "pick runnables at random (true) or in plain FIFO order (false)" },
+      "false: the same as strategy = \"fifo\" (the older spelling)" },
     { "allow_parking", SCHED_CONFIG_BOOL, 0, 0,
       "with nothing runnable, wait for other threads (true) or fail with SCHED_EDEADLK" },
     { "num_cpus", SCHED_CONFIG_INT, 1, 4096, "CPU count the scheduler reports (default 4)" },
@@ -39,8 +39,17 @@ static const sched_config_key config_keys[] = {
       "write the schedule as Chrome Trace Event JSON to this file (SCHED_TRACE overrides)" },
     { "strict_main_block", SCHED_CONFIG_BOOL, 0, 0,
       "a foreground task that blocks holds its executor: none of its other tasks runs meanwhile" },
+    { "strategy", SCHED_CONFIG_STRING, 0, 0,
+      "how the next runnable is chosen: random (default), fifo or pct (SCHED_STRATEGY overrides)" },
+    { "pct_depth", SCHED_CONFIG_INT, 1, TB_PCT_MAX_DEPTH,
+      "pct: the bug depth d, giving d-1 priority change points (default 3; SCHED_PCT_DEPTH overrides)" },
+    { "pct_steps", SCHED_CONFIG_INT, 1, 1000000000,
+      "pct: the estimated choices of a run, over which change points fall (default 1000; "
+      "SCHED_PCT_STEPS overrides)" },
     { NULL, 0, 0, 0, NULL }
 };
+
+static const char *const strategy_names[] = { "random", "fifo", "pct" };
 
 /* Parker words: a notification flag; the tick budget of a wait with a
  * timeout (plus one; 0 until drawn); the schedule counter when the waiter
@@ -134,8 +143,8 @@ int sched__tb_fire_next(struct tb *tb, uint64_t limit)
     return 1;
 }
 
-/* Parse SCHED_SEED: a decimal number, nothing else. */
-static int parse_seed(const char *s, uint64_t *out)
+/* Parse a decimal number, nothing else (SCHED_SEED and the like). */
+static int parse_decimal(const char *s, uint64_t *out)
 {
     if (!s || *s < '0' || *s > '9')
         return -1;
@@ -148,6 +157,77 @@ static int parse_seed(const char *s, uint64_t *out)
     return 0;
 }
 
+static int parse_strategy(const char *s, enum tb_strategy *out)
+{
+    for (size_t i = 0; i < sizeof strategy_names / sizeof strategy_names[0]; i++) {
+        if (strcmp(s, strategy_names[i]) == 0) {
+            *out = (enum tb_strategy)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* An environment override of an integer setting, from min to max. */
+static int env_uint(const sched_host_services *svc, const char *name, uint64_t min, uint64_t max,
+                    uint64_t *out, char *err, size_t errlen)
+{
+    const char *s = svc->getenv(name);
+    uint64_t v;
+    if (!s)
+        return 0;
+    if (parse_decimal(s, &v) || v < min || v > max) {
+        snprintf(err, errlen, "%s=\"%s\" is not a decimal number from %llu to %llu", name, s,
+                 (unsigned long long)min, (unsigned long long)max);
+        return SCHED_ECONFIG;
+    }
+    *out = v;
+    return 0;
+}
+
+/* strategy, randomize and the pct settings; the environment overrides. */
+static int read_strategy(struct tb *tb, const sched_backend_env *env, char *err, size_t errlen)
+{
+    const sched_host_services *svc = env->svc;
+    sched_plugin_host *h = env->host;
+    const char *name;
+    int64_t v;
+    int randomize = 1;
+    tb->strategy = TB_STRATEGY_RANDOM;
+    tb->pct.depth = 3;
+    tb->pct.steps = 1000;
+    if (svc->config_bool(h, "randomize", &randomize) == 0 && !randomize)
+        tb->strategy = TB_STRATEGY_FIFO;
+    if (svc->config_string(h, "strategy", &name) == 0) {
+        if (parse_strategy(name, &tb->strategy)) {
+            svc->config_error(h, "strategy", "is not one of \"random\", \"fifo\", \"pct\"", err,
+                              errlen);
+            return SCHED_ECONFIG;
+        }
+        if (!randomize && tb->strategy != TB_STRATEGY_FIFO) {
+            svc->config_error(h, "randomize",
+                              "is false, which means strategy \"fifo\", but strategy says otherwise",
+                              err, errlen);
+            return SCHED_ECONFIG;
+        }
+    }
+    if (svc->config_int(h, "pct_depth", &v) == 0)
+        tb->pct.depth = (unsigned)v;
+    if (svc->config_int(h, "pct_steps", &v) == 0)
+        tb->pct.steps = (uint64_t)v;
+    const char *env_name = svc->getenv("SCHED_STRATEGY");
+    if (env_name && parse_strategy(env_name, &tb->strategy)) {
+        snprintf(err, errlen, "SCHED_STRATEGY=\"%s\" is not one of random, fifo, pct", env_name);
+        return SCHED_ECONFIG;
+    }
+    uint64_t depth = tb->pct.depth;
+    int rc = env_uint(svc, "SCHED_PCT_DEPTH", 1, TB_PCT_MAX_DEPTH, &depth, err, errlen);
+    if (rc == 0)
+        rc = env_uint(svc, "SCHED_PCT_STEPS", 1, 1000000000, &tb->pct.steps, err, errlen);
+    tb->pct.depth = (unsigned)depth;
+    return rc;
+}
+
 static int read_config(struct tb *tb, const sched_backend_env *env, const char **trace,
                        char *err, size_t errlen)
 {
@@ -156,15 +236,12 @@ static int read_config(struct tb *tb, const sched_backend_env *env, const char *
     int64_t v;
     int b;
     tb->seed = 0;
-    tb->randomize = 1;
     tb->num_cpus = 4;
     tb->ticks_min = 0;
     tb->ticks_max = 1000;
     tb->utc_start_ns = (int64_t)DEFAULT_UTC_START * 1000000000;
     if (svc->config_int(h, "seed", &v) == 0)
         tb->seed = (uint64_t)v;
-    if (svc->config_bool(h, "randomize", &b) == 0)
-        tb->randomize = b;
     if (svc->config_bool(h, "allow_parking", &b) == 0)
         tb->parking_allowed = b;
     if (svc->config_bool(h, "strict_main_block", &b) == 0)
@@ -181,8 +258,11 @@ static int read_config(struct tb *tb, const sched_backend_env *env, const char *
         svc->config_error(h, "timeout_ticks_min", "is greater than timeout_ticks_max", err, errlen);
         return SCHED_ECONFIG;
     }
+    int rc = read_strategy(tb, env, err, errlen);
+    if (rc)
+        return rc;
     const char *env_seed = svc->getenv("SCHED_SEED");
-    if (env_seed && parse_seed(env_seed, &tb->seed)) {
+    if (env_seed && parse_decimal(env_seed, &tb->seed)) {
         snprintf(err, errlen, "SCHED_SEED=\"%s\" is not a decimal number from 0 to %llu",
                  env_seed, (unsigned long long)UINT64_MAX);
         return SCHED_ECONFIG;
@@ -261,6 +341,7 @@ static void tb_destroy(void *self)
     sched__tb_queues_free(tb);
     sched__tb_history_free(tb);
     sched__tb_busy_free(tb);
+    sched__tb_strategy_free(tb);
     free(tb->bytes);
     tb_cond_destroy(&tb->cv);
     tb_mutex_destroy(&tb->mu);
