@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/bench/strategy_bench.c - how many runs each strategy of the test
+ * backend needs to find a planted bug (sched-test(7), Strategies).
+ *
+ * For each bug of tests/planted_bugs.h (depth 1, 2 and 3, among noise
+ * tasks) and each strategy, a sweep of sched_test_run_seeds from each of
+ * 20 starting seeds runs until the bug is hit or the cap is reached; the
+ * table gives the median number of runs and the spread.  PCT runs twice:
+ * with k estimated from one run's length (the length of the FIFO run's
+ * history, as sched-test(7) advises) and with the default k of 1000.
+ * It counts runs, not time: nothing here is timed.
+ *
+ *   strategy-bench [--seeds N] [--cap RUNS] [--window W] [--noise N]
+ *
+ * Only the public API: sched/sched.h, sched/test.h, config files.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sched/sched.h>
+#include <sched/test.h>
+
+#include "../planted_bugs.h"
+
+static char *const bench_argv[] = { "strategy-bench", NULL };
+
+/* A config file for the rest of the run (removed at exit). */
+static char conf_path[8][64];
+static int nconf;
+
+static void remove_confs(void)
+{
+    for (int i = 0; i < nconf; i++)
+        unlink(conf_path[i]);
+}
+
+static const char *conf(const char *text)
+{
+    char *path = conf_path[nconf++];
+    snprintf(path, sizeof conf_path[0], "/tmp/sched-strategy-bench-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+        perror("strategy-bench: config file");
+        exit(1);
+    }
+    close(fd);
+    return path;
+}
+
+/* Runs from seed start until the bug is hit: cap + 1 when it never was. */
+static long runs_to_find(const char *path, struct planted *p, unsigned long long start, long cap)
+{
+    char seed[32], iters[32];
+    snprintf(seed, sizeof seed, "%llu", start);
+    snprintf(iters, sizeof iters, "%ld", cap);
+    setenv("SCHED_SEED", seed, 1);
+    setenv("SCHED_ITERATIONS", iters, 1);
+    sched_error *err = NULL;
+    int rc = sched_test_run_seeds(path, bench_argv, planted_run, p, &err);
+    long out = cap + 1;
+    unsigned long long failing;
+    if (rc == 1 && sscanf(sched_error_message(err), "failing seed: %llu", &failing) == 1) {
+        out = (long)(failing - start) + 1;
+    } else if (rc != 0) {
+        fprintf(stderr, "strategy-bench: %s\n", err ? sched_error_message(err) : sched_strerror(rc));
+        exit(1);
+    }
+    sched_error_free(err);
+    return out;
+}
+
+/* Choices in one run of the bug in FIFO order: the estimate of k. */
+static size_t run_length(const char *fifo_path, struct planted *p)
+{
+    sched_host *host;
+    sched_error *err = NULL;
+    if (sched_host_open(&host, fifo_path, &err)) {
+        fprintf(stderr, "strategy-bench: %s\n", sched_error_message(err));
+        exit(1);
+    }
+    planted_run(host, p);
+    const sched_test_step *steps;
+    size_t n = sched_test_history(sched_as_test(host), &steps);
+    sched_host_close(host);
+    return n;
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+static void put_runs(long v, long cap)
+{
+    if (v > cap)
+        printf(">%ld", cap);
+    else
+        printf("%ld", v);
+}
+
+int main(int argc, char **argv)
+{
+    int nseeds = 20, window = 12, noise = 4;
+    long cap = 20000;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--seeds") == 0)
+            nseeds = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--cap") == 0)
+            cap = atol(argv[i + 1]);
+        else if (strcmp(argv[i], "--window") == 0)
+            window = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--noise") == 0)
+            noise = atoi(argv[i + 1]);
+        else
+            break;
+    }
+    if (nseeds < 1 || nseeds > 1000 || cap < 1 || window < 2 || noise < 0 || argc % 2 == 0) {
+        fprintf(stderr, "usage: strategy-bench [--seeds N] [--cap RUNS] [--window W >= 2] "
+                        "[--noise N]\n");
+        return 2;
+    }
+    atexit(remove_confs);
+    unsetenv("SCHED_STRATEGY");
+    unsetenv("SCHED_PCT_DEPTH");
+    unsetenv("SCHED_PCT_STEPS");
+    const char *fifo = conf("backend = \"test\";\ntest: { strategy = \"fifo\"; };\n");
+    const char *random = conf("backend = \"test\";\ntest: { strategy = \"random\"; };\n");
+    const char *pct_default = conf("backend = \"test\";\ntest: { strategy = \"pct\"; };\n");
+    long *runs = calloc((size_t)nseeds, sizeof *runs);
+    if (!runs)
+        return 1;
+
+    printf("planted bugs: window %d, %d noise tasks of 8 steps; %d starting seeds, "
+           "at most %ld runs each\n\n", window, noise, nseeds, cap);
+    printf("%-7s  %-5s  %-16s  %8s  %-22s  %s\n", "bug", "steps", "strategy", "median",
+           "spread (min q1-q3 max)", "found");
+    for (int depth = 1; depth <= 3; depth++) {
+        struct planted p = { .depth = depth, .window = window, .noise = noise, .noise_steps = 8 };
+        size_t k = run_length(fifo, &p);
+        char text[160], name[32];
+        snprintf(text, sizeof text,
+                 "backend = \"test\";\ntest: { strategy = \"pct\"; pct_depth = %d; pct_steps = %zu; };\n",
+                 depth, k);
+        const char *pct_k = conf(text);
+        struct {
+            const char *label, *path;
+        } rows[4] = { { "fifo", fifo }, { "random", random }, { NULL, pct_k },
+                      { "pct k=1000 d=3", pct_default } };
+        snprintf(name, sizeof name, "pct k=%zu d=%d", k, depth);
+        rows[2].label = name;
+        for (int r = 0; r < 4; r++) {
+            int found = 0;
+            /* FIFO order is one schedule whatever the seed (this program
+             * draws no timeouts or delays): 100 runs show it. */
+            long rcap = r == 0 && cap > 100 ? 100 : cap;
+            for (int s = 0; s < nseeds; s++) {
+                /* Starting seeds far apart, so no two sweeps share a run. */
+                runs[s] = runs_to_find(rows[r].path, &p, (unsigned long long)s * 1000003u, rcap);
+                found += runs[s] <= rcap;
+            }
+            qsort(runs, (size_t)nseeds, sizeof *runs, cmp_long);
+            printf("depth %d  %5zu  %-16s  ", depth, k, rows[r].label);
+            char med[32];
+            long m = runs[nseeds / 2];
+            if (nseeds % 2 == 0)
+                m = (runs[nseeds / 2 - 1] + runs[nseeds / 2]) / 2;
+            snprintf(med, sizeof med, m > rcap ? ">%ld" : "%ld", m > rcap ? rcap : m);
+            printf("%8s  ", med);
+            put_runs(runs[0], rcap);
+            printf(" ");
+            put_runs(runs[nseeds / 4], rcap);
+            printf("-");
+            put_runs(runs[(3 * nseeds) / 4], rcap);
+            printf(" ");
+            put_runs(runs[nseeds - 1], rcap);
+            printf("  %d/%d\n", found, nseeds);
+            fflush(stdout);
+        }
+    }
+    free(runs);
+    return 0;
+}
