@@ -61,7 +61,7 @@ sched_future *sched_future_fn(sched_fn fn, void *arg)
                    "a compact task reuses the fn future's allocation");
     if (!fn)
         return NULL;
-    ff = malloc(SCHED__COMPACT_SIZE);
+    ff = sched__taskmem_alloc();
     if (!ff)
         return NULL;
     ff->base.ops = &sched__fn_future_ops;

@@ -413,7 +413,7 @@ static void task_run(struct sched_task *t)
     /* A compact task: detached, never woken, nothing else can reach it. */
     if (!(s & SCHED__FULL)) {
         t->a.fn(t->b.arg);
-        free(t);
+        sched__taskmem_free(t);
         return;
     }
 
@@ -903,4 +903,7 @@ void sched__tasks_close(sched_host *host)
     sched__mutex_destroy(&ts->lock);
     free(ts);
     host->tasks = NULL;
+    /* The backend is gone and its threads with it: their cached blocks
+     * are in the depot. */
+    sched__taskmem_trim();
 }

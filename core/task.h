@@ -139,6 +139,15 @@ struct sched__timer_rt {
 void sched__timer_rt_run(struct sched__timer_rt *rt);
 void sched__timer_rt_drop(struct sched__timer_rt *rt);
 
+/* taskmem.c: blocks of SCHED__COMPACT_SIZE bytes for sched_future_fn,
+ * cached per thread.  Each is its own malloc'd chunk, so free() and
+ * realloc() stay valid on it; sched__taskmem_free is the cheap way back.
+ * sched__taskmem_trim frees what the depot and the calling thread hold
+ * (when a host closes).  Any thread. */
+void *sched__taskmem_alloc(void);
+void sched__taskmem_free(void *p);
+void sched__taskmem_trim(void);
+
 /* task.c */
 uint64_t sched__next_id(void);
 int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,

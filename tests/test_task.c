@@ -5,8 +5,10 @@
  * when its two sides let go on two threads at once, and what races
  * sched_host_close: the host's own timer thread, and a foreground task
  * woken from a worker; and a block on a yielding future on the test
- * backend in both of its orders.  (The executor contract itself is
- * tests/conformance/, on every backend.)
+ * backend in both of its orders; and the per-thread cache of task blocks
+ * giving back everything a thread freed once it exits and the host
+ * closes.  (The executor contract itself is tests/conformance/, on every
+ * backend.)
  */
 #include "config.h"
 
@@ -21,7 +23,12 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#if defined(HAVE_MALLINFO2)
+#include <malloc.h>
+#endif
+
 #include "sched/sched.h"
+#include "task.h"
 
 static sched_value nothing(void *arg)
 {
@@ -431,6 +438,59 @@ static void test_a_yielding_block_lets_background_work_run_in_fifo_and_random_or
     unsetenv("SCHED_PLUGIN_PATH");
 }
 
+/* ---- the task-block cache ------------------------------------------------ */
+
+enum { BLOCKS = 20000 };
+static void *blocks[BLOCKS];
+
+/* Frees on its own thread what the main thread allocated, the way a
+ * worker frees the tasks a spawner made, then exits. */
+static void *free_blocks(void *arg)
+{
+    size_t i;
+    (void)arg;
+    for (i = 0; i < BLOCKS; i++)
+        sched__taskmem_free(blocks[i]);
+    return NULL;
+}
+
+static void test_task_blocks_freed_on_an_exited_thread_are_all_given_back(void)
+{
+#if defined(HAVE_MALLINFO2)
+    size_t before, cached, after, i;
+    pthread_t th;
+
+    sched__taskmem_trim();
+    before = mallinfo2().uordblks;
+    for (i = 0; i < BLOCKS; i++) {
+        blocks[i] = sched__taskmem_alloc();
+        CU_ASSERT_PTR_NOT_NULL_FATAL(blocks[i]);
+        memset(blocks[i], 0xab, SCHED__COMPACT_SIZE);  /* the whole block is the caller's */
+    }
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, free_blocks, NULL), 0);
+    pthread_join(th, NULL);
+    /* Whatever the exited thread kept is in the depot now; allocating
+     * again may reuse it, and a block is an ordinary malloc'd chunk. */
+    for (i = 0; i < 100; i++)
+        blocks[i] = sched__taskmem_alloc();
+    for (i = 0; i < 100; i++) {
+        if (i % 2)
+            free(blocks[i]);
+        else
+            sched__taskmem_free(blocks[i]);
+    }
+    cached = mallinfo2().uordblks;
+    sched__taskmem_trim();
+    after = mallinfo2().uordblks;
+    CU_ASSERT(cached >= after);
+    /* Everything comes back: no more than what libc keeps for the thread
+     * it created (far less than the 20,000 blocks). */
+    CU_ASSERT(after <= before + 4096);
+#else
+    CU_PASS("mallinfo2 is not available: nothing to measure the heap with");
+#endif
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -450,6 +510,8 @@ int main(void)
                 test_foreground_task_woken_while_closing_is_dropped_on_main);
     CU_add_test(s, "a yielding block lets background work run, in FIFO and random order",
                 test_a_yielding_block_lets_background_work_run_in_fifo_and_random_order);
+    CU_add_test(s, "task blocks freed on an exited thread are all given back",
+                test_task_blocks_freed_on_an_exited_thread_are_all_given_back);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();

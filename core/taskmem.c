@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/taskmem.c - a per-thread cache of compact-task blocks.
+ *
+ * A detached function task is allocated on the thread that spawns it and
+ * freed on the worker that runs it.  glibc's malloc handles that badly: the
+ * worker's free lands in the spawner's arena, and the spawner's next malloc
+ * takes it back through the arena's bins, about 200 instructions a task.
+ * Here each thread keeps the blocks it freed in magazines of BATCH: a full
+ * magazine goes to a depot shared by all threads (one mutex per BATCH
+ * frees), and a thread that runs out takes a full one back from the depot
+ * (one mutex per BATCH allocations), so the common case is a push or a pop
+ * on a thread-local list.
+ *
+ * Every block is still its own malloc'd chunk of SCHED__COMPACT_SIZE bytes:
+ * free() and realloc() remain valid on it (a spawn that needs a full task
+ * grows one with realloc; a dropped task is freed with free), so only the
+ * hot pair, sched_future_fn and a compact task finishing, goes through here.
+ *
+ * The cache is off (every call is plain malloc or free) in debug mode,
+ * under AddressSanitizer or ThreadSanitizer, and under valgrind, so that
+ * they still see every allocation, every use after free and every race on
+ * a task's memory.  What it holds is bounded (two magazines a thread, the
+ * depot's DEPOT_MAX) and returned: a thread's magazines go to the depot
+ * when the thread exits, and sched__taskmem_trim, called when a host
+ * closes, frees the depot and the calling thread's magazines, so nothing
+ * is left allocated once a program has closed its hosts and joined its
+ * threads.  (Threads the program does not own, such as GCD's workers under
+ * the mac backend, keep their two magazines until they exit.)
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "task.h"
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define SCHED__HAVE_VALGRIND_H 1
+#endif
+#endif
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SCHED__TASKMEM_OFF 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SCHED__TASKMEM_OFF 1
+#endif
+#endif
+#if defined(_WIN32)
+#define SCHED__TASKMEM_OFF 1    /* no thread-exit hook wired up there */
+#endif
+
+#if !defined(SCHED__TASKMEM_OFF)
+
+#include <pthread.h>
+
+enum {
+    BATCH = 64,         /* blocks per magazine */
+    DEPOT_MAX = 256,    /* full magazines the depot keeps (1 MiB) */
+};
+
+/* A free block.  The first block of a full magazine also links the
+ * magazines in the depot. */
+struct block {
+    struct block *next;
+    struct block *next_batch;
+};
+_Static_assert(sizeof(struct block) <= SCHED__COMPACT_SIZE, "a block holds its links");
+
+struct cache {
+    struct block *cur;      /* the magazine in use: allocations pop, frees push */
+    unsigned n;             /* blocks in cur */
+    struct block *spare;    /* a full magazine, or NULL */
+    int hooked;             /* the thread-exit destructor is set */
+};
+
+/* Initial-exec: a %fs-relative access rather than a __tls_get_addr call
+ * on every allocation (libsched is linked, not dlopen'd, and glibc keeps
+ * static TLS room for the few bytes a dlopen would need). */
+static _Thread_local struct cache tc __attribute__((tls_model("initial-exec")));
+
+static pthread_mutex_t depot_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct block *depot;     /* full magazines, through next_batch */
+static _Atomic unsigned depot_n;    /* written under depot_lock; read without it */
+
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t key;
+static int key_ok;
+
+/* 1: cache on; 0: off (debug mode, valgrind); -1: not decided yet. */
+static _Atomic int mode = -1;
+
+/* Under valgrind, a tool that tracks the heap (memcheck, helgrind, drd,
+ * massif, dhat) preloads its own malloc as vgpreload_TOOL; callgrind and
+ * cachegrind preload only vgpreload_core, and they are there to measure
+ * what the cache buys. */
+static int heap_tool(void)
+{
+#if defined(SCHED__HAVE_VALGRIND_H)
+    const char *p;
+    if (!RUNNING_ON_VALGRIND)
+        return 0;
+    if (!(p = sched__secure_getenv("LD_PRELOAD")))
+        return 1;
+    while ((p = strstr(p, "vgpreload_")) != NULL) {
+        p += strlen("vgpreload_");
+        if (strncmp(p, "core", 4) != 0)
+            return 1;
+    }
+#endif
+    return 0;
+}
+
+static int decide(void)
+{
+    int on = !sched__debug() && !heap_tool();
+    atomic_store_explicit(&mode, on, memory_order_relaxed);
+    return on;
+}
+
+static inline int cache_on(void)
+{
+    int m = atomic_load_explicit(&mode, memory_order_relaxed);
+    return m >= 0 ? m : decide();
+}
+
+static void free_batch(struct block *b)
+{
+    while (b) {
+        struct block *next = b->next;
+        free(b);
+        b = next;
+    }
+}
+
+/* Hand a full magazine to the depot, or free it when the depot is full. */
+static void depot_put(struct block *batch)
+{
+    pthread_mutex_lock(&depot_lock);
+    if (depot_n < DEPOT_MAX) {
+        batch->next_batch = depot;
+        depot = batch;
+        depot_n++;
+        batch = NULL;
+    }
+    pthread_mutex_unlock(&depot_lock);
+    free_batch(batch);
+}
+
+/* A full magazine from the depot, or NULL. */
+static struct block *depot_get(void)
+{
+    struct block *b;
+    /* An empty depot stays empty while the spawner runs ahead of the
+     * workers: do not take the lock for every allocation then. */
+    if (atomic_load_explicit(&depot_n, memory_order_relaxed) == 0)
+        return NULL;
+    pthread_mutex_lock(&depot_lock);
+    if ((b = depot) != NULL) {
+        depot = b->next_batch;
+        depot_n--;
+    }
+    pthread_mutex_unlock(&depot_lock);
+    return b;
+}
+
+/* Return this thread's blocks: full magazines to the depot, the rest
+ * freed. */
+static void flush(struct cache *c)
+{
+    if (c->spare)
+        depot_put(c->spare);
+    if (c->n == BATCH)
+        depot_put(c->cur);
+    else
+        free_batch(c->cur);
+    c->spare = c->cur = NULL;
+    c->n = 0;
+}
+
+static void on_thread_exit(void *arg)
+{
+    struct cache *c = arg;
+    flush(c);
+    c->hooked = 0;
+}
+
+static void make_key(void)
+{
+    key_ok = pthread_key_create(&key, on_thread_exit) == 0;
+}
+
+/* The key is deleted if the library itself is unloaded, so no thread
+ * exiting later calls into unmapped code. */
+__attribute__((destructor)) static void delete_key(void)
+{
+    if (key_ok)
+        pthread_key_delete(key);
+    key_ok = 0;
+}
+
+/* Make sure this thread's blocks are returned when it exits; 0 if they
+ * cannot be (then the caller frees instead of caching). */
+static int hook(struct cache *c)
+{
+    pthread_once(&key_once, make_key);
+    if (!key_ok || pthread_setspecific(key, c) != 0)
+        return 0;
+    c->hooked = 1;
+    return 1;
+}
+
+void *sched__taskmem_alloc(void)
+{
+    struct cache *c = &tc;
+    struct block *b;
+
+    if (!c->cur) {
+        if (c->spare) {
+            c->cur = c->spare;
+            c->spare = NULL;
+        } else if (cache_on() && (c->hooked || hook(c)) && (c->cur = depot_get()) != NULL) {
+            ;
+        } else {
+            return malloc(SCHED__COMPACT_SIZE);
+        }
+        c->n = BATCH;
+    }
+    b = c->cur;
+    c->cur = b->next;
+    c->n--;
+    return b;
+}
+
+void sched__taskmem_free(void *p)
+{
+    struct cache *c = &tc;
+    struct block *b = p;
+
+    if (!p)
+        return;
+    if (!c->hooked && (!cache_on() || !hook(c))) {
+        free(p);
+        return;
+    }
+    b->next = c->cur;
+    c->cur = b;
+    if (++c->n == BATCH) {
+        if (c->spare)
+            depot_put(c->cur);
+        else
+            c->spare = c->cur;
+        c->cur = NULL;
+        c->n = 0;
+    }
+}
+
+void sched__taskmem_trim(void)
+{
+    struct block *all;
+    flush(&tc);
+    pthread_mutex_lock(&depot_lock);
+    all = depot;
+    depot = NULL;
+    depot_n = 0;
+    pthread_mutex_unlock(&depot_lock);
+    while (all) {
+        struct block *next = all->next_batch;
+        free_batch(all);
+        all = next;
+    }
+}
+
+#else /* SCHED__TASKMEM_OFF */
+
+void *sched__taskmem_alloc(void)
+{
+    return malloc(SCHED__COMPACT_SIZE);
+}
+
+void sched__taskmem_free(void *p)
+{
+    free(p);
+}
+
+void sched__taskmem_trim(void)
+{
+}
+
+#endif
