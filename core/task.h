@@ -11,6 +11,8 @@
 #ifndef SCHED_TASK_H
 #define SCHED_TASK_H
 
+#include <stdlib.h>
+
 #include "internal.h"
 
 /* State word bits.  KIND, FULL, FOREGROUND and the priority never change
@@ -143,10 +145,61 @@ void sched__timer_rt_drop(struct sched__timer_rt *rt);
  * cached per thread.  Each is its own malloc'd chunk, so free() and
  * realloc() stay valid on it; sched__taskmem_free is the cheap way back.
  * sched__taskmem_trim frees what the depot and the calling thread hold
- * (when a host closes).  Any thread. */
-void *sched__taskmem_alloc(void);
-void sched__taskmem_free(void *p);
+ * (when a host closes).  Any thread.  The common case, a pop or a push
+ * on the calling thread's magazine, is inline here. */
 void sched__taskmem_trim(void);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(_WIN32)
+#define SCHED__TASKMEM_OFF 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SCHED__TASKMEM_OFF 1
+#endif
+#endif
+#if defined(SCHED__TASKMEM_OFF)
+static inline void *sched__taskmem_alloc(void)
+{
+    return malloc(SCHED__COMPACT_SIZE);
+}
+static inline void sched__taskmem_free(void *p)
+{
+    free(p);
+}
+#else
+#define SCHED__TASKMEM_BATCH 64u    /* blocks per magazine */
+struct sched__taskmem {
+    void *cur;          /* the magazine in use: a list through each block's first word */
+    unsigned n;         /* blocks in cur, below SCHED__TASKMEM_BATCH */
+    int hooked;         /* caching: the thread-exit hook is set */
+    void *spare;        /* a full magazine, or NULL */
+};
+/* Initial-exec: a %fs-relative access, not a __tls_get_addr call on every
+ * allocation (libsched is linked, not dlopen'd; glibc keeps static TLS
+ * room for the few bytes a dlopen would need). */
+extern _Thread_local struct sched__taskmem sched__tm __attribute__((tls_model("initial-exec")));
+void *sched__taskmem_alloc_slow(void);
+void sched__taskmem_free_slow(void *p);
+static inline void *sched__taskmem_alloc(void)
+{
+    struct sched__taskmem *c = &sched__tm;
+    void **b = c->cur;
+    if (!b)
+        return sched__taskmem_alloc_slow();
+    c->cur = *b;
+    c->n--;
+    return b;
+}
+static inline void sched__taskmem_free(void *p)
+{
+    struct sched__taskmem *c = &sched__tm;
+    if (!c->hooked || !p || c->n + 1 >= SCHED__TASKMEM_BATCH) {
+        sched__taskmem_free_slow(p);
+        return;
+    }
+    *(void **)p = c->cur;
+    c->cur = p;
+    c->n++;
+}
+#endif
 
 /* task.c */
 uint64_t sched__next_id(void);

@@ -42,23 +42,12 @@
 #endif
 #endif
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SCHED__TASKMEM_OFF 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SCHED__TASKMEM_OFF 1
-#endif
-#endif
-#if defined(_WIN32)
-#define SCHED__TASKMEM_OFF 1    /* no thread-exit hook wired up there */
-#endif
-
 #if !defined(SCHED__TASKMEM_OFF)
 
 #include <pthread.h>
 
 enum {
-    BATCH = 64,         /* blocks per magazine */
+    BATCH = SCHED__TASKMEM_BATCH,
     DEPOT_MAX = 256,    /* full magazines the depot keeps (1 MiB) */
 };
 
@@ -70,17 +59,8 @@ struct block {
 };
 _Static_assert(sizeof(struct block) <= SCHED__COMPACT_SIZE, "a block holds its links");
 
-struct cache {
-    struct block *cur;      /* the magazine in use: allocations pop, frees push */
-    unsigned n;             /* blocks in cur */
-    struct block *spare;    /* a full magazine, or NULL */
-    int hooked;             /* the thread-exit destructor is set */
-};
-
-/* Initial-exec: a %fs-relative access rather than a __tls_get_addr call
- * on every allocation (libsched is linked, not dlopen'd, and glibc keeps
- * static TLS room for the few bytes a dlopen would need). */
-static _Thread_local struct cache tc __attribute__((tls_model("initial-exec")));
+/* A thread's magazines (task.h has the inline fast paths). */
+_Thread_local struct sched__taskmem sched__tm __attribute__((tls_model("initial-exec")));
 
 static pthread_mutex_t depot_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct block *depot;     /* full magazines, through next_batch */
@@ -169,7 +149,7 @@ static struct block *depot_get(void)
 
 /* Return this thread's blocks: full magazines to the depot, the rest
  * freed. */
-static void flush(struct cache *c)
+static void flush(struct sched__taskmem *c)
 {
     if (c->spare)
         depot_put(c->spare);
@@ -183,7 +163,7 @@ static void flush(struct cache *c)
 
 static void on_thread_exit(void *arg)
 {
-    struct cache *c = arg;
+    struct sched__taskmem *c = arg;
     flush(c);
     c->hooked = 0;
 }
@@ -204,7 +184,7 @@ __attribute__((destructor)) static void delete_key(void)
 
 /* Make sure this thread's blocks are returned when it exits; 0 if they
  * cannot be (then the caller frees instead of caching). */
-static int hook(struct cache *c)
+static int hook(struct sched__taskmem *c)
 {
     pthread_once(&key_once, make_key);
     if (!key_ok || pthread_setspecific(key, c) != 0)
@@ -213,31 +193,33 @@ static int hook(struct cache *c)
     return 1;
 }
 
-void *sched__taskmem_alloc(void)
+/* The magazine in use is empty: the spare, a full one from the depot, or
+ * malloc. */
+void *sched__taskmem_alloc_slow(void)
 {
-    struct cache *c = &tc;
+    struct sched__taskmem *c = &sched__tm;
     struct block *b;
 
-    if (!c->cur) {
-        if (c->spare) {
-            c->cur = c->spare;
-            c->spare = NULL;
-        } else if (cache_on() && (c->hooked || hook(c)) && (c->cur = depot_get()) != NULL) {
-            ;
-        } else {
-            return malloc(SCHED__COMPACT_SIZE);
-        }
-        c->n = BATCH;
+    if (c->spare) {
+        c->cur = c->spare;
+        c->spare = NULL;
+    } else if (cache_on() && (c->hooked || hook(c)) && (c->cur = depot_get()) != NULL) {
+        ;
+    } else {
+        return malloc(SCHED__COMPACT_SIZE);
     }
+    c->n = BATCH;
     b = c->cur;
     c->cur = b->next;
     c->n--;
     return b;
 }
 
-void sched__taskmem_free(void *p)
+/* Not caching yet, or the magazine in use fills up with p: it becomes the
+ * spare, or goes to the depot. */
+void sched__taskmem_free_slow(void *p)
 {
-    struct cache *c = &tc;
+    struct sched__taskmem *c = &sched__tm;
     struct block *b = p;
 
     if (!p)
@@ -261,7 +243,7 @@ void sched__taskmem_free(void *p)
 void sched__taskmem_trim(void)
 {
     struct block *all;
-    flush(&tc);
+    flush(&sched__tm);
     pthread_mutex_lock(&depot_lock);
     all = depot;
     depot = NULL;
@@ -274,17 +256,7 @@ void sched__taskmem_trim(void)
     }
 }
 
-#else /* SCHED__TASKMEM_OFF */
-
-void *sched__taskmem_alloc(void)
-{
-    return malloc(SCHED__COMPACT_SIZE);
-}
-
-void sched__taskmem_free(void *p)
-{
-    free(p);
-}
+#else /* SCHED__TASKMEM_OFF: task.h makes alloc and free malloc and free */
 
 void sched__taskmem_trim(void)
 {
