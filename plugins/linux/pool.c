@@ -300,11 +300,20 @@ static sched_runnable *inject_take(struct lx_pool *p, struct lx_worker *w, size_
     if (!inject_maybe_nonempty(q) || atomic_exchange_explicit(&q->consuming, 1, memory_order_acquire))
         return NULL;
     first = inject_pop(q);
-    for (size_t n = 0; first && n < max; n++) {
+    if (first && max > 0) {
+        /* Fill the free slots, then publish them with one store: only
+         * we write our ring's tail, and thieves never take past it. */
         uint64_t t = atomic_load_explicit(&w->tail, memory_order_relaxed);
-        if (t - atomic_load_explicit(&w->head, memory_order_acquire) >= LX_RING || !(r = inject_pop(q)))
-            break;
-        ring_push(w, r);
+        uint64_t room = LX_RING - (t - atomic_load_explicit(&w->head, memory_order_acquire));
+        uint64_t n = 0;
+        if (room > max)
+            room = max;
+        while (n < room && (r = inject_pop(q))) {
+            atomic_store_explicit(&w->ring[(t + n) & (LX_RING - 1)], r, memory_order_relaxed);
+            n++;
+        }
+        if (n)
+            atomic_store_explicit(&w->tail, t + n, memory_order_release);
     }
     atomic_store_explicit(&q->consuming, 0, memory_order_release);
     return first;
