@@ -90,6 +90,8 @@ int sched_executor_spawn_at(sched_executor *ex, sched_future *fut, const char *l
         return SCHED_EINVAL;
     }
     check_ex(ex, "sched_executor_spawn_at");
+    if (fut && fut->ops == &sched__fn_future_ops && !out && !label)
+        return sched__task_spawn_fn(ex->host, fut, prio, site);
     return sched__task_spawn(ex->host, fut, label, prio, site, 0, out);
 }
 

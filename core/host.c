@@ -38,6 +38,7 @@ int sched_host_open(sched_host **out, const char *config_path, sched_error **err
     host->main_thread = sched__thread_self();
     atomic_init(&host->closed, 0);
     atomic_init(&host->refs, 1);
+    atomic_init(&host->sessions_made, 0);
 
     int rc = sched__config_load(config_path, &host->cfg, err);
     if (rc != 0) {

@@ -55,6 +55,7 @@ struct sched_host {
     struct sched__tasks *tasks;             /* task.c */
     struct sched__timers *timers;           /* timer.c; NULL until first used */
     struct sched__sessions *sessions;       /* session.c; NULL until first used */
+    atomic_int sessions_made;               /* session.c: set once sessions is, never cleared */
     struct sched_test test;                 /* test.c; iface NULL when absent */
 
     /* host.c: 1 until closed, +1 per holder.  Apart from the fields every

@@ -32,7 +32,11 @@ int sched__session_on_main(sched_host *host)
  * may still be polling), so the thread test must come first. */
 uint64_t sched__session_current(sched_host *host)
 {
-    if (host == NULL || !sched__session_on_main(host) || host->sessions == NULL)
+    /* A host that never had sessions (the common case) answers without
+     * the thread test: only the main thread sets the flag, and it sees
+     * its own write. */
+    if (host == NULL || !atomic_load_explicit(&host->sessions_made, memory_order_relaxed)
+        || !sched__session_on_main(host) || host->sessions == NULL)
         return 0;
     return host->sessions->current;
 }
@@ -304,6 +308,7 @@ static struct sched__sessions *host_sessions(sched_host *host)
     const char *seed = sched__secure_getenv("SCHED_SEED");
     sched_prng_seed(&s->rng, seed ? strtoull(seed, NULL, 0) : sched__mono_ns());
     host->sessions = s;
+    atomic_store_explicit(&host->sessions_made, 1, memory_order_relaxed);
     return s;
 }
 

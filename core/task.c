@@ -503,7 +503,18 @@ static void task_run(struct sched_task *t)
 void sched__runnable_run(sched_runnable *r)
 {
     struct sched__rhdr *h = (struct sched__rhdr *)r;
-    switch (atomic_load_explicit(&h->state, memory_order_relaxed) & SCHED__KIND_MASK) {
+    uint32_t s = atomic_load_explicit(&h->state, memory_order_acquire);
+
+    /* A compact task, the common case, without task_run's frame: detached,
+     * never woken, nothing else can reach it. */
+    if (!(s & (SCHED__KIND_MASK | SCHED__FULL))) {
+        struct sched_task *t = (struct sched_task *)r;
+        assert(s & SCHED__SCHEDULED);
+        t->a.fn(t->b.arg);
+        sched__taskmem_free(t);
+        return;
+    }
+    switch (s & SCHED__KIND_MASK) {
     case SCHED__KIND_TIMER:
         sched__timer_rt_run((struct sched__timer_rt *)r);
         break;
@@ -664,6 +675,43 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
         if (out)
             *out = NULL;
         atomic_store_explicit(&t->refs, 1, memory_order_relaxed);
+        drop_owned(t);
+        return rc == SCHED_ENOMEM ? SCHED_ENOMEM : SCHED_ECLOSED;
+    }
+    return 0;
+}
+
+/*
+ * The commonest spawn: a sched_future_fn() future, detached, unlabelled,
+ * on a background executor.  It becomes a compact task in place and goes
+ * straight to the backend, unless it joins a session (or is refused),
+ * which sched__task_spawn handles.  Takes fut.
+ */
+int sched__task_spawn_fn(sched_host *host, sched_future *fut, sched_priority prio,
+                         const sched_site *site)
+{
+    struct sched__fn_future *ff = (struct sched__fn_future *)fut;
+    struct sched_task *t = (struct sched_task *)(void *)fut;
+    sched_fn fn;
+    void *arg;
+    int rc;
+
+    assert(fut && fut->ops == &sched__fn_future_ops);
+    if (!host || (unsigned)prio > SCHED_PRIORITY_REALTIME || closing(host)
+        || (host->hooks.spawn_session && host->hooks.spawn_session(host)))
+        return sched__task_spawn(host, fut, NULL, prio, site, 0, NULL);
+    fn = ff->fn;        /* read both before the task's fields overwrite them */
+    arg = ff->arg;
+    t->a.fn = fn;
+    t->b.arg = arg;
+    atomic_init(&t->state, SCHED__KIND_TASK | SCHED__SCHEDULED | ((uint32_t)prio << SCHED__PRIO_SHIFT));
+    atomic_init(&t->refs, 1u);
+    t->id = sched__next_id();
+    t->site = site;
+    rc = host->ops.schedule_labeled
+             ? host->ops.schedule_labeled(host->backend, &t->r, NULL, prio)
+             : host->ops.schedule(host->backend, &t->r);
+    if (rc != 0) {
         drop_owned(t);
         return rc == SCHED_ENOMEM ? SCHED_ENOMEM : SCHED_ECLOSED;
     }

@@ -206,6 +206,10 @@ uint64_t sched__next_id(void);
 int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
                       sched_priority prio, const sched_site *site, uint64_t fg_executor_id,
                       sched_task **out);
+/* sched__task_spawn of a sched_future_fn() future with no handle, no
+ * label and no foreground executor: the compact fast path. */
+int sched__task_spawn_fn(sched_host *host, sched_future *fut, sched_priority prio,
+                         const sched_site *site);
 /* The full task this thread is polling, or NULL. */
 struct sched_task *sched__task_running(void);
 /* The session of the task this thread is polling (0: none); what I/O
