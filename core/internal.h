@@ -99,7 +99,14 @@ void sched__misuse(const char *func, const char *fmt, ...) SCHED__PRINTF(2, 3);
  * misuse is checked.  sched__release frees a handle's memory (size bytes),
  * poisoned and quarantined in debug mode.  A freed handle's 32-bit words
  * then read SCHED__POISON32, which no live state word can equal. */
-int sched__debug(void);
+extern atomic_int sched__debug_mode;    /* -1 until read: sched__debug_read */
+int sched__debug_read(void);
+/* Inline: it guards every handle check, on the spawn path too. */
+static inline int sched__debug(void)
+{
+    int on = atomic_load_explicit(&sched__debug_mode, memory_order_relaxed);
+    return on >= 0 ? on : sched__debug_read();
+}
 void sched__release(void *p, size_t size);
 #define SCHED__POISON_BYTE 0xde
 #define SCHED__POISON32 0xdedededeu

@@ -77,20 +77,19 @@ void sched__foreground_call_check(sched_host *host, const char *func, const sche
 #define DEBUG_DEFAULT 0
 #endif
 
-static atomic_int debug_mode = -1;      /* -1 until first read */
+atomic_int sched__debug_mode = -1;      /* -1 until first read */
 
 /* SCHED_DEBUG=1 turns it on, 0 off; otherwise the configure default.
- * Read once: a program cannot switch it while handles exist. */
-int sched__debug(void)
+ * Read once: a program cannot switch it while handles exist.  (The
+ * inline sched__debug in internal.h answers once it is known.) */
+int sched__debug_read(void)
 {
-    int on = atomic_load_explicit(&debug_mode, memory_order_relaxed);
-    if (on >= 0)
-        return on;
+    int on;
     const char *v = sched__secure_getenv("SCHED_DEBUG");
     on = v != NULL && v[0] != '\0' ? (v[0] != '0') : DEBUG_DEFAULT;
     int unknown = -1;
-    atomic_compare_exchange_strong(&debug_mode, &unknown, on);
-    return atomic_load(&debug_mode);
+    atomic_compare_exchange_strong(&sched__debug_mode, &unknown, on);
+    return atomic_load(&sched__debug_mode);
 }
 
 enum { QUARANTINE = 4096 };

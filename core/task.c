@@ -25,17 +25,34 @@
 
 static _Atomic uint64_t id_counter = 1;
 
-/* A process-unique, non-zero id.  Threads take ids in blocks so that
- * spawning from many threads does not contend on one cache line. */
-uint64_t sched__next_id(void)
+/* Initial-exec where the toolchain has it: a %fs-relative access instead
+ * of a __tls_get_addr call on every spawn. */
+#if defined(__GNUC__) && !defined(_WIN32)
+#define TLS_IE __attribute__((tls_model("initial-exec")))
+#else
+#define TLS_IE
+#endif
+
+static _Thread_local uint64_t id_next TLS_IE, id_end TLS_IE;
+
+static uint64_t next_id_block(void)
 {
     enum { BLOCK = 1024 };
-    static _Thread_local uint64_t next, end;
-    if (next == end) {
-        next = atomic_fetch_add_explicit(&id_counter, BLOCK, memory_order_relaxed);
-        end = next + BLOCK;
-    }
-    return next++;
+    id_next = atomic_fetch_add_explicit(&id_counter, BLOCK, memory_order_relaxed);
+    id_end = id_next + BLOCK;
+    return id_next++;
+}
+
+/* A process-unique, non-zero id.  Threads take ids in blocks so that
+ * spawning from many threads does not contend on one cache line. */
+static inline uint64_t next_id(void)
+{
+    return id_next != id_end ? id_next++ : next_id_block();
+}
+
+uint64_t sched__next_id(void)
+{
+    return next_id();
 }
 
 /* ---- host life ---------------------------------------------------------- */
@@ -663,7 +680,7 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
     }
     atomic_init(&t->state, s);
     atomic_init(&t->refs, out ? 2u : 1u);
-    t->id = sched__next_id();
+    t->id = next_id();
     t->site = site;
 
     if (fg_executor_id)
@@ -706,7 +723,7 @@ int sched__task_spawn_fn(sched_host *host, sched_future *fut, sched_priority pri
     t->b.arg = arg;
     atomic_init(&t->state, SCHED__KIND_TASK | SCHED__SCHEDULED | ((uint32_t)prio << SCHED__PRIO_SHIFT));
     atomic_init(&t->refs, 1u);
-    t->id = sched__next_id();
+    t->id = next_id();
     t->site = site;
     rc = host->ops.schedule_labeled
              ? host->ops.schedule_labeled(host->backend, &t->r, NULL, prio)
