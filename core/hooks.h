@@ -73,6 +73,22 @@ struct sched__hooks {
      * awaited_session: 0, or the code the await fails with.  Any thread.
      * NULL: always 0. */
     int (*await_check)(sched_host *host, uint64_t awaited_session);
+
+    /* The test layer (test_foreign.c).  Installed after the backend is
+     * created, when it offers the "sched.test" foreign_activity op, and
+     * still before sched_host_open returns (no task exists yet). */
+    /* A waker of task r (one of this host's, unfinished) was woken
+     * (SCHED__WAKER_WOKEN), cloned or dropped, on the calling thread,
+     * which may be any.  Called before the operation itself, holding no
+     * lock of the task core; it may abort (the documented misuse abort)
+     * but never calls back into the waker.  The task core calls it only
+     * for tasks spawned while it was set (the SCHED__WATCHED bit), so a
+     * host without it pays one bit test per waker operation.  NULL: no
+     * test layer watches. */
+    void (*waker_activity)(sched_host *host, const sched_runnable *r, int what);
 };
+
+/* What waker_activity reports. */
+enum { SCHED__WAKER_WOKEN = 1, SCHED__WAKER_CLONED = 2, SCHED__WAKER_DROPPED = 3 };
 
 #endif

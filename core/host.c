@@ -63,6 +63,13 @@ int sched_host_open(sched_host **out, const char *config_path, sched_error **err
         return rc;
     }
     sched_as_test(host);    /* fills host->test, which the task core reads */
+    /* The test layer's hook needs the backend's interface: after create,
+     * still before anything can spawn. */
+    rc = sched__test_hooks(host);
+    if (rc != 0) {
+        sched_host_close(host);
+        return sched__error_set(err, rc, "out of memory opening the host");
+    }
     *out = host;
     return 0;
 }
@@ -111,6 +118,7 @@ void sched_host_close(sched_host *host)
     sched__timers_close(host);
     host->ops.destroy(host->backend);
     sched__tasks_close(host);
+    sched__test_close(host);
     sched__loader_unload(host);
     sched__config_free(host->cfg);
     host->cfg = NULL;

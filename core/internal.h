@@ -25,9 +25,11 @@ struct sched__tasks;       /* task.c: the registry of live tasks */
 struct sched__timers;      /* timer.c: the fallback timer thread */
 struct sched__sessions;    /* session.c */
 
+struct sched__foreign;       /* test_foreign.c */
 struct sched_test {         /* test.c: the sched_as_test() handle */
     const sched_test_iface_v1 *iface;
     void *self;
+    struct sched__foreign *foreign;     /* test_foreign.c; NULL: not watched */
 };
 
 struct sched_host {
@@ -248,6 +250,13 @@ void sched__test_ordinals(const sched_test_step *steps, size_t n, uint64_t *out)
 /* block.c: fill in the blocking layer's hooks (hooks.h): the main
  * thread's kick and a blocked thread's waker.  At host open. */
 void sched__block_hooks(struct sched__hooks *hooks);
+
+/* test_foreign.c: the test layer's hook (hooks.h) that hears of wakers
+ * used on threads the backend does not run, installed once the backend
+ * exists when it offers the foreign_activity op (0, or SCHED_ENOMEM);
+ * and freeing what it recorded, once the task core is closed. */
+int sched__test_hooks(sched_host *host);
+void sched__test_close(sched_host *host);
 
 /* session.c */
 void sched__sessions_close(sched_host *host);

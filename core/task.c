@@ -180,15 +180,28 @@ static void task_unref(struct sched_task *t)
 
 static void task_wake(struct sched_task *t);
 
+/* A test layer hears of what is done to the wakers of the tasks it
+ * watches (hooks.h), while they are unfinished: every task is finished
+ * once its host is closed, so a waker used after the close never reads
+ * the host. */
+static inline void watch(struct sched_task *t, int what)
+{
+    uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
+    if ((s & (SCHED__WATCHED | SCHED__COMPLETED | SCHED__CLOSED)) == SCHED__WATCHED)
+        t->host->hooks.waker_activity(t->host, &t->r, what);
+}
+
 sched_waker *sched_waker_clone(sched_waker *w)
 {
     struct sched__waker_head *b;
     if (!w)
         return NULL;
-    if ((b = sched__waker_check(w, "sched_waker_clone")))
+    if ((b = sched__waker_check(w, "sched_waker_clone"))) {
         b->host->hooks.waker_ref(b);
-    else
+    } else {
+        watch((struct sched_task *)w, SCHED__WAKER_CLONED);
         task_ref((struct sched_task *)w);
+    }
     return w;
 }
 
@@ -197,10 +210,12 @@ void sched_waker_drop(sched_waker *w)
     struct sched__waker_head *b;
     if (!w)
         return;
-    if ((b = sched__waker_check(w, "sched_waker_drop")))
+    if ((b = sched__waker_check(w, "sched_waker_drop"))) {
         b->host->hooks.waker_unref(b);
-    else
+    } else {
+        watch((struct sched_task *)w, SCHED__WAKER_DROPPED);
         task_unref((struct sched_task *)w);
+    }
 }
 
 void sched_waker_wake_by_ref(sched_waker *w)
@@ -208,18 +223,28 @@ void sched_waker_wake_by_ref(sched_waker *w)
     struct sched__waker_head *b;
     if (!w)
         return;
-    if ((b = sched__waker_check(w, "sched_waker_wake_by_ref")))
+    if ((b = sched__waker_check(w, "sched_waker_wake_by_ref"))) {
         b->host->hooks.waker_wake(b);
-    else
+    } else {
+        watch((struct sched_task *)w, SCHED__WAKER_WOKEN);
         task_wake((struct sched_task *)w);
+    }
 }
 
+/* A task's waker is woken and dropped as one activity. */
 void sched_waker_wake(sched_waker *w)
 {
-    if (w)
-        sched__waker_check(w, "sched_waker_wake");
-    sched_waker_wake_by_ref(w);
-    sched_waker_drop(w);
+    struct sched__waker_head *b;
+    if (!w)
+        return;
+    if ((b = sched__waker_check(w, "sched_waker_wake"))) {
+        b->host->hooks.waker_wake(b);
+        b->host->hooks.waker_unref(b);
+    } else {
+        watch((struct sched_task *)w, SCHED__WAKER_WOKEN);
+        task_wake((struct sched_task *)w);
+        task_unref((struct sched_task *)w);
+    }
 }
 
 sched_waker *sched_context_waker(sched_context *cx)
@@ -634,6 +659,8 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
         s |= SCHED__FOREGROUND;
     if (out)
         s |= SCHED__HANDLE;
+    if (host->hooks.waker_activity)
+        s |= SCHED__WATCHED;
 
     session = host->hooks.spawn_session ? host->hooks.spawn_session(host) : 0;
     if (fut->ops == &sched__fn_future_ops && !out && !label && !fg_executor_id && !session) {

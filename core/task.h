@@ -33,6 +33,7 @@
 #define SCHED__FN          0x1000u  /* full task calling a.fn(fn_arg): no future */
 #define SCHED__REGISTERED  0x2000u  /* in the registry; set and cleared under its lock */
 #define SCHED__JOINED      0x4000u  /* debug mode: sched_task_join took the handle */
+#define SCHED__WATCHED     0x8000u  /* host->hooks.waker_activity hears of its wakers */
 
 /* The header every host-made runnable starts with. */
 struct sched__rhdr {

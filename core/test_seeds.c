@@ -193,9 +193,11 @@ static int env_number(const char *name, uint64_t min, uint64_t *out, sched_error
  * backend has seeds (offers reseed); rec, when given, gets the schedule.
  */
 static int run_once(const char *config_path, uint64_t seed, sched_test_body_fn body, void *arg,
-                    int *rc, int *seeded, struct run_record *rec, char **env, sched_error **err)
+                    int *rc, int *seeded, struct run_record *rec, char **env, char **why,
+                    sched_error **err)
 {
     sched_host *host;
+    sched_error *end = NULL;
     int orc = sched_host_open(&host, config_path, err);
     if (orc)
         return orc;
@@ -204,6 +206,14 @@ static int run_once(const char *config_path, uint64_t seed, sched_test_body_fn b
     sched_test *t = sched_as_test(host);
     *seeded = sched_test_reseed(t, seed) == 0;
     *rc = body(host, arg);
+    /* A body that passed by luck (a waker used on a thread the scheduler
+     * does not run) fails, saying why; the body may have ended it. */
+    int erc = sched_test_end(t, &end);
+    if (erc != 0 && *rc == 0) {
+        *rc = erc;
+        *why = end && sched_error_message(end) ? strdup(sched_error_message(end)) : NULL;
+    }
+    sched_error_free(end);
     int rrc = rec && *seeded ? record_take(t, rec) : 0;
     sched_host_close(host);
     return rrc ? sched__error_set(err, rrc, "out of memory while recording the schedule") : 0;
@@ -279,32 +289,36 @@ int sched_test_run_seeds(const char *config_path, char *const argv[], sched_test
         uint64_t seed = first + k;
         struct run_record a = { 0 }, b = { 0 };
         int body_rc, seeded;
-        rc = run_once(config_path, seed, body, arg, &body_rc, &seeded, check ? &a : NULL, &env, err);
+        char *why = NULL;
+        rc = run_once(config_path, seed, body, arg, &body_rc, &seeded, check ? &a : NULL, &env,
+                      &why, err);
         const char *e = env ? env : "";
+        const char *w = why ? why : "", *nl = why ? "\n" : "";
         if (rc != 0) {
             result = rc;
         } else if (body_rc != 0) {
             result = body_rc;
             if (seeded)
-                sched__error_set(err, body_rc, "failing seed: %llu\nreplay with: %s SCHED_SEED=%llu "
-                                 "SCHED_ITERATIONS=1 %s", (unsigned long long)seed, e,
-                                 (unsigned long long)seed, cmd);
+                sched__error_set(err, body_rc, "failing seed: %llu\n%s%sreplay with: %s "
+                                 "SCHED_SEED=%llu SCHED_ITERATIONS=1 %s", (unsigned long long)seed,
+                                 w, nl, e, (unsigned long long)seed, cmd);
             else
                 sched__error_set(err, body_rc, "the test failed on a backend without seeds\n"
-                                 "replay with: %s %s", e, cmd);
+                                 "%s%sreplay with: %s %s", w, nl, e, cmd);
         } else if (check && seeded) {
-            rc = run_once(config_path, seed, body, arg, &body_rc, &seeded, &b, &env, err);
+            rc = run_once(config_path, seed, body, arg, &body_rc, &seeded, &b, &env, &why, err);
             if (rc != 0)
                 result = rc;
             else if (body_rc != 0)
                 result = sched__error_set(err, body_rc, "seed %llu is not deterministic: it "
-                                          "passed, then failed\nreplay with: %s SCHED_SEED=%llu "
+                                          "passed, then failed\n%s%sreplay with: %s SCHED_SEED=%llu "
                                           "SCHED_ITERATIONS=1 SCHED_CHECK_DETERMINISM=1 %s",
-                                          (unsigned long long)seed, e, (unsigned long long)seed,
-                                          cmd);
+                                          (unsigned long long)seed, why ? why : "",
+                                          why ? "\n" : "", e, (unsigned long long)seed, cmd);
             else
                 result = compare(&a, &b, seed, e, cmd, err);
         }
+        free(why);
         record_free(&a);
         record_free(&b);
         if (!seeded)

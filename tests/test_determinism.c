@@ -5,6 +5,11 @@
  * real config files, the installed backends.  Each runs on the test
  * backend and, where the model is shared, on cloudflare-sim.
  *
+ *   - a future hands a clone of its waker to a real thread, which wakes it,
+ *     or only drops it: with parking forbidden the test fails at its end
+ *     (sched_test_end, sched_test_run_seeds), naming the thread and the
+ *     task; with parking allowed it passes, and after the end such
+ *     activity aborts at once;
  *   - a clock move that makes a timer due runs nothing until a tick;
  *   - strict_main_block: a foreground task that blocks on another task of
  *     its own executor fails with SCHED_EDEADLK, as it would hang on a
@@ -16,10 +21,15 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if !defined(_WIN32)
+#include <signal.h>
+#include <sys/wait.h>
+#endif
 
 #include <CUnit/Basic.h>
 
@@ -72,6 +82,248 @@ static sched_host *open_host(const char *path)
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     return host;
 }
+
+/* ---- activity on threads the scheduler does not run ------------------------- */
+
+enum foreign_act { ACT_WAKE, ACT_DROP };
+
+/* A real thread that wakes, or only drops, the waker clone it is given. */
+struct io_thread {
+    pthread_t th;
+    sched_waker *w;
+    enum foreign_act act;
+};
+
+static void *io_main(void *arg)
+{
+    struct io_thread *io = arg;
+#if defined(__GLIBC__)
+    pthread_setname_np(pthread_self(), "io-worker");
+#endif
+    if (io->act == ACT_WAKE)
+        sched_waker_wake(io->w);
+    else
+        sched_waker_drop(io->w);
+    return NULL;
+}
+
+/* First poll: hand a clone of the waker to a new io thread (and, when the
+ * thread only drops it, wake itself so that it still finishes); second
+ * poll: done. */
+struct fetch {
+    sched_future base;
+    struct io_thread *io;
+    int polls;
+};
+
+static int fetch_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct fetch *ft = (struct fetch *)f;
+    if (ft->polls++ > 0) {
+        out->i = 1;
+        return 0;
+    }
+    ft->io->w = sched_waker_clone(sched_context_waker(cx));
+    if (ft->io->act == ACT_DROP)
+        sched_waker_wake_by_ref(sched_context_waker(cx));
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&ft->io->th, NULL, io_main, ft->io), 0);
+    return SCHED_PENDING;
+}
+
+static void fetch_drop(sched_future *f)
+{
+    free(f);
+}
+
+static const sched_future_ops fetch_ops = { fetch_poll, fetch_drop };
+
+static int fetch_line;
+
+/* Spawn "fetch", let it hand its waker to the io thread, wait for the
+ * thread to be done with it, and run the task to its end.  Returns the
+ * task's id. */
+static uint64_t run_fetch(sched_host *host, enum foreign_act act)
+{
+    sched_test *t = sched_as_test(host);
+    sched_executor *ex;
+    struct io_thread io = { .act = act };
+    struct fetch *f = calloc(1, sizeof *f);
+    sched_task *task;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    f->base.ops = &fetch_ops;
+    f->io = &io;
+    CU_ASSERT_EQUAL_FATAL(sched_executor_new(host, &ex), 0);
+    fetch_line = __LINE__ + 1;
+    CU_ASSERT_EQUAL_FATAL(sched_spawn_labeled(ex, &f->base, "fetch", &task), 0);
+    uint64_t id = sched_task_id(task);
+    CU_ASSERT_EQUAL(sched_test_tick(t), 1);
+    /* Join first: the thread's wake or drop has happened, whatever the
+     * machine's timing, before the task is run again. */
+    pthread_join(io.th, NULL);
+    sched_test_run_until_parked(t);
+    CU_ASSERT(sched_task_is_finished(task));
+    sched_task_free(task);
+    sched_executor_free(ex);
+    return id;
+}
+
+/* The end's sentence for task id of run_fetch, verb ("woke", "dropped the
+ * waker of"), on the io thread. */
+static void check_foreign_message(const char *msg, uint64_t id, const char *verb)
+{
+    char want[512];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
+    CU_ASSERT_EQUAL(strncmp(msg, "activity on thread ", 19), 0);
+#if defined(__GLIBC__)
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, " (io-worker) "));
+#endif
+    snprintf(want, sizeof want, " %s task %llu \"fetch\" (spawned at %s:%d in run_fetch()), but the "
+             "test scheduler runs on thread ", verb, (unsigned long long)id, __FILE__, fetch_line);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, want));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, ": this test is not deterministic"));
+}
+
+static void foreign_activity_fails_at_the_end(const char *config, enum foreign_act act)
+{
+    sched_host *host = open_host(config);
+    sched_test *t = sched_as_test(host);
+    sched_error *err = NULL;
+    uint64_t id = run_fetch(host, act);
+    CU_ASSERT_EQUAL(sched_test_end(t, &err), SCHED_EBACKEND);
+    check_foreign_message(err ? sched_error_message(err) : NULL, id,
+                          act == ACT_WAKE ? "woke" : "dropped the waker of");
+    sched_error_free(err);
+    /* Asked again, the end says the same. */
+    CU_ASSERT_EQUAL(sched_test_end(t, NULL), SCHED_EBACKEND);
+    sched_host_close(host);
+}
+
+static void test_a_wake_from_a_real_thread_fails_the_test_at_its_end(void)
+{
+    foreign_activity_fails_at_the_end(conf_test, ACT_WAKE);
+}
+
+static void test_a_drop_on_a_real_thread_fails_the_test_at_its_end(void)
+{
+    foreign_activity_fails_at_the_end(conf_test, ACT_DROP);
+}
+
+static void test_a_wake_from_a_real_thread_fails_the_test_on_cloudflare_sim(void)
+{
+    foreign_activity_fails_at_the_end(conf_cfsim, ACT_WAKE);
+    foreign_activity_fails_at_the_end(conf_cfsim, ACT_DROP);
+}
+
+static void test_with_parking_allowed_a_real_thread_may_wake_a_task(void)
+{
+    const char *configs[] = { conf_test, conf_cfsim };
+    for (int i = 0; i < 2; i++) {
+        sched_host *host = open_host(configs[i]);
+        sched_test *t = sched_as_test(host);
+        sched_test_allow_parking(t);
+        run_fetch(host, ACT_WAKE);
+        run_fetch(host, ACT_DROP);
+        CU_ASSERT_EQUAL(sched_test_end(t, NULL), 0);
+        sched_host_close(host);
+    }
+}
+
+/* With parking allowed the main thread's block really waits for the real
+ * thread's wake, and resumes with it. */
+static void test_with_parking_allowed_a_real_thread_resumes_a_parked_block(void)
+{
+    sched_host *host = open_host(conf_test);
+    sched_test *t = sched_as_test(host);
+    sched_executor *ex;
+    struct io_thread io = { .act = ACT_WAKE };
+    struct fetch *f = calloc(1, sizeof *f);
+    sched_task *task;
+    sched_value v = { 0 };
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    f->base.ops = &fetch_ops;
+    f->io = &io;
+    sched_test_allow_parking(t);
+    CU_ASSERT_EQUAL_FATAL(sched_executor_new(host, &ex), 0);
+    CU_ASSERT_EQUAL_FATAL(sched_spawn_labeled(ex, &f->base, "fetch", &task), 0);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(task), &v, NULL), 0);
+    CU_ASSERT_EQUAL(v.i, 1);
+    pthread_join(io.th, NULL);
+    CU_ASSERT_EQUAL(sched_test_end(t, NULL), 0);
+    sched_executor_free(ex);
+    sched_host_close(host);
+}
+
+/* A seed sweep fails the seed whose body passed by luck, and says why. */
+static int fetch_body(sched_host *host, void *arg)
+{
+    *(uint64_t *)arg = run_fetch(host, ACT_WAKE);
+    return 0;
+}
+
+static void test_a_seed_sweep_fails_a_seed_with_foreign_activity(void)
+{
+    char *argv[] = { "./test_determinism", NULL };
+    sched_error *err = NULL;
+    uint64_t id = 0;
+    unsetenv("SCHED_SEED");
+    unsetenv("SCHED_ITERATIONS");
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_test, argv, fetch_body, &id, &err), SCHED_EBACKEND);
+    const char *msg = err ? sched_error_message(err) : "";
+    CU_ASSERT_EQUAL(strncmp(msg, "failing seed: 7\nactivity on thread ", 35), 0);
+    check_foreign_message(strchr(msg, '\n') ? strchr(msg, '\n') + 1 : NULL, id, "woke");
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "deterministic\nreplay with: SCHED_BACKEND=test "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, " SCHED_SEED=7 SCHED_ITERATIONS=1 ./test_determinism"));
+    sched_error_free(err);
+}
+
+#if !defined(_WIN32)
+/* After the end there is nothing left to fail: the activity aborts. */
+static void test_after_the_end_foreign_activity_aborts_at_once(void)
+{
+    int fds[2];
+    CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        sched_host *host = NULL;
+        if (sched_host_open(&host, conf_test, NULL) != 0)
+            _exit(3);
+        sched_test *t = sched_as_test(host);
+        struct io_thread io = { .act = ACT_WAKE };
+        /* The clone is made on the main thread; only the wake is foreign. */
+        sched_executor *ex;
+        sched_executor_new(host, &ex);
+        struct fetch *f = calloc(1, sizeof *f);
+        f->base.ops = &fetch_ops;
+        f->io = &io;
+        io.act = ACT_WAKE;
+        sched_spawn_labeled(ex, &f->base, "fetch", NULL);
+        /* End before the io thread is started: run the first poll only
+         * after ending, so the wake comes after it. */
+        if (sched_test_end(t, NULL) != 0)
+            _exit(4);
+        sched_test_tick(t);
+        pthread_join(io.th, NULL);
+        _exit(0);   /* not reached: the wake aborts */
+    }
+    close(fds[1]);
+    char buf[2048];
+    size_t n = 0;
+    ssize_t k;
+    while (n < sizeof buf - 1 && (k = read(fds[0], buf + n, sizeof buf - 1 - n)) > 0)
+        n += (size_t)k;
+    buf[n] = '\0';
+    close(fds[0]);
+    int status;
+    CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+    CU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "libsched: fatal: sched_waker_wake: activity on thread "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "this test is not deterministic (after sched_test_end)"));
+}
+#endif
 
 /* ---- clock control ------------------------------------------------------------ */
 
@@ -484,6 +736,15 @@ int main(void)
         return 1;
     CU_pSuite s = CU_add_suite("determinism", suite_init, suite_fini);
 #define T(name) CU_add_test(s, #name, name)
+    T(test_a_wake_from_a_real_thread_fails_the_test_at_its_end);
+    T(test_a_drop_on_a_real_thread_fails_the_test_at_its_end);
+    T(test_a_wake_from_a_real_thread_fails_the_test_on_cloudflare_sim);
+    T(test_with_parking_allowed_a_real_thread_may_wake_a_task);
+    T(test_with_parking_allowed_a_real_thread_resumes_a_parked_block);
+    T(test_a_seed_sweep_fails_a_seed_with_foreign_activity);
+#if !defined(_WIN32)
+    T(test_after_the_end_foreign_activity_aborts_at_once);
+#endif
     T(test_clock_move_leaves_a_due_timer_unrun_until_a_tick);
     T(test_clock_move_leaves_a_due_timer_unrun_until_a_tick_cloudflare_sim);
     T(test_clock_move_readies_every_due_timer_in_order);

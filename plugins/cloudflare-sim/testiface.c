@@ -137,6 +137,20 @@ static size_t t_parking_report(void *self, char *buf, size_t len)
     return off;
 }
 
+/* The isolate runs everything on its own thread: another thread's use of
+ * a waker is I/O the seed does not order, legitimate only while parking
+ * is allowed. */
+static int t_foreign_activity(void *self)
+{
+    cfsim *cf = self;
+    if (cfsim_thread_equal(cfsim_thread_self(), cf->isolate))
+        return 0;
+    cfsim_mutex_lock(&cf->mu);
+    int allowed = cf->parking_allowed;
+    cfsim_mutex_unlock(&cf->mu);
+    return !allowed;
+}
+
 static void t_queued(void *self, void (*visit)(void *ctx, const sched_runnable *r), void *ctx)
 {
     cfsim *cf = self;
@@ -166,4 +180,5 @@ const sched_test_iface_v1 cfsim_test_iface = {
     .parking_report = t_parking_report,
     .queued = t_queued,
     .move_clock = t_move_clock,
+    .foreign_activity = t_foreign_activity,
 };

@@ -292,6 +292,19 @@ static size_t ctl_parking_report(void *self, char *buf, size_t len)
     return off;
 }
 
+/* Work runs on the main thread only: any other thread's use of a waker
+ * is outside the schedule, and legitimate only while parking is allowed. */
+static int ctl_foreign_activity(void *self)
+{
+    struct tb *tb = self;
+    if (on_main_thread(tb))
+        return 0;
+    tb_mutex_lock(&tb->mu);
+    int allowed = tb->parking_allowed;
+    tb_mutex_unlock(&tb->mu);
+    return !allowed;
+}
+
 static void ctl_queued(void *self, void (*visit)(void *ctx, const sched_runnable *r), void *ctx)
 {
     struct tb *tb = self;
@@ -322,4 +335,5 @@ const sched_test_iface_v1 sched__tb_test_iface = {
     .move_clock = ctl_move_clock,
     .set_strict_main_block = ctl_set_strict_main_block,
     .deadlock_note = ctl_deadlock_note,
+    .foreign_activity = ctl_foreign_activity,
 };

@@ -93,6 +93,18 @@ int sched_test_trace(sched_test *t, const char *path);
 size_t sched_test_parking_report(sched_test *t, char *buf, size_t len);
 
 /*
+ * End a test that manages its own host: 0, or SCHED_EBACKEND when, while
+ * parking was forbidden, a thread the backend does not run woke, cloned
+ * or dropped a waker of one of the host's tasks; *err (may be NULL) then
+ * names that thread, the task and the scheduler's thread, and says the
+ * test is not deterministic.  From then on such activity aborts the
+ * process at once with the same sentence.  Returns the same each time;
+ * sched_test_run_seeds ends each seed's host itself.  0 on a backend that
+ * does not watch (t NULL included).
+ */
+int sched_test_end(sched_test *t, sched_error **err);
+
+/*
  * Run body over seeds SEED..SEED+N-1 ($SCHED_SEED, else the config's seed;
  * $SCHED_ITERATIONS, else 1), each in a fresh host opened from
  * config_path; with $SCHED_CHECK_DETERMINISM=1 each seed runs twice and
@@ -146,6 +158,14 @@ typedef struct sched_test_iface_v1 {
      * sentence of a block; "" when nothing.  Returns the length needed,
      * like snprintf. */
     size_t (*deadlock_note)(void *self, char *buf, size_t len);
+    /* Asked by the host on a thread other than the main thread that
+     * wakes, clones or drops a waker of one of its unfinished tasks:
+     * non-zero when the test cannot control that (the thread is none of
+     * the backend's own and parking is forbidden), 0 when it is
+     * legitimate (parking allowed: the test waits on a real thread).  Any
+     * thread, no lock of the host held; must not call into the host.
+     * With it the host records such activity for sched_test_end. */
+    int (*foreign_activity)(void *self);
 } sched_test_iface_v1;
 
 #ifdef __cplusplus

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/test_foreign.c - catching what a deterministic test cannot see: a
+ * waker of the host's tasks woken, cloned or dropped on a thread the
+ * backend does not run, while parking is forbidden (sched_test_end(3)).
+ *
+ * Nothing of the test backend's schedule depends on such a thread, so a
+ * test whose outcome does is deterministic by luck.  The task core tells
+ * this layer of every waker operation on a watched task (the
+ * waker_activity hook, hooks.h); on the main thread that is all it costs.
+ * On another thread the backend says whether it is one of its own, or
+ * parking is allowed (the test waits on real threads on purpose), and
+ * otherwise the first such activity is kept, to fail the test at its end.
+ * After the end it aborts at once: there is nothing left to fail.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct sched__foreign {
+    sched__mutex lock;
+    char *first;        /* the first activity's sentence, or NULL */
+    uint64_t seen;      /* activities so far */
+    uint64_t more;      /* those not told in first */
+    int ended;          /* sched_test_end was called */
+};
+
+static int (*foreign_op(sched_host *host))(void *self)
+{
+    const sched_test_iface_v1 *i = host->test.iface;
+    if (i == NULL || offsetof(sched_test_iface_v1, foreign_activity) + sizeof i->foreign_activity > i->size)
+        return NULL;
+    return i->foreign_activity;
+}
+
+/* The sentence for one activity, in buf. */
+static void describe(sched_host *host, const sched_runnable *r, int what, char *buf, size_t len)
+{
+    static const char *const verbs[] = { "", "woke", "cloned the waker of", "dropped the waker of" };
+    sched_runnable_info info = { .size = sizeof info };
+    char self[96], owner[96], label[160] = "";
+    sched__runnable_info(r, &info);
+    sched__thread_describe(sched__thread_self(), self, sizeof self);
+    sched__thread_describe(host->main_thread, owner, sizeof owner);
+    if (info.label)
+        snprintf(label, sizeof label, " \"%s\"", info.label);
+    snprintf(buf, len,
+             "activity on %s %s task %" PRIu64 "%s (spawned at %s:%d in %s()), but the test "
+             "scheduler runs on %s: this test is not deterministic",
+             self, verbs[what >= 1 && what <= 3 ? what : 0], info.task_id, label,
+             info.file ? info.file : "(unknown)", info.line, info.func ? info.func : "(unknown)",
+             owner);
+}
+
+static void waker_activity(sched_host *host, const sched_runnable *r, int what)
+{
+    static const char *const funcs[] = { "sched_waker", "sched_waker_wake", "sched_waker_clone",
+                                         "sched_waker_drop" };
+    struct sched__foreign *f = host->test.foreign;
+    char msg[512];
+    if (sched__thread_equal(sched__thread_self(), host->main_thread)
+        || !foreign_op(host)(host->test.self))
+        return;
+    describe(host, r, what, msg, sizeof msg);
+    sched__mutex_lock(&f->lock);
+    if (f->ended) {
+        sched__mutex_unlock(&f->lock);
+        sched__misuse(funcs[what >= 1 && what <= 3 ? what : 0], "%s (after sched_test_end)", msg);
+    }
+    /* Out of memory for the first sentence, it is counted with the rest
+     * and the end says how many, without the detail. */
+    if (f->seen++ == 0)
+        f->first = strdup(msg);
+    if (f->first == NULL || f->seen > 1)
+        f->more++;
+    sched__mutex_unlock(&f->lock);
+}
+
+int sched__test_hooks(sched_host *host)
+{
+    if (foreign_op(host) == NULL)
+        return 0;
+    struct sched__foreign *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return SCHED_ENOMEM;
+    sched__mutex_init(&f->lock);
+    host->test.foreign = f;
+    host->hooks.waker_activity = waker_activity;
+    return 0;
+}
+
+void sched__test_close(sched_host *host)
+{
+    struct sched__foreign *f = host->test.foreign;
+    if (f == NULL)
+        return;
+    host->test.foreign = NULL;
+    sched__mutex_destroy(&f->lock);
+    free(f->first);
+    free(f);
+}
+
+static sched_host *host_of(sched_test *t)
+{
+    return (sched_host *)((char *)t - offsetof(sched_host, test));
+}
+
+int sched_test_end(sched_test *t, sched_error **err)
+{
+    if (err != NULL)
+        *err = NULL;
+    struct sched__foreign *f = t != NULL ? host_of(t)->test.foreign : NULL;
+    if (f == NULL)
+        return 0;
+    int rc = 0;
+    sched__mutex_lock(&f->lock);
+    f->ended = 1;
+    if (f->first != NULL && f->more)
+        rc = sched__error_set(err, SCHED_EBACKEND, "%s (and %" PRIu64 " more such activit%s)",
+                              f->first, f->more, f->more == 1 ? "y" : "ies");
+    else if (f->first != NULL)
+        rc = sched__error_set(err, SCHED_EBACKEND, "%s", f->first);
+    else if (f->more)
+        rc = sched__error_set(err, SCHED_EBACKEND, "%" PRIu64 " wakers were used on threads the "
+                              "test scheduler does not run (out of memory naming them): this "
+                              "test is not deterministic", f->more);
+    sched__mutex_unlock(&f->lock);
+    return rc;
+}
