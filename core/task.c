@@ -659,8 +659,6 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
         s |= SCHED__FOREGROUND;
     if (out)
         s |= SCHED__HANDLE;
-    if (host->hooks.waker_activity)
-        s |= SCHED__WATCHED;
 
     session = host->hooks.spawn_session ? host->hooks.spawn_session(host) : 0;
     if (fut->ops == &sched__fn_future_ops && !out && !label && !fg_executor_id && !session) {
@@ -704,6 +702,9 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
         t->host = host;
         atomic_init(&t->awaiter, NULL);
         s |= SCHED__FULL;
+        /* Only a full task has a waker: a compact one never pays this. */
+        if (host->hooks.waker_activity)
+            s |= SCHED__WATCHED;
     }
     atomic_init(&t->state, s);
     atomic_init(&t->refs, out ? 2u : 1u);
