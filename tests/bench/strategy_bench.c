@@ -9,12 +9,17 @@
  * table gives the median number of runs and the spread.  PCT runs twice:
  * with k estimated from one run's length (the length of the FIFO run's
  * history, as sched-test(7) advises) and with the default k of 1000.
+ * Where the library shrinks failing runs (SCHED_SHRINK), each failing
+ * seed found is shrunk too, and a second table gives how many decisions
+ * deviated from FIFO order before and after, and the runs it took.
  * It counts runs, not time: nothing here is timed.
  *
- *   strategy-bench [--seeds N] [--cap RUNS] [--window W] [--noise N]
+ *   strategy-bench [--seeds N] [--cap RUNS] [--window W] [--noise N] [--shrink 0|1]
  *
  * Only the public API: sched/sched.h, sched/test.h, config files.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +36,26 @@ static char *const bench_argv[] = { "strategy-bench", NULL };
 static char conf_path[8][64];
 static int nconf;
 
+/* Where shrinking writes its replay files (removed at exit). */
+static char replay_dir[64];
+
 static void remove_confs(void)
 {
     for (int i = 0; i < nconf; i++)
         unlink(conf_path[i]);
+    DIR *d = replay_dir[0] ? opendir(replay_dir) : NULL;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char path[512];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", replay_dir, e->d_name);
+        unlink(path);
+    }
+    if (d) {
+        closedir(d);
+        rmdir(replay_dir);
+    }
 }
 
 static const char *conf(const char *text)
@@ -72,6 +93,58 @@ static long runs_to_find(const char *path, struct planted *p, unsigned long long
     return out;
 }
 
+/* The next number in *s, digits grouped by commas or not; -1 if none. */
+static long next_number(const char **s)
+{
+    while (**s && !isdigit((unsigned char)**s))
+        (*s)++;
+    if (!**s)
+        return -1;
+    long v = 0;
+    for (; isdigit((unsigned char)**s) || (**s == ',' && isdigit((unsigned char)(*s)[1])); (*s)++)
+        if (**s != ',')
+            v = v * 10 + (**s - '0');
+    return v;
+}
+
+/* "shrunk D decisions with V deviations to L deviations in R runs". */
+struct shrunk {
+    long decisions, deviations, left, runs;
+};
+
+/* Shrink the failing seed's run: 1 with *out set, 0 when the library
+ * said nothing of shrinking (it has no SCHED_SHRINK). */
+static int shrink_seed(const char *path, struct planted *p, unsigned long long seed,
+                       struct shrunk *out)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%llu", seed);
+    setenv("SCHED_SEED", buf, 1);
+    setenv("SCHED_ITERATIONS", "1", 1);
+    setenv("SCHED_SHRINK", "1", 1);
+    setenv("SCHED_REPLAY_DIR", replay_dir, 1);
+    sched_error *err = NULL;
+    int rc = sched_test_run_seeds(path, bench_argv, planted_run, p, &err);
+    const char *msg = rc && err ? strstr(sched_error_message(err), "shrunk ") : NULL;
+    int ok = 0;
+    if (msg) {
+        out->decisions = next_number(&msg);
+        out->deviations = next_number(&msg);
+        out->left = next_number(&msg);
+        out->runs = next_number(&msg);
+        ok = out->runs >= 0;
+    }
+    sched_error_free(err);
+    unsetenv("SCHED_SHRINK");
+    unsetenv("SCHED_REPLAY_DIR");
+    return ok;
+}
+
+static long median(long *v, int n)
+{
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /* Choices in one run of the bug in FIFO order: the estimate of k. */
 static size_t run_length(const char *fifo_path, struct planted *p)
 {
@@ -104,7 +177,7 @@ static void put_runs(long v, long cap)
 
 int main(int argc, char **argv)
 {
-    int nseeds = 20, window = 12, noise = 4;
+    int nseeds = 20, window = 12, noise = 4, shrink = 1;
     long cap = 20000;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--seeds") == 0)
@@ -115,15 +188,22 @@ int main(int argc, char **argv)
             window = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--noise") == 0)
             noise = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--shrink") == 0)
+            shrink = atoi(argv[i + 1]);
         else
             break;
     }
     if (nseeds < 1 || nseeds > 1000 || cap < 1 || window < 2 || noise < 0 || argc % 2 == 0) {
         fprintf(stderr, "usage: strategy-bench [--seeds N] [--cap RUNS] [--window W >= 2] "
-                        "[--noise N]\n");
+                        "[--noise N] [--shrink 0|1]\n");
         return 2;
     }
     atexit(remove_confs);
+    snprintf(replay_dir, sizeof replay_dir, "/tmp/sched-strategy-bench-XXXXXX");
+    if (!mkdtemp(replay_dir)) {
+        perror("strategy-bench: replay directory");
+        return 1;
+    }
     unsetenv("SCHED_STRATEGY");
     unsetenv("SCHED_PCT_DEPTH");
     unsetenv("SCHED_PCT_STEPS");
@@ -131,7 +211,11 @@ int main(int argc, char **argv)
     const char *random = conf("backend = \"test\";\ntest: { strategy = \"random\"; };\n");
     const char *pct_default = conf("backend = \"test\";\ntest: { strategy = \"pct\"; };\n");
     long *runs = calloc((size_t)nseeds, sizeof *runs);
-    if (!runs)
+    unsigned long long *failing = calloc((size_t)nseeds, sizeof *failing);
+    /* Shrink results by depth and row: decisions, deviations, left, runs. */
+    long (*sh)[4][4][1000] = calloc(4, sizeof *sh);
+    int nsh[4][4] = { { 0 } };
+    if (!runs || !failing || !sh)
         return 1;
 
     printf("planted bugs: window %d, %d noise tasks of 8 steps; %d starting seeds, "
@@ -159,16 +243,30 @@ int main(int argc, char **argv)
             long rcap = r == 0 && cap > 100 ? 100 : cap;
             for (int s = 0; s < nseeds; s++) {
                 /* Starting seeds far apart, so no two sweeps share a run. */
-                runs[s] = runs_to_find(rows[r].path, &p, (unsigned long long)s * 1000003u, rcap);
+                unsigned long long start = (unsigned long long)s * 1000003u;
+                runs[s] = runs_to_find(rows[r].path, &p, start, rcap);
                 found += runs[s] <= rcap;
+                failing[s] = start + (unsigned long long)runs[s] - 1;
+                struct shrunk o;
+                if (shrink && runs[s] <= rcap && shrink_seed(rows[r].path, &p, failing[s], &o)) {
+                    int n = nsh[depth][r]++;
+                    sh[0][depth][r][n] = o.decisions;
+                    sh[1][depth][r][n] = o.deviations;
+                    sh[2][depth][r][n] = o.left;
+                    sh[3][depth][r][n] = o.runs;
+                }
             }
             qsort(runs, (size_t)nseeds, sizeof *runs, cmp_long);
             printf("depth %d  %5zu  %-16s  ", depth, k, rows[r].label);
             char med[32];
-            long m = runs[nseeds / 2];
-            if (nseeds % 2 == 0)
-                m = (runs[nseeds / 2 - 1] + runs[nseeds / 2]) / 2;
-            snprintf(med, sizeof med, m > rcap ? ">%ld" : "%ld", m > rcap ? rcap : m);
+            /* A median over a sweep that found nothing is only a bound. */
+            long m = median(runs, nseeds);
+            if (runs[nseeds / 2] > rcap && (nseeds % 2 || runs[nseeds / 2 - 1] > rcap))
+                snprintf(med, sizeof med, ">%ld", rcap);
+            else if (runs[nseeds / 2] > rcap)
+                snprintf(med, sizeof med, ">%ld", (runs[nseeds / 2 - 1] + rcap + 1) / 2);
+            else
+                snprintf(med, sizeof med, "%ld", m);
             printf("%8s  ", med);
             put_runs(runs[0], rcap);
             printf(" ");
@@ -181,6 +279,36 @@ int main(int argc, char **argv)
             fflush(stdout);
         }
     }
+    int any = 0;
+    for (int d = 1; d <= 3; d++)
+        for (int r = 0; r < 4; r++)
+            any |= nsh[d][r] > 0;
+    if (any) {
+        static const char *const names[4] = { "fifo", "random", "pct k=steps", "pct k=1000 d=3" };
+        printf("\nshrinking each failing run found (SCHED_SHRINK=1), medians:\n");
+        printf("%-7s  %-16s  %9s  %10s  %17s  %11s  %s\n", "bug", "strategy", "decisions",
+               "deviations", "after (min-max)", "shrink runs", "shrunk");
+        for (int d = 1; d <= 3; d++) {
+            for (int r = 0; r < 4; r++) {
+                int n = nsh[d][r];
+                if (!n)
+                    continue;
+                long m[4], lo = 0, hi = 0;
+                for (int k = 0; k < 4; k++) {
+                    qsort(sh[k][d][r], (size_t)n, sizeof(long), cmp_long);
+                    m[k] = median(sh[k][d][r], n);
+                }
+                lo = sh[2][d][r][0];
+                hi = sh[2][d][r][n - 1];
+                char after[48];
+                snprintf(after, sizeof after, "%ld (%ld-%ld)", m[2], lo, hi);
+                printf("depth %d  %-16s  %9ld  %10ld  %17s  %11ld  %d\n", d, names[r], m[0], m[1],
+                       after, m[3], n);
+            }
+        }
+    }
+    free(sh);
+    free(failing);
     free(runs);
     return 0;
 }
