@@ -8,10 +8,12 @@
  * _f (function pointer) API only, so it builds with gcc against the
  * libdispatch of a Swift toolchain on Linux and with clang on macOS.
  *
- * Every callback this backend hands to libdispatch is counted in one
- * dispatch group; destroy() sets the closed flag (callbacks that see it
- * drop their runnable instead of running it), cancels every pending timer,
- * drains the main queue and waits for the group to empty.  See sched-mac(7).
+ * Every callback this backend hands to libdispatch is counted: a queued
+ * runnable in an atomic count (dispatch_async_f, as a program using GCD
+ * directly submits), a timer source in a dispatch group; destroy() sets the
+ * closed flag (callbacks that see it drop their runnable instead of running
+ * it), cancels every pending timer, drains the main queue and waits for
+ * both counts to reach zero.  See sched-mac(7).
  */
 #include <config.h>
 
@@ -82,7 +84,8 @@ struct mac_timer {
 
 struct mac {
     const sched_host_services *svc;
-    dispatch_group_t inflight;  /* every callback not yet returned */
+    dispatch_group_t inflight;  /* every timer source not yet cancelled */
+    atomic_long queued;         /* every queued callback not yet returned */
     dispatch_queue_t queue[3];  /* global queues: low, default, high */
     dispatch_queue_t mainq;
     pthread_t main_thread;
@@ -160,8 +163,8 @@ static int mac_background_refusal(struct mac *m)
 }
 
 /* Run r, or drop it when the backend closed after r was queued: a runnable
- * queued before destroy() is consumed exactly once either way.  The group
- * entry for this callback keeps m alive until it returns. */
+ * queued before destroy() is consumed exactly once either way.  The count
+ * for this callback keeps m alive until it is released, the last touch. */
 static void mac_trampoline(void *ctx)
 {
     sched_runnable *r = ctx;
@@ -173,7 +176,8 @@ static void mac_trampoline(void *ctx)
         m->svc->drop(r);
     else
         m->svc->run(r);
-    MAC_HB_SEND(m->inflight);
+    MAC_HB_SEND(&m->queued);
+    atomic_fetch_sub_explicit(&m->queued, 1, memory_order_release);
 }
 
 /* As mac_trampoline, on the main thread, counting for sched.pollable. */
@@ -205,19 +209,24 @@ static void mac_wake(struct mac *m)
         mac_poke(m);
 }
 
-/* Queue r on q as one counted callback.  Any thread; m is not closed. */
+/* Queue r on q as one counted callback.  Any thread; m is not closed.
+ * A plain count rather than dispatch_group_async_f: a group takes a
+ * reference on itself and wakes its waiters each time it empties, which
+ * for tiny tasks cost as much again as the queueing. */
 static void mac_submit(struct mac *m, dispatch_queue_t q, sched_runnable *r)
 {
     r->backend_slot[0] = m;
+    atomic_fetch_add_explicit(&m->queued, 1, memory_order_relaxed);
     MAC_HB_SEND(r);
-    dispatch_group_async_f(m->inflight, q, r, mac_trampoline);
+    dispatch_async_f(q, r, mac_trampoline);
 }
 
 static void mac_submit_main(struct mac *m, sched_runnable *r)
 {
     r->backend_slot[0] = m;
+    atomic_fetch_add_explicit(&m->queued, 1, memory_order_relaxed);
     MAC_HB_SEND(r);
-    dispatch_group_async_f(m->inflight, m->mainq, r, mac_main_trampoline);
+    dispatch_async_f(m->mainq, r, mac_main_trampoline);
     mac_wake(m);
 }
 
@@ -706,10 +715,10 @@ static int mac_create(const sched_backend_env *env, void **self, char *err, size
 /*
  * Close: set the flag every callback checks, take every pending timer
  * (dropping its runnable and cancelling its source), then drain the main
- * queue until the group of in-flight callbacks is empty.  Callbacks still
- * queued on the global queues or the main queue drop their runnable when
- * they run; cancelled sources run their cancel handler promptly.  When the
- * group is empty no callback of this backend can run again.
+ * queue until no callback is queued and the group of timer sources is
+ * empty.  Callbacks still queued on the global queues or the main queue
+ * drop their runnable when they run; cancelled sources run their cancel
+ * handler promptly.  Then no callback of this backend can run again.
  */
 static void mac_destroy(void *self)
 {
@@ -737,11 +746,21 @@ static void mac_destroy(void *self)
         dispatch_source_cancel(src);
     }
 
-    do
+    /* A firing timer may still queue on the main queue, so drain until
+     * both counts are zero (the timers' first: a timer's callback counts
+     * what it queues before its source can leave the group). */
+    for (;;) {
         _dispatch_main_queue_callback_4CF(NULL);
-    while (!atomic_load(&mac_forked_child) &&
-           dispatch_group_wait(m->inflight, dispatch_time(DISPATCH_TIME_NOW, 1000000)) != 0);
+        if (atomic_load(&mac_forked_child))
+            break;
+        if (dispatch_group_wait(m->inflight, dispatch_time(DISPATCH_TIME_NOW, 1000000)) != 0)
+            continue;
+        if (atomic_load_explicit(&m->queued, memory_order_acquire) == 0)
+            break;
+        nanosleep(&(struct timespec){ 0, 100000 }, NULL);
+    }
     MAC_HB_RECV(m->inflight);
+    MAC_HB_RECV(&m->queued);
 
     dispatch_release(m->inflight);
     pthread_mutex_destroy(&m->lock);
