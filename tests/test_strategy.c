@@ -194,6 +194,13 @@ static void test_fifo_order_keeps_the_schedule_it_always_gave(void)
     if (h != 1275055422805895061ull)
         printf("\nthe mix in FIFO order hashes to %llu\n", (unsigned long long)h);
     CU_ASSERT_EQUAL(h, 1275055422805895061ull);
+    /* strategy = "fifo" is the same schedule as randomize = false, and
+     * so is SCHED_STRATEGY=fifo over a config that says nothing. */
+    CU_ASSERT_EQUAL(mix_over_seeds(conf_by[1]), 1275055422805895061ull);
+    setenv("SCHED_STRATEGY", "fifo", 1);
+    CU_ASSERT_EQUAL(mix_over_seeds(conf_random), 1275055422805895061ull);
+    unsetenv("SCHED_STRATEGY");
+    CU_ASSERT_EQUAL(mix_over_seeds(conf_by[0]), 4154041170131540300ull);
 }
 
 /* ---- tasks that log their steps ------------------------------------------- */
