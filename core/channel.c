@@ -20,10 +20,22 @@
  * continuation is dropped when its request is over (sessions decide). */
 static void wake_waiter(sched_waker *w, const char *what)
 {
-    if (sched__session_wake_ok(w, what))
+    sched_host *host;
+    uint64_t target = sched__waker_session(w, &host);
+    if (target == 0 || host->hooks.wake_ok == NULL || host->hooks.wake_ok(host, target, what))
         sched_waker_wake(w);
     else
         sched_waker_drop(w);
+}
+
+/* May the task being polled use an object of session owner?  0, or the
+ * code its use fails with (sessions decide). */
+static int io_check(sched_context *cx, uint64_t owner, const char *what)
+{
+    sched_host *host = sched_context_host(cx);
+    if (host == NULL || owner == 0 || host->hooks.io_check == NULL)
+        return 0;
+    return host->hooks.io_check(host, owner, what, NULL);
 }
 
 /* ---- oneshot ----------------------------------------------------------- */
@@ -129,7 +141,7 @@ static int oneshot_poll(sched_future *f, sched_context *cx, sched_value *out)
     sched_oneshot *o = ((struct oneshot_recv *)f)->o;
     uint32_t s = atomic_load_explicit(&o->state, memory_order_acquire);
     sched_waker *w;
-    int rc = sched__session_check_io(sched_context_host(cx), o->session, "a oneshot", NULL);
+    int rc = io_check(cx, o->session, "a oneshot");
 
     if (rc != 0)
         return rc;
@@ -366,7 +378,7 @@ static int send_poll(sched_future *f, sched_context *cx, sched_value *out)
     struct channel_send *s = (struct channel_send *)f;
     sched_channel *ch = s->ch;
     sched_waker *w = NULL, *old = NULL;
-    int rc = sched__session_check_io(sched_context_host(cx), ch->session, "a channel", NULL);
+    int rc = io_check(cx, ch->session, "a channel");
 
     if (rc != 0)
         return rc;
@@ -482,7 +494,7 @@ static int recv_poll(sched_future *f, sched_context *cx, sched_value *out)
 {
     sched_channel *ch = ((struct channel_recv *)f)->ch;
     sched_waker *w = NULL, *old = NULL;
-    int rc = sched__session_check_io(sched_context_host(cx), ch->session, "a channel", NULL);
+    int rc = io_check(cx, ch->session, "a channel");
 
     if (rc != 0)
         return rc;

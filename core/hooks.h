@@ -73,6 +73,16 @@ struct sched__hooks {
      * awaited_session: 0, or the code the await fails with.  Any thread.
      * NULL: always 0. */
     int (*await_check)(sched_host *host, uint64_t awaited_session);
+    /* Whether what is polled now may use an I/O object (what: "a
+     * oneshot", "a channel") of session owner (not 0): 0, or the code the
+     * use fails with (copied into *err when err is not NULL).  Any thread.
+     * NULL: always 0. */
+    int (*io_check)(sched_host *host, uint64_t owner, const char *what, sched_error **err);
+    /* Whether waking a task of session target (not 0) may go ahead, or
+     * its continuation is to be dropped instead (what names the object
+     * that completed, for the warning).  Non-zero: wake it.  Any thread.
+     * NULL: always wake. */
+    int (*wake_ok)(sched_host *host, uint64_t target, const char *what);
 
     /* The test layer (test_foreign.c).  Installed after the backend is
      * created, when it offers the "sched.test" foreign_activity op, and

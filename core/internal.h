@@ -269,17 +269,14 @@ void sched__session_hooks(struct sched__hooks *hooks);
  * task is first scheduled; keeps the id in the task and reports it to the
  * backend as sched_runnable_info.session_id.  Any thread. */
 uint64_t sched__session_current(sched_host *host);
-/* The same for an I/O object (what: "a oneshot", "a channel") that
- * belongs to owner: SCHED_ECROSS, the sentence logged and kept for the
- * error of sched_session_block (and copied into *err when err is not
- * NULL). */
+/* Whether the task being polled may use an I/O object (what: "a
+ * oneshot", "a channel") that belongs to owner: SCHED_ECROSS when the
+ * backend forbids it and they differ, the sentence logged and kept for
+ * the error of sched_session_block (and copied into *err when err is not
+ * NULL).  Channels learn it through hooks.io_check.  Main thread; any
+ * other thread gets 0. */
 int sched__session_check_io(sched_host *host, uint64_t owner, const char *what,
                             sched_error **err);
-/* Whether waking w, from whatever is running now, may go ahead: the
- * continuation of a request that is over is dropped (and a warning
- * names what), as workerd drops a promise continuation whose request is
- * gone.  Non-zero: wake it. */
-int sched__session_wake_ok(sched_waker *w, const char *what);
 /* task.c: the session and host of the task a waker wakes; 0 (and *host
  * NULL) for a blocked thread's waker or a task of no session. */
 uint64_t sched__waker_session(sched_waker *w, sched_host **host);

@@ -60,12 +60,6 @@ static int check_await(sched_host *host, uint64_t awaited_session)
     return SCHED_ECROSS;
 }
 
-void sched__session_hooks(struct sched__hooks *hooks)
-{
-    hooks->spawn_session = sched__session_current;
-    hooks->await_check = check_await;
-}
-
 static struct sched__session *find(sched_session_ctx *ctx, uint64_t id);
 
 /* The policy forbids crossing sessions, host's sessions are readable
@@ -95,10 +89,13 @@ int sched__session_check_io(sched_host *host, uint64_t owner, const char *what,
     return sched__error_set(err, SCHED_ECROSS, "%s", s->rule_msg);
 }
 
-int sched__session_wake_ok(sched_waker *w, const char *what)
+/* Whether waking a task of session target (on host), from whatever runs
+ * now, may go ahead: the continuation of a request that is over is
+ * dropped (and a warning names what), as workerd drops a promise
+ * continuation whose request is gone.  Non-zero: wake it.  The task
+ * core's hooks.wake_ok. */
+static int wake_ok(sched_host *host, uint64_t target, const char *what)
 {
-    sched_host *host;
-    uint64_t target = sched__waker_session(w, &host);
     struct sched__sessions *s = crossing_rules(host);
     if (s == NULL || target == 0 || target == s->current)
         return 1;
@@ -120,6 +117,14 @@ int sched__session_wake_ok(sched_waker *w, const char *what)
     return 1;
 }
 
+void sched__session_hooks(struct sched__hooks *hooks)
+{
+    hooks->spawn_session = sched__session_current;
+    hooks->await_check = check_await;
+    hooks->io_check = sched__session_check_io;
+    hooks->wake_ok = wake_ok;
+}
+
 int sched_session_check_io(sched_context *cx, uint64_t owner, const char *what,
                            sched_error **err)
 {
@@ -130,7 +135,9 @@ int sched_session_wake(sched_waker *w, const char *what)
 {
     if (w == NULL)
         return 0;
-    if (!sched__session_wake_ok(w, what)) {
+    sched_host *host;
+    uint64_t target = sched__waker_session(w, &host);
+    if (!wake_ok(host, target, what)) {
         sched_waker_drop(w);
         return 0;
     }
