@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/future.c - polling and the ready-made futures: a function call
- * (borrowing its argument, owning it, or able to fail), a ready value, a
- * timer, a yield, all-of and any-of, and coroutine states.
+ * core/future.c - the ready-made futures: a function call owning its
+ * argument or able to fail, a ready value, a timer, a yield, all-of and
+ * any-of, and coroutine states.  (Polling, dropping and the plain
+ * function future are the task core's: fn_future.c.)
  *
  * A NULL future is what a constructor returns when it runs out of memory;
  * polling it fails with SCHED_ENOMEM and dropping it does nothing, so an
@@ -18,56 +19,9 @@
 
 #include "task.h"
 
-int sched_future_poll(sched_future *f, sched_context *cx, sched_value *out)
-{
-    sched_value tmp;
-    if (!f)
-        return SCHED_ENOMEM;
-    return f->ops->poll(f, cx, out ? out : &tmp);
-}
-
-void sched_future_drop(sched_future *f)
-{
-    if (f)
-        f->ops->drop(f);
-}
-
 static void free_future(sched_future *f)
 {
     free(f);
-}
-
-/* ---- fn(arg) ------------------------------------------------------------- */
-
-static int fn_poll(sched_future *f, sched_context *cx, sched_value *out)
-{
-    struct sched__fn_future *ff = (struct sched__fn_future *)f;
-    (void)cx;
-    if (!ff->fn)
-        return SCHED_EINVAL;    /* polled again after it was ready */
-    *out = ff->fn(ff->arg);
-    ff->fn = NULL;
-    return 0;
-}
-
-const sched_future_ops sched__fn_future_ops = { fn_poll, free_future };
-
-/* The allocation is task-sized: sched_executor_spawn_at() turns it into the
- * task itself, so spawning a function costs one malloc. */
-sched_future *sched_future_fn(sched_fn fn, void *arg)
-{
-    struct sched__fn_future *ff;
-    _Static_assert(SCHED__COMPACT_SIZE >= sizeof(struct sched__fn_future),
-                   "a compact task reuses the fn future's allocation");
-    if (!fn)
-        return NULL;
-    ff = sched__taskmem_alloc();
-    if (!ff)
-        return NULL;
-    ff->base.ops = &sched__fn_future_ops;
-    ff->fn = fn;
-    ff->arg = arg;
-    return &ff->base;
 }
 
 /* ---- fn(arg) owning arg, or failing ---------------------------------------- */
@@ -214,35 +168,6 @@ struct timer_future {
     char reason[48];
 };
 
-static void rt_unref(struct sched__timer_rt *rt)
-{
-    if (atomic_fetch_sub_explicit(&rt->refs, 1, memory_order_acq_rel) == 1)
-        free(rt);
-}
-
-/* The wake-up is due: wake the timer's task.  Runs on whatever thread the
- * backend (or the fallback timer thread) fires timers on. */
-void sched__timer_rt_run(struct sched__timer_rt *rt)
-{
-    sched_waker *w;
-    atomic_store_explicit(&rt->fired, 1, memory_order_release);
-    w = atomic_exchange_explicit(&rt->waker, NULL, memory_order_acq_rel);
-    if (w)
-        sched_waker_wake(w);
-    rt_unref(rt);
-}
-
-/* Given back unrun (taken back, or at shutdown): never waiting again. */
-void sched__timer_rt_drop(struct sched__timer_rt *rt)
-{
-    sched_waker *w;
-    atomic_store_explicit(&rt->fired, 1, memory_order_release);
-    w = atomic_exchange_explicit(&rt->waker, NULL, memory_order_acq_rel);
-    if (w)
-        sched_waker_drop(w);
-    rt_unref(rt);
-}
-
 /*
  * Take a wake-up nobody waits for any more back from whoever queued it, so
  * that it holds no backend timer and no simulated clock advances to it.
@@ -268,7 +193,7 @@ static void timer_disarm(struct timer_future *tf)
         if (w)
             sched_waker_drop(w);
         timer_take_back(tf->host, tf->rt);
-        rt_unref(tf->rt);
+        sched__timer_rt_unref(tf->rt);
         tf->rt = NULL;
     }
 }

@@ -58,6 +58,7 @@ int sched_host_open(sched_host **out, const char *config_path, sched_error **err
     rc = sched__loader_open(host, &sched__services, err);
     if (rc != 0) {
         sched__tasks_close(host);
+        sched__timers_free(host);
         sched__config_free(host->cfg);
         free(host);
         return rc;
@@ -118,6 +119,7 @@ void sched_host_close(sched_host *host)
     sched__timers_close(host);
     host->ops.destroy(host->backend);
     sched__tasks_close(host);
+    sched__timers_free(host);
     sched__test_close(host);
     sched__loader_unload(host);
     sched__config_free(host->cfg);
@@ -220,13 +222,6 @@ int sched_host_dispatch(sched_host *host)
     if (p == NULL)
         return SCHED_ENOTSUP;
     return p->dispatch(host->backend);
-}
-
-uint64_t sched_host_now(sched_host *host)
-{
-    if (host != NULL && host->ops.now != NULL)
-        return host->ops.now(host->backend);
-    return sched__mono_ns();
 }
 
 unsigned sched_host_num_cpus(sched_host *host)

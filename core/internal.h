@@ -243,6 +243,10 @@ int sched__timer_schedule(sched_host *host, sched_runnable *r, uint64_t delay_ns
 /* Take r back if it still waits there, and drop it.  0, or SCHED_ENOENT. */
 int sched__timer_cancel(sched_host *host, sched_runnable *r);
 void sched__timers_close(sched_host *host);
+/* Free them, after sched__timers_close and after sched__tasks_close has
+ * dropped every task (a timer future's drop may still take its wake-up
+ * back from them). */
+void sched__timers_free(sched_host *host);
 
 /* test_seeds.c: task ids of a history replaced by their ordinals. */
 void sched__test_ordinals(const sched_test_step *steps, size_t n, uint64_t *out);

@@ -992,7 +992,6 @@ void sched__tasks_close(sched_host *host)
             registry_remove(ft);   /* cannot happen once the backend is gone */
         task_unref(&ft->t);
     }
-    sched__timers_free(host);
     sched__mutex_destroy(&ts->lock);
     free(ts);
     host->tasks = NULL;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/task.h - the task core's private layout, shared by task.c,
- * future.c, channel.c, executor.c, block.c and timer.c only.
+ * core/task.h - the task core's private layout, shared by the task core
+ * (task.c, fn_future.c, wakeup.c, failure.c, misuse.c, report.c) and the
+ * layers built on it (future.c, timer.c, channel.c, executor.c, block.c)
+ * only: see core/README.
  *
  * Everything the host hands a backend is a sched_runnable.  Every runnable
  * the host makes starts with the same header (the runnable, then an atomic
@@ -118,8 +120,9 @@ void sched__log_unseen_failure(const struct sched_task *t, const char *msg);
  */
 #define SCHED__WAKER_BLOCK 0x1u
 
-/* The future sched_future_fn() returns.  Its allocation is the size of a
- * task so that spawning it turns it into a compact task in place. */
+/* The future sched_future_fn() returns (fn_future.c).  Its allocation
+ * is the size of a task so that spawning it turns it into a compact task
+ * in place. */
 struct sched__fn_future {
     sched_future base;
     sched_fn fn;
@@ -127,7 +130,7 @@ struct sched__fn_future {
 };
 extern const sched_future_ops sched__fn_future_ops;
 
-/* The timer's wake-up runnable (future.c).  Shared by the timer future and
+/* The timer's wake-up runnable (wakeup.c; armed by future.c).  Shared by the timer future and
  * the backend (or the fallback timer thread) until both let go. */
 struct sched__timer_rt {
     struct sched__rhdr h;
@@ -139,8 +142,11 @@ struct sched__timer_rt {
     const sched_site *site;     /* spawn site of the task that armed it, or NULL */
     int on_host_timers;         /* queued on the host's timer thread, not the backend */
 };
+/* wakeup.c: run it (wake the waiting task), drop it unrun, or let go of
+ * the future's reference. */
 void sched__timer_rt_run(struct sched__timer_rt *rt);
 void sched__timer_rt_drop(struct sched__timer_rt *rt);
+void sched__timer_rt_unref(struct sched__timer_rt *rt);
 
 /* taskmem.c: blocks of SCHED__COMPACT_SIZE bytes for sched_future_fn,
  * cached per thread.  Each is its own malloc'd chunk, so free() and
@@ -220,9 +226,6 @@ uint64_t sched__running_session(void);
  * cloudflare-sim: nothing runs unless the main thread blocks), else NULL.
  * Any thread. */
 const sched_test_iface_v1 *sched__simulated(sched_host *host);
-
-/* timer.c: free the fallback timers (after sched__timers_close). */
-void sched__timers_free(sched_host *host);
 
 /* Non-zero while sched_host_close is tearing the host down. */
 int sched__host_closing(sched_host *host);

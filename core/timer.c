@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/timer.c - the host's own timer thread, for backends without
- * schedule_after.  One thread per host, started at the first timer: a
- * min-heap of deadlines and a condition variable's timed wait.  A wait can
- * return early (spuriously, or on a coarse clock), so the thread re-reads
- * the clock and fires only what is due: never early.  A timer nobody
+ * core/timer.c - the host's clock, and its own timer thread for backends
+ * without schedule_after.  The clock is the backend's (a simulated one's
+ * is virtual), else the monotonic clock; futures, blocking and the test
+ * query read it, so it lives here, below them, and not with the host.
+ *
+ * The timer thread: one per host, started at the first timer: a min-heap
+ * of deadlines and a condition variable's timed wait.  A wait can return
+ * early (spuriously, or on a coarse clock), so the thread re-reads the
+ * clock and fires only what is due: never early.  A timer nobody
  * waits for any more is taken back out of the heap (sched__timer_cancel).
  */
 #include "config.h"
@@ -32,6 +36,13 @@ struct sched__timers {
     size_t len, cap;
     sched_host *host;
 };
+
+uint64_t sched_host_now(sched_host *host)
+{
+    if (host != NULL && host->ops.now != NULL)
+        return host->ops.now(host->backend);
+    return sched__mono_ns();
+}
 
 static int before(const struct entry *a, const struct entry *b)
 {
