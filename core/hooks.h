@@ -83,6 +83,11 @@ struct sched__hooks {
      * that completed, for the warning).  Non-zero: wake it.  Any thread.
      * NULL: always wake. */
     int (*wake_ok)(sched_host *host, uint64_t target, const char *what);
+    /* The host's last reference is going (sched__host_unref), after
+     * sched_host_close: free what the layer still keeps in it (a session
+     * context made after the close).  The thread of the last holder.
+     * NULL: nothing to free. */
+    void (*host_free)(sched_host *host);
 
     /* The test layer (test_foreign.c).  Installed after the backend is
      * created, when it offers the "sched.test" foreign_activity op, and

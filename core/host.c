@@ -75,19 +75,6 @@ int sched_host_open(sched_host **out, const char *config_path, sched_error **err
     return 0;
 }
 
-void sched__host_ref(sched_host *host)
-{
-    atomic_fetch_add_explicit(&host->refs, 1, memory_order_relaxed);
-}
-
-void sched__host_unref(sched_host *host)
-{
-    if (atomic_fetch_sub_explicit(&host->refs, 1, memory_order_acq_rel) != 1)
-        return;
-    sched__sessions_close(host);    /* a session context made after close */
-    sched__release(host, sizeof *host);
-}
-
 /*
  * Close on the main thread.  Sessions and the fallback timer thread go
  * first (they hand work to the backend), then the backend drops what it

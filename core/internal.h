@@ -66,8 +66,9 @@ struct sched_host {
     _Atomic uint32_t refs;
 };
 
-/* host.c: a reference that keeps the host's memory (not its backend)
- * alive past sched_host_close; the last unref frees it.  Any thread. */
+/* hostref.c: a reference that keeps the host's memory (not its backend)
+ * alive past sched_host_close; the last unref frees it (after
+ * hooks.host_free).  Any thread. */
 void sched__host_ref(sched_host *host);
 void sched__host_unref(sched_host *host);
 

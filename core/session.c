@@ -123,6 +123,7 @@ void sched__session_hooks(struct sched__hooks *hooks)
     hooks->await_check = check_await;
     hooks->io_check = sched__session_check_io;
     hooks->wake_ok = wake_ok;
+    hooks->host_free = sched__sessions_close;
 }
 
 int sched_session_check_io(sched_context *cx, uint64_t owner, const char *what,
