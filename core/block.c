@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "task.h"
+#include "executor.h"
 
 struct sched__blocker {
     struct sched__waker_head head;  /* first: the task core finds the host */

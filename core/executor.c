@@ -10,7 +10,7 @@
 
 #include <stdlib.h>
 
-#include "task.h"
+#include "executor.h"
 
 /* magic is checked in debug mode only; a freed executor reads poison. */
 #define EX_MAGIC 0x45786563u    /* "Exec" */

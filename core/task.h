@@ -256,9 +256,6 @@ struct sched__tasks {
     _Atomic int main_stop_mode;
 };
 
-/* executor.c: ex's host; in debug mode a freed ex aborts naming func. */
-sched_host *sched__executor_host(sched_executor *ex, const char *func);
-
 /* misuse.c: the foreground affinity check, which aborts; and debug
  * mode's checks of a waker (returns its blocker, or NULL for a task's)
  * and of a task handle, which abort naming func. */
@@ -266,9 +263,6 @@ void sched__foreground_check(sched_host *host, const char *what, const sched_sit
 /* The same check for the public function func, called at site (which
  * may be NULL): the abort names both. */
 void sched__foreground_call_check(sched_host *host, const char *func, const sched_site *site);
-/* executor.c: fx's host, after that check on behalf of func. */
-sched_host *sched__foreground_host(sched_foreground_executor *fx, const char *func,
-                                   const sched_site *site);
 struct sched__waker_head *sched__waker_check(sched_waker *w, const char *func);
 void sched__handle_check(sched_task *t, const char *func);
 
