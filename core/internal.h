@@ -3,7 +3,11 @@
  * core/internal.h - what the files of core/ share with each other.
  *
  * Internal names are sched__*; nothing here is exported from libsched.so
- * (the version script exports sched_* only).  Each module keeps its own
+ * (the version script exports sched_* only).  The files of core/ are in
+ * layers (core/README: the list, and the one rule that a file includes
+ * and calls only its own layer and those below); this header holds
+ * declarations only, and every layer may include it.  A name belongs to
+ * the layer of the file that defines it.  Each module keeps its own
  * state behind an opaque pointer in struct sched_host, so a module's
  * layout changes touch only its own file.
  */
