@@ -10,7 +10,9 @@
  * waker_activity hook, hooks.h); on the main thread that is all it costs.
  * On another thread the backend says whether it is one of its own, or
  * parking is allowed (the test waits on real threads on purpose), and
- * otherwise the first such activity is kept, to fail the test at its end.
+ * otherwise the first such activity is kept, to fail the test at its end,
+ * with the call stack it came from where the C library can unwind it
+ * (glibc's backtrace(3): only this once, so its cost does not matter).
  * After the end it aborts at once: there is nothing left to fail.
  */
 #include "config.h"
@@ -19,13 +21,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#include <execinfo.h>
+#endif
 
 #include "internal.h"
 
 struct sched__foreign {
     sched__mutex lock;
     char *first;        /* the first activity's sentence, or NULL */
-    uint64_t seen;      /* activities so far */
+    uint64_t seen;      /* activities so far; atomic, read before the lock */
     uint64_t more;      /* those not told in first */
     int ended;          /* sched_test_end was called */
 };
@@ -57,6 +62,38 @@ static void describe(sched_host *host, const sched_runnable *r, int what, char *
              owner);
 }
 
+/* msg, then the calling thread's stack from the waker function on (the
+ * frames of this file left out), one frame a line; NULL when out of
+ * memory.  Not inlined, so that the frames to leave out are known. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static char *with_stack(const char *msg)
+{
+#if defined(__GLIBC__)
+    enum { SKIP = 2, MAX = 16 };    /* with_stack, waker_activity */
+    void *frames[SKIP + MAX];
+    int n = backtrace(frames, SKIP + MAX);
+    char **names = n > SKIP ? backtrace_symbols(frames + SKIP, n - SKIP) : NULL;
+    size_t len = strlen(msg) + 32;
+    for (int i = 0; names && i < n - SKIP; i++)
+        len += strlen(names[i]) + 4;
+    char *out = malloc(len);
+    if (out != NULL) {
+        size_t off = (size_t)snprintf(out, len, "%s", msg);
+        if (names) {
+            off += (size_t)snprintf(out + off, len - off, "; the waker was used from:");
+            for (int i = 0; i < n - SKIP; i++)
+                off += (size_t)snprintf(out + off, len - off, "\n  %s", names[i]);
+        }
+    }
+    free(names);
+    return out;
+#else
+    return strdup(msg);
+#endif
+}
+
 static void waker_activity(sched_host *host, const sched_runnable *r, int what)
 {
     static const char *const funcs[] = { "sched_waker", "sched_waker_wake", "sched_waker_clone",
@@ -67,6 +104,8 @@ static void waker_activity(sched_host *host, const sched_runnable *r, int what)
         || !foreign_op(host)(host->test.self))
         return;
     describe(host, r, what, msg, sizeof msg);
+    /* Only the first is told in full: its stack is worth unwinding. */
+    char *told = __atomic_load_n(&f->seen, __ATOMIC_RELAXED) == 0 ? with_stack(msg) : NULL;
     sched__mutex_lock(&f->lock);
     if (f->ended) {
         sched__mutex_unlock(&f->lock);
@@ -74,11 +113,16 @@ static void waker_activity(sched_host *host, const sched_runnable *r, int what)
     }
     /* Out of memory for the first sentence, it is counted with the rest
      * and the end says how many, without the detail. */
-    if (f->seen++ == 0)
-        f->first = strdup(msg);
-    if (f->first == NULL || f->seen > 1)
+    if (__atomic_fetch_add(&f->seen, 1, __ATOMIC_RELAXED) == 0) {
+        f->first = told ? told : strdup(msg);
+        told = NULL;
+        if (f->first == NULL)
+            f->more++;
+    } else {
         f->more++;
+    }
     sched__mutex_unlock(&f->lock);
+    free(told);
 }
 
 int sched__test_hooks(sched_host *host)
