@@ -6,8 +6,10 @@
  * the task machinery: futures, wakers, tasks, executors, timers, block.
  * Every function that can fail returns 0 or a negative SCHED_E* code
  * (sched/plugin.h); sched_strerror() names it.  The library never prints
- * and never exits; the one exception is the documented abort when a
- * foreground executor is used from a thread it is not bound to.
+ * and never exits, except for the documented aborts of libsched(7): a
+ * foreground executor used from a thread it is not bound to, a host closed
+ * off its main thread, a waker used off a simulated backend's thread after
+ * the test ended.
  *
  * See libsched(7) for the overview.
  */
