@@ -191,13 +191,26 @@ static int park(sched_host *host, struct sched__blocker *b, uint64_t deadline)
             rc = host->ops.park(host->backend, &b->parker, timeout);
         else
             rc = sched__word_wait((uint32_t *)&b->word, 0, timeout);
-        if (rc == SCHED_EDEADLK)
+        /* SCHED_EBACKEND: a simulated backend stopped running work (the
+         * replay it followed diverged); waiting longer cannot help. */
+        if (rc == SCHED_EDEADLK || rc == SCHED_EBACKEND)
             return rc;
         /* A simulated backend decides itself when a timed wait gives up. */
         if (rc == SCHED_ETIMEDOUT && sched__simulated(host)
             && !atomic_load_explicit(&b->word, memory_order_acquire))
             return rc;
     }
+}
+
+/* Why a simulated backend stopped: its replay's sentence. */
+static void stopped_error(sched_host *host, sched_error **err)
+{
+    const sched_test_iface_v1 *sim = sched__simulated(host);
+    char why[4096] = "";
+    if (sim && offsetof(sched_test_iface_v1, replay_status) + sizeof sim->replay_status <= sim->size
+        && sim->replay_status)
+        sim->replay_status(host->backend, why, sizeof why);
+    sched__error_set(err, SCHED_EBACKEND, "%s", why[0] ? why : "the backend stopped running work");
 }
 
 static int deadlock_error(sched_host *host, sched_error **err)
@@ -267,7 +280,7 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
     struct sched__blocker *outer = NULL;
     sched_future *alarm = NULL;
     int outer_run_state = MAIN_IDLE, outer_stop_mode = 0, first = 1;
-    int rc, timed_out = 0;
+    int rc, timed_out = 0, stopped = 0;
 
     if (sched__host_closing(host)) {
         sched_future_drop(*fut);
@@ -358,6 +371,11 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
             deadlock_error(host, err);
             break;
         }
+        if (rc == SCHED_EBACKEND) {
+            stopped = 1;
+            stopped_error(host, err);
+            break;
+        }
     }
     sched_future_drop(alarm);
     if (b->main) {
@@ -378,7 +396,7 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
     /* A failure with a message of its own is told in its own words. */
     if (rc < 0 && fail_msg)
         sched__error_set(err, rc, "%s", fail_msg);
-    else if (rc < 0 && rc != SCHED_EDEADLK)
+    else if (rc < 0 && rc != SCHED_EDEADLK && !stopped)
         sched__error_set(err, rc, "the future failed: %s", sched_strerror(rc));
     free(fail_msg);
     return rc > 0 ? SCHED_EINVAL : rc;

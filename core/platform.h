@@ -98,6 +98,9 @@ int sched__read_file(const char *path, size_t max, char **text, size_t *len);
 FILE *sched__temp_file(const char *stem, char *path, size_t len);
 /* Is path absolute?  1 or 0. */
 int sched__path_is_absolute(const char *path);
+/* An existing directory as an absolute path (malloc'd), symlinks
+ * resolved; NULL with errno set when it cannot be resolved. */
+char *sched__absolute_dir(const char *dir);
 /* The ownership rule of sched.conf(5) on a file to load or read with
  * this process's privileges (a plugin; an @include'd file in a set-uid
  * program): the file and every directory above it, symlinks resolved,

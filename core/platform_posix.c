@@ -316,6 +316,18 @@ int sched__path_is_absolute(const char *path)
     return path != NULL && path[0] == '/';
 }
 
+char *sched__absolute_dir(const char *dir)
+{
+    struct stat st;
+    char *r = realpath(dir, NULL);
+    if (r != NULL && (stat(r, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        free(r);
+        errno = ENOTDIR;
+        return NULL;
+    }
+    return r;
+}
+
 /* Who may own a trusted file or directory: root or the effective user;
  * in a set-gid program that is not also set-uid the effective user is
  * the caller, whose files would run with the group's privileges, so only

@@ -445,6 +445,29 @@ int sched__path_is_absolute(const char *path)
     return (path[0] == '\\' || path[0] == '/') && (path[1] == '\\' || path[1] == '/');
 }
 
+char *sched__absolute_dir(const char *dir)
+{
+    wchar_t *w = utf8_to_wide(dir), *full;
+    char *s = NULL;
+    DWORD attr;
+
+    if (!w) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    full = _wfullpath(NULL, w, 0);
+    free(w);
+    if (!full)
+        return NULL;
+    attr = GetFileAttributesW(full);
+    if (attr == INVALID_FILE_ATTRIBUTES || !(attr & FILE_ATTRIBUTE_DIRECTORY))
+        errno = attr == INVALID_FILE_ATTRIBUTES ? ENOENT : ENOTDIR;
+    else if (!(s = wide_to_utf8(full)))
+        errno = ENOMEM;
+    free(full);
+    return s;
+}
+
 /* Write access in the sense of sched.conf(5): replacing the code that is
  * loaded, or taking ownership to do so. */
 #define WRITE_RIGHTS                                                                  \

@@ -8,11 +8,14 @@
  * the test harness prints it.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "test_replay.h"
 
 /* Map task ids to ordinals (the order in which each first ran). */
 void sched__test_ordinals(const sched_test_step *steps, size_t n, uint64_t *out)
@@ -186,34 +189,59 @@ static int env_number(const char *name, uint64_t min, uint64_t *out, sched_error
     return 0;
 }
 
+/* A run's replay file: what it replays, whether it is recorded, and
+ * what came of it. */
+struct run_replay {
+    const char *text;           /* replay this (len bytes, called name); NULL: none */
+    size_t len;
+    const char *name;
+    int record;                 /* record the run into record_text */
+    char *record_text;          /* out, malloc'd; NULL when the backend records nothing */
+    char *diverged;             /* out, malloc'd: where the run left its replay */
+    int supported;              /* out: the backend records and replays */
+};
+
 /*
  * Open a host, reseed it, run the body once.  *rc gets the body's result;
- * the return value is 0 or the failure to open.  *env, when NULL, gets the
- * replay's variables (replay_env).  *seeded says whether the
- * backend has seeds (offers reseed); rec, when given, gets the schedule.
+ * the return value is 0 or the failure to open (or to start the replay).
+ * *env, when given and NULL, gets the replay's variables (replay_env).
+ * *seeded says whether the backend has seeds (offers reseed); rec, when
+ * given, gets the schedule; rr, when given, the replay file's side.
  */
 static int run_once(const char *config_path, uint64_t seed, sched_test_body_fn body, void *arg,
                     int *rc, int *seeded, struct run_record *rec, char **env, char **why,
-                    sched_error **err)
+                    struct run_replay *rr, sched_error **err)
 {
     sched_host *host;
     sched_error *end = NULL;
     int orc = sched_host_open(&host, config_path, err);
     if (orc)
         return orc;
-    if (*env == NULL)
+    if (env && *env == NULL)
         *env = replay_env(host, config_path);
     sched_test *t = sched_as_test(host);
     *seeded = sched_test_reseed(t, seed) == 0;
+    if (rr && rr->text && (orc = sched__replay_start(t, rr->text, rr->len, rr->name, err))) {
+        sched_host_close(host);
+        return orc;
+    }
+    if (rr)
+        rr->supported = rr->text || sched__replay_start(t, NULL, 0, NULL, NULL) == 0;
     *rc = body(host, arg);
     /* A body that passed by luck (a waker used on a thread the scheduler
      * does not run) fails, saying why; the body may have ended it. */
     int erc = sched_test_end(t, &end);
     if (erc != 0 && *rc == 0) {
         *rc = erc;
-        *why = end && sched_error_message(end) ? strdup(sched_error_message(end)) : NULL;
+        if (why)
+            *why = end && sched_error_message(end) ? strdup(sched_error_message(end)) : NULL;
     }
     sched_error_free(end);
+    if (rr && rr->supported) {
+        sched__replay_status(t, &rr->diverged);
+        if (rr->record)
+            rr->record_text = sched__replay_record(t);
+    }
     int rrc = rec && *seeded ? record_take(t, rec) : 0;
     sched_host_close(host);
     return rrc ? sched__error_set(err, rrc, "out of memory while recording the schedule") : 0;
@@ -252,14 +280,185 @@ static int compare(const struct run_record *a, const struct run_record *b, uint6
                             (unsigned long long)seed, cmd);
 }
 
+/* ---- replay files of failing runs ---------------------------------------- */
+
+/* s with printf(fmt, ...) appended (s is freed); NULL when out of memory. */
+static char *append(char *s, const char *fmt, ...) SCHED__PRINTF(2, 3);
+static char *append(char *s, const char *fmt, ...)
+{
+    va_list ap;
+    size_t old = s ? strlen(s) : 0;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *t = n < 0 ? NULL : realloc(s, old + (size_t)n + 1);
+    if (t == NULL) {
+        free(s);
+        return NULL;
+    }
+    va_start(ap, fmt);
+    vsnprintf(t + old, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return t;
+}
+
+/* What every run of one sweep shares. */
+struct sweep {
+    const char *config_path;
+    sched_test_body_fn body;
+    void *arg;
+    char *const *argv;
+    const char *cmd, *env;
+    int shrink;                 /* SCHED_SHRINK=1 */
+    uint64_t max_runs;          /* SCHED_SHRINK_RUNS */
+};
+
+struct shrink_ctx {
+    const struct sweep *sw;
+    uint64_t seed;
+};
+
+/* One run of the shrinker, in this process: the body's result is how it
+ * ended, and a run that left its replay ends in a way no body returns. */
+static int shrink_run(void *arg, const char *text, size_t len, char **record, int *outcome)
+{
+    const struct shrink_ctx *c = arg;
+    struct run_replay rr = { .text = text, .len = len, .name = "(shrinking)", .record = 1 };
+    int body_rc, seeded;
+    sched_error *e = NULL;
+    int rc = run_once(c->sw->config_path, c->seed, c->sw->body, c->sw->arg, &body_rc, &seeded,
+                      NULL, NULL, NULL, &rr, &e);
+    sched_error_free(e);
+    *record = rr.record_text;
+    *outcome = rr.diverged ? INT_MIN : body_rc;
+    free(rr.diverged);
+    return rc;
+}
+
+/* The lines that say where a replay file went and how to replay it. */
+static char *saved(char *msg, const struct sweep *sw, const char *text, uint64_t seed,
+                   const char *suffix, const char *head, const char *how)
+{
+    char why[1024];
+    char *path = NULL;
+    if (sched__replay_save(text, sw->argv, seed, suffix, &path, why, sizeof why) != 0)
+        return append(msg, "\n%s not written: %s", head, why);
+    char *q = command_line((char *const[]){ path, NULL });
+    if (q != NULL)
+        msg = append(msg, "\n%s: %s\n%s: %s SCHED_REPLAY=%s %s", head, path, how, sw->env, q,
+                     sw->cmd);
+    free(q);
+    free(path);
+    return msg;
+}
+
+/* Shrink a failing run's file (text, which ended with want) and say
+ * where the shrunk one went. */
+static char *shrunk(char *msg, const struct sweep *sw, uint64_t seed, const char *text, int want)
+{
+    struct sched__shrink_result res;
+    struct shrink_ctx c = { sw, seed };
+    sched_error *e = NULL;
+    char summary[256];
+    if (sched__shrink(text, strlen(text), want, shrink_run, &c, sw->max_runs, &res, &e) != 0) {
+        msg = append(msg, "\nnot shrunk: %s", sched_error_message(e));
+        sched_error_free(e);
+        free(res.text);
+        return msg;
+    }
+    sched__shrink_summary(&res, summary, sizeof summary);
+    msg = saved(msg, sw, res.text, seed, ".shrunk.replay", summary,
+                "replay the shrunk schedule with");
+    free(res.text);
+    return msg;
+}
+
+/* A seed failed with body_rc: run it again recording its decisions,
+ * write its file (and the shrunk one), and append how to replay them. */
+static char *failed_seed(char *msg, const struct sweep *sw, uint64_t seed, int body_rc)
+{
+    struct run_replay rr = { .record = 1 };
+    int rc2, seeded;
+    if (run_once(sw->config_path, seed, sw->body, sw->arg, &rc2, &seeded, NULL, NULL, NULL, &rr,
+                 NULL) != 0 || !rr.supported) {
+        msg = append(msg, "\nno replay file: %s", rr.supported ? "the second run did not start"
+                     : "this backend does not record its decisions");
+    } else if (rc2 != body_rc || rr.record_text == NULL) {
+        msg = append(msg, "\nno replay file: run again, seed %llu returned %d instead of %d, "
+                     "so the test does not follow the seed alone", (unsigned long long)seed, rc2,
+                     body_rc);
+    } else {
+        char *text = sched__replay_with_fail(rr.record_text, body_rc);
+        if (text == NULL) {
+            msg = append(msg, "\nno replay file: out of memory");
+        } else {
+            msg = saved(msg, sw, text, seed, ".replay", "replay file", "replay exactly with");
+            if (sw->shrink && msg)
+                msg = shrunk(msg, sw, seed, text, body_rc);
+        }
+        free(text);
+    }
+    free(rr.record_text);
+    free(rr.diverged);
+    return msg;
+}
+
+/* SCHED_REPLAY=FILE: one run, its decisions from the file. */
+static int replay_one(const struct sweep *sw, const char *file, uint64_t seed, char **env,
+                      sched_error **err)
+{
+    struct run_replay rr = { .record = sw->shrink };
+    int body_rc, seeded;
+    char *why = NULL;
+    int rc = run_once(sw->config_path, seed, sw->body, sw->arg, &body_rc, &seeded, NULL, env, &why,
+                      &rr, err);
+    if (rc != 0)
+        return rc;
+    struct sweep s = *sw;
+    s.env = *env ? *env : "";
+    char *q = command_line((char *const[]){ (char *)file, NULL });
+    char *msg = NULL;
+    int result = 0;
+    if (!rr.supported) {
+        result = SCHED_ENOTSUP;
+        msg = append(NULL, "SCHED_REPLAY=%s: this backend does not replay decisions\n"
+                     "replay with: %s SCHED_REPLAY=%s %s", file, s.env, q ? q : "", s.cmd);
+    } else if (rr.diverged) {
+        result = SCHED_EBACKEND;
+        msg = append(NULL, "%s\nreplay with: %s SCHED_REPLAY=%s %s", rr.diverged, s.env,
+                     q ? q : "", s.cmd);
+    } else if (body_rc != 0) {
+        result = body_rc;
+        msg = append(NULL, "failing replay: %s\n%s%sreplay with: %s SCHED_REPLAY=%s %s", file,
+                     why ? why : "", why ? "\n" : "", s.env, q ? q : "", s.cmd);
+        char *text = s.shrink && msg && rr.record_text
+                     ? sched__replay_with_fail(rr.record_text, body_rc) : NULL;
+        if (text)
+            msg = shrunk(msg, &s, seed, text, body_rc);
+        free(text);
+    }
+    if (result != 0)
+        sched__error_set(err, result, "%s", msg ? msg : "out of memory");
+    free(msg);
+    free(q);
+    free(why);
+    free(rr.record_text);
+    free(rr.diverged);
+    return result;
+}
+
 /*
  * Run body over seeds SEED .. SEED+N-1 (SCHED_SEED, default the config's
  * seed; SCHED_ITERATIONS, default 1), each in a fresh host opened from
  * config_path.  With SCHED_CHECK_DETERMINISM=1 each seed runs twice and
  * the two schedules must match.  On a backend without seeds the body runs
- * once.  Returns 0, the body's non-zero result (err: the failing seed and
- * the command replaying it), SCHED_EBACKEND for a schedule that differs
- * between two runs, or the failure to open a host.
+ * once.  A failing seed runs once more recording its decisions, which
+ * are written as its replay file (and shrunk, with SCHED_SHRINK=1);
+ * with SCHED_REPLAY set the body runs once, on that file.  Returns 0,
+ * the body's non-zero result (err: the failing seed, its files and the
+ * commands replaying them), SCHED_EBACKEND for a schedule that differs
+ * between two runs or a run that left its replay, or the failure to open
+ * a host.
  */
 int sched_test_run_seeds(const char *config_path, char *const argv[], sched_test_body_fn body,
                          void *arg, sched_error **err)
@@ -279,34 +478,54 @@ int sched_test_run_seeds(const char *config_path, char *const argv[], sched_test
     int check = check_env != NULL && strcmp(check_env, "1") == 0;
     if (!have_seed && (rc = config_seed(config_path, &first, err)) != 0)
         return rc;
+    const char *shrink_env = sched__secure_getenv("SCHED_SHRINK");
+    struct sweep sw = { config_path, body, arg, argv, NULL, NULL,
+                        shrink_env != NULL && strcmp(shrink_env, "1") == 0, 200 };
+    if ((rc = env_number("SCHED_SHRINK_RUNS", 1, &sw.max_runs, err)) != 0 && rc != SCHED_ENOENT)
+        return rc;
+    const char *replay = sched__secure_getenv("SCHED_REPLAY");
     char *cmd = command_line(argv);
     if (cmd == NULL)
         return sched__error_set(err, SCHED_ENOMEM, "out of memory");
+    sw.cmd = cmd;
 
     int result = 0;
     char *env = NULL;
+    if (replay != NULL && replay[0] != '\0') {
+        result = replay_one(&sw, replay, first, &env, err);
+        free(env);
+        free(cmd);
+        return result;
+    }
     for (uint64_t k = 0; k < iterations && result == 0; k++) {
         uint64_t seed = first + k;
         struct run_record a = { 0 }, b = { 0 };
         int body_rc, seeded;
         char *why = NULL;
         rc = run_once(config_path, seed, body, arg, &body_rc, &seeded, check ? &a : NULL, &env,
-                      &why, err);
+                      &why, NULL, err);
         const char *e = env ? env : "";
         const char *w = why ? why : "", *nl = why ? "\n" : "";
         if (rc != 0) {
             result = rc;
         } else if (body_rc != 0) {
             result = body_rc;
-            if (seeded)
-                sched__error_set(err, body_rc, "failing seed: %llu\n%s%sreplay with: %s "
-                                 "SCHED_SEED=%llu SCHED_ITERATIONS=1 %s", (unsigned long long)seed,
-                                 w, nl, e, (unsigned long long)seed, cmd);
-            else
+            if (seeded) {
+                char *msg = append(NULL, "failing seed: %llu\n%s%sreplay with: %s "
+                                   "SCHED_SEED=%llu SCHED_ITERATIONS=1 %s",
+                                   (unsigned long long)seed, w, nl, e, (unsigned long long)seed,
+                                   cmd);
+                sw.env = e;
+                if (msg)
+                    msg = failed_seed(msg, &sw, seed, body_rc);
+                sched__error_set(err, body_rc, "%s", msg ? msg : "out of memory");
+                free(msg);
+            } else
                 sched__error_set(err, body_rc, "the test failed on a backend without seeds\n"
                                  "%s%sreplay with: %s %s", w, nl, e, cmd);
         } else if (check && seeded) {
-            rc = run_once(config_path, seed, body, arg, &body_rc, &seeded, &b, &env, &why, err);
+            rc = run_once(config_path, seed, body, arg, &body_rc, &seeded, &b, &env, &why, NULL,
+                          err);
             if (rc != 0)
                 result = rc;
             else if (body_rc != 0)

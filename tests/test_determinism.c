@@ -33,6 +33,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "tmpdir.h"
+
 #include <sched/sched.h>
 #include <sched/test.h>
 
@@ -259,9 +261,13 @@ static void test_with_parking_allowed_a_real_thread_resumes_a_parked_block(void)
 }
 
 /* A seed sweep fails the seed whose body passed by luck, and says why. */
+/* Keeps the first run's task id: a failing seed runs once more to record
+ * its replay file, and the message is the first run's. */
 static int fetch_body(sched_host *host, void *arg)
 {
-    *(uint64_t *)arg = run_fetch(host, ACT_WAKE);
+    uint64_t id = run_fetch(host, ACT_WAKE);
+    if (*(uint64_t *)arg == 0)
+        *(uint64_t *)arg = id;
     return 0;
 }
 
@@ -270,9 +276,14 @@ static void test_a_seed_sweep_fails_a_seed_with_foreign_activity(void)
     char *argv[] = { "./test_determinism", NULL };
     sched_error *err = NULL;
     uint64_t id = 0;
+    char dir[] = "/tmp/sched-determinism-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(test_mkdtemp(dir));
+    setenv("SCHED_REPLAY_DIR", dir, 1);
     unsetenv("SCHED_SEED");
     unsetenv("SCHED_ITERATIONS");
     CU_ASSERT_EQUAL(sched_test_run_seeds(conf_test, argv, fetch_body, &id, &err), SCHED_EBACKEND);
+    unsetenv("SCHED_REPLAY_DIR");
+    CU_ASSERT_EQUAL(test_rmdir(dir), 0);
     const char *msg = err ? sched_error_message(err) : "";
     CU_ASSERT_EQUAL(strncmp(msg, "failing seed: 7\nactivity on thread ", 35), 0);
     check_foreign_message(strchr(msg, '\n') ? strchr(msg, '\n') + 1 : NULL, id, "woke");

@@ -18,6 +18,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "tmpdir.h"
+
 #include <sched/sched.h>
 #include <sched/test.h>
 
@@ -45,8 +47,14 @@ static const char *conf_random, *conf_fifo, *conf_pct_d1, *conf_pct_d3;
 static const char *conf_by[3];
 static const char *const strategy_names[3] = { "random", "fifo", "pct" };
 
+/* Where the sweeps' failing seeds leave their replay files. */
+static char replay_dir[] = "/tmp/sched-strategy-XXXXXX";
+
 static int suite_init(void)
 {
+    if (!test_mkdtemp(replay_dir))
+        return 1;
+    setenv("SCHED_REPLAY_DIR", replay_dir, 1);
     conf_random = conf("backend = \"test\";\ntest: { seed = 1; };\n");
     conf_fifo = conf("backend = \"test\";\ntest: { randomize = false; };\n");
     conf_by[0] = conf("backend = \"test\";\ntest: { strategy = \"random\"; };\n");
@@ -62,7 +70,7 @@ static int suite_fini(void)
 {
     for (int i = 0; i < nconf; i++)
         unlink(conf_paths[i]);
-    return 0;
+    return test_rmdir(replay_dir) == 0 ? 0 : 1;
 }
 
 static sched_host *open_host(const char *path)
@@ -481,7 +489,7 @@ static void test_pct_finds_a_depth_two_race_sooner_than_random_and_fifo_never(vo
      * environment the command names it. */
     if (pct < 0)
         return;
-    char seed[32], want[512];
+    char seed[32], want[512], file[128];
     snprintf(seed, sizeof seed, "%lld", pct);
     setenv("SCHED_SEED", seed, 1);
     setenv("SCHED_ITERATIONS", "1", 1);
@@ -492,8 +500,12 @@ static void test_pct_finds_a_depth_two_race_sooner_than_random_and_fifo_never(vo
     snprintf(want, sizeof want, " SCHED_STRATEGY=pct SCHED_PCT_STEPS=60 SCHED_SEED=%lld "
              "SCHED_ITERATIONS=1 ./test_strategy 'planted race'", pct);
     const char *msg = err ? sched_error_message(err) : "";
-    CU_ASSERT(strlen(msg) > strlen(want) && strcmp(msg + strlen(msg) - strlen(want), want) == 0);
+    /* The seed's command ends its line; the replay file's lines follow. */
+    const char *cmd = strstr(msg, want);
+    CU_ASSERT(cmd != NULL && cmd[strlen(want)] == '\n');
     sched_error_free(err);
+    snprintf(file, sizeof file, "%s/test_strategy-seed%lld.replay", replay_dir, pct);
+    CU_ASSERT_EQUAL(access(file, R_OK), 0);
     unsetenv("SCHED_STRATEGY");
     unsetenv("SCHED_PCT_STEPS");
     unsetenv("SCHED_SEED");

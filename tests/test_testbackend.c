@@ -16,6 +16,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "tmpdir.h"
+
 #include <sched/sched.h>
 #include <sched/test.h>
 
@@ -40,8 +42,15 @@ static const char *conf(const char *text)
 
 static const char *conf_random, *conf_fifo, *conf_linux, *conf_budget;
 
+/* Where failing seeds leave their replay files (SCHED_REPLAY_DIR). */
+static char replay_dir[64];
+
 static int suite_init(void)
 {
+    snprintf(replay_dir, sizeof replay_dir, "/tmp/sched-testbackend-XXXXXX");
+    if (!test_mkdtemp(replay_dir))
+        return 1;
+    setenv("SCHED_REPLAY_DIR", replay_dir, 1);
     conf_random = conf("backend = \"test\";\ntest: { seed = 42; };\n");
     conf_fifo = conf("backend = \"test\";\ntest: { randomize = false; };\n");
     conf_linux = conf("backend = \"" SCHED_NATIVE_BACKEND "\";\n");
@@ -52,6 +61,8 @@ static int suite_init(void)
 
 static int suite_fini(void)
 {
+    if (test_rmdir(replay_dir) != 0)
+        return 1;
     for (int i = 0; i < nconf; i++)
         unlink(conf_paths[i]);
     return 0;
@@ -254,6 +265,29 @@ static const char *replay_env(const char *backend, const char *found_config)
     return buf;
 }
 
+/* The lines a failing seed's message ends with: where its replay file
+ * went and the command that replays it exactly.  The path is msg's own,
+ * checked to be the file named after the program and the seed in the
+ * replay directory (as the library resolves it: on Windows with a
+ * drive). */
+static const char *replay_file_lines(const char *env, unsigned long long seed, const char *msg)
+{
+    static char buf[8192];
+    char path[2048] = "(no replay file line)", name[64], w[4096];
+    const char *p = msg ? strstr(msg, "\nreplay file: ") : NULL;
+    if (p) {
+        p += strlen("\nreplay file: ");
+        snprintf(path, sizeof path, "%.*s", (int)strcspn(p, "\n"), p);
+    }
+    snprintf(name, sizeof name, "test_testbackend-seed%llu.replay", seed);
+    size_t n = strlen(path), k = strlen(name);
+    CU_ASSERT(n > k && strcmp(path + n - k, name) == 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(path, replay_dir + strlen("/tmp/")));
+    snprintf(buf, sizeof buf, "\nreplay file: %s\nreplay exactly with: %s SCHED_REPLAY=%s "
+             "./test_testbackend 'planted race'", path, env, shell_word(path, w, sizeof w));
+    return buf;
+}
+
 static int always_fails(sched_host *host, void *arg)
 {
     (void)host;
@@ -276,10 +310,11 @@ static void test_planted_race_passes_under_fifo_is_found_by_a_sweep_and_replayed
     CU_ASSERT_PTR_NOT_NULL_FATAL(err);
     unsigned long long failing;
     CU_ASSERT_EQUAL_FATAL(sscanf(sched_error_message(err), "failing seed: %llu", &failing), 1);
-    char want[8192];
+    char want[16384];
     snprintf(want, sizeof want, "failing seed: %llu\nreplay with: %s SCHED_SEED=%llu "
              "SCHED_ITERATIONS=1 ./test_testbackend 'planted race'", failing,
              replay_env("test", NULL), failing);
+    strcat(want, replay_file_lines(replay_env("test", NULL), failing, sched_error_message(err)));
     CU_ASSERT_STRING_EQUAL(sched_error_message(err), want);
     sched_error_free(err);
     err = NULL;
@@ -309,6 +344,8 @@ static void test_planted_race_passes_under_fifo_is_found_by_a_sweep_and_replayed
     snprintf(want, sizeof want, "failing seed: %llu\nreplay with: %s SCHED_SEED=%llu "
              "SCHED_ITERATIONS=1 ./test_testbackend 'planted race'", failing,
              replay_env("test", conf_random), failing);
+    strcat(want, replay_file_lines(replay_env("test", conf_random), failing,
+                                   err ? sched_error_message(err) : NULL));
     CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "", want);
     sched_error_free(err);
     err = NULL;

@@ -155,6 +155,8 @@ static uint32_t ctl_random_yields(void *self)
     uint64_t x = sched__tb_decide(tb, 100);
     uint32_t n = x < 45 ? 0 : x < 85 ? 1 : x < 97 ? 2 + (uint32_t)sched__tb_decide(tb, 8)
                                                   : 10 + (uint32_t)sched__tb_decide(tb, 90);
+    if (tb->replay)
+        n = (uint32_t)sched__tb_replay_value(tb, SCHED__RP_DELAY, n);
     tb_mutex_unlock(&tb->mu);
     return n;
 }
@@ -174,6 +176,8 @@ static uint64_t ctl_rng(void *self)
     struct tb *tb = self;
     tb_mutex_lock(&tb->mu);
     uint64_t v = tb->bytes ? sched__tb_decide(tb, UINT64_MAX) : sched_prng_next(&tb->prng);
+    if (tb->replay)
+        v = sched__tb_replay_value(tb, SCHED__RP_RNG, v);
     tb_mutex_unlock(&tb->mu);
     return v;
 }
@@ -313,6 +317,34 @@ static void ctl_queued(void *self, void (*visit)(void *ctx, const sched_runnable
     tb_mutex_unlock(&tb->mu);
 }
 
+static int ctl_replay_start(void *self, const char *text, size_t len, const char *name,
+                            char *err, size_t errlen)
+{
+    struct tb *tb = self;
+    tb_mutex_lock(&tb->mu);
+    int rc = sched__tb_replay_start(tb, text, len, name, err, errlen);
+    tb_mutex_unlock(&tb->mu);
+    return rc;
+}
+
+static size_t ctl_replay_record(void *self, char *buf, size_t len)
+{
+    struct tb *tb = self;
+    tb_mutex_lock(&tb->mu);
+    size_t n = sched__tb_replay_record(tb, buf, len);
+    tb_mutex_unlock(&tb->mu);
+    return n;
+}
+
+static size_t ctl_replay_status(void *self, char *buf, size_t len)
+{
+    struct tb *tb = self;
+    tb_mutex_lock(&tb->mu);
+    size_t n = sched__tb_replay_status(tb, buf, len);
+    tb_mutex_unlock(&tb->mu);
+    return n;
+}
+
 const sched_test_iface_v1 sched__tb_test_iface = {
     .size = sizeof(sched_test_iface_v1),
     .tick = ctl_tick,
@@ -336,4 +368,7 @@ const sched_test_iface_v1 sched__tb_test_iface = {
     .set_strict_main_block = ctl_set_strict_main_block,
     .deadlock_note = ctl_deadlock_note,
     .foreign_activity = ctl_foreign_activity,
+    .replay_start = ctl_replay_start,
+    .replay_record = ctl_replay_record,
+    .replay_status = ctl_replay_status,
 };

@@ -194,7 +194,7 @@ void sched__tb_strategy_free(struct tb *tb)
 
 /* ---- the choice ------------------------------------------------------------ */
 
-int sched__tb_choose(struct tb *tb, const struct tb_choice *ch, struct tb_cand *out)
+static int strategy_choose(struct tb *tb, const struct tb_choice *ch, struct tb_cand *out)
 {
     switch (tb->strategy) {
     case TB_STRATEGY_FIFO:
@@ -204,6 +204,15 @@ int sched__tb_choose(struct tb *tb, const struct tb_choice *ch, struct tb_cand *
     default:
         return sched__tb_cands_draw(tb, ch, out);
     }
+}
+
+/* A run that records or replays its decisions (replay.c) asks the
+ * strategy only when it is not replaying. */
+int sched__tb_choose(struct tb *tb, const struct tb_choice *ch, struct tb_cand *out)
+{
+    if (tb->replay)
+        return sched__tb_replay_choose(tb, ch, out, strategy_choose);
+    return strategy_choose(tb, ch, out);
 }
 
 /*

@@ -23,6 +23,7 @@
 #include <sched/test.h>
 
 #include "../common/prng.h"
+#include "../common/replay.h"
 #include "os.h"
 
 #define TB_NPRIO 4
@@ -95,6 +96,7 @@ struct tb_labels {
 };
 
 struct tb_trace;
+struct tb_replay;
 
 /* A foreground runnable being run, in strict_main_block mode (serial.c),
  * and, during a pick, the queue of its executor set aside. */
@@ -152,6 +154,7 @@ struct tb {
     struct tb_busy *busy;
     size_t nbusy, capbusy;
     struct tb_pct pct;
+    struct tb_replay *replay;   /* recording or replaying decisions; NULL: neither */
 };
 
 /* test.c: driving the scheduler.  Under mu, on the main thread for step. */
@@ -252,5 +255,29 @@ void sched__tb_trace_step(struct tb *tb, const sched_runnable_info *info, int fg
 void sched__tb_trace_timer_set(struct tb *tb, sched_runnable *r, uint64_t due, uint64_t seq);
 void sched__tb_trace_timer_fire(struct tb *tb, sched_runnable *r, uint64_t seq);
 void sched__tb_trace_clock(struct tb *tb);
+
+/*
+ * replay.c: replay files (sched-test(7), "Replay files").  All under mu;
+ * each is called only while tb->replay is set, except start, from_env and
+ * close.
+ */
+/* Record from now on and, with text, replay it (see sched_test_iface_v1). */
+int sched__tb_replay_start(struct tb *tb, const char *text, size_t len, const char *name,
+                           char *err, size_t errlen);
+/* SCHED_REPLAY and SCHED_RECORD, at create.  0, or an error with err set. */
+int sched__tb_replay_from_env(struct tb *tb, char *err, size_t errlen);
+/* Write SCHED_RECORD's file and free; any time, tb->replay NULL or not. */
+void sched__tb_replay_close(struct tb *tb);
+/* The choice ch: the file's when replaying, else strategy's, recorded. */
+int sched__tb_replay_choose(struct tb *tb, const struct tb_choice *ch, struct tb_cand *out,
+                            int (*strategy)(struct tb *, const struct tb_choice *,
+                                            struct tb_cand *));
+/* A decision of kind SCHED__RP_BUDGET (ticks), _DELAY (yields) or _RNG,
+ * drawn as drawn: the file's value when replaying, recorded. */
+uint64_t sched__tb_replay_value(struct tb *tb, char kind, uint64_t drawn);
+/* Has the run left its replay?  Then nothing more runs. */
+int sched__tb_replay_failed(const struct tb *tb);
+size_t sched__tb_replay_record(struct tb *tb, char *buf, size_t len);
+size_t sched__tb_replay_status(struct tb *tb, char *buf, size_t len);
 
 #endif

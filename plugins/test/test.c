@@ -296,13 +296,25 @@ static int tb_create(const sched_backend_env *env, void **self, char *err, size_
     if (trace && *trace && (rc = sched__tb_trace_open(tb, trace))) {
         snprintf(err, errlen, "cannot write the trace to %s: %s", trace,
                  rc == SCHED_ENOMEM ? "out of memory" : strerror(errno));
-        tb_cond_destroy(&tb->cv);
-        tb_mutex_destroy(&tb->mu);
-        free(tb);
-        return rc;
+        goto out_destroy;
+    }
+    /* A trace marks the picks that depart from FIFO order, which takes
+     * recording them. */
+    if ((rc = sched__tb_replay_from_env(tb, err, errlen))
+        || (tb->trace && (rc = sched__tb_replay_start(tb, NULL, 0, NULL, err, errlen)))) {
+        if (rc == SCHED_ENOMEM)
+            snprintf(err, errlen, "out of memory");
+        sched__tb_trace_close(tb);
+        goto out_destroy;
     }
     *self = tb;
     return 0;
+out_destroy:
+    sched__tb_replay_close(tb);
+    tb_cond_destroy(&tb->cv);
+    tb_mutex_destroy(&tb->mu);
+    free(tb);
+    return rc;
 }
 
 /* A list of runnables linked through backend_slot[0], for destroy. */
@@ -337,6 +349,7 @@ static void tb_destroy(void *self)
     }
     tb_mutex_lock(&tb->mu);
     sched__tb_trace_close(tb);
+    sched__tb_replay_close(tb);
     tb_mutex_unlock(&tb->mu);
     sched__tb_queues_free(tb);
     sched__tb_history_free(tb);
@@ -474,8 +487,12 @@ static int waiter_goes_first(struct tb *tb, sched_parker *p)
 static uint64_t *park_budget(struct tb *tb, sched_parker *p)
 {
     uint64_t *b = &p->backend_slot[PARK_BUDGET];
-    if (*b == 0)
-        *b = 1 + tb->ticks_min + sched__tb_decide(tb, tb->ticks_max - tb->ticks_min + 1);
+    if (*b == 0) {
+        uint64_t ticks = tb->ticks_min + sched__tb_decide(tb, tb->ticks_max - tb->ticks_min + 1);
+        if (tb->replay)
+            ticks = sched__tb_replay_value(tb, SCHED__RP_BUDGET, ticks);
+        *b = 1 + ticks;
+    }
     return b;
 }
 
@@ -500,6 +517,12 @@ static int tb_park(void *self, sched_parker *p, uint64_t timeout_ns)
     uint64_t *budget = finite ? park_budget(tb, p) : NULL;
     uint64_t real_deadline = 0;
     for (;;) {
+        /* A run that left its replay runs nothing more: the wait fails
+         * with the sentence sched_test_run_seeds reports. */
+        if (tb->replay && sched__tb_replay_failed(tb)) {
+            rc = SCHED_EBACKEND;
+            break;
+        }
         /* A woken waiter is one more candidate to run: it resumes when
          * the pick says so, not before every other ready runnable. */
         if (__atomic_load_n(&p->backend_slot[PARK_NOTIFIED], __ATOMIC_ACQUIRE)
@@ -516,6 +539,10 @@ static int tb_park(void *self, sched_parker *p, uint64_t timeout_ns)
             if (budget)
                 (*budget)--;
             continue;
+        }
+        if (tb->replay && sched__tb_replay_failed(tb)) {
+            rc = SCHED_EBACKEND;
+            break;
         }
         if (sched__tb_fire_next(tb, deadline))
             continue;
@@ -579,6 +606,10 @@ static int tb_run(void *self)
     int rc = 0;
     tb_mutex_lock(&tb->mu);
     while (!tb->stop) {
+        if (tb->replay && sched__tb_replay_failed(tb)) {
+            rc = SCHED_EBACKEND;
+            break;
+        }
         if (sched__tb_step(tb, 0) || sched__tb_fire_next(tb, UINT64_MAX))
             continue;
         if (!tb->parking_allowed) {

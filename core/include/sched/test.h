@@ -112,7 +112,11 @@ int sched_test_end(sched_test *t, sched_error **err);
  * passed.  On failure returns the body's result, or SCHED_EBACKEND when
  * two runs of a seed differ, with *err saying "failing seed: K" and the
  * command, built from argv (NULL-terminated; may be NULL), that replays
- * it.  The library prints nothing: the harness prints *err.
+ * it; a failing seed's replay file goes to $SCHED_REPLAY_DIR (and, with
+ * $SCHED_SHRINK=1, its shrunk run beside it), and *err names them and
+ * the commands that replay them.  With $SCHED_REPLAY set the body runs
+ * once on that file's decisions.  The library prints nothing: the
+ * harness prints *err.
  */
 typedef int (*sched_test_body_fn)(sched_host *host, void *arg);
 int sched_test_run_seeds(const char *config_path, char *const argv[], sched_test_body_fn body,
@@ -166,6 +170,22 @@ typedef struct sched_test_iface_v1 {
      * thread, no lock of the host held; must not call into the host.
      * With it the host records such activity for sched_test_end. */
     int (*foreign_activity)(void *self);
+    /* Replay files (sched-test(7), "Replay files"), which the host reads
+     * and writes for sched_test_run_seeds.  replay_start: record every
+     * decision from now on and, with text (len bytes, called name in
+     * messages), take the decisions from it instead of choosing; only
+     * before the first step.  0, SCHED_ECONFIG (err names the line that
+     * is wrong), SCHED_EINVAL (steps have run) or SCHED_ENOMEM. */
+    int (*replay_start)(void *self, const char *text, size_t len, const char *name, char *err,
+                        size_t errlen);
+    /* The decisions recorded so far, as a replay file.  Returns the
+     * length needed, like snprintf; 0 when nothing was recorded. */
+    size_t (*replay_record)(void *self, char *buf, size_t len);
+    /* 0 while the run follows its replay (or has none); once it departed
+     * from it, a sentence saying at which step, what the file holds and
+     * what the program did instead, into buf like snprintf (the length
+     * needed is returned). */
+    size_t (*replay_status)(void *self, char *buf, size_t len);
 } sched_test_iface_v1;
 
 #ifdef __cplusplus

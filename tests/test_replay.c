@@ -1,0 +1,612 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/test_replay.c - replay files and shrinking, as a user meets them:
+ * sched_test_run_seeds and the SCHED_REPLAY, SCHED_REPLAY_DIR,
+ * SCHED_RECORD, SCHED_SHRINK and SCHED_TRACE variables of sched-test(7),
+ * through the real host and test.so.
+ *
+ * The planted race needs two decisions that depart from FIFO order and
+ * nothing else: "b" must run before "a", and "d" before "c", among noise
+ * tasks that yield and wait for random delays.  A sweep finds it, writes
+ * the file, the file replays it (under any strategy setting), and
+ * shrinking leaves exactly those two deviations.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "tmpdir.h"
+
+#include <sched/sched.h>
+#include <sched/test.h>
+
+static char dir[64];
+static char conf_random[96], conf_fifo[96], conf_budget[96];
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+        abort();
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static int suite_init(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/sched-replay-XXXXXX");
+    if (!test_mkdtemp(dir))
+        return 1;
+    snprintf(conf_random, sizeof conf_random, "%s/random.conf", dir);
+    snprintf(conf_fifo, sizeof conf_fifo, "%s/fifo.conf", dir);
+    snprintf(conf_budget, sizeof conf_budget, "%s/budget.conf", dir);
+    write_file(conf_random, "backend = \"test\";\ntest: { seed = 1; };\n");
+    write_file(conf_fifo, "backend = \"test\";\ntest: { randomize = false; };\n");
+    write_file(conf_budget, "backend = \"test\";\n"
+                            "test: { timeout_ticks_min = 0; timeout_ticks_max = 20; };\n");
+    setenv("SCHED_REPLAY_DIR", dir, 1);
+    return 0;
+}
+
+static int suite_fini(void)
+{
+    return test_rmdir(dir) == 0 ? 0 : 1;
+}
+
+static void clear_env(void)
+{
+    unsetenv("SCHED_SEED");
+    unsetenv("SCHED_ITERATIONS");
+    unsetenv("SCHED_REPLAY");
+    unsetenv("SCHED_RECORD");
+    unsetenv("SCHED_SHRINK");
+    unsetenv("SCHED_SHRINK_RUNS");
+    unsetenv("SCHED_TRACE");
+}
+
+/* ---- the planted race ------------------------------------------------------ */
+
+static int a_ran, b_before_a, c_ran, bug;
+
+static sched_value run_a(void *arg)
+{
+    (void)arg;
+    a_ran = 1;
+    return (sched_value){ .i = 0 };
+}
+
+static sched_value run_b(void *arg)
+{
+    (void)arg;
+    b_before_a = !a_ran;
+    return (sched_value){ .i = 0 };
+}
+
+static sched_value run_c(void *arg)
+{
+    (void)arg;
+    c_ran = 1;
+    return (sched_value){ .i = 0 };
+}
+
+static sched_value run_d(void *arg)
+{
+    (void)arg;
+    bug = b_before_a && !c_ran;
+    return (sched_value){ .i = 0 };
+}
+
+struct noise {
+    sched_coro co;
+    sched_test *t;
+    int left;
+    sched_value v;
+};
+
+static int noise_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct noise *n = (struct noise *)f;
+    (void)cx;
+    SCHED_ASYNC_BEGIN(n);
+    while (n->left-- > 0) {
+        SCHED_AWAIT(n, sched_yield_now(), &n->v);
+        SCHED_AWAIT(n, sched_test_random_delay(n->t), &n->v);
+    }
+    SCHED_RETURN(n, out, (sched_value){ .i = 0 });
+    SCHED_ASYNC_END(n);
+}
+
+static const sched_future_ops noise_ops = { noise_poll, sched_coro_drop_default };
+
+static void spawn_noise(sched_executor *ex, sched_test *t, int left)
+{
+    struct noise *n = (struct noise *)sched_coro_new(sizeof *n, &noise_ops);
+    n->t = t;
+    n->left = left;
+    sched_spawn_labeled(ex, &n->co.base, "noise", NULL);
+}
+
+#define RACE_FAILED 3
+
+/* The test body: fails (RACE_FAILED) when b ran before a and d before c. */
+static int race(sched_host *host, void *arg)
+{
+    (void)arg;
+    sched_test *t = sched_as_test(host);
+    sched_executor *ex;
+    if (sched_executor_new(host, &ex))
+        return SCHED_ENOMEM;
+    a_ran = b_before_a = c_ran = bug = 0;
+    sched_spawn_labeled(ex, sched_future_fn(run_a, NULL), "a", NULL);
+    spawn_noise(ex, t, 3);
+    sched_spawn_labeled(ex, sched_future_fn(run_b, NULL), "b", NULL);
+    spawn_noise(ex, t, 2);
+    sched_spawn_labeled(ex, sched_future_fn(run_c, NULL), "c", NULL);
+    spawn_noise(ex, t, 3);
+    sched_spawn_labeled(ex, sched_future_fn(run_d, NULL), "d", NULL);
+    spawn_noise(ex, t, 2);
+    sched_test_run_until_parked(t);
+    sched_executor_free(ex);
+    return bug ? RACE_FAILED : 0;
+}
+
+static char *const race_argv[] = { "./test_replay", "the race", NULL };
+
+/* The value after "prefix" up to the end of its line, from msg. */
+static const char *line_after(const char *msg, const char *prefix)
+{
+    static char buf[4096];
+    const char *p = msg ? strstr(msg, prefix) : NULL;
+    if (!p)
+        return NULL;
+    p += strlen(prefix);
+    size_t n = strcspn(p, "\n");
+    snprintf(buf, sizeof buf, "%.*s", (int)n, p);
+    return buf;
+}
+
+/* w as one shell word: as it is when it holds only characters no shell
+ * treats specially, else in single quotes. */
+static const char *shell_word(const char *w, char *buf, size_t len)
+{
+    size_t n = 0;
+    if (*w && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                        "0123456789_./=:,+-@%") == strlen(w))
+        return w;
+    buf[n++] = '\'';
+    for (; *w && n + 6 < len; w++) {
+        if (*w == '\'') {
+            memcpy(buf + n, "'\\''", 4);
+            n += 4;
+        } else {
+            buf[n++] = *w;
+        }
+    }
+    buf[n++] = '\'';
+    buf[n] = '\0';
+    return buf;
+}
+
+/* The path a message's line starting with head ends with (after ": "). */
+static const char *path_after(const char *msg, const char *head)
+{
+    static char buf[2048];
+    const char *p = msg ? strstr(msg, head) : NULL;
+    const char *c = p ? strstr(p, ": ") : NULL;
+    if (!c)
+        return "";
+    c += 2;
+    snprintf(buf, sizeof buf, "%.*s", (int)strcspn(c, "\n"), c);
+    return buf;
+}
+
+/* The labels of the tasks the deviating picks of a replay file ran (up
+ * to max), and how many there were. */
+static int deviating_picks(const char *text, char ran[][16], int max)
+{
+    char labels[64][16] = { { 0 } };
+    int n = 0;
+    for (const char *p = text; (p = strchr(p, '\n')); ) {
+        p++;
+        unsigned num;
+        char label[16];
+        unsigned long long step, cands, rank, task;
+        if (sscanf(p, "task %u %*s %*s \"%15[^\"]\"", &num, label) == 2 && num < 64)
+            snprintf(labels[num], sizeof labels[num], "%s", label);
+        else if (sscanf(p, "p %llu %llu %llu %llu", &step, &cands, &rank, &task) == 4 && rank) {
+            if (n < max)
+                snprintf(ran[n], 16, "%s", task < 64 ? labels[task] : "?");
+            n++;
+        }
+    }
+    return n;
+}
+
+/* How many records of a kind ("\nd ", "\nb ") hold a value other than 0. */
+static int deviating_values(const char *text, const char *kind)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, kind)); p += strlen(kind)) {
+        unsigned long long step, v;
+        if (sscanf(p + strlen(kind), "%llu %llu", &step, &v) == 2 && v)
+            n++;
+    }
+    return n;
+}
+
+/* Sweep the race from seed 0: the failing seed, its file's path. */
+static unsigned long long sweep(char *path, size_t len, sched_error **err)
+{
+    unsigned long long seed = 0;
+    setenv("SCHED_SEED", "0", 1);
+    setenv("SCHED_ITERATIONS", "200", 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_random, race_argv, race, NULL, err), RACE_FAILED);
+    const char *msg = *err ? sched_error_message(*err) : "";
+    CU_ASSERT_EQUAL(sscanf(msg, "failing seed: %llu", &seed), 1);
+    const char *file = line_after(msg, "\nreplay file: ");
+    CU_ASSERT_PTR_NOT_NULL(file);
+    snprintf(path, len, "%s", file ? file : "");
+    return seed;
+}
+
+static void test_a_failing_seed_leaves_a_file_that_replays_the_failure(void)
+{
+    char path[1024], want[4096];
+    sched_error *err = NULL;
+    clear_env();
+    unsigned long long seed = sweep(path, sizeof path, &err);
+    const char *pp = getenv("SCHED_PLUGIN_PATH");
+    char w1[4096], w2[4096];
+    /* In the replay directory (as the library resolves it: on Windows with
+     * a drive), named after the program and the seed. */
+    snprintf(want, sizeof want, "test_replay-seed%llu.replay", seed);
+    CU_ASSERT(strlen(path) > strlen(want)
+              && strcmp(path + strlen(path) - strlen(want), want) == 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(path, dir + strlen("/tmp/")));
+    /* The command replays wherever it is pasted: absolute, quoted. */
+    snprintf(want, sizeof want, "SCHED_BACKEND=test%s%s SCHED_REPLAY=%s ./test_replay 'the race'",
+             pp ? " SCHED_PLUGIN_PATH=" : "", pp ? shell_word(pp, w1, sizeof w1) : "",
+             shell_word(path, w2, sizeof w2));
+    CU_ASSERT_STRING_EQUAL(line_after(sched_error_message(err), "\nreplay exactly with: "), want);
+    sched_error_free(err);
+    err = NULL;
+
+    const char *text = read_text(path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_EQUAL(strncmp(text, "sched-replay 1\nbackend \"test\"\n", 30), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nfail 3 \"the test returned 3\"\nend "));
+
+    /* The file alone decides: no seed, and a config that says FIFO. */
+    clear_env();
+    setenv("SCHED_REPLAY", path, 1);
+    for (int i = 0; i < 2; i++) {
+        const char *conf = i ? conf_fifo : conf_random;
+        CU_ASSERT_EQUAL(sched_test_run_seeds(conf, race_argv, race, NULL, &err), RACE_FAILED);
+        CU_ASSERT_STRING_EQUAL(line_after(err ? sched_error_message(err) : "",
+                                          "failing replay: "), path);
+        sched_error_free(err);
+        err = NULL;
+    }
+    /* A program that opens its own host replays it too. */
+    sched_host *host;
+    CU_ASSERT_EQUAL_FATAL(sched_host_open(&host, conf_fifo, &err), 0);
+    CU_ASSERT_EQUAL(race(host, NULL), RACE_FAILED);
+    sched_host_close(host);
+    clear_env();
+}
+
+static void test_shrinking_leaves_the_two_deviations_the_race_needs(void)
+{
+    char path[1024];
+    sched_error *err = NULL;
+    clear_env();
+    setenv("SCHED_SHRINK", "1", 1);
+    unsigned long long seed = sweep(path, sizeof path, &err);
+    const char *msg = err ? sched_error_message(err) : "";
+    unsigned long long decisions, deviations, runs;
+    const char *s = strstr(msg, "\nshrunk ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    char shrunk[1024], tail[64];
+    CU_ASSERT_EQUAL(sscanf(s, "\nshrunk %llu decisions with %llu deviations to 2 deviations in "
+                           "%llu runs%63[^:]", &decisions, &deviations, &runs, tail), 3);
+    CU_ASSERT(deviations > 2);
+    CU_ASSERT(runs > 1 && runs <= 200);
+    snprintf(shrunk, sizeof shrunk, "test_replay-seed%llu.shrunk.replay", seed);
+    CU_ASSERT_PTR_NOT_NULL(strstr(path_after(msg, "\nshrunk "), shrunk));
+    snprintf(shrunk, sizeof shrunk, "%s", path_after(msg, "\nshrunk "));
+    CU_ASSERT_PTR_NOT_NULL(line_after(msg, "replay the shrunk schedule with: "));
+    sched_error_free(err);
+    err = NULL;
+
+    /* The shrunk file: two picks off FIFO order, "b" and "d", no delays
+     * (a delay yielding is a deviation too), and it still fails. */
+    const char *text = read_text(shrunk);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nmode exact\n"));
+    char ran[2][16];
+    CU_ASSERT_EQUAL(deviating_picks(text, ran, 2), 2);
+    CU_ASSERT_STRING_EQUAL(ran[0], "b");
+    CU_ASSERT_STRING_EQUAL(ran[1], "d");
+    CU_ASSERT_EQUAL(deviating_values(text, "\nd "), 0);
+    clear_env();
+    setenv("SCHED_REPLAY", shrunk, 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_random, race_argv, race, NULL, &err), RACE_FAILED);
+    sched_error_free(err);
+    clear_env();
+}
+
+/* ---- record, replay, divergence ------------------------------------------- */
+
+static sched_executor *three_ex;
+static int z_line, late_line;
+
+static sched_value run_x(void *arg)
+{
+    (void)arg;
+    return (sched_value){ .i = 0 };
+}
+
+/* In the current version "y" spawns a task; the fixture older-program
+ * was recorded before it did. */
+static sched_value run_y(void *arg)
+{
+    (void)arg;
+    late_line = __LINE__ + 1;
+    sched_spawn_labeled(three_ex, sched_future_fn(run_x, NULL), "late", NULL);
+    return (sched_value){ .i = 0 };
+}
+
+/* x, y and z; with arg (a sched_error **), blocks on z instead of
+ * running until parked, and returns what the block did. */
+static int three(sched_host *host, void *arg)
+{
+    sched_task *z;
+    int rc = 0;
+    if (sched_executor_new(host, &three_ex))
+        return SCHED_ENOMEM;
+    sched_spawn_labeled(three_ex, sched_future_fn(run_x, NULL), "x", NULL);
+    sched_spawn_labeled(three_ex, sched_future_fn(run_y, NULL), "y", NULL);
+    z_line = __LINE__ + 1;
+    sched_spawn_labeled(three_ex, sched_future_fn(run_x, NULL), "z", &z);
+    if (arg)
+        rc = sched_block(three_ex, sched_task_join(z), NULL, arg);
+    else
+        sched_task_detach(z);
+    sched_test_run_until_parked(sched_as_test(host));
+    sched_executor_free(three_ex);
+    return rc;
+}
+
+static const char *fixture(const char *name)
+{
+    static char path[1024];
+    const char *top = getenv("SCHED_TOP_SRCDIR");
+    snprintf(path, sizeof path, "%s/tests/replay/%s", top ? top : "..", name);
+    return path;
+}
+
+static void test_a_recorded_run_replays_step_for_step(void)
+{
+    char rec[256], again[256];
+    snprintf(rec, sizeof rec, "%s/recorded.replay", dir);
+    snprintf(again, sizeof again, "%s/again.replay", dir);
+    clear_env();
+    setenv("SCHED_RECORD", rec, 1);
+    sched_host *host;
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL_FATAL(sched_host_open(&host, conf_random, &err), 0);
+    race(host, NULL);
+    race(host, NULL);
+    uint64_t hash = sched_test_history_hash(sched_as_test(host));
+    sched_host_close(host);
+    const char *text = read_text(rec);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_EQUAL(strncmp(text, "sched-replay 1\n", 15), 0);
+
+    /* Replayed (and recorded again) under FIFO: the same steps, the same
+     * file. */
+    char *first = strdup(text);
+    setenv("SCHED_REPLAY", rec, 1);
+    setenv("SCHED_RECORD", again, 1);
+    CU_ASSERT_EQUAL_FATAL(sched_host_open(&host, conf_fifo, &err), 0);
+    race(host, NULL);
+    race(host, NULL);
+    CU_ASSERT_EQUAL(sched_test_history_hash(sched_as_test(host)), hash);
+    sched_host_close(host);
+    text = read_text(again);
+    CU_ASSERT_PTR_NOT_NULL(text);
+    CU_ASSERT_STRING_EQUAL(text ? text : "", first);
+    free(first);
+    clear_env();
+}
+
+static void test_a_program_that_changed_is_stopped_at_the_step_it_departs(void)
+{
+    char want[2048];
+    sched_error *err = NULL;
+    char *argv[] = { "./test_replay", NULL };
+    clear_env();
+    setenv("SCHED_REPLAY", fixture("older-program.replay"), 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, argv, three, NULL, &err), SCHED_EBACKEND);
+    snprintf(want, sizeof want, "replay %s diverged at step 2: line 15 of the file runs task 3 "
+             "\"z\" (spawned at tests/test_replay.c:3 in three()), one of 1 ready runnables, but "
+             "2 are ready: task 3 \"z\" (spawned at %s:%d in three()), task 4 \"late\" "
+             "(spawned at %s:%d in run_y())", fixture("older-program.replay"), __FILE__,
+             z_line, __FILE__, late_line);
+    CU_ASSERT_STRING_EQUAL(line_after(err ? sched_error_message(err) : "", ""), want);
+    CU_ASSERT_PTR_NOT_NULL(line_after(err ? sched_error_message(err) : "", "\nreplay with: "));
+    sched_error_free(err);
+    err = NULL;
+
+    /* A program blocked in sched_block when its replay stops gets the
+     * same sentence from it, and no hang. */
+    sched_host *host;
+    CU_ASSERT_EQUAL_FATAL(sched_host_open(&host, conf_fifo, &err), 0);
+    CU_ASSERT_EQUAL(three(host, &err), SCHED_EBACKEND);
+    CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "", want);
+    sched_error_free(err);
+    err = NULL;
+    sched_host_close(host);
+
+    setenv("SCHED_REPLAY", fixture("renamed-task.replay"), 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, argv, three, NULL, &err), SCHED_EBACKEND);
+    snprintf(want, sizeof want, "replay %s diverged at step 0: task 2 is \"y\" spawned in "
+             "three(), but the file's task 2 is \"q\" spawned in three()",
+             fixture("renamed-task.replay"));
+    CU_ASSERT_STRING_EQUAL(line_after(err ? sched_error_message(err) : "", ""), want);
+    sched_error_free(err);
+    clear_env();
+}
+
+/* Each broken file, and the sentence that must name its line. */
+static void test_broken_replay_files_are_refused_naming_the_line(void)
+{
+    static const struct {
+        const char *file, *why;
+    } cases[] = {
+        { "truncated.replay", ":9: expected the rank of the one that ran" },
+        { "version2.replay", ":1: replay files of version 2 are not supported (this libsched "
+                             "reads version 1)" },
+        { "corrupt.replay", ":5: rank 7 is not among 3 ready runnables" },
+        { "not-a-replay.replay", ":1: not a replay file (its first line must be "
+                                 "\"sched-replay 1\")" },
+    };
+    clear_env();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char want[2048];
+        sched_host *host = NULL;
+        sched_error *err = NULL;
+        setenv("SCHED_REPLAY", fixture(cases[i].file), 1);
+        CU_ASSERT_EQUAL(sched_host_open(&host, conf_fifo, &err), SCHED_ECONFIG);
+        snprintf(want, sizeof want, "%s%s", fixture(cases[i].file), cases[i].why);
+        const char *msg = err ? sched_error_message(err) : "";
+        CU_ASSERT_PTR_NOT_NULL(strstr(msg, want));
+        if (!strstr(msg, want))
+            fprintf(stderr, "\n%s\n  does not hold\n%s\n", msg, want);
+        sched_error_free(err);
+    }
+    clear_env();
+}
+
+static void test_a_hand_written_lenient_schedule_runs_fifo_elsewhere(void)
+{
+    sched_error *err = NULL;
+    clear_env();
+    setenv("SCHED_REPLAY", fixture("lenient-race.replay"), 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_random, race_argv, race, NULL, &err), RACE_FAILED);
+    sched_error_free(err);
+    /* Under FIFO alone the race never fails. */
+    clear_env();
+    setenv("SCHED_ITERATIONS", "5", 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, race_argv, race, NULL, &err), 0);
+    clear_env();
+}
+
+/* ---- timeouts and delays -------------------------------------------------- */
+
+struct slow {
+    sched_coro co;
+    int left;
+    sched_value v;
+};
+
+static int slow_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct slow *s = (struct slow *)f;
+    (void)cx;
+    SCHED_ASYNC_BEGIN(s);
+    while (s->left-- > 0)
+        SCHED_AWAIT(s, sched_yield_now(), &s->v);
+    SCHED_RETURN(s, out, (sched_value){ .i = 0 });
+    SCHED_ASYNC_END(s);
+}
+
+static const sched_future_ops slow_ops = { slow_poll, sched_coro_drop_default };
+
+/* Three waits, each with a timeout, on a task that needs six steps: the
+ * test fails when a wait's drawn budget is too short. */
+static int timed(sched_host *host, void *arg)
+{
+    (void)arg;
+    sched_executor *ex;
+    int rc = 0;
+    if (sched_executor_new(host, &ex))
+        return SCHED_ENOMEM;
+    for (int i = 0; i < 3 && rc == 0; i++) {
+        struct slow *s = (struct slow *)sched_coro_new(sizeof *s, &slow_ops);
+        sched_task *t;
+        s->left = 5;
+        sched_spawn_labeled(ex, &s->co.base, "slow", &t);
+        sched_future *f = sched_task_join(t);
+        rc = sched_block_with_timeout(ex, &f, 1000000000ull, NULL, NULL);
+        sched_future_drop(f);
+    }
+    sched_executor_free(ex);
+    return rc;
+}
+
+static void test_shrinking_a_timeout_keeps_the_one_short_budget(void)
+{
+    sched_error *err = NULL;
+    char *argv[] = { "./test_replay", "timed", NULL };
+    clear_env();
+    setenv("SCHED_SEED", "0", 1);
+    setenv("SCHED_ITERATIONS", "100", 1);
+    setenv("SCHED_SHRINK", "1", 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_budget, argv, timed, NULL, &err), SCHED_ETIMEDOUT);
+    const char *msg = err ? sched_error_message(err) : "";
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, " to 1 deviation in "));
+    char shrunk[1024];
+    snprintf(shrunk, sizeof shrunk, "%s", path_after(msg, "\nshrunk "));
+    const char *text = read_text(shrunk);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nfail -7 \"timed out\"\n"));
+    /* The one deviation is a budget, shorter than the six steps. */
+    int short_budgets = 0, other = 0;
+    for (const char *p = text; (p = strstr(p, "\nb ")); p += 3) {
+        unsigned long long step, v;
+        if (sscanf(p, "\nb %llu %llu", &step, &v) == 2)
+            short_budgets += v < 6, other += v >= 6 && v != 20;
+    }
+    CU_ASSERT_EQUAL(short_budgets, 1);
+    CU_ASSERT_EQUAL(other, 0);
+    CU_ASSERT_EQUAL(deviating_picks(text, NULL, 0), 0);
+    sched_error_free(err);
+    clear_env();
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite s = CU_add_suite("replay files", suite_init, suite_fini);
+#define T(name) CU_add_test(s, #name, name)
+    T(test_a_failing_seed_leaves_a_file_that_replays_the_failure);
+    T(test_shrinking_leaves_the_two_deviations_the_race_needs);
+    T(test_a_recorded_run_replays_step_for_step);
+    T(test_a_program_that_changed_is_stopped_at_the_step_it_departs);
+    T(test_broken_replay_files_are_refused_naming_the_line);
+    T(test_a_hand_written_lenient_schedule_runs_fifo_elsewhere);
+    T(test_shrinking_a_timeout_keeps_the_one_short_budget);
+#undef T
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+    CU_cleanup_registry();
+    return failed ? 1 : 0;
+}

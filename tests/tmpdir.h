@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/tmpdir.h - a private temporary directory for a test's files (the
+ * replay files of failing seeds, SCHED_REPLAY_DIR), and its removal,
+ * with the C library alone so that the Windows build runs it too.
+ */
+#ifndef SCHED_TESTS_TMPDIR_H
+#define SCHED_TESTS_TMPDIR_H
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#if defined(_WIN32)
+#include <direct.h>
+#include <io.h>
+#endif
+
+/* Make tmpl ("...XXXXXX") a new directory; tmpl, or NULL. */
+static inline char *test_mkdtemp(char *tmpl)
+{
+#if defined(_WIN32)
+    if (_mktemp_s(tmpl, strlen(tmpl) + 1) != 0 || _mkdir(tmpl) != 0)
+        return NULL;
+    return tmpl;
+#else
+    return mkdtemp(tmpl);
+#endif
+}
+
+/* Remove dir and the files in it; 0 or -1. */
+static inline int test_rmdir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[1024];
+    if (!d)
+        return -1;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    return rmdir(dir);
+}
+
+#endif
