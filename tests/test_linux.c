@@ -2,15 +2,14 @@
 /*
  * tests/test_linux.c - the linux backend, driven through its plugin ABI.
  *
- * The real plugins/linux/.libs/linux.so is dlopen()ed and given a services
- * table of this file's own, whose runnables record how often, where and in
- * which order they ran or were dropped.  That proves the backend's side of
- * the contract exactly (run or drop, once each) without the task core in
- * between.  Config errors through the real host are in test_linux_host.c.
+ * The real plugins/linux/.libs/linux.so is opened and given the services
+ * table of threaded_fakehost.c, whose runnables record how often, where
+ * and in which order they ran or were dropped.  That proves the backend's
+ * side of the contract exactly (run or drop, once each) without the task
+ * core in between.  Config errors through the real host are in test_linux_host.c.
  */
 #include "config.h"
 
-#include <dlfcn.h>
 #include <poll.h>
 #include <sched.h>
 #include <pthread.h>
@@ -25,153 +24,19 @@
 
 #include <sched/plugin.h>
 
-/* ---- a host of our own ------------------------------------------------- */
+#include "threaded_fakehost.h"
 
-typedef struct trun trun;
-struct trun {
-    sched_runnable base;
-    void (*fn)(trun *t);
-    atomic_int runs;
-    atomic_int drops;
-    int prio;
-    uint64_t due;           /* for timers: earliest allowed run time */
-    uint64_t due_hi;        /* ... and the latest the backend can have set */
-    uint64_t ran_at;
-    int ran_on_main;
-    int order;              /* position in the global run order */
-    int policy;             /* scheduling policy of the thread it ran on */
-    pthread_t thread;
-    void *arg;
-};
-
-static const sched_plugin_descriptor *desc;
-static void *self;                  /* the backend under test */
-static int64_t cfg_threads = -1;    /* -1: key absent */
-static atomic_int run_seq;
-
-static void svc_run(sched_runnable *r)
-{
-    trun *t = (trun *)r;
-    t->order = atomic_fetch_add(&run_seq, 1);
-    t->ran_at = desc->ops.now(self);
-    t->ran_on_main = desc->ops.is_main_thread(self);
-    struct sched_param sp;
-    pthread_getschedparam(pthread_self(), &t->policy, &sp);
-    t->thread = pthread_self();
-    atomic_fetch_add(&t->runs, 1);
-    if (t->fn)
-        t->fn(t);
-}
-
-static void svc_drop(sched_runnable *r)
-{
-    atomic_fetch_add(&((trun *)r)->drops, 1);
-}
-
-static int svc_info(const sched_runnable *r, sched_runnable_info *out)
-{
-    const trun *t = (const trun *)r;
-    memset(out, 0, out->size);
-    out->size = sizeof *out;
-    out->priority = (uint32_t)t->prio;
-    out->task_id = (uint64_t)(uintptr_t)t;
-    return 0;
-}
-
-static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
-static char log_text[4096];
-
-static void svc_log(sched_plugin_host *h, int level, const char *msg)
-{
-    (void)h; (void)level;
-    pthread_mutex_lock(&log_mu);
-    strncat(log_text, msg, sizeof log_text - strlen(log_text) - 2);
-    strcat(log_text, "\n");
-    pthread_mutex_unlock(&log_mu);
-}
-
-static int svc_config_int(sched_plugin_host *h, const char *key, int64_t *out)
-{
-    (void)h;
-    if (strcmp(key, "threads") == 0 && cfg_threads != -1) {
-        *out = cfg_threads;
-        return 0;
-    }
-    return SCHED_ENOENT;
-}
-
-static void svc_config_error(sched_plugin_host *h, const char *key, const char *reason,
-                             char *err, size_t errlen)
-{
-    (void)h;
-    snprintf(err, errlen, "test.conf:1: linux.%s: %s", key, reason);
-}
-
-static const sched_host_services services = {
-    .abi_major = SCHED_PLUGIN_ABI_MAJOR,
-    .abi_minor = SCHED_PLUGIN_ABI_MINOR,
-    .size = sizeof(sched_host_services),
-    .run = svc_run,
-    .drop = svc_drop,
-    .info = svc_info,
-    .log = svc_log,
-    .config_int = svc_config_int,
-    .config_error = svc_config_error,
-};
+/* ---- the host: threaded_fakehost.c ------------------------------------- */
 
 static int open_backend(int64_t threads)
 {
-    sched_backend_env env = { sizeof env, &services, NULL };
-    char err[256] = "";
-    cfg_threads = threads;
-    atomic_store(&run_seq, 0);
-    return desc->ops.create(&env, &self, err, sizeof err);
+    fakehost_config_int("threads", threads);
+    return fakehost_open();
 }
 
 static void close_backend(void)
 {
-    desc->ops.destroy(self);
-    self = NULL;
-}
-
-/* Wait (politely) until *counter reaches n; 0 when it did within 20 s. */
-static int wait_count(atomic_int *counter, int n)
-{
-    for (int i = 0; i < 20000; i++) {
-        if (atomic_load(counter) >= n)
-            return 0;
-        usleep(1000);
-    }
-    return -1;
-}
-
-static atomic_int done_count;
-static void count_done(trun *t)
-{
-    (void)t;
-    atomic_fetch_add(&done_count, 1);
-}
-
-/* A gate: the first runnable a one-worker pool runs waits here, so what is
- * queued behind it is ordered by the backend alone. */
-static atomic_int gate_open, gate_entered;
-static void wait_gate(trun *t)
-{
-    (void)t;
-    atomic_store(&gate_entered, 1);
-    while (!atomic_load(&gate_open))
-        usleep(100);
-}
-
-static void block_single_worker(trun *gate)
-{
-    atomic_store(&gate_open, 0);
-    atomic_store(&gate_entered, 0);
-    memset(gate, 0, sizeof *gate);
-    gate->fn = wait_gate;
-    CU_ASSERT_EQUAL_FATAL(desc->ops.schedule(self, &gate->base), 0);
-    while (!atomic_load(&gate_entered))
-        usleep(100);
+    fakehost_close();
 }
 
 /* ---- tests ----------------------------------------------------------------- */
@@ -192,7 +57,7 @@ static void test_threads_out_of_range_is_refused_with_the_key(void)
     sched_backend_env env = { sizeof env, &services, NULL };
     char err[256] = "";
     void *s = NULL;
-    cfg_threads = 5000;
+    fakehost_config_int("threads", 5000);
     CU_ASSERT_EQUAL(desc->ops.create(&env, &s, err, sizeof err), SCHED_ECONFIG);
     CU_ASSERT_PTR_NULL(s);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "threads"));
@@ -317,7 +182,7 @@ static void test_higher_priority_runs_first(void)
         t[i].fn = count_done;
         desc->ops.schedule_labeled(self, &t[i].base, NULL, t[i].prio);
     }
-    atomic_store(&gate_open, 1);
+    open_gate();
     CU_ASSERT_EQUAL(wait_count(&done_count, 9), 0);
     close_backend();
     for (int i = 0; i < 9; i++)
@@ -347,7 +212,7 @@ static void test_low_priority_does_not_starve(void)
         high[i].fn = count_done;
         desc->ops.schedule_labeled(self, &high[i].base, NULL, SCHED_PRIORITY_HIGH);
     }
-    atomic_store(&gate_open, 1);
+    open_gate();
     CU_ASSERT_EQUAL(wait_count(&done_count, N + 1), 0);
     close_backend();
     CU_ASSERT_EQUAL(atomic_load(&low.runs), 1);
@@ -570,7 +435,7 @@ static void test_destroy_drops_everything_queued_exactly_once(void)
         CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &t[2 * N + i].base,
                                                  3600ull * 1000000000u, i % 2), 0);
     }
-    atomic_store(&gate_open, 1);
+    open_gate();
     close_backend();
     int bad = 0, dropped = 0;
     for (int i = 0; i < 3 * N; i++) {
@@ -685,22 +550,8 @@ static void test_park_on_main_thread_runs_main_queue_work(void)
 
 int main(void)
 {
-    const char *top = getenv("SCHED_TOP_BUILDDIR");
-    char path[4096];
-    void *lib;
-
-    snprintf(path, sizeof path, "%s/plugins/linux/.libs/linux.so", top ? top : "..");
-    lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-        fprintf(stderr, "test_linux: %s\n", dlerror());
+    if (fakehost_load("linux") != 0)
         return 1;
-    }
-    sched_plugin_entry_fn entry = (sched_plugin_entry_fn)dlsym(lib, SCHED_PLUGIN_ENTRY_NAME);
-    desc = entry ? entry(&services) : NULL;
-    if (!desc) {
-        fprintf(stderr, "test_linux: %s has no usable entry point\n", path);
-        return 1;
-    }
 
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
@@ -727,6 +578,6 @@ int main(void)
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
     CU_cleanup_registry();
-    dlclose(lib);
+    fakehost_unload();
     return failed ? 1 : 0;
 }

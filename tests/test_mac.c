@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/test_mac.c - the mac backend through its ABI alone: the real
- * mac.so, dlopen()ed, against the real libdispatch, driven by a recording
- * table of host services.  It proves what the conformance suite cannot see
- * from above: every runnable is run or dropped exactly once, on the right
- * thread, and destroy() returns with long timers still pending.
+ * mac.so, opened against the real libdispatch, driven by a recording
+ * table of host services (threaded_fakehost.c).  It proves what the
+ * conformance suite cannot see from above: every runnable is run or
+ * dropped exactly once, on the right thread, and destroy() returns with
+ * long timers still pending.
  */
 #include <config.h>
 
-#include <dlfcn.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -24,112 +24,36 @@
 
 #include <sched/plugin.h>
 
+#include "threaded_fakehost.h"
+
 #define NRUN 20000
 
-/* A runnable as the host would hand it: the ABI's slots, then our data. */
-struct trun {
-    sched_runnable base;
-    int priority;
-    int want_main;
-    uint64_t not_before;        /* for delayed runnables: earliest run time */
-    atomic_int ran;
-    atomic_int dropped;
-    atomic_int on_main;         /* ran on the main thread */
-    atomic_int early;           /* ran before not_before */
-};
-
-static const sched_plugin_descriptor *desc;
-static void *self;
-static pthread_t main_thread;
-static atomic_int done;         /* runnables consumed (run or dropped) */
-static atomic_int stop_after;   /* run of this many consumed calls stop() */
-
-static void svc_run(sched_runnable *r)
-{
-    struct trun *t = (struct trun *)r;
-
-    if (pthread_equal(pthread_self(), main_thread))
-        atomic_fetch_add(&t->on_main, 1);
-    if (t->not_before != 0 && desc->ops.now(self) < t->not_before)
-        atomic_fetch_add(&t->early, 1);
-    atomic_fetch_add(&t->ran, 1);
-    if (atomic_fetch_add(&done, 1) + 1 == atomic_load(&stop_after))
-        desc->ops.stop(self);
-}
-
-static void svc_drop(sched_runnable *r)
-{
-    struct trun *t = (struct trun *)r;
-
-    atomic_fetch_add(&t->dropped, 1);
-    atomic_fetch_add(&done, 1);
-}
-
-static int svc_info(const sched_runnable *r, sched_runnable_info *out)
-{
-    const struct trun *t = (const struct trun *)r;
-
-    out->priority = (uint32_t)t->priority;
-    out->task_id = (uint64_t)(uintptr_t)t;
-    return 0;
-}
-
-static const sched_host_services svc = {
-    .abi_major = SCHED_PLUGIN_ABI_MAJOR,
-    .abi_minor = SCHED_PLUGIN_ABI_MINOR,
-    .size = sizeof(sched_host_services),
-    .run = svc_run,
-    .drop = svc_drop,
-    .info = svc_info,
-};
-
-static void *plugin;
+/* ---- the host: threaded_fakehost.c ------------------------------------- */
 
 static int suite_init(void)
 {
-    const char *top = getenv("SCHED_TOP_BUILDDIR");
-    char path[4096];
-    sched_plugin_entry_fn entry;
-
-    snprintf(path, sizeof path, "%s/plugins/mac/.libs/mac.so", top != NULL ? top : ".");
-    plugin = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (plugin == NULL) {
-        fprintf(stderr, "%s\n", dlerror());
-        return 1;
-    }
-    entry = (sched_plugin_entry_fn)(uintptr_t)dlsym(plugin, SCHED_PLUGIN_ENTRY_NAME);
-    if (entry == NULL)
-        return 1;
-    desc = entry(&svc);
-    main_thread = pthread_self();
-    return desc == NULL;
+    return fakehost_load("mac");
 }
 
 static int suite_clean(void)
 {
-    return dlclose(plugin);
+    return fakehost_unload();
 }
 
 static void open_backend(void)
 {
-    sched_backend_env env = { .size = sizeof env, .svc = &svc, .host = NULL };
-    char err[256] = "";
-
-    atomic_store(&done, 0);
-    atomic_store(&stop_after, -1);
-    CU_ASSERT_EQUAL_FATAL(desc->ops.create(&env, &self, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(fakehost_open(), 0);
 }
 
 static void close_backend(void)
 {
-    desc->ops.destroy(self);
-    self = NULL;
+    fakehost_close();
 }
 
+/* Wait until n runnables were run or dropped. */
 static void wait_done(int n)
 {
-    while (atomic_load(&done) < n)
-        sched_yield();
+    CU_ASSERT_EQUAL(wait_count(&consumed, n), 0);
 }
 
 static void test_descriptor_names_the_file_and_fills_required_ops(void)
@@ -149,28 +73,28 @@ static void test_descriptor_names_the_file_and_fills_required_ops(void)
 
 static void test_background_runnables_of_every_priority_run_exactly_once_off_main(void)
 {
-    struct trun *rs = calloc(NRUN, sizeof *rs);
+    trun *rs = calloc(NRUN, sizeof *rs);
 
     open_backend();
     for (int i = 0; i < NRUN; i++) {
-        rs[i].priority = i % 4;
+        rs[i].prio = i % 4;
         int rc = i % 5 == 0 ? desc->ops.schedule(self, &rs[i].base)
                             : desc->ops.schedule_labeled(self, &rs[i].base, "bg",
-                                                         (sched_priority)rs[i].priority);
+                                                         (sched_priority)rs[i].prio);
         CU_ASSERT_EQUAL(rc, 0);
     }
     wait_done(NRUN);
     close_backend();
     for (int i = 0; i < NRUN; i++) {
-        CU_ASSERT_EQUAL(rs[i].ran, 1);
-        CU_ASSERT_EQUAL(rs[i].dropped, 0);
-        CU_ASSERT_EQUAL(rs[i].on_main, 0);
+        CU_ASSERT_EQUAL(rs[i].runs, 1);
+        CU_ASSERT_EQUAL(rs[i].drops, 0);
+        CU_ASSERT_EQUAL(rs[i].runs_on_main, 0);
     }
     free(rs);
 }
 
 struct from_thread {
-    struct trun *rs;
+    trun *rs;
     int n;
 };
 
@@ -185,7 +109,7 @@ static void *schedule_main_from_thread(void *arg)
 
 static void test_main_runnables_from_another_thread_run_on_main_inside_run(void)
 {
-    struct trun *rs = calloc(NRUN, sizeof *rs);
+    trun *rs = calloc(NRUN, sizeof *rs);
     struct from_thread ft = { rs, NRUN };
     pthread_t th;
 
@@ -196,8 +120,8 @@ static void test_main_runnables_from_another_thread_run_on_main_inside_run(void)
     pthread_join(th, NULL);
     close_backend();
     for (int i = 0; i < NRUN; i++) {
-        CU_ASSERT_EQUAL(rs[i].ran, 1);
-        CU_ASSERT_EQUAL(rs[i].on_main, 1);
+        CU_ASSERT_EQUAL(rs[i].runs, 1);
+        CU_ASSERT_EQUAL(rs[i].runs_on_main, 1);
     }
     free(rs);
 }
@@ -205,32 +129,31 @@ static void test_main_runnables_from_another_thread_run_on_main_inside_run(void)
 static void test_delayed_runnables_never_run_early_and_main_ones_run_on_main(void)
 {
     enum { N = 200 };
-    struct trun rs[N];
+    trun rs[N];
 
     memset(rs, 0, sizeof rs);
     open_backend();
     atomic_store(&stop_after, N);
     for (int i = 0; i < N; i++) {
         uint64_t delay = (uint64_t)(i % 20 + 1) * 1000000u;
-        rs[i].want_main = i % 2;
-        rs[i].priority = i % 4;
-        rs[i].not_before = desc->ops.now(self) + delay;
-        CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &rs[i].base, delay, rs[i].want_main), 0);
+        rs[i].prio = i % 4;
+        rs[i].due = desc->ops.now(self) + delay;
+        CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &rs[i].base, delay, i % 2), 0);
     }
     CU_ASSERT_EQUAL(desc->ops.run(self), 0);
     wait_done(N);
     close_backend();
     for (int i = 0; i < N; i++) {
-        CU_ASSERT_EQUAL(rs[i].ran, 1);
+        CU_ASSERT_EQUAL(rs[i].runs, 1);
         CU_ASSERT_EQUAL(rs[i].early, 0);
-        CU_ASSERT_EQUAL(rs[i].on_main, rs[i].want_main);
+        CU_ASSERT_EQUAL(rs[i].runs_on_main, i % 2);
     }
 }
 
 static void test_destroy_drops_pending_timers_and_queued_main_work_exactly_once(void)
 {
     enum { N = 100 };
-    struct trun rs[3 * N];
+    trun rs[3 * N];
 
     memset(rs, 0, sizeof rs);
     open_backend();
@@ -242,19 +165,19 @@ static void test_destroy_drops_pending_timers_and_queued_main_work_exactly_once(
         CU_ASSERT_EQUAL(desc->ops.schedule(self, &rs[2 * N + i].base), 0);
     }
     close_backend();
-    CU_ASSERT_EQUAL(atomic_load(&done), 3 * N);
+    CU_ASSERT_EQUAL(atomic_load(&consumed), 3 * N);
     for (int i = 0; i < 3 * N; i++)
-        CU_ASSERT_EQUAL(rs[i].ran + rs[i].dropped, 1);
+        CU_ASSERT_EQUAL(rs[i].runs + rs[i].drops, 1);
     for (int i = 0; i < 2 * N; i++) {
-        CU_ASSERT_EQUAL(rs[i].ran, 0);
-        CU_ASSERT_EQUAL(rs[i].dropped, 1);
+        CU_ASSERT_EQUAL(rs[i].runs, 0);
+        CU_ASSERT_EQUAL(rs[i].drops, 1);
     }
 }
 
 /* A runnable that, once running, arms hour-long timers until the backend
  * closes under it. */
 enum { NRACE = 1 << 15 };
-static struct trun race_timers[NRACE];
+static trun race_timers[NRACE];
 static atomic_int race_armed;
 static atomic_int race_refused;
 static atomic_int race_started;
@@ -275,30 +198,24 @@ static void svc_run_racer(sched_runnable *r)
 
 static void test_timers_armed_while_destroy_runs_are_dropped_or_refused(void)
 {
-    static const sched_host_services racer_svc = {
-        .abi_major = SCHED_PLUGIN_ABI_MAJOR,
-        .abi_minor = SCHED_PLUGIN_ABI_MINOR,
-        .size = sizeof(sched_host_services),
-        .run = svc_run_racer,
-        .drop = svc_drop,
-        .info = svc_info,
-    };
+    sched_host_services racer_svc = services;   /* but for run */
     sched_backend_env env = { .size = sizeof env, .svc = &racer_svc, .host = NULL };
-    struct trun racer;
+    trun racer;
     char err[256];
     int dropped = 0;
 
+    racer_svc.run = svc_run_racer;
     memset(&racer, 0, sizeof racer);
     memset(race_timers, 0, sizeof race_timers);
-    atomic_store(&done, 0);
+    atomic_store(&consumed, 0);
     CU_ASSERT_EQUAL_FATAL(desc->ops.create(&env, &self, err, sizeof err), 0);
     CU_ASSERT_EQUAL(desc->ops.schedule(self, &racer.base), 0);
     while (!atomic_load(&race_started))
         sched_yield();
     close_backend();
     for (int i = 0; i < NRACE; i++) {
-        CU_ASSERT_EQUAL(race_timers[i].ran, 0);
-        dropped += race_timers[i].dropped;
+        CU_ASSERT_EQUAL(race_timers[i].runs, 0);
+        dropped += race_timers[i].drops;
     }
     /* Every timer armed was dropped once; the racer stopped on ECLOSED
      * (unless it armed them all before the close began). */
@@ -333,7 +250,7 @@ struct create_result {
 static void *create_from_thread(void *arg)
 {
     struct create_result *cr = arg;
-    sched_backend_env env = { .size = sizeof env, .svc = &svc, .host = NULL };
+    sched_backend_env env = { .size = sizeof env, .svc = &services, .host = NULL };
     void *s = NULL;
 
     cr->rc = desc->ops.create(&env, &s, cr->err, sizeof cr->err);
@@ -363,7 +280,7 @@ static void test_stop_before_run_makes_run_return_at_once(void)
 
 static void test_pollable_fd_signals_main_work_and_dispatch_runs_it(void)
 {
-    struct trun rs[3];
+    trun rs[3];
     const sched_pollable_iface_v1 *p;
     struct pollfd pfd;
 
@@ -379,16 +296,16 @@ static void test_pollable_fd_signals_main_work_and_dispatch_runs_it(void)
     CU_ASSERT_EQUAL(poll(&pfd, 1, -1), 1);
     CU_ASSERT_EQUAL(p->dispatch(self), 3);
     for (int i = 0; i < 3; i++)
-        CU_ASSERT_EQUAL(rs[i].on_main, 1);
+        CU_ASSERT_EQUAL(rs[i].runs_on_main, 1);
     close_backend();
 }
 
 /* In the child: 0 when background work is refused and main work runs. */
 static int forked_child_checks(void)
 {
-    struct trun bg, fg;
+    trun bg, fg;
     const sched_pollable_iface_v1 *p;
-    sched_backend_env env = { .size = sizeof env, .svc = &svc, .host = NULL };
+    sched_backend_env env = { .size = sizeof env, .svc = &services, .host = NULL };
     char err[256];
     int bad = 0;
 
@@ -400,14 +317,14 @@ static int forked_child_checks(void)
     bad |= desc->ops.schedule_after(self, &bg.base, 1000, 0) != SCHED_EBACKEND;
     bad |= desc->ops.schedule_main(self, &fg.base) != 0;
     p = desc->ops.query(self, "sched.pollable", 1);
-    bad |= p->dispatch(self) != 1 || fg.on_main != 1;
+    bad |= p->dispatch(self) != 1 || fg.runs_on_main != 1;
     desc->ops.destroy(self);
     return bad ? 2 : 0;
 }
 
 static void test_forked_child_refuses_background_work_and_still_runs_main_work(void)
 {
-    struct trun warm;
+    trun warm;
     pid_t pid;
     int fds[2];
     char verdict = -1;

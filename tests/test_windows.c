@@ -3,11 +3,11 @@
  * tests/test_windows.c - the windows backend, driven through its plugin ABI.
  *
  * The real plugins/windows/.libs/windows.dll is loaded with the host's own
- * platform layer and given a services table of this file's, whose
- * runnables record how often, where and when they ran or were dropped.
- * That proves the backend's side of the contract (each runnable run or
- * dropped, exactly once) on the real Win32 thread pool, without the task
- * core in between.  Built and run only on Windows hosts (under Wine here).
+ * platform layer and given the services table of threaded_fakehost.c,
+ * whose runnables record how often, where and when they ran or were
+ * dropped.  That proves the backend's side of the contract (each runnable
+ * run or dropped, exactly once) on the real Win32 thread pool, without
+ * the task core in between.  Built and run only on Windows hosts (under Wine here).
  */
 #include "config.h"
 
@@ -20,128 +20,19 @@
 
 #include <sched/plugin.h>
 
-#include "platform.h"
+#include "threaded_fakehost.h"
 
-/* ---- a host of our own ------------------------------------------------- */
-
-typedef struct trun trun;
-struct trun {
-    sched_runnable base;
-    void (*fn)(trun *t);
-    atomic_int runs;
-    atomic_int drops;
-    int prio;
-    uint64_t due; /* for timers: earliest allowed run time */
-    uint64_t ran_at;
-    int ran_on_main;
-    int order; /* position in the global run order */
-};
-
-static const sched_plugin_descriptor *desc;
-static void *self;
-static int64_t cfg_max_threads = -1; /* -1: key absent */
-static atomic_int run_seq;
-
-static void svc_run(sched_runnable *r)
-{
-    trun *t = (trun *)r;
-
-    t->order = atomic_fetch_add(&run_seq, 1);
-    t->ran_at = desc->ops.now(self);
-    t->ran_on_main = desc->ops.is_main_thread(self);
-    atomic_fetch_add(&t->runs, 1);
-    if (t->fn)
-        t->fn(t);
-}
-
-static void svc_drop(sched_runnable *r)
-{
-    atomic_fetch_add(&((trun *)r)->drops, 1);
-}
-
-static int svc_info(const sched_runnable *r, sched_runnable_info *out)
-{
-    const trun *t = (const trun *)r;
-
-    memset(out, 0, out->size);
-    out->size = sizeof *out;
-    out->priority = (uint32_t)t->prio;
-    out->task_id = (uint64_t)(uintptr_t)t;
-    return 0;
-}
-
-static int svc_config_int(sched_plugin_host *h, const char *key, int64_t *out)
-{
-    (void)h;
-    if (strcmp(key, "max_threads") == 0 && cfg_max_threads != -1) {
-        *out = cfg_max_threads;
-        return 0;
-    }
-    return SCHED_ENOENT;
-}
-
-static const sched_host_services services = {
-    .abi_major = SCHED_PLUGIN_ABI_MAJOR,
-    .abi_minor = SCHED_PLUGIN_ABI_MINOR,
-    .size = sizeof(sched_host_services),
-    .run = svc_run,
-    .drop = svc_drop,
-    .info = svc_info,
-    .config_int = svc_config_int,
-};
+/* ---- the host: threaded_fakehost.c ------------------------------------ */
 
 static int open_backend(int64_t max_threads)
 {
-    sched_backend_env env = {sizeof env, &services, NULL};
-    char err[256] = "";
-
-    cfg_max_threads = max_threads;
-    atomic_store(&run_seq, 0);
-    return desc->ops.create(&env, &self, err, sizeof err);
+    fakehost_config_int("max_threads", max_threads);
+    return fakehost_open();
 }
 
 static void close_backend(void)
 {
-    desc->ops.destroy(self);
-    self = NULL;
-}
-
-/* Wait until *counter reaches n; 0 when it did within 30 s. */
-static int wait_count(atomic_int *counter, int n)
-{
-    uint32_t never = 0;
-
-    for (int i = 0; i < 30000; i++) {
-        if (atomic_load(counter) >= n)
-            return 0;
-        sched__word_wait(&never, 0, 1000000); /* 1 ms */
-    }
-    return -1;
-}
-
-static atomic_int done_count;
-static void count_done(trun *t)
-{
-    (void)t;
-    atomic_fetch_add(&done_count, 1);
-}
-
-/* A gate: the first runnable a one-thread pool runs waits here, so what is
- * queued behind it is still queued while the test arranges things. */
-static uint32_t gate_open;
-static atomic_int gate_entered;
-static void wait_gate(trun *t)
-{
-    (void)t;
-    atomic_store(&gate_entered, 1);
-    while (!__atomic_load_n(&gate_open, __ATOMIC_ACQUIRE))
-        sched__word_wait(&gate_open, 0, SCHED_TIMEOUT_NEVER);
-}
-
-static void open_gate(void)
-{
-    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
-    sched__word_wake_all(&gate_open);
+    fakehost_close();
 }
 
 /* ---- tests -------------------------------------------------------------- */
@@ -194,8 +85,7 @@ static void test_high_priority_work_runs_before_low_on_a_busy_pool(void)
          high = {.prio = SCHED_PRIORITY_HIGH};
 
     CU_ASSERT_FATAL(open_backend(1) == 0);
-    gate_open = 0;
-    atomic_store(&gate_entered, 0);
+    gate_close();
     CU_ASSERT_EQUAL(desc->ops.schedule(self, &gate.base), 0);
     CU_ASSERT_EQUAL(wait_count(&gate_entered, 1), 0);
     CU_ASSERT_EQUAL(desc->ops.schedule_labeled(self, &low.base, "low", SCHED_PRIORITY_LOW), 0);
@@ -378,8 +268,7 @@ static void test_destroy_drops_everything_pending_exactly_once(void)
     int bad = 0, dropped = 0, runs_after;
 
     CU_ASSERT_FATAL(open_backend(1) == 0);
-    gate_open = 0;
-    atomic_store(&gate_entered, 0);
+    gate_close();
     CU_ASSERT_EQUAL(desc->ops.schedule(self, &gate.base), 0);
     CU_ASSERT_EQUAL(wait_count(&gate_entered, 1), 0);
     for (int i = 0; i < N; i++) {
@@ -422,28 +311,11 @@ static void test_destroy_drops_everything_pending_exactly_once(void)
 
 int main(void)
 {
-    const char *top = getenv("SCHED_TOP_BUILDDIR");
-    char path[1024], err[512];
-    sched_plugin_entry_fn entry;
-    void *lib, *sym;
     CU_pSuite s;
     unsigned failed;
 
-    snprintf(path, sizeof path, "%s%cplugins%cwindows%c.libs%cwindows" SCHED__PLUGIN_SUFFIX,
-             top ? top : "..", SCHED__PATH_SEP, SCHED__PATH_SEP, SCHED__PATH_SEP,
-             SCHED__PATH_SEP);
-    lib = sched__dl_open(path, err, sizeof err);
-    if (!lib) {
-        fprintf(stderr, "test_windows: %s: %s\n", path, err);
+    if (fakehost_load("windows") != 0)
         return 1;
-    }
-    sym = sched__dl_sym(lib, SCHED_PLUGIN_ENTRY_NAME);
-    if (!sym) {
-        fprintf(stderr, "test_windows: %s has no %s\n", path, SCHED_PLUGIN_ENTRY_NAME);
-        return 1;
-    }
-    memcpy(&entry, &sym, sizeof entry);
-    desc = entry(&services);
 
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
@@ -472,6 +344,6 @@ int main(void)
     CU_basic_run_tests();
     failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
     CU_cleanup_registry();
-    sched__dl_close(lib);
+    fakehost_unload();
     return failed ? 1 : 0;
 }
