@@ -590,8 +590,45 @@ static void test_shrinking_a_timeout_keeps_the_one_short_budget(void)
     clear_env();
 }
 
-int main(void)
+/* ---- the trace ------------------------------------------------------------ */
+
+static void test_the_trace_marks_the_deviations(void)
 {
+    char trace[256];
+    sched_error *err = NULL;
+    snprintf(trace, sizeof trace, "%s/race.json", dir);
+    clear_env();
+    setenv("SCHED_REPLAY", fixture("lenient-race.replay"), 1);
+    setenv("SCHED_TRACE", trace, 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, race_argv, race, NULL, &err), RACE_FAILED);
+    sched_error_free(err);
+    clear_env();
+    const char *text = read_text(trace);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    int marks = 0;
+    for (const char *p = text; (p = strstr(p, "\"cat\":\"deviation\"")); p++)
+        marks++;
+    CU_ASSERT_EQUAL(marks, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, ",\"rank\":2,\"fifo_task\":"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, ",\"rank\":5,\"fifo_task\":"));
+}
+
+/* "test_replay race": the race as a program of its own, for schedctl
+ * shrink (test_explain.sh); exits 1 when it fails. */
+static int race_program(char **argv)
+{
+    sched_error *err = NULL;
+    int rc = sched_test_run_seeds(NULL, argv, race, NULL, &err);
+    if (rc)
+        fprintf(stderr, "%s\n", sched_error_message(err));
+    sched_error_free(err);
+    return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "race") == 0)
+        return race_program(argv);
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
     CU_pSuite s = CU_add_suite("replay files", suite_init, suite_fini);
@@ -603,6 +640,7 @@ int main(void)
     T(test_broken_replay_files_are_refused_naming_the_line);
     T(test_a_hand_written_lenient_schedule_runs_fifo_elsewhere);
     T(test_shrinking_a_timeout_keeps_the_one_short_budget);
+    T(test_the_trace_marks_the_deviations);
 #undef T
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();

@@ -30,6 +30,8 @@ static const struct command commands[] = {
     { "check", sched__cmd_check, "validate a config and load its backend" },
     { "info", sched__cmd_info, "show the effective config and where each value came from" },
     { "trace-summary", sched__cmd_trace_summary, "summarize a Chrome trace written by the test backend" },
+    { "explain", sched__cmd_explain, "print a replay file of the test backend as sentences" },
+    { "shrink", sched__cmd_shrink, "shrink a failing replay file to the decisions that matter" },
     { "conform", sched__ctl_run_suite, "run the conformance suite against backends by name" },
     { "bench", sched__ctl_run_suite, "measure the scheduler workloads W1-W5 on backends" },
 };

@@ -22,6 +22,8 @@ int sched__cmd_list(int argc, char **argv);
 int sched__cmd_check(int argc, char **argv);
 int sched__cmd_info(int argc, char **argv);
 int sched__cmd_trace_summary(int argc, char **argv);
+int sched__cmd_explain(int argc, char **argv);
+int sched__cmd_shrink(int argc, char **argv);
 int sched__cmd_conform(int argc, char **argv);
 int sched__cmd_bench(int argc, char **argv);
 

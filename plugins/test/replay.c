@@ -41,6 +41,10 @@ struct tb_replay {
     struct tb_cand *cands;      /* the candidates of a choice, FIFO order */
     size_t ncands, capcands;
 
+    int last_deviates;          /* the last pick, for the trace: */
+    uint64_t last_rank;         /* its rank in FIFO order */
+    uint64_t last_fifo;         /* the task id of FIFO's choice */
+
     /* Occurrences of each kind of decision at step occ_step, so that a
      * lenient replay can tell two decisions of one step apart. */
     uint64_t occ_step;
@@ -308,6 +312,9 @@ static void note(struct tb *tb, const struct tb_choice *ch, size_t i)
         r.value = i;
         r.task = task_number(tb, &rp->cands[i]);
         r.fifo = task_number(tb, &rp->cands[0]);
+        rp->last_deviates = i != 0;
+        rp->last_rank = i;
+        rp->last_fifo = rp->cands[0].info.task_id;
     }
     sched__rp_add(&rp->rec, &r);
 }
@@ -380,6 +387,8 @@ int sched__tb_replay_choose(struct tb *tb, const struct tb_choice *ch, struct tb
 {
     struct tb_replay *rp = tb->replay;
     size_t i;
+    if (!ch->waiter)
+        rp->last_deviates = 0;
     if (rp->failed)
         goto out_stopped;
     if (candidates(tb, ch))
@@ -555,6 +564,16 @@ size_t sched__tb_replay_status(struct tb *tb, char *buf, size_t len)
 int sched__tb_replay_failed(const struct tb *tb)
 {
     return tb->replay && tb->replay->failed;
+}
+
+int sched__tb_replay_deviation(const struct tb *tb, uint64_t *rank, uint64_t *fifo)
+{
+    const struct tb_replay *rp = tb->replay;
+    if (!rp || !rp->last_deviates)
+        return 0;
+    *rank = rp->last_rank;
+    *fifo = rp->last_fifo;
+    return 1;
 }
 
 /* Write SCHED_RECORD's file (a run that replayed one and never left it

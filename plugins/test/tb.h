@@ -277,6 +277,9 @@ int sched__tb_replay_choose(struct tb *tb, const struct tb_choice *ch, struct tb
 uint64_t sched__tb_replay_value(struct tb *tb, char kind, uint64_t drawn);
 /* Has the run left its replay?  Then nothing more runs. */
 int sched__tb_replay_failed(const struct tb *tb);
+/* Did the last pick deviate from FIFO order?  Then its rank, and the task
+ * id FIFO order would have run (for the trace). */
+int sched__tb_replay_deviation(const struct tb *tb, uint64_t *rank, uint64_t *fifo);
 size_t sched__tb_replay_record(struct tb *tb, char *buf, size_t len);
 size_t sched__tb_replay_status(struct tb *tb, char *buf, size_t len);
 

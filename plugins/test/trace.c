@@ -140,6 +140,14 @@ void sched__tb_trace_step(struct tb *tb, const sched_runnable_info *info, int fg
     if (fg)
         fprintf(t->f, ",\"executor\":%llu", (unsigned long long)info->executor_id);
     fputs("}}", t->f);
+    /* A pick that departs from FIFO order is marked on the same track. */
+    uint64_t rank, fifo;
+    if (sched__tb_replay_deviation(tb, &rank, &fifo))
+        fprintf(t->f, ",\n{\"ph\":\"i\",\"s\":\"t\",\"pid\":1,\"tid\":%u,\"ts\":%llu,"
+                "\"cat\":\"deviation\",\"name\":\"deviation\",\"args\":{\"task\":%llu,"
+                "\"rank\":%llu,\"fifo_task\":%llu}}", tid, (unsigned long long)tb->steps,
+                (unsigned long long)info->task_id, (unsigned long long)rank,
+                (unsigned long long)fifo);
 }
 
 void sched__tb_trace_timer_set(struct tb *tb, sched_runnable *r, uint64_t due, uint64_t seq)
