@@ -106,9 +106,15 @@ pass_valgrind() {
         supp=$(for f in "$src"/tests/ci/valgrind.supp "$src"/plugins/*/valgrind.supp; do
                    if [ -f "$f" ]; then printf ' --suppressions=%s' "$f"; fi; done) &&
         vg="valgrind --quiet --error-exitcode=1$supp --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect" &&
+        # Everything runs 20-50 times slower under memcheck: so may the
+        # whole directory, before it counts as hung.
+        saved_timeout=$test_timeout && test_timeout=$((test_timeout * 2)) &&
         run_tests "$root/valgrind/tests" -j"$jobs" check TESTS="$programs" \
             LOG_COMPILER="$root/valgrind/libtool" AM_LOG_FLAGS="--mode=execute $vg" \
             SCHED_TEST_RUNNER="$vg" SCHED_CONFORM_TIMEOUT_SCALE=20
+    rc=$?
+    test_timeout=${saved_timeout:-$test_timeout}
+    return "$rc"
 }
 
 # ThreadSanitizer over everything; plugins whose third-party code is not
