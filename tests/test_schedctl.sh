@@ -88,6 +88,68 @@ grep -q "^  loopentry  *$hang/loopentry.so: did not return within 1 s\$" "$tmp/o
 expect "info reports a plugin that does not return" 1 \
     "schedctl: $hang/loopentry.so: did not return within 1 s" \
     env SCHEDCTL_PROBE_TIMEOUT=1 SCHED_BACKEND=loopentry SCHED_PLUGIN_PATH="$hang" "$schedctl" info
+# Plugins that attack the probe.  One that exits instead of returning
+# did not finish the probe: that is a failure, never an "ok" by silence.
+hostile=$SCHED_TOP_BUILDDIR/tests/plugins/hostile/.libs
+expect "check reports a plugin that exits in its entry function" 1 \
+    "schedctl: $hostile/exitentry.so: exited with status 0 before the probe finished" \
+    env SCHED_BACKEND=exitentry SCHED_PLUGIN_PATH="$hostile" "$schedctl" check
+expect "info reports a plugin that exits in its entry function" 1 \
+    "schedctl: $hostile/exitentry.so: exited with status 0 before the probe finished" \
+    env SCHED_BACKEND=exitentry SCHED_PLUGIN_PATH="$hostile" "$schedctl" info
+expect "list survives a plugin that exits" 0 "" \
+    env FORKENTRY_PIDFILE="$tmp/list.pid" SCHED_PLUGIN_PATH="$hostile" "$schedctl" list
+grep -q "^  exitentry  *$hostile/exitentry.so: exited with status 0 before the probe finished\$" "$tmp/out" ||
+    fail "list does not report the plugin that exits: $(cat "$tmp/out")"
+# Nothing the plugins print reaches schedctl's output, and their strings
+# are escaped: no forged rows, no terminal escapes.
+grep -q '^\* linux  *9\.9' "$tmp/out" && fail "list shows a row a plugin forged: $(cat "$tmp/out")"
+grep -q '^  escapestr      1.0\\n\* linux 9.9 1.1 /forged/linux.so 1.1 ' "$tmp/out" ||
+    fail "list does not escape a plugin's version: $(cat "$tmp/out")"
+expect "check does not show what a plugin prints" 0 "" \
+    env SCHED_BACKEND=printentry SCHED_PLUGIN_PATH="$hostile" "$schedctl" check
+[ "$(cat "$tmp/out")" = "(built-in): ok, backend \"printentry\" ($hostile/printentry.so)" ] ||
+    fail "check's output has the plugin's in it: $(cat "$tmp/out")"
+expect "info escapes a plugin's strings" 0 "" \
+    env SCHED_BACKEND=escapestr SCHED_PLUGIN_PATH="$hostile" "$schedctl" info
+LC_ALL=C grep -q "$(printf '\033')" "$tmp/out" && fail "info sends a plugin's escape sequences: $(cat -v "$tmp/out")"
+grep -q '^  sets\\x1b\]0;title\\x07 the title$' "$tmp/out" ||
+    fail "info does not escape the description: $(cat -v "$tmp/out")"
+grep -q '^      clears\\x1b\[2J the screen$' "$tmp/out" ||
+    fail "info does not escape a key's doc: $(cat -v "$tmp/out")"
+# A process the plugin starts ends with the probe, and the probe does not
+# wait for it (with an hour's timeout, waiting would never finish).
+expect "check does not wait for a process a plugin started" 0 "" \
+    timeout 300 env SCHEDCTL_PROBE_TIMEOUT=3600 FORKENTRY_PIDFILE="$tmp/fork.pid" \
+    SCHED_BACKEND=forkentry SCHED_PLUGIN_PATH="$hostile" "$schedctl" check
+grep -q 'ok, backend "forkentry"' "$tmp/out" || fail "check of forkentry: $(cat "$tmp/out")"
+for f in "$tmp/fork.pid" "$tmp/list.pid"; do
+    if [ ! -s "$f" ]; then
+        fail "forkentry did not start its process ($f)"
+        continue
+    fi
+    # Killed before schedctl exited: gone, or a zombie not reaped yet.
+    st=$(ps -o stat= -p "$(cat "$f")" 2>/dev/null)
+    case $st in
+    "" | Z*) echo "ok: the process forkentry started ended with the probe" ;;
+    *) fail "the process forkentry started outlived schedctl ($st)"; kill "$(cat "$f")" ;;
+    esac
+done
+
+# SCHEDCTL_PROBE_TIMEOUT out of range or not a number is an error.
+for v in 0 -1 abc 86401 "" " 2" 2x 99999999999999999999; do
+    expect "SCHEDCTL_PROBE_TIMEOUT=\"$v\" is refused" 2 \
+        "schedctl: SCHEDCTL_PROBE_TIMEOUT=\"$v\" is invalid: use a whole number of seconds from 1 to 86400" \
+        env SCHEDCTL_PROBE_TIMEOUT="$v" "$schedctl" check
+done
+
+# A failed write of the output is an error (a full disk, here /dev/full).
+if [ -w /dev/full ]; then
+    expect "list reports a failed write" 1 \
+        "schedctl: cannot write the output: No space left on device" \
+        sh -c '"$1" list >/dev/full' sh "$schedctl"
+fi
+
 # info reads the backend's settings from its plugin in a child too.
 expect "info survives a plugin crashing in its entry function" 1 \
     "schedctl: $fixtures/crashentry.so: crashed with signal 11" \

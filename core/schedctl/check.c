@@ -19,7 +19,8 @@ static const char usage[] =
     "start it, as sched_host_open(3) would, in a child process.  Exits 0 and\n"
     "names the backend when that works; otherwise prints the error sentence\n"
     "(\"PATH: crashed with signal N\" for a plugin that crashes, \"PATH: did\n"
-    "not return within N s\" for one that hangs) and exits 1.\n"
+    "not return within N s\" for one that hangs, \"PATH: exited with status N\n"
+    "before the probe finished\" for one that exits) and exits 1.\n"
     "SCHED_CONFIG, SCHED_BACKEND and SCHED_PLUGIN_PATH apply as usual.\n"
     "\n"
     "  FILE, -c FILE, --config FILE\n"
@@ -36,7 +37,7 @@ static int check_config(void *arg)
         sched_error_free(err);
         return SCHEDCTL_FAIL;
     }
-    printf("%s: ok, backend \"%s\" (%s)\n", sched_host_config_path(host),
+    fprintf(SCHED__CTL_OUT, "%s: ok, backend \"%s\" (%s)\n", sched_host_config_path(host),
            sched_host_backend_name(host), sched_host_plugin_path(host));
     sched_host_close(host);
     return SCHEDCTL_OK;

@@ -44,9 +44,10 @@ static const char *type_word(sched_config_type t)
 /* The keys the backend declares, with what the config gives each. */
 static void show_keys(const struct sched__config *cfg, const sched_plugin_descriptor *d)
 {
-    printf("\nsettings the %s backend accepts (group \"%s\"):\n", d->name, d->name);
+    FILE *out = SCHED__CTL_OUT;
+    fprintf(out, "\nsettings the %s backend accepts (group \"%s\"):\n", d->name, d->name);
     if (d->config_keys == NULL || d->config_keys[0].name == NULL) {
-        printf("  (none)\n");
+        fprintf(out, "  (none)\n");
         return;
     }
     for (const sched_config_key *k = d->config_keys; k->name != NULL; k++) {
@@ -76,8 +77,9 @@ static void show_keys(const struct sched__config *cfg, const sched_plugin_descri
                 snprintf(value, sizeof value, "\"%s\"", s);
             break;
         }
-        printf("  %s.%s (%s%s) = %s\n      %s\n", d->name, k->name, type_word(k->type), range,
-               value, k->doc != NULL ? k->doc : "");
+        char doc[1024];
+        fprintf(out, "  %s.%s (%s%s) = %s\n      %s\n", d->name, k->name, type_word(k->type), range,
+                value, sched__ctl_esc(k->doc, doc, sizeof doc));
     }
 }
 
@@ -102,8 +104,12 @@ static int show_backend(void *arg)
         sched_error_free(err);
         return SCHEDCTL_FAIL;
     }
-    printf("\nbackend: %s %s, plugin ABI %u.%u, %s\n  %s\n", p.desc->name, p.desc->version,
-           (unsigned)p.desc->abi_major, (unsigned)p.desc->abi_minor, p.path, p.desc->description);
+    /* The plugin's strings, escaped: a description is one line. */
+    char version[256], description[1024];
+    fprintf(SCHED__CTL_OUT, "\nbackend: %s %s, plugin ABI %u.%u, %s\n  %s\n", p.desc->name,
+            sched__ctl_esc(p.desc->version, version, sizeof version), (unsigned)p.desc->abi_major,
+            (unsigned)p.desc->abi_minor, p.path,
+            sched__ctl_esc(p.desc->description, description, sizeof description));
     show_keys(cfg, p.desc);
     rc = sched__config_validate_group(cfg, p.desc->name, p.desc->config_keys, &err);
     sched__plugin_close(&p);

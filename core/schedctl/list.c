@@ -29,7 +29,8 @@ static const char usage[] =
     "effective config selects.  A plugin the loader would refuse is listed\n"
     "with the reason, one that crashes while being opened (each is opened\n"
     "in a child process) with the signal, and one that hangs with the time\n"
-    "it was given (SCHEDCTL_PROBE_TIMEOUT); a backend this build knows\n"
+    "it was given (SCHEDCTL_PROBE_TIMEOUT), one that exits before the\n"
+    "probe finished with its status; a backend this build knows\n"
     "of but did not build is listed as missing with the reason configure\n"
     "recorded.\n"
     "\n"
@@ -65,23 +66,27 @@ static int probe_one(void *arg)
     const struct probe *pr = arg;
     struct sched__plugin p;
     sched_error *err = NULL;
+    FILE *out = SCHED__CTL_OUT;
     if (sched__plugin_open(pr->path, NULL, &p, &err) != 0) {
         /* The loader's sentence is "plugin PATH refused: REASON": the
          * column already says refused, and the path goes last. */
-        const char *msg = sched_error_message(err);
+        char shown[4096];
+        const char *msg = sched__ctl_esc(sched_error_message(err), shown, sizeof shown);
         char prefix[4200];
         snprintf(prefix, sizeof prefix, "plugin %s refused: ", pr->path);
         if (strncmp(msg, prefix, strlen(prefix)) == 0)
-            printf("%c %-14s refused: %s (%s)\n", pr->sel ? '*' : ' ', pr->name, msg + strlen(prefix),
-                   pr->path);
+            fprintf(out, "%c %-14s refused: %s (%s)\n", pr->sel ? '*' : ' ', pr->name, msg + strlen(prefix),
+                    pr->path);
         else
-            printf("%c %-14s refused: %s\n", pr->sel ? '*' : ' ', pr->name, msg);
+            fprintf(out, "%c %-14s refused: %s\n", pr->sel ? '*' : ' ', pr->name, msg);
         sched_error_free(err);
         return 0;
     }
     char abi[32];
     snprintf(abi, sizeof abi, "%u.%u", (unsigned)p.desc->abi_major, (unsigned)p.desc->abi_minor);
-    printf("%c %-14s %-7s %-3s %s\n", pr->sel ? '*' : ' ', pr->name, p.desc->version, abi, pr->path);
+    char version[256];
+    fprintf(out, "%c %-14s %-7s %-3s %s\n", pr->sel ? '*' : ' ', pr->name,
+            sched__ctl_esc(p.desc->version, version, sizeof version), abi, pr->path);
     sched__plugin_close(&p);
     return 0;
 }
@@ -103,6 +108,11 @@ static void show(const char *name, const char *path, void *arg)
     else if (rc == SCHEDCTL_TIMEDOUT)
         printf("%c %-14s %s: did not return within %u s\n", sel ? '*' : ' ', name, path,
                sched__ctl_probe_timeout());
+    else if (rc == SCHEDCTL_NORESULT)
+        printf("%c %-14s %s: exited with status %d before the probe finished\n", sel ? '*' : ' ', name,
+               path, sig);
+    else if (rc != SCHEDCTL_OK)
+        printf("%c %-14s %s: failed with status %d\n", sel ? '*' : ' ', name, path, rc);
 }
 
 static int was_found(const struct list_state *st, const char *name)

@@ -11,12 +11,17 @@
  * each one through sched__loader_trace).  A child that has not finished
  * after SCHEDCTL_PROBE_TIMEOUT seconds (default 30) is killed and
  * reported as "PATH: did not return within N s": a plugin that loops must
- * not hang the tool meant to diagnose it.  Windows has no fork(): there
+ * not hang the tool meant to diagnose it.  A child that ends without
+ * sending its whole result ("done", see below) is reported as "PATH:
+ * exited with status N before the probe finished".  The child runs in its
+ * own process group with fd 0, 1 and 2 on /dev/null, and the group is
+ * killed when the probe ends.  Windows has no fork(): there
  * the work runs in this process, with no time limit.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,21 +39,44 @@
 #include "schedctl.h"
 
 #if !defined(_WIN32)
+/*
+ * The child talks to the parent in records on one pipe: a type byte, a
+ * 32-bit length and that many bytes.  'P' is a plugin path the loader
+ * opened, 'O' and 'E' what the child printed on SCHED__CTL_OUT and
+ * SCHED__CTL_ERR, and 'D' (fn's return value, as an int) comes last.  A
+ * child that ends without "done" - it exited from plugin code, or closed
+ * the pipe - is a failure, never a silent success.
+ */
 static int trace_fd = -1;
 
-/* In the child: each path, NUL-terminated, to the parent. */
-static void trace_to_parent(const char *path)
+static void put_all(const void *p, size_t n)
 {
-    size_t n = strlen(path) + 1;
+    const char *c = p;
     while (n > 0) {
-        ssize_t w = write(trace_fd, path, n);
+        ssize_t w = write(trace_fd, c, n);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
             return;
-        path += w;
+        c += w;
         n -= (size_t)w;
     }
+}
+
+static void send_record(char type, const void *p, size_t n)
+{
+    uint32_t len = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+    char head[5];
+    head[0] = type;
+    memcpy(head + 1, &len, 4);
+    put_all(head, 5);
+    put_all(p, len);
+}
+
+/* In the child: each path to the parent. */
+static void trace_to_parent(const char *path)
+{
+    send_record('P', path, strlen(path));
 }
 
 /* In the child: die of a crash's own signal, without a core file, even
@@ -66,6 +94,33 @@ static void default_crash_signals(void)
     setrlimit(RLIMIT_CORE, &no_core);
 }
 
+/* In the child: run fn with its output captured and the plugin's fd 0, 1
+ * and 2 on /dev/null, then send the output and "done". */
+static void run_child(int (*fn)(void *arg), void *arg)
+{
+    char *out = NULL, *err = NULL;
+    size_t nout = 0, nerr = 0;
+    default_crash_signals();
+    sched__ctl_out = open_memstream(&out, &nout);
+    sched__ctl_err = open_memstream(&err, &nerr);
+    int null = open("/dev/null", O_RDWR);
+    if (sched__ctl_out == NULL || sched__ctl_err == NULL || null < 0)
+        _exit(SCHEDCTL_FAIL);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    if (null > 2)
+        close(null);
+    sched__loader_trace(trace_to_parent);
+    int rc = fn(arg);
+    fclose(sched__ctl_out);
+    fclose(sched__ctl_err);
+    send_record('O', out, nout);
+    send_record('E', err, nerr);
+    send_record('D', &rc, sizeof rc);
+    _exit(0);
+}
+
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -73,28 +128,82 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*
- * Read the child's trace to its end, keeping the last path.  0 at the end
- * of the trace (the child exited, or at least closed it), -1 when
- * timeout_s seconds passed first.
- */
-static int read_trace(int fd, char *last, size_t len, unsigned timeout_s)
+/* What the parent has read of the child's records. */
+struct result {
+    char *buf;
+    size_t used, cap, parsed;
+    size_t out, nout, err, nerr;    /* offsets into buf */
+    int done, rc;
+};
+
+/* Take in the complete records read so far; the last path into plugin. */
+static void parse(struct result *r, char *plugin, size_t len)
 {
-    char cur[4096], buf[4096];
-    size_t used = 0;
+    while (!r->done && r->used - r->parsed >= 5) {
+        uint32_t n;
+        memcpy(&n, r->buf + r->parsed + 1, 4);
+        if (r->used - r->parsed - 5 < n)
+            return;
+        char type = r->buf[r->parsed];
+        size_t at = r->parsed + 5;
+        if (type == 'P') {
+            size_t k = n < len - 1 ? n : len - 1;
+            memcpy(plugin, r->buf + at, k);
+            plugin[k] = '\0';
+        } else if (type == 'O') {
+            r->out = at;
+            r->nout = n;
+        } else if (type == 'E') {
+            r->err = at;
+            r->nerr = n;
+        } else if (type == 'D' && n == sizeof r->rc) {
+            memcpy(&r->rc, r->buf + at, sizeof r->rc);
+            r->done = 1;
+        }
+        r->parsed = at + n;
+    }
+}
+
+/* Up to 64 MiB from the child: more is not a result. */
+#define RESULT_MAX ((size_t)64 << 20)
+
+/*
+ * Read the child's records until "done", the end of the pipe, the child's
+ * exit (something it started may hold the pipe open) or timeout_s seconds.
+ * 0, or -1 when the time ran out first.  *reaped is set with *status when
+ * the child was waited for here.
+ */
+static int read_result(int fd, pid_t pid, struct result *r, char *plugin, size_t len,
+                       unsigned timeout_s, int *reaped, int *status)
+{
     int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
-    last[0] = '\0';
-    for (;;) {
+    int exited = 0;
+    while (!r->done) {
         int64_t left = deadline - now_ms();
-        if (left <= 0)
+        if (left <= 0 && !exited)
             return -1;
         struct pollfd pfd = { fd, POLLIN, 0 };
-        int ready = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+        int ready = poll(&pfd, 1, exited ? 0 : left > 100 ? 100 : (int)left);
         if (ready < 0 && errno != EINTR)
             return 0;
-        if (ready <= 0)
+        if (ready == 0) {
+            if (exited)
+                return 0;   /* exited, and nothing more to read */
+            if (waitpid(pid, status, WNOHANG) == pid)
+                *reaped = exited = 1;
             continue;
-        ssize_t n = read(fd, buf, sizeof buf);
+        }
+        if (ready < 0)
+            continue;
+        if (r->cap - r->used < 4096) {
+            size_t cap = r->cap == 0 ? 8192 : r->cap * 2;
+            char *b = cap <= RESULT_MAX ? realloc(r->buf, cap) : NULL;
+            if (b == NULL)
+                return 0;
+            r->buf = b;
+            r->cap = cap;
+        }
+        ssize_t n = read(fd, r->buf + r->used, r->cap - r->used);
         if (n == 0)
             return 0;
         if (n < 0) {
@@ -102,16 +211,10 @@ static int read_trace(int fd, char *last, size_t len, unsigned timeout_s)
                 continue;
             return 0;
         }
-        for (ssize_t i = 0; i < n; i++) {
-            if (buf[i] == '\0') {
-                cur[used] = '\0';
-                snprintf(last, len, "%s", cur);
-                used = 0;
-            } else if (used + 1 < sizeof cur) {
-                cur[used++] = buf[i];
-            }
-        }
+        r->used += (size_t)n;
+        parse(r, plugin, len);
     }
+    return 0;
 }
 #endif
 
@@ -120,13 +223,29 @@ unsigned sched__ctl_probe_timeout(void)
     const char *v = getenv("SCHEDCTL_PROBE_TIMEOUT");
     char *end;
     unsigned long n;
-    if (v == NULL || v[0] == '\0')
+    if (v == NULL || v[0] < '0' || v[0] > '9')
         return SCHEDCTL_PROBE_TIMEOUT_DEFAULT;
     errno = 0;
     n = strtoul(v, &end, 10);
-    if (errno != 0 || *end != '\0' || n == 0 || n > 86400 || v[0] == '-')
+    if (errno != 0 || *end != '\0' || n == 0 || n > 86400)
         return SCHEDCTL_PROBE_TIMEOUT_DEFAULT;
     return (unsigned)n;
+}
+
+int sched__ctl_probe_timeout_check(void)
+{
+    const char *v = getenv("SCHEDCTL_PROBE_TIMEOUT");
+    if (v == NULL)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long n = v[0] >= '0' && v[0] <= '9' ? strtoul(v, &end, 10) : 0;
+    if (n >= 1 && n <= 86400 && errno == 0 && *end == '\0')
+        return 0;
+    char shown[64];
+    sched__ctl_error("SCHEDCTL_PROBE_TIMEOUT=\"%s\" is invalid: use a whole number of seconds from 1 to 86400",
+                     sched__ctl_esc(v, shown, sizeof shown));
+    return -1;
 }
 
 int sched__ctl_isolated(int (*fn)(void *arg), void *arg, char *plugin, size_t len, int *sig)
@@ -144,6 +263,7 @@ int sched__ctl_isolated(int (*fn)(void *arg), void *arg, char *plugin, size_t le
     }
     /* Not for what the child runs in turn (the conformance death test). */
     fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -153,45 +273,49 @@ int sched__ctl_isolated(int (*fn)(void *arg), void *arg, char *plugin, size_t le
         return SCHEDCTL_FAIL;
     }
     if (pid == 0) {
+        /* Its own process group, so that what the plugin starts there
+         * ends with the probe. */
+        setpgid(0, 0);
         close(fds[0]);
         trace_fd = fds[1];
-        default_crash_signals();
-        sched__loader_trace(trace_to_parent);
-        int rc = fn(arg);
-        fflush(NULL);
-        _exit(rc);
+        run_child(fn, arg);
     }
+    setpgid(pid, pid);  /* whichever of the two runs first */
     close(fds[1]);
-    int timed_out = read_trace(fds[0], plugin, len, sched__ctl_probe_timeout()) != 0;
+    struct result r;
+    memset(&r, 0, sizeof r);
+    int status = 0, reaped = 0;
+    int timed_out = read_result(fds[0], pid, &r, plugin, len, sched__ctl_probe_timeout(), &reaped,
+                                &status) != 0;
     close(fds[0]);
-    int status;
-    if (timed_out) {
-        /* Something the child started may hold the trace open after the
-         * child itself exited: only a child still running has timed out. */
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == 0) {
-            kill(pid, SIGKILL);
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-            return SCHEDCTL_TIMEDOUT;
-        }
-        if (w < 0) {
+    if (timed_out && waitpid(pid, &status, WNOHANG) == pid)
+        timed_out = 0, reaped = 1;
+    /* The probe is over: end its process group (the child, when still
+     * there, and whatever it started and left in the group). */
+    kill(-pid, SIGKILL);
+    while (!reaped && waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
             sched__ctl_error("cannot wait for a child process: %s", strerror(errno));
+            free(r.buf);
             return SCHEDCTL_FAIL;
         }
-    } else {
-        while (waitpid(pid, &status, 0) < 0) {
-            if (errno != EINTR) {
-                sched__ctl_error("cannot wait for a child process: %s", strerror(errno));
-                return SCHEDCTL_FAIL;
-            }
-        }
     }
-    if (WIFSIGNALED(status)) {
+    int rc;
+    if (r.done) {
+        fwrite(r.buf + r.out, 1, r.nout, stdout);
+        fwrite(r.buf + r.err, 1, r.nerr, stderr);
+        rc = r.rc;
+    } else if (timed_out) {
+        rc = SCHEDCTL_TIMEDOUT;
+    } else if (WIFSIGNALED(status)) {
         *sig = WTERMSIG(status);
-        return SCHEDCTL_CRASHED;
+        rc = SCHEDCTL_CRASHED;
+    } else {
+        *sig = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        rc = SCHEDCTL_NORESULT;
     }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : SCHEDCTL_FAIL;
+    free(r.buf);
+    return rc;
 #endif
 }
 
@@ -201,6 +325,14 @@ void sched__ctl_report_crash(const char *plugin, const char *what, int sig)
         sched__ctl_error("%s: crashed with signal %d", plugin, sig);
     else
         sched__ctl_error("%s crashed with signal %d", what, sig);
+}
+
+void sched__ctl_report_noresult(const char *plugin, const char *what, int status)
+{
+    if (plugin[0] != '\0')
+        sched__ctl_error("%s: exited with status %d before the probe finished", plugin, status);
+    else
+        sched__ctl_error("%s exited with status %d before the probe finished", what, status);
 }
 
 void sched__ctl_report_timeout(const char *plugin, const char *what)
@@ -217,6 +349,8 @@ int sched__ctl_report_isolated(int rc, const char *plugin, const char *what, int
         sched__ctl_report_crash(plugin, what, sig);
     else if (rc == SCHEDCTL_TIMEDOUT)
         sched__ctl_report_timeout(plugin, what);
+    else if (rc == SCHEDCTL_NORESULT)
+        sched__ctl_report_noresult(plugin, what, sig);
     else
         return rc;
     return SCHEDCTL_FAIL;

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -101,7 +102,25 @@ static const struct command *find(const char *name)
     return NULL;
 }
 
+/* What main returns, after the check that stdout took it all: a listing
+ * cut short by a full disk is a failure. */
+static int finish(int rc)
+{
+    if (ferror(stdout) | (fclose(stdout) != 0)) {
+        sched__ctl_error("cannot write the output: %s", strerror(errno));
+        return rc == SCHEDCTL_OK ? SCHEDCTL_FAIL : rc;
+    }
+    return rc;
+}
+
+static int run(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    return finish(run(argc, argv));
+}
+
+static int run(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -139,6 +158,8 @@ int main(int argc, char **argv)
         sched__ctl_error("unknown command \"%s\" (try \"schedctl --help\")", a);
         return SCHEDCTL_USAGE;
     }
+    if (sched__ctl_probe_timeout_check() != 0)
+        return SCHEDCTL_USAGE;
     sched_log_set_handler(sched__ctl_log_to_stderr, NULL);
     return c->run(argc - 1, argv + 1);
 }

@@ -27,7 +27,22 @@ int sched__cmd_shrink(int argc, char **argv);
 int sched__cmd_conform(int argc, char **argv);
 int sched__cmd_bench(int argc, char **argv);
 
-/* "schedctl: <message>" on stderr. */
+/*
+ * Where commands print: stdout and stderr, except in a probe child
+ * (sched__ctl_isolated), where they are buffers the parent prints once
+ * the child reports it is done; the plugin's own fd 1 and 2 there go to
+ * /dev/null.
+ */
+extern FILE *sched__ctl_out;
+extern FILE *sched__ctl_err;
+#define SCHED__CTL_OUT (sched__ctl_out != NULL ? sched__ctl_out : stdout)
+#define SCHED__CTL_ERR (sched__ctl_err != NULL ? sched__ctl_err : stderr)
+
+/* s (a plugin's string) for a terminal, in buf: control characters as
+ * \n, \t, \r or \xNN, cut with "..." to fit len (at least 8). */
+const char *sched__ctl_esc(const char *s, char *buf, size_t len);
+
+/* "schedctl: <message>" on SCHED__CTL_ERR, control characters escaped. */
 void sched__ctl_error(const char *fmt, ...) SCHED__PRINTF(1, 2);
 
 /* A sched_log_fn: the library's log lines on stderr, except debug chatter. */
@@ -58,20 +73,30 @@ int sched__ctl_load_config(int argc, char **argv, const char *usage, struct sche
 /*
  * Run fn(arg) in a child process (in this one on Windows), so that plugin
  * code that crashes or never returns takes only the child down.  fn's
- * return value is the child's exit status; stdout and stderr are shared.
- * Returns that status; SCHEDCTL_CRASHED with the signal in *sig; or
+ * return value is sent to the parent in a final "done" record, after
+ * what fn printed on SCHED__CTL_OUT/ERR, which the parent then prints.
+ * The child runs in its own process group, killed when the probe ends.
+ * Returns fn's value; SCHEDCTL_CRASHED with the signal in *sig;
+ * SCHEDCTL_NORESULT with the exit status in *sig when the child ended
+ * without sending "done" (it exited, or closed the pipe); or
  * SCHEDCTL_TIMEDOUT when the child ran longer than
  * sched__ctl_probe_timeout() seconds and was killed.  plugin is then the
  * plugin file the child opened last ("" when none).
  */
 #define SCHEDCTL_CRASHED (-2)
 #define SCHEDCTL_TIMEDOUT (-3)
+#define SCHEDCTL_NORESULT (-4)
 int sched__ctl_isolated(int (*fn)(void *arg), void *arg, char *plugin, size_t len, int *sig);
 
 /* $SCHEDCTL_PROBE_TIMEOUT, a whole number of seconds from 1 to 86400, or
- * else the default. */
+ * the default when unset. */
 #define SCHEDCTL_PROBE_TIMEOUT_DEFAULT 30u
 unsigned sched__ctl_probe_timeout(void);
+/* 0 when $SCHEDCTL_PROBE_TIMEOUT is unset or valid; else -1 after saying
+ * why. */
+int sched__ctl_probe_timeout_check(void);
+/* "PLUGIN: exited with status N before the probe finished". */
+void sched__ctl_report_noresult(const char *plugin, const char *what, int status);
 
 /* "schedctl: PLUGIN: crashed with signal N" (or WHAT crashed, when no
  * plugin was being opened). */
