@@ -290,6 +290,25 @@ static void timer_drop(sched_future *f)
 
 static const sched_future_ops timer_ops = { timer_poll, timer_drop };
 
+/* "a timer due at <deadline> ns", as snprintf would write it, without
+ * snprintf: every sleeping task makes one, and the formatting was a
+ * seventh of a sleeping task's instructions. */
+static void timer_reason(char reason[48], uint64_t deadline)
+{
+    static const char head[] = "a timer due at ", tail[] = " ns";
+    char digits[20];
+    size_t n = 0, len = sizeof head - 1;
+
+    do {
+        digits[n++] = (char)('0' + deadline % 10);
+        deadline /= 10;
+    } while (deadline);
+    memcpy(reason, head, len);
+    while (n)
+        reason[len++] = digits[--n];
+    memcpy(reason + len, tail, sizeof tail);
+}
+
 /*
  * Ready ns after now on host's clock, never earlier, with out->u the time it
  * was seen due.  ns == 0 is ready at the first poll.  A NULL host, or ns
@@ -306,7 +325,7 @@ sched_future *sched_timer(sched_host *host, uint64_t ns)
     tf->session_id = host && host->hooks.spawn_session ? host->hooks.spawn_session(host) : 0;
     if (host && ns <= TIMER_MAX_NS) {
         tf->deadline = sched_host_now(host) + ns;
-        snprintf(tf->reason, sizeof tf->reason, "a timer due at %" PRIu64 " ns", tf->deadline);
+        timer_reason(tf->reason, tf->deadline);
     }
     return &tf->base;
 }

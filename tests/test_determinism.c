@@ -21,6 +21,7 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -746,6 +747,33 @@ static void test_report_names_a_site_given_by_hand_and_none_without(void)
     }
 }
 
+/* A task waiting on a timer names its deadline in the report, in decimal,
+ * at every length up to the largest delay a timer takes. */
+static void test_report_names_a_timers_deadline(void)
+{
+    static const uint64_t delays[] = { 1, 9, 10, 999999, 1000000,
+                                       UINT64_C(4611686018427387904) /* 2^62 */ };
+    for (size_t i = 0; i < sizeof delays / sizeof delays[0]; i++) {
+        sched_host *host = open_host(conf_test);
+        sched_test *t = sched_as_test(host);
+        sched_executor *ex;
+        char report[2048], want[128];
+        CU_ASSERT_EQUAL_FATAL(sched_executor_new(host, &ex), 0);
+        struct by_hand *h = malloc(sizeof *h);
+        uint64_t due = sched_host_now(host) + delays[i];
+        h->base.ops = &by_hand_ops;
+        h->inner = sched_timer(host, delays[i]);
+        h->site = NULL;
+        CU_ASSERT_EQUAL(sched_spawn_labeled(ex, &h->base, "sleep", NULL), 0);
+        sched_test_run_until_parked(t);
+        sched_test_parking_report(t, report, sizeof report);
+        snprintf(want, sizeof want, "waiting on a timer due at %" PRIu64 " ns\n", due);
+        CU_ASSERT_PTR_NOT_NULL(strstr(report, want));
+        sched_executor_free(ex);
+        sched_host_close(host);
+    }
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -772,6 +800,7 @@ int main(void)
     T(test_strict_main_block_is_refused_where_unsupported);
     T(test_report_names_the_innermost_await_a_pending_task_waits_in);
     T(test_report_names_a_site_given_by_hand_and_none_without);
+    T(test_report_names_a_timers_deadline);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
