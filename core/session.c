@@ -45,7 +45,10 @@ uint64_t sched__session_current(sched_host *host)
  * policy forbids awaits across sessions and the two differ. */
 static int check_await(sched_host *host, uint64_t awaited_session)
 {
-    if (host == NULL || !sched__session_on_main(host) || host->sessions == NULL)
+    /* Every await of a task or timer asks: a host that never had sessions
+     * answers without the thread test, as sched__session_current does. */
+    if (host == NULL || !atomic_load_explicit(&host->sessions_made, memory_order_relaxed)
+        || !sched__session_on_main(host) || host->sessions == NULL)
         return 0;
     struct sched__sessions *s = host->sessions;
     if (s->policy == NULL || !(s->policy->flags & SCHED_SESSION_POLICY_NO_CROSS_AWAIT))

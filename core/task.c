@@ -903,7 +903,15 @@ static int join_poll(sched_future *f, sched_context *cx, sched_value *out)
         return rc;
     if (s & (SCHED__COMPLETED | SCHED__CLOSED))
         return join_result(j, s, cx, out);
-    w = sched_waker_clone(sched_context_waker(cx));
+    /* Polled again by the same waker (an all-of re-polls every join it
+     * still waits for at each wake): the task has not taken it back, so
+     * its finish will wake it; nothing to swap. */
+    w = sched_context_waker(cx);
+    if (w && atomic_load_explicit(&t->awaiter, memory_order_acquire) == w) {
+        sched_context_set_wait_reason(cx, "another task");
+        return SCHED_PENDING;
+    }
+    w = sched_waker_clone(w);
     old = atomic_exchange_explicit(&t->awaiter, w, memory_order_acq_rel);
     if (old)
         sched_waker_drop(old);
