@@ -177,6 +177,8 @@ void sched__include_relocate(const struct sched__config_lines *lines, config_set
 
 /* config.c: the effective configuration of sched.conf(5). */
 int sched__backend_name_valid(const char *name);
+/* The longest backend name: it is a file's base name (NAME_MAX). */
+#define SCHED__BACKEND_NAME_MAX 255
 int sched__config_load(const char *path, struct sched__config **out, sched_error **err);
 void sched__config_free(struct sched__config *cfg);
 /* The file read, or "(built-in)"; and how it was chosen. */

@@ -337,9 +337,18 @@ static int check_descriptor(const sched_plugin_descriptor *d, const char *expect
                  expect);
         return SCHED_ELOAD;
     }
+    /* Read no further than a name can be long: an unterminated one must
+     * not take the refusal past the plugin's buffer. */
+    size_t nlen = strnlen(d->name, SCHED__BACKEND_NAME_MAX + 1);
+    if (nlen > SCHED__BACKEND_NAME_MAX) {
+        snprintf(why, len,
+                 "its descriptor's name is not a string of at most %d bytes (it is longer, or not terminated); it must be \"%s\", as its file name is",
+                 SCHED__BACKEND_NAME_MAX, expect);
+        return SCHED_ELOAD;
+    }
     if (strcmp(d->name, expect) != 0) {
-        snprintf(why, len, "its descriptor names the backend \"%s\", not \"%s\" as its file name does",
-                 d->name, expect);
+        snprintf(why, len, "its descriptor names the backend \"%.*s\", not \"%s\" as its file name does",
+                 (int)nlen, d->name, expect);
         return SCHED_ELOAD;
     }
     if (d->description == NULL || d->version == NULL) {

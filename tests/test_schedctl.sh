@@ -136,6 +136,12 @@ for f in "$tmp/fork.pid" "$tmp/list.pid"; do
     esac
 done
 
+# A name with no terminating NUL is refused, read no further than a name
+# can be long.
+expect "check refuses an unterminated name" 1 \
+    "schedctl: plugin $hostile/longname.so refused: its descriptor's name is not a string of at most 255 bytes (it is longer, or not terminated); it must be \"longname\", as its file name is" \
+    env SCHED_BACKEND=longname SCHED_PLUGIN_PATH="$hostile" "$schedctl" check
+
 # SCHEDCTL_PROBE_TIMEOUT out of range or not a number is an error.
 for v in 0 -1 abc 86401 "" " 2" 2x 99999999999999999999; do
     expect "SCHEDCTL_PROBE_TIMEOUT=\"$v\" is refused" 2 \
