@@ -9,6 +9,7 @@
  * argv[1] is a scratch directory: config files are written there.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,9 @@ static void host_open(void)
         sched_host_open(&host, conf("unknown.conf", "backend = \"linux\";\nnosuchkey = 1;\n"), NULL));
     got("sched_host_open.3", "sched_host_open",
         sched_host_open(&host, conf("nobackend.conf", "backend = \"nosuch\";\n"), NULL));
+    /* A backend name that cannot be a file name is a config error. */
+    got("sched_host_open.3", "sched_host_open",
+        sched_host_open(&host, conf("badname.conf", "backend = \"Bad/Name\";\n"), NULL));
     /* A file that is not a shared object, where the config looks. */
     snprintf(text, sizeof text, "backend = \"junk\";\nplugin_path = [ \"%s\" ];\n", dir);
     conf("junk.so", "not a shared object\n");
@@ -191,6 +195,9 @@ static void channels(sched_executor *ex)
 
     got("sched_channel_new.3", "sched_channel_new", sched_channel_new(0, &ch));
     got("sched_channel_new.3", "sched_channel_new", sched_channel_new(1, NULL));
+    /* A capacity no allocator can give (SIZE_MAX / 2 bytes). */
+    got("sched_channel_new.3", "sched_channel_new",
+        sched_channel_new(SIZE_MAX / sizeof(sched_value) / 2, &ch));
     if (sched_channel_new(1, &ch) != 0)
         exit(99);
     got("sched_channel_new.3", "sched_channel_try_recv", sched_channel_try_recv(ch, &v));
