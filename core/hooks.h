@@ -93,8 +93,8 @@ struct sched__hooks {
      * created, when it offers the "sched.test" foreign_activity op, and
      * still before sched_host_open returns (no task exists yet). */
     /* A waker of task r (one of this host's, unfinished) was woken
-     * (SCHED__WAKER_WOKEN), cloned or dropped, on the calling thread,
-     * which may be any.  Called before the operation itself, holding no
+     * (SCHED__WAKER_WOKEN), cloned or dropped, or the task cancelled
+     * through its handle, on the calling thread, which may be any.  Called before the operation itself, holding no
      * lock of the task core; it may abort (the documented misuse abort)
      * but never calls back into the waker.  The task core calls it only
      * for tasks spawned while it was set (the SCHED__WATCHED bit), so a
@@ -104,6 +104,7 @@ struct sched__hooks {
 };
 
 /* What waker_activity reports. */
-enum { SCHED__WAKER_WOKEN = 1, SCHED__WAKER_CLONED = 2, SCHED__WAKER_DROPPED = 3 };
+enum { SCHED__WAKER_WOKEN = 1, SCHED__WAKER_CLONED = 2, SCHED__WAKER_DROPPED = 3,
+       SCHED__TASK_CANCELLED = 4 /* sched_task_cancel, or sched_task_free unfinished */ };
 
 #endif

@@ -847,6 +847,8 @@ void sched_task_cancel(sched_task *t)
     if (!t)
         return;
     sched__handle_check(t, "sched_task_cancel");
+    /* Deciding a task's fate is activity on it, as waking it is. */
+    watch(t, SCHED__TASK_CANCELLED);
     task_cancel(t);
 }
 
@@ -863,6 +865,7 @@ void sched_task_free(sched_task *t)
     if (!t)
         return;
     sched__handle_check(t, "sched_task_free");
+    watch(t, SCHED__TASK_CANCELLED);
     task_free(t, 0);
 }
 

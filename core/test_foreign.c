@@ -27,11 +27,17 @@
 
 #include "internal.h"
 
+/* The later activities named briefly in the end's sentence. */
+enum { NAMED = 3 };
+
 struct sched__foreign {
     sched__mutex lock;
     char *first;        /* the first activity's sentence, or NULL */
+    char *stack;        /* where the first came from, frame lines, or NULL */
     uint64_t seen;      /* activities so far; atomic, read before the lock */
     uint64_t more;      /* those not told in first */
+    int nnamed;         /* of those, named in named[] */
+    char named[NAMED][320];
     int ended;          /* sched_test_end was called */
 };
 
@@ -43,86 +49,103 @@ static int (*foreign_op(sched_host *host))(void *self)
     return i->foreign_activity;
 }
 
-/* The sentence for one activity, in buf. */
-static void describe(sched_host *host, const sched_runnable *r, int what, char *buf, size_t len)
+static const char *const verbs[] = { "", "woke", "cloned the waker of", "dropped the waker of",
+                                     "cancelled" };
+
+/* The sentence for one activity, in buf; with brief, only "THREAD VERB
+ * task N "LABEL"", as the later ones are named. */
+static void describe(sched_host *host, const sched_runnable *r, int what, int brief, char *buf,
+                     size_t len)
 {
-    static const char *const verbs[] = { "", "woke", "cloned the waker of", "dropped the waker of" };
     sched_runnable_info info = { .size = sizeof info };
     char self[96], owner[96], label[160] = "";
+    const char *verb = verbs[what >= 1 && what <= 4 ? what : 0];
     sched__runnable_info(r, &info);
     sched__thread_describe(sched__thread_self(), self, sizeof self);
-    sched__thread_describe(host->main_thread, owner, sizeof owner);
     if (info.label)
         snprintf(label, sizeof label, " \"%s\"", info.label);
+    if (brief) {
+        snprintf(buf, len, "%s %s task %" PRIu64 "%s", self, verb, info.task_id, label);
+        return;
+    }
+    sched__thread_describe(host->main_thread, owner, sizeof owner);
     snprintf(buf, len,
              "activity on %s %s task %" PRIu64 "%s (spawned at %s:%d in %s()), but the test "
              "scheduler runs on %s: this test is not deterministic",
-             self, verbs[what >= 1 && what <= 3 ? what : 0], info.task_id, label,
-             info.file ? info.file : "(unknown)", info.line, info.func ? info.func : "(unknown)",
-             owner);
+             self, verb, info.task_id, label, info.file ? info.file : "(unknown)", info.line,
+             info.func ? info.func : "(unknown)", owner);
 }
 
-/* msg, then the calling thread's stack from the waker function on (the
- * frames of this file left out), one frame a line; NULL when out of
- * memory.  Not inlined, so that the frames to leave out are known. */
+/* The calling thread's stack from the waker function on (the frames of
+ * this file left out), "\n  FRAME" a frame; NULL when out of memory or
+ * where the C library cannot unwind.  Not inlined, so that the frames to
+ * leave out are known. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static char *with_stack(const char *msg)
+static char *stack_here(void)
 {
 #if defined(__GLIBC__)
-    enum { SKIP = 2, MAX = 16 };    /* with_stack, waker_activity */
+    enum { SKIP = 2, MAX = 16 };    /* stack_here, waker_activity */
     void *frames[SKIP + MAX];
     int n = backtrace(frames, SKIP + MAX);
     char **names = n > SKIP ? backtrace_symbols(frames + SKIP, n - SKIP) : NULL;
-    size_t len = strlen(msg) + 32;
+    size_t len = 1;
     for (int i = 0; names && i < n - SKIP; i++)
-        len += strlen(names[i]) + 4;
-    char *out = malloc(len);
+        len += strlen(names[i]) + 3;
+    char *out = names ? malloc(len) : NULL;
     if (out != NULL) {
-        size_t off = (size_t)snprintf(out, len, "%s", msg);
-        if (names) {
-            off += (size_t)snprintf(out + off, len - off, "; the waker was used from:");
-            for (int i = 0; i < n - SKIP; i++)
-                off += (size_t)snprintf(out + off, len - off, "\n  %s", names[i]);
-        }
+        size_t off = 0;
+        out[0] = '\0';
+        for (int i = 0; i < n - SKIP; i++)
+            off += (size_t)snprintf(out + off, len - off, "\n  %s", names[i]);
     }
     free(names);
     return out;
 #else
-    return strdup(msg);
+    return NULL;
 #endif
 }
 
 static void waker_activity(sched_host *host, const sched_runnable *r, int what)
 {
     static const char *const funcs[] = { "sched_waker", "sched_waker_wake", "sched_waker_clone",
-                                         "sched_waker_drop" };
+                                         "sched_waker_drop", "sched_task_cancel" };
     struct sched__foreign *f = host->test.foreign;
     char msg[512];
     if (sched__thread_equal(sched__thread_self(), host->main_thread)
         || !foreign_op(host)(host->test.self))
         return;
-    describe(host, r, what, msg, sizeof msg);
-    /* Only the first is told in full: its stack is worth unwinding. */
-    char *told = __atomic_load_n(&f->seen, __ATOMIC_RELAXED) == 0 ? with_stack(msg) : NULL;
+    uint64_t seen = __atomic_load_n(&f->seen, __ATOMIC_RELAXED);
+    /* Only the first is told in full: its stack is worth unwinding.  The
+     * next few are named, the rest only counted. */
+    describe(host, r, what, seen > 0 && seen <= NAMED, msg, sizeof msg);
+    char *stack = seen == 0 ? stack_here() : NULL;
     sched__mutex_lock(&f->lock);
     if (f->ended) {
         sched__mutex_unlock(&f->lock);
-        sched__misuse(funcs[what >= 1 && what <= 3 ? what : 0], "%s (after sched_test_end)", msg);
+        if (seen > 0)
+            describe(host, r, what, 0, msg, sizeof msg);
+        sched__misuse(funcs[what >= 1 && what <= 4 ? what : 0], "%s (after sched_test_end)", msg);
     }
     /* Out of memory for the first sentence, it is counted with the rest
      * and the end says how many, without the detail. */
-    if (__atomic_fetch_add(&f->seen, 1, __ATOMIC_RELAXED) == 0) {
-        f->first = told ? told : strdup(msg);
-        told = NULL;
+    if (__atomic_fetch_add(&f->seen, 1, __ATOMIC_RELAXED) == 0 && seen == 0) {
+        f->first = strdup(msg);
+        f->stack = stack;
+        stack = NULL;
         if (f->first == NULL)
             f->more++;
     } else {
+        /* Named when this thread wrote the brief form (two threads that
+         * both saw none before are told apart by the count). */
+        if (seen > 0 && seen <= NAMED && f->nnamed < NAMED)
+            snprintf(f->named[f->nnamed++], sizeof f->named[0], "%.*s",
+                     (int)sizeof f->named[0] - 1, msg);
         f->more++;
     }
     sched__mutex_unlock(&f->lock);
-    free(told);
+    free(stack);
 }
 
 int sched__test_hooks(sched_host *host)
@@ -146,6 +169,7 @@ void sched__test_close(sched_host *host)
     host->test.foreign = NULL;
     sched__mutex_destroy(&f->lock);
     free(f->first);
+    free(f->stack);
     free(f);
 }
 
@@ -164,15 +188,31 @@ int sched_test_end(sched_test *t, sched_error **err)
     int rc = 0;
     sched__mutex_lock(&f->lock);
     f->ended = 1;
-    if (f->first != NULL && f->more)
-        rc = sched__error_set(err, SCHED_EBACKEND, "%s (and %" PRIu64 " more such activit%s)",
-                              f->first, f->more, f->more == 1 ? "y" : "ies");
-    else if (f->first != NULL)
-        rc = sched__error_set(err, SCHED_EBACKEND, "%s", f->first);
-    else if (f->more)
+    if (f->first != NULL) {
+        /* One sentence: the first activity, then the others, named
+         * briefly; the first one's stack after it, a frame a line. */
+        char others[NAMED * 330 + 96] = "";
+        size_t off = 0;
+        uint64_t unnamed = f->more - (uint64_t)f->nnamed;
+        if (f->more)
+            off += (size_t)snprintf(others, sizeof others, "; %" PRIu64 " more such activit%s%s",
+                                    f->more, f->more == 1 ? "y" : "ies", f->nnamed ? ": " : "");
+        for (int i = 0; i < f->nnamed && off < sizeof others; i++)
+            off += (size_t)snprintf(others + off, sizeof others - off, "%s%s",
+                                    i == 0 ? "" : ", ", f->named[i]);
+        if (f->nnamed && unnamed && off < sizeof others)
+            snprintf(others + off, sizeof others - off, " and %" PRIu64 " other%s", unnamed,
+                     unnamed == 1 ? "" : "s");
+        rc = sched__error_set(err, SCHED_EBACKEND, "%s%s%s%s", f->first, others,
+                              f->stack == NULL ? ""
+                              : f->more        ? "; the first waker was used from:"
+                                               : "; the waker was used from:",
+                              f->stack ? f->stack : "");
+    } else if (f->more) {
         rc = sched__error_set(err, SCHED_EBACKEND, "%" PRIu64 " wakers were used on threads the "
                               "test scheduler does not run (out of memory naming them): this "
                               "test is not deterministic", f->more);
+    }
     sched__mutex_unlock(&f->lock);
     return rc;
 }
