@@ -217,6 +217,8 @@ static int timer_arm(struct timer_future *tf, sched_context *cx, uint64_t delay)
      * hang detection and timer cap count it there), whoever made it. */
     rt->session_id = tf->session_id;
     rt->site = NULL;
+    rt->task_id = 0;
+    rt->due = tf->deadline;
     if (cx && cx->task
         && (atomic_load_explicit(&cx->task->state, memory_order_relaxed) & SCHED__FULL)) {
         const struct sched__task_full *armer = (const struct sched__task_full *)cx->task;
@@ -224,6 +226,8 @@ static int timer_arm(struct timer_future *tf, sched_context *cx, uint64_t delay)
             rt->session_id = armer->session_id;
         rt->site = cx->task->site;
     }
+    if (cx && cx->task)
+        rt->task_id = cx->task->id;
     rt->on_host_timers = host->ops.schedule_after == NULL;
     if (sched__host_closing(host))
         rc = SCHED_ECLOSED;

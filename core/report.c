@@ -87,9 +87,11 @@ int sched__task_is_live(sched_host *host, uint64_t task_id)
 
 /*
  *   task 7 "fetch" (medium, foreground) spawned at main.c:42 in main(): waiting on a timer due at 5000000 ns, awaited at fetch.c:31 in fetch_poll()
- * A compact task has no label and never waits.
+ * A compact task has no label and never waits.  fired: a timer it armed
+ * is due and its wake-up queued (a clock move readies wake-ups without
+ * running them), so it is runnable although it has not been woken yet.
  */
-static int format_task(char *buf, size_t len, const struct sched_task *t, uint32_t s)
+static int format_task(char *buf, size_t len, const struct sched_task *t, uint32_t s, int fired)
 {
     const char *why = NULL;
     const sched_site *at = NULL;
@@ -106,9 +108,15 @@ static int format_task(char *buf, size_t len, const struct sched_task *t, uint32
     }
     /* Where it registered the waker it waits for: the missing wake-up
      * belongs to what that line awaits. */
-    if (at && !runnable)
+    if (fired && !runnable) {
+        snprintf(await, sizeof await, " (%s fired; its wake-up is queued)",
+                 why ? why : "a timer");
+        why = NULL;
+        runnable = 1;
+    } else if (at && !runnable) {
         snprintf(await, sizeof await, ", awaited at %s:%d in %s()",
                  at->file ? at->file : "(unknown)", at->line, at->func ? at->func : "(unknown)");
+    }
     return snprintf(buf, len, "task %" PRIu64 "%s (%s%s) spawned at %s:%d in %s(): %s%s%s\n",
                     t->id, label, prio_names[(s & SCHED__PRIO_MASK) >> SCHED__PRIO_SHIFT],
                     (s & SCHED__FOREGROUND) ? ", foreground" : "",
@@ -117,7 +125,7 @@ static int format_task(char *buf, size_t len, const struct sched_task *t, uint32
                     t->site && t->site->func ? t->site->func : "(unknown)",
                     runnable ? "runnable"
                     : why    ? "waiting on "
-                             : "waiting (no wake-up arranged that it named)",
+                             : "waiting on something it did not name",
                     runnable || !why ? "" : why, await);
 }
 
@@ -132,6 +140,9 @@ struct lines {
     char *text;
     size_t used, size;
     size_t lost;                /* lines that found no memory */
+    uint64_t *fired;            /* tasks with a due timer's wake-up queued */
+    size_t nfired, capfired;
+    uint64_t now;
 };
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -153,10 +164,12 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 static void lines_add(struct lines *ls, const struct sched_task *t)
 {
     uint32_t s = atomic_load_explicit(&((struct sched_task *)t)->state, memory_order_acquire);
-    int n;
+    int n, fired = 0;
     if (s & (SCHED__COMPLETED | SCHED__CLOSED))
         return;
-    n = format_task(NULL, 0, t, s);
+    for (size_t i = 0; i < ls->nfired && !fired; i++)
+        fired = ls->fired[i] == t->id;
+    n = format_task(NULL, 0, t, s, fired);
     if (n <= 0)
         return;
     if (grow((void **)&ls->v, &ls->cap, ls->n + 1, sizeof *ls->v)
@@ -164,9 +177,22 @@ static void lines_add(struct lines *ls, const struct sched_task *t)
         ls->lost++;
         return;
     }
-    format_task(ls->text + ls->used, (size_t)n + 1, t, s);
+    format_task(ls->text + ls->used, (size_t)n + 1, t, s, fired);
     ls->v[ls->n++] = (struct line){ t->id, ls->used, (size_t)n };
     ls->used += (size_t)n;
+}
+
+/* A timer wake-up that is due, queued or about to be: the task that armed
+ * it is as good as woken (out of memory, it is shown as waiting). */
+static void add_fired(void *ctx, const sched_runnable *r)
+{
+    struct lines *ls = ctx;
+    uint32_t s = atomic_load_explicit(&((struct sched__rhdr *)r)->state, memory_order_relaxed);
+    const struct sched__timer_rt *rt = (const struct sched__timer_rt *)r;
+    if ((s & SCHED__KIND_MASK) != SCHED__KIND_TIMER || rt->task_id == 0 || rt->due > ls->now
+        || grow((void **)&ls->fired, &ls->capfired, ls->nfired + 1, sizeof *ls->fired))
+        return;
+    ls->fired[ls->nfired++] = rt->task_id;
 }
 
 static void add_queued(void *ctx, const sched_runnable *r)
@@ -209,13 +235,18 @@ size_t sched__describe_tasks(sched_host *host, char *buf, size_t len)
         buf[0] = '\0';
     if (!host || !host->tasks)
         return 0;
+    /* A simulated backend's clock (its timers are all it has). */
+    if ((queued = queued_op(host)) && host->ops.now) {
+        ls.now = host->ops.now(host->backend);
+        queued(host->backend, add_fired, &ls);
+    }
     if (t && t->host == host)
         lines_add(&ls, t);
     sched__mutex_lock(&host->tasks->lock);
     for (ft = host->tasks->head; ft; ft = ft->next)
         lines_add(&ls, &ft->t);
     sched__mutex_unlock(&host->tasks->lock);
-    if ((queued = queued_op(host)))
+    if (queued)
         queued(host->backend, add_queued, &ls);
 
     if (ls.n)
@@ -231,5 +262,6 @@ size_t sched__describe_tasks(sched_host *host, char *buf, size_t len)
     }
     free(ls.v);
     free(ls.text);
+    free(ls.fired);
     return used;
 }

@@ -140,6 +140,8 @@ struct sched__timer_rt {
     uint64_t id;
     uint64_t session_id;        /* the session that created the timer, or 0 */
     const sched_site *site;     /* spawn site of the task that armed it, or NULL */
+    uint64_t task_id;           /* the task that armed it, or 0 (a block) */
+    uint64_t due;               /* when it fires, on the host's clock */
     int on_host_timers;         /* queued on the host's timer thread, not the backend */
 };
 /* wakeup.c: run it (wake the waiting task), drop it unrun, or let go of

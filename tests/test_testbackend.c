@@ -621,7 +621,7 @@ static void test_report_names_no_reason_left_from_a_dropped_future(void)
     snprintf(want, sizeof want,
              "blocked on a future that nothing can wake (backend test; seed %llu); pending tasks:\n"
              "task %llu \"stale\" (medium) spawned at %s:%d in %s(): "
-             "waiting (no wake-up arranged that it named), awaited at %s:%d in stale_poll()\n",
+             "waiting on something it did not name, awaited at %s:%d in stale_poll()\n",
              (unsigned long long)sched_test_seed(sched_as_test(host)), (unsigned long long)id,
              __FILE__, line, __func__, __FILE__, stale_await_line);
     CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "", want);
