@@ -34,6 +34,7 @@ struct sched__foreign {
     sched__mutex lock;
     char *first;        /* the first activity's sentence, or NULL */
     char *stack;        /* where the first came from, frame lines, or NULL */
+    int first_cancel;   /* the first was a cancel, not a waker's use */
     uint64_t seen;      /* activities so far; atomic, read before the lock */
     uint64_t more;      /* those not told in first */
     int nnamed;         /* of those, named in named[] */
@@ -133,6 +134,7 @@ static void waker_activity(sched_host *host, const sched_runnable *r, int what)
     if (__atomic_fetch_add(&f->seen, 1, __ATOMIC_RELAXED) == 0 && seen == 0) {
         f->first = strdup(msg);
         f->stack = stack;
+        f->first_cancel = what == SCHED__TASK_CANCELLED;
         stack = NULL;
         if (f->first == NULL)
             f->more++;
@@ -203,10 +205,11 @@ int sched_test_end(sched_test *t, sched_error **err)
         if (f->nnamed && unnamed && off < sizeof others)
             snprintf(others + off, sizeof others - off, " and %" PRIu64 " other%s", unnamed,
                      unnamed == 1 ? "" : "s");
-        rc = sched__error_set(err, SCHED_EBACKEND, "%s%s%s%s", f->first, others,
-                              f->stack == NULL ? ""
-                              : f->more        ? "; the first waker was used from:"
-                                               : "; the waker was used from:",
+        rc = sched__error_set(err, SCHED_EBACKEND, "%s%s%s%s%s", f->first, others,
+                              f->stack == NULL ? "" : f->more ? "; the first " : "; the ",
+                              f->stack == NULL   ? ""
+                              : f->first_cancel ? "task was cancelled from:"
+                                                : "waker was used from:",
                               f->stack ? f->stack : "");
     } else if (f->more) {
         rc = sched__error_set(err, SCHED_EBACKEND, "%" PRIu64 " wakers were used on threads the "
