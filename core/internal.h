@@ -196,6 +196,9 @@ size_t sched__config_plugin_dirs(const struct sched__config *cfg, const char *co
  * the built-in plugin directory (a run that depends on nothing installed,
  * as the test suite's must). */
 int sched__nosystem(void);
+/* The environment as the backend sees it: the real one, and PCT's k while
+ * sched_test_run_seeds learns it (test_seeds.c). */
+const char *sched__test_getenv(const char *name);
 int sched__config_validate_group(const struct sched__config *cfg, const char *backend,
                                  const sched_config_key *keys, sched_error **err);
 int sched__config_get(const struct sched__config *cfg, const char *backend, const char *key,

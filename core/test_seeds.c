@@ -17,6 +17,53 @@
 #include "internal.h"
 #include "test_replay.h"
 
+/*
+ * PCT's k learned by a sweep (sched_test_run_seeds): when the strategy is
+ * pct and neither SCHED_PCT_STEPS nor test.pct_steps sets k, each seed
+ * after the first runs with k = the longest run so far, as if
+ * SCHED_PCT_STEPS said so.  Per thread: only the sweep's own host opens
+ * see it.  The backend reads its environment through this.
+ */
+static _Thread_local char learned_steps[24];
+static _Thread_local size_t last_steps;     /* the last run_once's length */
+
+/* test.pct_steps' default outside a sweep (sched-test(7)); a sweep's
+ * first seed runs with it too, before a run's length is known. */
+#define PCT_STEPS_DEFAULT 1000
+
+const char *sched__test_getenv(const char *name)
+{
+    if (learned_steps[0] != '\0' && strcmp(name, "SCHED_PCT_STEPS") == 0)
+        return learned_steps;
+    return sched__secure_getenv(name);
+}
+
+/* Whether the host runs pct with no k set by the config or environment. */
+static int learns_steps(sched_host *host)
+{
+    const char *s = sched__secure_getenv("SCHED_STRATEGY");
+    int64_t v;
+    if (sched__secure_getenv("SCHED_PCT_STEPS") != NULL || host->cfg == NULL
+        || sched__config_get(host->cfg, host->desc->name, "pct_steps", SCHED_CONFIG_INT, &v) == 0)
+        return 0;
+    if (s == NULL && sched__config_get(host->cfg, host->desc->name, "strategy",
+                                       SCHED_CONFIG_STRING, &s) != 0)
+        return 0;
+    return strcmp(s, "pct") == 0;
+}
+
+/* *learn: whether a sweep over config_path learns k (learns_steps). */
+static int sweep_learns(const char *config_path, int *learn, sched_error **err)
+{
+    sched_host *host;
+    int rc = sched_host_open(&host, config_path, err);
+    if (rc)
+        return rc;
+    *learn = learns_steps(host);
+    sched_host_close(host);
+    return 0;
+}
+
 /* Map task ids to ordinals (the order in which each first ran). */
 void sched__test_ordinals(const sched_test_step *steps, size_t n, uint64_t *out)
 {
@@ -228,6 +275,8 @@ static int run_once(const char *config_path, uint64_t seed, sched_test_body_fn b
     if (rr)
         rr->supported = rr->text || sched__replay_start(t, NULL, 0, NULL, NULL) == 0;
     *rc = body(host, arg);
+    const sched_test_step *steps;
+    last_steps = *seeded ? sched_test_history(t, &steps) : 0;
     /* A body that passed by luck (a waker used on a thread the scheduler
      * does not run) fails, saying why; the body may have ended it. */
     int erc = sched_test_end(t, &end);
@@ -489,22 +538,41 @@ int sched_test_run_seeds(const char *config_path, char *const argv[], sched_test
         return sched__error_set(err, SCHED_ENOMEM, "out of memory");
     sw.cmd = cmd;
 
-    int result = 0;
-    char *env = NULL;
+    int result = 0, learn = 0;
+    char *env = NULL, *env_k = NULL;
+    uint64_t longest = 0;
     if (replay != NULL && replay[0] != '\0') {
         result = replay_one(&sw, replay, first, &env, err);
         free(env);
         free(cmd);
         return result;
     }
+    if ((rc = sweep_learns(config_path, &learn, err)) != 0) {
+        free(cmd);
+        return rc;
+    }
     for (uint64_t k = 0; k < iterations && result == 0; k++) {
         uint64_t seed = first + k;
         struct run_record a = { 0 }, b = { 0 };
         int body_rc, seeded;
         char *why = NULL;
+        /* k: the longest run so far (PCT's bound wants k >= a run's
+         * length, and lengths vary by seed), the default before any. */
+        if (learn)
+            snprintf(learned_steps, sizeof learned_steps, "%llu",
+                     (unsigned long long)(longest ? longest : PCT_STEPS_DEFAULT));
         rc = run_once(config_path, seed, body, arg, &body_rc, &seeded, check ? &a : NULL, &env,
                       &why, NULL, err);
-        const char *e = env ? env : "";
+        if (learn && env && env_k == NULL)
+            env_k = append(NULL, "%s", env);
+        if (learn && env_k) {
+            /* The replay names the k this seed used. */
+            char *p = strstr(env_k, " SCHED_PCT_STEPS=");
+            if (p)
+                *p = '\0';
+            env_k = append(env_k, " SCHED_PCT_STEPS=%s", learned_steps);
+        }
+        const char *e = learn && env_k ? env_k : env ? env : "";
         const char *w = why ? why : "", *nl = why ? "\n" : "";
         if (rc != 0) {
             result = rc;
@@ -540,9 +608,13 @@ int sched_test_run_seeds(const char *config_path, char *const argv[], sched_test
         free(why);
         record_free(&a);
         record_free(&b);
+        if (last_steps > longest)
+            longest = last_steps;
         if (!seeded)
             break;
     }
+    learned_steps[0] = '\0';
+    free(env_k);
     free(env);
     free(cmd);
     return result;

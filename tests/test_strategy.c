@@ -512,6 +512,62 @@ static void test_pct_finds_a_depth_two_race_sooner_than_random_and_fifo_never(vo
     unsetenv("SCHED_ITERATIONS");
 }
 
+/* The depth-3 bug: about 72 choices a run. */
+static struct planted depth3 = { .depth = 3, .window = 12, .noise = 4, .noise_steps = 8 };
+
+static void test_pct_learns_k_and_finds_a_depth_three_race_the_fixed_default_misses(void)
+{
+    /* k = 1000 against a 72-step run needs two change points each in
+     * the right place, about 1 in 1000 each; the learned k (the longest
+     * run so far) places them among the steps the run has.  The sweep
+     * is deterministic, so the counts are exact. */
+    const char *learned = conf("backend = \"test\";\ntest: { strategy = \"pct\"; };\n");
+    const char *fixed = conf("backend = \"test\";\ntest: { strategy = \"pct\"; "
+                             "pct_steps = 1000; };\n");
+    long long seed = first_failing(learned, &depth3, 1000);
+    CU_ASSERT(seed >= 1);
+    printf(" [learned k: first failing seed %lld of 1000] ", seed);
+    CU_ASSERT_EQUAL(first_failing(fixed, &depth3, 1000), -1);
+    if (seed < 1)
+        return;
+
+    /* The failing seed's command names the k it ran with, and pasted
+     * (its variables set) it fails again on that seed alone. */
+    char want[128], k[32] = "";
+    setenv("SCHED_SEED", "0", 1);
+    setenv("SCHED_ITERATIONS", "1000", 1);
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched_test_run_seeds(learned, race_argv, planted_run, &depth3, &err), 1);
+    const char *msg = err ? sched_error_message(err) : "";
+    const char *at = strstr(msg, "replay with: ");
+    at = at ? strstr(at, " SCHED_PCT_STEPS=") : NULL;
+    CU_ASSERT_FATAL(at != NULL);
+    CU_ASSERT_EQUAL(sscanf(at, " SCHED_PCT_STEPS=%31[0-9] ", k), 1);
+    /* The longest of the runs before it: about a run's length. */
+    CU_ASSERT(atoi(k) >= 60 && atoi(k) < 200);
+    snprintf(want, sizeof want, "SCHED_PCT_STEPS=%s SCHED_SEED=%lld SCHED_ITERATIONS=1 ", k, seed);
+    CU_ASSERT(strstr(at, want) != NULL);
+    sched_error_free(err);
+
+    char seed_s[32];
+    snprintf(seed_s, sizeof seed_s, "%lld", seed);
+    setenv("SCHED_PCT_STEPS", k, 1);
+    setenv("SCHED_SEED", seed_s, 1);
+    setenv("SCHED_ITERATIONS", "1", 1);
+    err = NULL;
+    CU_ASSERT_EQUAL(sched_test_run_seeds(learned, race_argv, planted_run, &depth3, &err), 1);
+    CU_ASSERT(err && strstr(sched_error_message(err), want) != NULL);
+    sched_error_free(err);
+    /* Without the learned k, that seed alone runs with the default and
+     * passes: the command's k is what makes it replay. */
+    unsetenv("SCHED_PCT_STEPS");
+    err = NULL;
+    CU_ASSERT_EQUAL(sched_test_run_seeds(learned, race_argv, planted_run, &depth3, &err), 0);
+    sched_error_free(err);
+    unsetenv("SCHED_SEED");
+    unsetenv("SCHED_ITERATIONS");
+}
+
 /* ---- refused settings ----------------------------------------------------- */
 
 /* Opening fails with SCHED_ECONFIG and a message containing want. */
@@ -599,6 +655,7 @@ int main(void)
         T(test_pct_preempts_a_ready_task_at_most_depth_minus_one_times),
         T(test_every_strategy_draws_timed_waits_from_the_seed),
         T(test_pct_finds_a_depth_two_race_sooner_than_random_and_fifo_never),
+        T(test_pct_learns_k_and_finds_a_depth_three_race_the_fixed_default_misses),
         T(test_bad_strategy_settings_name_the_file_line_or_variable),
     };
     if (CU_initialize_registry() != CUE_SUCCESS)
