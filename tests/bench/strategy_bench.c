@@ -6,9 +6,10 @@
  * For each bug of tests/planted_bugs.h (depth 1, 2 and 3, among noise
  * tasks) and each strategy, a sweep of sched_test_run_seeds from each of
  * 20 starting seeds runs until the bug is hit or the cap is reached; the
- * table gives the median number of runs and the spread.  PCT runs twice:
- * with k estimated from one run's length (the length of the FIFO run's
- * history, as sched-test(7) advises) and with the default k of 1000.
+ * table gives the median number of runs and the spread.  PCT runs three
+ * times: with k estimated from one run's length (the length of the FIFO
+ * run's history, as sched-test(7) advises), with k fixed at 1000, and
+ * with k unset, which the sweep learns from its runs.
  * Where the library shrinks failing runs (SCHED_SHRINK), each failing
  * seed found is shrunk too, and a second table gives how many decisions
  * deviated from FIFO order before and after, and the runs it took.
@@ -29,6 +30,9 @@
 #include <sched/test.h>
 
 #include "../planted_bugs.h"
+
+/* fifo, random, pct k=steps, pct k=1000, pct with k learned. */
+#define NROWS 5
 
 static char *const bench_argv[] = { "strategy-bench", NULL };
 
@@ -71,6 +75,10 @@ static const char *conf(const char *text)
     return path;
 }
 
+/* The SCHED_PCT_STEPS the last failing seed's command named ("" none):
+ * a sweep that learned k replays a seed with it. */
+static char failing_k[32];
+
 /* Runs from seed start until the bug is hit: cap + 1 when it never was. */
 static long runs_to_find(const char *path, struct planted *p, unsigned long long start, long cap)
 {
@@ -85,6 +93,9 @@ static long runs_to_find(const char *path, struct planted *p, unsigned long long
     unsigned long long failing;
     if (rc == 1 && sscanf(sched_error_message(err), "failing seed: %llu", &failing) == 1) {
         out = (long)(failing - start) + 1;
+        const char *k = strstr(sched_error_message(err), " SCHED_PCT_STEPS=");
+        if (!k || sscanf(k, " SCHED_PCT_STEPS=%31[0-9]", failing_k) != 1)
+            failing_k[0] = '\0';
     } else if (rc != 0) {
         fprintf(stderr, "strategy-bench: %s\n", err ? sched_error_message(err) : sched_strerror(rc));
         exit(1);
@@ -123,6 +134,8 @@ static int shrink_seed(const char *path, struct planted *p, unsigned long long s
     setenv("SCHED_ITERATIONS", "1", 1);
     setenv("SCHED_SHRINK", "1", 1);
     setenv("SCHED_REPLAY_DIR", replay_dir, 1);
+    if (failing_k[0])
+        setenv("SCHED_PCT_STEPS", failing_k, 1);
     sched_error *err = NULL;
     int rc = sched_test_run_seeds(path, bench_argv, planted_run, p, &err);
     const char *msg = rc && err ? strstr(sched_error_message(err), "shrunk ") : NULL;
@@ -137,6 +150,7 @@ static int shrink_seed(const char *path, struct planted *p, unsigned long long s
     sched_error_free(err);
     unsetenv("SCHED_SHRINK");
     unsetenv("SCHED_REPLAY_DIR");
+    unsetenv("SCHED_PCT_STEPS");
     return ok;
 }
 
@@ -209,12 +223,13 @@ int main(int argc, char **argv)
     unsetenv("SCHED_PCT_STEPS");
     const char *fifo = conf("backend = \"test\";\ntest: { strategy = \"fifo\"; };\n");
     const char *random = conf("backend = \"test\";\ntest: { strategy = \"random\"; };\n");
-    const char *pct_default = conf("backend = \"test\";\ntest: { strategy = \"pct\"; };\n");
+    const char *pct_1000 = conf("backend = \"test\";\ntest: { strategy = \"pct\"; pct_steps = 1000; };\n");
+    const char *pct_learned = conf("backend = \"test\";\ntest: { strategy = \"pct\"; };\n");
     long *runs = calloc((size_t)nseeds, sizeof *runs);
     unsigned long long *failing = calloc((size_t)nseeds, sizeof *failing);
     /* Shrink results by depth and row: decisions, deviations, left, runs. */
-    long (*sh)[4][4][1000] = calloc(4, sizeof *sh);
-    int nsh[4][4] = { { 0 } };
+    long (*sh)[4][NROWS][1000] = calloc(4, sizeof *sh);
+    int nsh[4][NROWS] = { { 0 } };
     if (!runs || !failing || !sh)
         return 1;
 
@@ -232,11 +247,11 @@ int main(int argc, char **argv)
         const char *pct_k = conf(text);
         struct {
             const char *label, *path;
-        } rows[4] = { { "fifo", fifo }, { "random", random }, { NULL, pct_k },
-                      { "pct k=1000 d=3", pct_default } };
+        } rows[NROWS] = { { "fifo", fifo }, { "random", random }, { NULL, pct_k },
+                          { "pct k=1000 d=3", pct_1000 }, { "pct learned d=3", pct_learned } };
         snprintf(name, sizeof name, "pct k=%zu d=%d", k, depth);
         rows[2].label = name;
-        for (int r = 0; r < 4; r++) {
+        for (int r = 0; r < NROWS; r++) {
             int found = 0;
             /* FIFO order is one schedule whatever the seed (this program
              * draws no timeouts or delays): 100 runs show it. */
@@ -247,6 +262,8 @@ int main(int argc, char **argv)
                 runs[s] = runs_to_find(rows[r].path, &p, start, rcap);
                 found += runs[s] <= rcap;
                 failing[s] = start + (unsigned long long)runs[s] - 1;
+                if (r < NROWS - 1)
+                    failing_k[0] = '\0';
                 struct shrunk o;
                 if (shrink && runs[s] <= rcap && shrink_seed(rows[r].path, &p, failing[s], &o)) {
                     int n = nsh[depth][r]++;
@@ -281,15 +298,16 @@ int main(int argc, char **argv)
     }
     int any = 0;
     for (int d = 1; d <= 3; d++)
-        for (int r = 0; r < 4; r++)
+        for (int r = 0; r < NROWS; r++)
             any |= nsh[d][r] > 0;
     if (any) {
-        static const char *const names[4] = { "fifo", "random", "pct k=steps", "pct k=1000 d=3" };
+        static const char *const names[NROWS] = { "fifo", "random", "pct k=steps",
+                                                 "pct k=1000 d=3", "pct learned d=3" };
         printf("\nshrinking each failing run found (SCHED_SHRINK=1), medians:\n");
         printf("%-7s  %-16s  %9s  %10s  %17s  %11s  %s\n", "bug", "strategy", "decisions",
                "deviations", "after (min-max)", "shrink runs", "shrunk");
         for (int d = 1; d <= 3; d++) {
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < NROWS; r++) {
                 int n = nsh[d][r];
                 if (!n)
                     continue;
