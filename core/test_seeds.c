@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if !defined(_WIN32)
+#include <unistd.h>
+#endif
 
 #include "internal.h"
 #include "test_replay.h"
@@ -162,6 +165,55 @@ static char *command_line(char *const argv[])
         *p++ = '\'';
     }
     *p = '\0';
+    return s;
+}
+
+/* The program as a command word that runs it from any directory: the
+ * running executable (/proc/self/exe resolved), else a relative argv[0]
+ * made absolute against the working directory.  malloc'd, or NULL. */
+static char *program_path(const char *argv0)
+{
+    if (argv0 == NULL)
+        return strdup("");
+#if !defined(_WIN32)
+    if (argv0[0] != '/') {
+        char *exe = realpath("/proc/self/exe", NULL);
+        if (exe != NULL)
+            return exe;
+        char cwd[4096];
+        if (strchr(argv0, '/') != NULL && getcwd(cwd, sizeof cwd) != NULL) {
+            while (argv0[0] == '.' && argv0[1] == '/')
+                argv0 += 2;
+            char *s = malloc(strlen(cwd) + strlen(argv0) + 2);
+            if (s != NULL)
+                sprintf(s, "%s/%s", cwd, argv0);
+            return s;
+        }
+    }
+#endif
+    return strdup(argv0);
+}
+
+/* The command line that runs the program again: argv, its program word
+ * absolute (see program_path), each word quoted when it needs it. */
+static char *program_command(char *const argv[])
+{
+    if (argv == NULL || argv[0] == NULL)
+        return command_line(argv);
+    size_t n = 0;
+    while (argv[n])
+        n++;
+    char **v = malloc((n + 1) * sizeof *v);
+    char *prog = program_path(argv[0]);
+    char *s = NULL;
+    if (v != NULL && prog != NULL) {
+        v[0] = prog;
+        for (size_t i = 1; i <= n; i++)
+            v[i] = argv[i];
+        s = command_line(v);
+    }
+    free(prog);
+    free(v);
     return s;
 }
 
@@ -533,7 +585,7 @@ int sched_test_run_seeds(const char *config_path, char *const argv[], sched_test
     if ((rc = env_number("SCHED_SHRINK_RUNS", 1, &sw.max_runs, err)) != 0 && rc != SCHED_ENOENT)
         return rc;
     const char *replay = sched__secure_getenv("SCHED_REPLAY");
-    char *cmd = command_line(argv);
+    char *cmd = program_command(argv);
     if (cmd == NULL)
         return sched__error_set(err, SCHED_ENOMEM, "out of memory");
     sw.cmd = cmd;

@@ -289,7 +289,10 @@ static void test_a_seed_sweep_fails_a_seed_with_foreign_activity(void)
     CU_ASSERT_EQUAL(strncmp(msg, "failing seed: 7\nactivity on thread ", 35), 0);
     check_foreign_message(strchr(msg, '\n') ? strchr(msg, '\n') + 1 : NULL, id, "woke");
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "\nreplay with: SCHED_BACKEND=test "));
-    CU_ASSERT_PTR_NOT_NULL(strstr(msg, " SCHED_SEED=7 SCHED_ITERATIONS=1 ./test_determinism"));
+    char want[4200], prog[4096];
+    snprintf(want, sizeof want, " SCHED_SEED=7 SCHED_ITERATIONS=1 %s",
+             test_program_word("./test_determinism", prog, sizeof prog));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, want));
     sched_error_free(err);
 }
 

@@ -271,7 +271,7 @@ static void test_a_failing_seed_leaves_a_file_that_replays_the_failure(void)
     clear_env();
     unsigned long long seed = sweep(path, sizeof path, &err);
     const char *pp = getenv("SCHED_PLUGIN_PATH");
-    char w1[4096], w2[4096];
+    char w1[4096], w2[4096], w3[4096], w4[4096];
     /* In the replay directory (as the library resolves it: on Windows with
      * a drive), named after the program and the seed. */
     snprintf(want, sizeof want, "test_replay-seed%llu.replay", seed);
@@ -279,9 +279,10 @@ static void test_a_failing_seed_leaves_a_file_that_replays_the_failure(void)
               && strcmp(path + strlen(path) - strlen(want), want) == 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(path, dir + strlen("/tmp/")));
     /* The command replays wherever it is pasted: absolute, quoted. */
-    snprintf(want, sizeof want, "SCHED_BACKEND=test%s%s SCHED_REPLAY=%s ./test_replay 'the race'",
+    snprintf(want, sizeof want, "SCHED_BACKEND=test%s%s SCHED_REPLAY=%s %s 'the race'",
              pp ? " SCHED_PLUGIN_PATH=" : "", pp ? shell_word(pp, w1, sizeof w1) : "",
-             shell_word(path, w2, sizeof w2));
+             shell_word(path, w2, sizeof w2),
+             shell_word(test_program_word("./test_replay", w3, sizeof w3), w4, sizeof w4));
     CU_ASSERT_STRING_EQUAL(line_after(sched_error_message(err), "\nreplay exactly with: "), want);
     sched_error_free(err);
     err = NULL;

@@ -450,6 +450,7 @@ static void test_every_strategy_draws_timed_waits_from_the_seed(void)
 /* ---- the planted race --------------------------------------------------- */
 
 static char *const race_argv[] = { "./test_strategy", "planted race", NULL };
+static char prog[4096];         /* the program word of a printed command */
 
 /* The sweep's first failing seed from SCHED_SEED=0 on, or -1. */
 static long long first_failing(const char *path, struct planted *p, int iterations)
@@ -489,7 +490,7 @@ static void test_pct_finds_a_depth_two_race_sooner_than_random_and_fifo_never(vo
      * environment the command names it. */
     if (pct < 0)
         return;
-    char seed[32], want[512], file[128];
+    char seed[32], want[4608], file[128];
     snprintf(seed, sizeof seed, "%lld", pct);
     setenv("SCHED_SEED", seed, 1);
     setenv("SCHED_ITERATIONS", "1", 1);
@@ -498,7 +499,8 @@ static void test_pct_finds_a_depth_two_race_sooner_than_random_and_fifo_never(vo
     sched_error *err = NULL;
     CU_ASSERT_EQUAL(sched_test_run_seeds(conf_random, race_argv, planted_run, &p, &err), 1);
     snprintf(want, sizeof want, " SCHED_STRATEGY=pct SCHED_PCT_STEPS=60 SCHED_SEED=%lld "
-             "SCHED_ITERATIONS=1 ./test_strategy 'planted race'", pct);
+             "SCHED_ITERATIONS=1 %s 'planted race'", pct,
+             test_program_word("./test_strategy", prog, sizeof prog));
     const char *msg = err ? sched_error_message(err) : "";
     /* The seed's command ends its line; the replay file's lines follow. */
     const char *cmd = strstr(msg, want);

@@ -223,6 +223,7 @@ static int planted_race(sched_host *host, void *arg)
 }
 
 static char *const race_argv[] = { "./test_testbackend", "planted race", NULL };
+static char prog[4096];         /* the program word of a printed command */
 
 /* w as one shell word: as it is when it holds only characters no shell
  * treats specially, else in single quotes.  (Under wine the plugin path
@@ -284,7 +285,7 @@ static const char *replay_file_lines(const char *env, unsigned long long seed, c
     CU_ASSERT(n > k && strcmp(path + n - k, name) == 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(path, replay_dir + strlen("/tmp/")));
     snprintf(buf, sizeof buf, "\nreplay file: %s\nreplay exactly with: %s SCHED_REPLAY=%s "
-             "./test_testbackend 'planted race'", path, env, shell_word(path, w, sizeof w));
+             "%s 'planted race'", path, env, shell_word(path, w, sizeof w), test_program_word("./test_testbackend", prog, sizeof prog));
     return buf;
 }
 
@@ -312,8 +313,8 @@ static void test_planted_race_passes_under_fifo_is_found_by_a_sweep_and_replayed
     CU_ASSERT_EQUAL_FATAL(sscanf(sched_error_message(err), "failing seed: %llu", &failing), 1);
     char want[16384];
     snprintf(want, sizeof want, "failing seed: %llu\nreplay with: %s SCHED_SEED=%llu "
-             "SCHED_ITERATIONS=1 ./test_testbackend 'planted race'", failing,
-             replay_env("test", NULL), failing);
+             "SCHED_ITERATIONS=1 %s 'planted race'", failing,
+             replay_env("test", NULL), failing, test_program_word("./test_testbackend", prog, sizeof prog));
     strcat(want, replay_file_lines(replay_env("test", NULL), failing, sched_error_message(err)));
     CU_ASSERT_STRING_EQUAL(sched_error_message(err), want);
     sched_error_free(err);
@@ -342,8 +343,8 @@ static void test_planted_race_passes_under_fifo_is_found_by_a_sweep_and_replayed
     CU_ASSERT_EQUAL(sched_test_run_seeds(NULL, race_argv, planted_race, NULL, &err),
                     SCHED_EBACKEND);
     snprintf(want, sizeof want, "failing seed: %llu\nreplay with: %s SCHED_SEED=%llu "
-             "SCHED_ITERATIONS=1 ./test_testbackend 'planted race'", failing,
-             replay_env("test", conf_random), failing);
+             "SCHED_ITERATIONS=1 %s 'planted race'", failing,
+             replay_env("test", conf_random), failing, test_program_word("./test_testbackend", prog, sizeof prog));
     strcat(want, replay_file_lines(replay_env("test", conf_random), failing,
                                    err ? sched_error_message(err) : NULL));
     CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "", want);
@@ -354,7 +355,7 @@ static void test_planted_race_passes_under_fifo_is_found_by_a_sweep_and_replayed
     /* A backend without seeds runs the body once; its command names it. */
     CU_ASSERT_EQUAL(sched_test_run_seeds(conf_linux, race_argv, always_fails, NULL, &err), 1);
     snprintf(want, sizeof want, "the test failed on a backend without seeds\nreplay with: %s "
-             "./test_testbackend 'planted race'", replay_env(SCHED_NATIVE_BACKEND, NULL));
+             "%s 'planted race'", replay_env(SCHED_NATIVE_BACKEND, NULL), test_program_word("./test_testbackend", prog, sizeof prog));
     CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "", want);
     sched_error_free(err);
     unsetenv("SCHED_SEED");
@@ -392,7 +393,7 @@ static void test_determinism_check_names_the_first_divergent_step(void)
              "seed 5 is not deterministic: at step 0 the first run ran task #0 \"a\", "
              "the second ran task #0 \"b\"\n"
              "replay with: %s SCHED_SEED=5 SCHED_ITERATIONS=1 SCHED_CHECK_DETERMINISM=1 "
-             "./test_testbackend", replay_env("test", NULL));
+             "%s", replay_env("test", NULL), test_program_word("./test_testbackend", prog, sizeof prog));
     CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "", want);
     sched_error_free(err);
     err = NULL;

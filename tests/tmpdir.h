@@ -47,4 +47,19 @@ static inline int test_rmdir(const char *dir)
     return rmdir(dir);
 }
 
+/* The program word sched_test_run_seeds() prints for a relative argv0:
+ * the running executable, resolved (on Windows argv0 as given). */
+static inline const char *test_program_word(const char *argv0, char *buf, size_t len)
+{
+#if defined(_WIN32)
+    snprintf(buf, len, "%s", argv0);
+#else
+    char *exe = realpath("/proc/self/exe", NULL);
+    (void)argv0;
+    snprintf(buf, len, "%s", exe ? exe : "(no /proc/self/exe)");
+    free(exe);
+#endif
+    return buf;
+}
+
 #endif
