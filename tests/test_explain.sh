@@ -74,6 +74,10 @@ expect "a task no line lists" 1 "" "schedctl: $tmp/unknown.replay:11: task 9 is 
     "$schedctl" explain "$tmp/unknown.replay"
 expect "a file that is not there" 1 "" "schedctl: $tmp/none.replay: No such file or directory" \
     "$schedctl" explain "$tmp/none.replay"
+# More than the 64 MiB a replay file may hold, from a pipe (no size to
+# look at first): refused once the limit is passed, not read to its end.
+expect "a stream beyond 64 MiB" 1 "" "schedctl: /dev/stdin: larger than 64 MiB, the most a replay file may hold" \
+    sh -c '{ echo "sched-replay 1"; yes "# padding" | head -c 70000000; } | "$0" explain /dev/stdin' "$schedctl"
 expect "no file named" 2 "" "usage: schedctl explain [--all] FILE
 
 Print the replay file FILE (written by the test backend for a failing

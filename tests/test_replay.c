@@ -518,6 +518,56 @@ static void test_a_hand_written_lenient_schedule_runs_fifo_elsewhere(void)
     clear_env();
 }
 
+#if !defined(_WIN32)
+/* A pipe holding text (its write end closed when close_it), read as
+ * /dev/fd/N into path; the read end, or -1. */
+static int pipe_file(const char *text, size_t len, int close_it, int *wfd, char *path, size_t plen)
+{
+    int fd[2];
+    if (pipe(fd) != 0)
+        return -1;
+    if (write(fd[1], text, len) != (ssize_t)len) {
+        close(fd[0]);
+        close(fd[1]);
+        return -1;
+    }
+    if (close_it) {
+        close(fd[1]);
+        fd[1] = -1;
+    }
+    *wfd = fd[1];
+    snprintf(path, plen, "/dev/fd/%d", fd[0]);
+    return fd[0];
+}
+#endif
+
+/* An endless stream of NUL bytes (/dev/zero, a writer that never stops)
+ * is refused at its first block, naming the file and line, not read on
+ * until memory runs out.  The writer here stays open: a reader that
+ * waited for the end would never return (alarm ends the test then). */
+static void test_an_endless_stream_of_nul_bytes_is_refused(void)
+{
+#if !defined(_WIN32)
+    static char zeros[16384];
+    char path[64], want[128];
+    sched_host *host = NULL;
+    sched_error *err = NULL;
+    int wfd, rfd = pipe_file(zeros, sizeof zeros, 0, &wfd, path, sizeof path);
+    CU_ASSERT_FATAL(rfd >= 0);
+    clear_env();
+    setenv("SCHED_REPLAY", path, 1);
+    alarm(120);
+    CU_ASSERT_EQUAL(sched_host_open(&host, conf_fifo, &err), SCHED_ECONFIG);
+    alarm(0);
+    snprintf(want, sizeof want, "%s:1: a NUL byte: not a text file", path);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err ? sched_error_message(err) : "", want));
+    sched_error_free(err);
+    close(rfd);
+    close(wfd);
+    clear_env();
+#endif
+}
+
 /* ---- timeouts and delays -------------------------------------------------- */
 
 struct slow {
@@ -640,6 +690,7 @@ int main(int argc, char **argv)
     T(test_a_program_that_changed_is_stopped_at_the_step_it_departs);
     T(test_broken_replay_files_are_refused_naming_the_line);
     T(test_a_hand_written_lenient_schedule_runs_fifo_elsewhere);
+    T(test_an_endless_stream_of_nul_bytes_is_refused);
     T(test_shrinking_a_timeout_keeps_the_one_short_budget);
     T(test_the_trace_marks_the_deviations);
 #undef T

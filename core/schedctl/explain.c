@@ -148,7 +148,7 @@ int sched__cmd_explain(int argc, char **argv)
     size_t len;
     int rc = sched__rp_read_file(file, &text, &len);
     if (rc) {
-        sched__ctl_error("%s: %s", file, rc == SCHED_ENOMEM ? "out of memory" : strerror(errno));
+        sched__ctl_error("%s: %s", file, sched__rp_read_error(rc));
         return SCHEDCTL_FAIL;
     }
     struct sched__replay rp;

@@ -606,6 +606,15 @@ out_free_lex:
     return rc;
 }
 
+const char *sched__rp_read_error(int rc)
+{
+    if (rc == SCHED_ENOMEM)
+        return "out of memory";
+    if (rc == SCHED_ELIMIT)
+        return "larger than 64 MiB, the most a replay file may hold";
+    return strerror(errno);
+}
+
 int sched__rp_read_file(const char *path, char **text, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -631,9 +640,15 @@ int sched__rp_read_file(const char *path, char **text, size_t *len)
             cap *= 2;
         }
         size_t got = fread(buf + n, 1, cap - n - 1, f);
+        int nul = got != 0 && memchr(buf + n, '\0', got) != NULL;
         n += got;
-        if (got == 0)
+        if (got == 0 || nul)
             break;
+        if (n > SCHED__RP_MAX_BYTES) {
+            free(buf);
+            fclose(f);
+            return SCHED_ELIMIT;
+        }
     }
     int failed = ferror(f);
     fclose(f);

@@ -98,12 +98,20 @@ size_t sched__rp_format(const struct sched__replay *rp, char *buf, size_t len);
 /* The same, in a new string (NULL when out of memory). */
 char *sched__rp_format_new(const struct sched__replay *rp);
 
+/* The most a replay file may hold (sched-test(7)). */
+#define SCHED__RP_MAX_BYTES ((size_t)64 << 20)
+
 /*
- * A whole file into a new NUL-terminated string.  0, or a negative
- * errno-style failure: SCHED_ENOENT (cannot open; errno says why),
- * SCHED_ENOMEM, SCHED_EBACKEND (read error).
+ * A whole file into a new NUL-terminated string, read once (a FIFO or a
+ * pipe works), at most SCHED__RP_MAX_BYTES; reading stops at the first
+ * NUL byte, which the parser then refuses with its line.  0, or a
+ * negative errno-style failure: SCHED_ENOENT (cannot open; errno says
+ * why), SCHED_ENOMEM, SCHED_ELIMIT (larger than the limit),
+ * SCHED_EBACKEND (read error; errno says why).
  */
 int sched__rp_read_file(const char *path, char **text, size_t *len);
+/* Why sched__rp_read_file failed with rc, as words for a message. */
+const char *sched__rp_read_error(int rc);
 
 /* "a low/medium/high/realtime priority" names, "?" beyond them. */
 const char *sched__rp_prio_name(unsigned prio);

@@ -521,8 +521,7 @@ int sched__tb_replay_from_env(struct tb *tb, char *err, size_t errlen)
     char *text;
     size_t len;
     if ((rc = sched__rp_read_file(replay, &text, &len))) {
-        snprintf(err, errlen, "SCHED_REPLAY=%s: %s", replay,
-                 rc == SCHED_ENOMEM ? "out of memory" : strerror(errno));
+        snprintf(err, errlen, "SCHED_REPLAY=%s: %s", replay, sched__rp_read_error(rc));
         return rc == SCHED_ENOMEM ? rc : SCHED_ECONFIG;
     }
     rc = sched__tb_replay_start(tb, text, len, replay, err, errlen);
