@@ -577,14 +577,18 @@ int sched_test_run_seeds(const char *config_path, char *const argv[], sched_test
         return rc;
     const char *check_env = sched__secure_getenv("SCHED_CHECK_DETERMINISM");
     int check = check_env != NULL && strcmp(check_env, "1") == 0;
-    if (!have_seed && (rc = config_seed(config_path, &first, err)) != 0)
+    const char *replay = sched__secure_getenv("SCHED_REPLAY");
+    int replaying = replay != NULL && replay[0] != '\0';
+    /* A replay takes its seed from the file: no host opened for the
+     * config's seed, which would read the file (a pipe, once) before the
+     * run does. */
+    if (!have_seed && !replaying && (rc = config_seed(config_path, &first, err)) != 0)
         return rc;
     const char *shrink_env = sched__secure_getenv("SCHED_SHRINK");
     struct sweep sw = { config_path, body, arg, argv, NULL, NULL,
                         shrink_env != NULL && strcmp(shrink_env, "1") == 0, 200 };
     if ((rc = env_number("SCHED_SHRINK_RUNS", 1, &sw.max_runs, err)) != 0 && rc != SCHED_ENOENT)
         return rc;
-    const char *replay = sched__secure_getenv("SCHED_REPLAY");
     char *cmd = program_command(argv);
     if (cmd == NULL)
         return sched__error_set(err, SCHED_ENOMEM, "out of memory");
@@ -593,7 +597,7 @@ int sched_test_run_seeds(const char *config_path, char *const argv[], sched_test
     int result = 0, learn = 0;
     char *env = NULL, *env_k = NULL;
     uint64_t longest = 0;
-    if (replay != NULL && replay[0] != '\0') {
+    if (replaying) {
         result = replay_one(&sw, replay, first, &env, err);
         free(env);
         free(cmd);

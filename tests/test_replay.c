@@ -541,6 +541,30 @@ static int pipe_file(const char *text, size_t len, int close_it, int *wfd, char 
 }
 #endif
 
+/* A replay file that can be read only once (a pipe, as <(cat file) gives)
+ * replays: run_seeds reads it once, not once for the seed and once more. */
+static void test_a_replay_file_in_a_pipe_is_read_once(void)
+{
+#if !defined(_WIN32)
+    char path[64];
+    sched_error *err = NULL;
+    const char *text = read_text(fixture("lenient-race.replay"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    int wfd, rfd = pipe_file(text, strlen(text), 1, &wfd, path, sizeof path);
+    CU_ASSERT_FATAL(rfd >= 0);
+    clear_env();
+    setenv("SCHED_REPLAY", path, 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_random, race_argv, race, NULL, &err), RACE_FAILED);
+    const char *msg = err ? sched_error_message(err) : "";
+    CU_ASSERT_EQUAL(strncmp(msg, "failing replay: /dev/fd/", 24), 0);
+    if (strncmp(msg, "failing replay: /dev/fd/", 24) != 0)
+        fprintf(stderr, "\n%s\n", msg);
+    sched_error_free(err);
+    close(rfd);
+    clear_env();
+#endif
+}
+
 /* An endless stream of NUL bytes (/dev/zero, a writer that never stops)
  * is refused at its first block, naming the file and line, not read on
  * until memory runs out.  The writer here stays open: a reader that
@@ -690,6 +714,7 @@ int main(int argc, char **argv)
     T(test_a_program_that_changed_is_stopped_at_the_step_it_departs);
     T(test_broken_replay_files_are_refused_naming_the_line);
     T(test_a_hand_written_lenient_schedule_runs_fifo_elsewhere);
+    T(test_a_replay_file_in_a_pipe_is_read_once);
     T(test_an_endless_stream_of_nul_bytes_is_refused);
     T(test_shrinking_a_timeout_keeps_the_one_short_budget);
     T(test_the_trace_marks_the_deviations);
