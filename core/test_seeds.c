@@ -300,6 +300,26 @@ struct run_replay {
     int supported;              /* out: the backend records and replays */
 };
 
+/* SCHED_RECORD's file of a run whose body failed with code: the backend
+ * wrote it at close, not knowing the result, so its fail line is added
+ * here.  A file that cannot be read or written again stays as it was. */
+static void record_fail(int code)
+{
+    const char *path = sched__secure_getenv("SCHED_RECORD");
+    char *text, *out;
+    size_t len;
+    if (code == 0 || path == NULL || path[0] == '\0' || sched__rp_read_file(path, &text, &len))
+        return;
+    out = sched__replay_with_fail(text, code);
+    free(text);
+    FILE *f = out ? fopen(path, "wb") : NULL;
+    if (f) {
+        fputs(out, f);
+        fclose(f);
+    }
+    free(out);
+}
+
 /*
  * Open a host, reseed it, run the body once.  *rc gets the body's result;
  * the return value is 0 or the failure to open (or to start the replay).
@@ -345,6 +365,7 @@ static int run_once(const char *config_path, uint64_t seed, sched_test_body_fn b
     }
     int rrc = rec && *seeded ? record_take(t, rec) : 0;
     sched_host_close(host);
+    record_fail(*rc);
     return rrc ? sched__error_set(err, rrc, "out of memory while recording the schedule") : 0;
 }
 

@@ -308,6 +308,21 @@ static void test_a_failing_seed_leaves_a_file_that_replays_the_failure(void)
     CU_ASSERT_EQUAL_FATAL(sched_host_open(&host, conf_fifo, &err), 0);
     CU_ASSERT_EQUAL(race(host, NULL), RACE_FAILED);
     sched_host_close(host);
+
+    /* SCHED_RECORD's file of the failing seed says how it failed, as the
+     * file run_seeds writes does. */
+    char rec[256], seedw[32];
+    snprintf(rec, sizeof rec, "%s/failing-record.replay", dir);
+    snprintf(seedw, sizeof seedw, "%llu", seed);
+    clear_env();
+    setenv("SCHED_SEED", seedw, 1);
+    setenv("SCHED_RECORD", rec, 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_random, race_argv, race, NULL, &err), RACE_FAILED);
+    sched_error_free(err);
+    err = NULL;
+    text = read_text(rec);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nfail 3 \"the test returned 3\"\nend "));
     clear_env();
 }
 
@@ -433,6 +448,30 @@ static void test_a_recorded_run_replays_step_for_step(void)
     CU_ASSERT_PTR_NOT_NULL(text);
     CU_ASSERT_STRING_EQUAL(text ? text : "", first);
     free(first);
+    clear_env();
+}
+
+/* A SCHED_RECORD file that cannot be written (its directory missing, a
+ * directory itself) fails the host's open naming the variable, instead of
+ * a run that ends with no file and no word said. */
+static void test_an_unwritable_record_file_fails_the_open(void)
+{
+    char missing[256];
+    snprintf(missing, sizeof missing, "%s/no-such-dir/x.replay", dir);
+    const char *paths[] = { missing, dir };
+    for (size_t i = 0; i < 2; i++) {
+        char want[512];
+        sched_host *host = NULL;
+        sched_error *err = NULL;
+        clear_env();
+        setenv("SCHED_RECORD", paths[i], 1);
+        CU_ASSERT_EQUAL(sched_host_open(&host, conf_fifo, &err), SCHED_ECONFIG);
+        snprintf(want, sizeof want, "SCHED_RECORD=%s: cannot write the replay file: ", paths[i]);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err ? sched_error_message(err) : "", want));
+        sched_error_free(err);
+        if (host)
+            sched_host_close(host);
+    }
     clear_env();
 }
 
@@ -711,6 +750,7 @@ int main(int argc, char **argv)
     T(test_a_failing_seed_leaves_a_file_that_replays_the_failure);
     T(test_shrinking_leaves_the_two_deviations_the_race_needs);
     T(test_a_recorded_run_replays_step_for_step);
+    T(test_an_unwritable_record_file_fails_the_open);
     T(test_a_program_that_changed_is_stopped_at_the_step_it_departs);
     T(test_broken_replay_files_are_refused_naming_the_line);
     T(test_a_hand_written_lenient_schedule_runs_fifo_elsewhere);

@@ -516,6 +516,14 @@ int sched__tb_replay_from_env(struct tb *tb, char *err, size_t errlen)
     if (record && *record && ((rc = replay_new(tb))
                               || (rc = sched__rp_set(&tb->replay->record_path, record))))
         return rc;
+    /* A file that cannot be written is said now, not at close, where only
+     * the log would hear of it ("a" leaves what is there until then). */
+    FILE *f = record && *record ? fopen(record, "ab") : NULL;
+    if (record && *record && (!f || fclose(f) != 0)) {
+        snprintf(err, errlen, "SCHED_RECORD=%s: cannot write the replay file: %s", record,
+                 strerror(errno));
+        return SCHED_ECONFIG;
+    }
     if (!replay || !*replay)
         return 0;
     char *text;
