@@ -78,6 +78,14 @@ expect "a file that is not there" 1 "" "schedctl: $tmp/none.replay: No such file
 # look at first): refused once the limit is passed, not read to its end.
 expect "a stream beyond 64 MiB" 1 "" "schedctl: /dev/stdin: larger than 64 MiB, the most a replay file may hold" \
     sh -c '{ echo "sched-replay 1"; yes "# padding" | head -c 70000000; } | "$0" explain /dev/stdin' "$schedctl"
+# Control bytes in a label are shown escaped, not sent to the terminal.
+sed 's/^task 1 medium bg "a"/task 1 medium bg "a\\x0a\\x1b[31mred"/' "$f" >"$tmp/escape.replay"
+expect "control bytes in a label" 0 "$tmp/escape.replay: an exact replay of backend test, seed 3, strategy random: 3 steps, 7 decisions, 3 deviations from the canonical schedule
+step 0: task 2 \"b \"two\"\" (medium, spawned at cache.c:10 in fill()) ran where FIFO order would have run task 1 \"a\\x0a\\x1b[31mred\" (medium, spawned at cache.c:9 in fill()) (it was number 2 of 3 ready, oldest first)
+step 2: a wait with a timeout got 17 steps before timing out, where it could have had 1000
+step 2: the woken caller resumed where FIFO order would first have run the runnables queued before its wake-up
+the last step, 2, ran task 3 (high, foreground, spawned at cache.c:11 in refresh())
+then the run failed after 3 steps: the test returned 3 (3)" "" "$schedctl" explain "$tmp/escape.replay"
 expect "no file named" 2 "" "usage: schedctl explain [--all] FILE
 
 Print the replay file FILE (written by the test backend for a failing

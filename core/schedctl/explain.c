@@ -29,6 +29,22 @@ static const char usage[] =
     "\n"
     "  -a, --all           every decision, not only the deviations\n";
 
+/* s with its control bytes as \\xHH (a label from a file must not move
+ * the cursor or recolour the terminal it is printed on), into buf. */
+static const char *printable(const char *s, char *buf, size_t len)
+{
+    size_t n = 0;
+    for (; *s && n + 5 < len; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            n += (size_t)snprintf(buf + n, len - n, "\\x%02x", c);
+        else
+            buf[n++] = (char)c;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
 /* "task 3 "parse" (spawned at x.c:10 in main())", or "the woken caller". */
 static void task_words(const struct sched__replay *rp, uint64_t num, char *buf, size_t len)
 {
@@ -37,10 +53,13 @@ static void task_words(const struct sched__replay *rp, uint64_t num, char *buf, 
         snprintf(buf, len, num ? "task %llu" : "the woken caller", (unsigned long long)num);
         return;
     }
+    char label[256], file[256], func[256];
     snprintf(buf, len, "task %llu%s%s%s (%s%s, spawned at %s:%d in %s())",
-             (unsigned long long)num, t->label ? " \"" : "", t->label ? t->label : "",
-             t->label ? "\"" : "", sched__rp_prio_name(t->prio), t->fg ? ", foreground" : "",
-             t->file ? t->file : "(unknown)", t->line, t->func ? t->func : "(unknown)");
+             (unsigned long long)num, t->label ? " \"" : "",
+             t->label ? printable(t->label, label, sizeof label) : "", t->label ? "\"" : "",
+             sched__rp_prio_name(t->prio), t->fg ? ", foreground" : "",
+             printable(t->file ? t->file : "(unknown)", file, sizeof file), t->line,
+             printable(t->func ? t->func : "(unknown)", func, sizeof func));
 }
 
 static void explain_pick(const struct sched__replay *rp, const struct sched__rp_rec *r)
