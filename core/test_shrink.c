@@ -114,6 +114,8 @@ static int test(struct shrinker *s, char *text)
         return 0;
     }
     free(record);
+    /* The file keeps the failure it was shrunk from, not the record's. */
+    free(next.fail_msg);
     next.have_fail = s->cur.have_fail;
     next.fail_code = s->cur.fail_code;
     next.fail_msg = s->cur.fail_msg;
