@@ -9,10 +9,11 @@ prog="$SCHED_TOP_BUILDDIR/tests/man_errors"
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
-# One misuse asks for SIZE_MAX / 2 bytes: ASan must return NULL then,
-# as malloc does, rather than abort.
+# One misuse asks for SIZE_MAX / 2 bytes: ASan and TSan must return NULL
+# then, as malloc does, rather than abort.
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1
-export ASAN_OPTIONS
+TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS }allocator_may_return_null=1"
+export ASAN_OPTIONS TSAN_OPTIONS
 "$prog" "$tmp" >"$tmp/calls" 2>"$tmp/stderr"; rc=$?
 [ $rc -eq 0 ] || { echo "FAIL: man_errors exits $rc:"; cat "$tmp/stderr"; exit 1; }
 [ -s "$tmp/calls" ] || { echo "FAIL: man_errors reported no call"; exit 1; }
