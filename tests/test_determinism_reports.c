@@ -27,21 +27,9 @@
 #include <sched/sched.h>
 #include <sched/test.h>
 
+#include "tb_conf.h"
+
 #define MS 1000000ull
-
-static char conf_paths[4][64];
-static int nconf;
-
-static const char *conf(const char *text)
-{
-    char *path = conf_paths[nconf++];
-    snprintf(path, sizeof conf_paths[0], "/tmp/sched-determinism-XXXXXX");
-    int fd = mkstemp(path);
-    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-        abort();
-    close(fd);
-    return path;
-}
 
 static const char *conf_test, *conf_cfsim;
 
@@ -54,21 +42,8 @@ static int suite_init(void)
 
 static int suite_fini(void)
 {
-    for (int i = 0; i < nconf; i++)
-        unlink(conf_paths[i]);
+    conf_unlink_all();
     return 0;
-}
-
-static sched_host *open_host(const char *path)
-{
-    sched_host *host = NULL;
-    sched_error *err = NULL;
-    int rc = sched_host_open(&host, path, &err);
-    if (rc)
-        fprintf(stderr, "sched_host_open: %s\n", sched_error_message(err));
-    sched_error_free(err);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    return host;
 }
 
 /* Whether the n characters at line hold needle. */

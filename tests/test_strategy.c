@@ -23,24 +23,11 @@
 #include <sched/sched.h>
 #include <sched/test.h>
 
+#include "tb_conf.h"
+
 #include "planted_bugs.h"
 
 #define MS 1000000ull
-
-static char conf_paths[24][64];
-static int nconf;
-
-/* Write a config file for the rest of the run; returns its path. */
-static const char *conf(const char *text)
-{
-    char *path = conf_paths[nconf++];
-    snprintf(path, sizeof conf_paths[0], "/tmp/sched-strategy-XXXXXX");
-    int fd = mkstemp(path);
-    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-        abort();
-    close(fd);
-    return path;
-}
 
 static const char *conf_random, *conf_fifo, *conf_pct_d1, *conf_pct_d3;
 /* By strategy: random, fifo, pct. */
@@ -68,21 +55,8 @@ static int suite_init(void)
 
 static int suite_fini(void)
 {
-    for (int i = 0; i < nconf; i++)
-        unlink(conf_paths[i]);
+    conf_unlink_all();
     return test_rmdir(replay_dir) == 0 ? 0 : 1;
-}
-
-static sched_host *open_host(const char *path)
-{
-    sched_host *host = NULL;
-    sched_error *err = NULL;
-    int rc = sched_host_open(&host, path, &err);
-    if (rc)
-        fprintf(stderr, "sched_host_open: %s\n", sched_error_message(err));
-    sched_error_free(err);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    return host;
 }
 
 /* ---- a workload that touches every kind of choice ------------------------ */

@@ -21,24 +21,11 @@
 #include <sched/sched.h>
 #include <sched/test.h>
 
+#include "tb_conf.h"
+
 #define MS 1000000ull
 
 /* ---- config files --------------------------------------------------------- */
-
-static char conf_paths[8][64];
-static int nconf;
-
-/* Write a config file for the rest of the run; returns its path. */
-static const char *conf(const char *text)
-{
-    char *path = conf_paths[nconf++];
-    snprintf(path, sizeof conf_paths[0], "/tmp/sched-testbackend-XXXXXX");
-    int fd = mkstemp(path);
-    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-        abort();
-    close(fd);
-    return path;
-}
 
 static const char *conf_random, *conf_fifo, *conf_linux, *conf_budget;
 
@@ -63,21 +50,8 @@ static int suite_fini(void)
 {
     if (test_rmdir(replay_dir) != 0)
         return 1;
-    for (int i = 0; i < nconf; i++)
-        unlink(conf_paths[i]);
+    conf_unlink_all();
     return 0;
-}
-
-static sched_host *open_host(const char *path)
-{
-    sched_host *host = NULL;
-    sched_error *err = NULL;
-    int rc = sched_host_open(&host, path, &err);
-    if (rc)
-        fprintf(stderr, "sched_host_open: %s\n", sched_error_message(err));
-    sched_error_free(err);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    return host;
 }
 
 /* ---- a workload: tasks that wait on timers and yield ---------------------- */
