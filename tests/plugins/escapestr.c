@@ -8,19 +8,6 @@ static const sched_config_key keys[] = {
     { NULL, 0, 0, 0, NULL },
 };
 
-static const sched_plugin_descriptor desc = {
-    .abi_major = SCHED_PLUGIN_ABI_MAJOR,
-    .abi_minor = SCHED_PLUGIN_ABI_MINOR,
-    .size = sizeof(sched_plugin_descriptor),
-    .config_keys = keys,
-    .name = "escapestr",
-    .description = "sets\033]0;title\007 the title",
-    .version = "1.0\n* linux 9.9 1.1 /forged/linux.so",
-    .ops = FIXTURE_OPS,
-};
-
-SCHED_PLUGIN_EXPORT const sched_plugin_descriptor *SCHED_PLUGIN_ENTRY(const sched_host_services *svc)
-{
-    (void)svc;
-    return &desc;
-}
+FIXTURE_PLUGIN("escapestr",
+               "sets\033]0;title\007 the title",
+               "1.0\n* linux 9.9 1.1 /forged/linux.so", keys)

@@ -118,4 +118,28 @@ static inline void fixture_stop(void *self)
         .stop = fixture_stop,                \
     }
 
+/* The entry function of a fixture whose defect is in its descriptor. */
+#define FIXTURE_ENTRY(desc_)                                                        \
+    SCHED_PLUGIN_EXPORT const sched_plugin_descriptor *SCHED_PLUGIN_ENTRY(         \
+        const sched_host_services *svc)                                             \
+    {                                                                               \
+        (void)svc;                                                                  \
+        return &(desc_);                                                            \
+    }
+
+/* A well-formed descriptor whose defect is in its strings or its keys
+ * (keys_ may be NULL), and its entry function. */
+#define FIXTURE_PLUGIN(name_, description_, version_, keys_)                        \
+    static const sched_plugin_descriptor desc = {                                   \
+        .abi_major = SCHED_PLUGIN_ABI_MAJOR,                                        \
+        .abi_minor = SCHED_PLUGIN_ABI_MINOR,                                        \
+        .size = sizeof(sched_plugin_descriptor),                                    \
+        .config_keys = (keys_),                                                     \
+        .name = (name_),                                                            \
+        .description = (description_),                                             \
+        .version = (version_),                                                      \
+        .ops = FIXTURE_OPS,                                                         \
+    };                                                                              \
+    FIXTURE_ENTRY(desc)
+
 #endif

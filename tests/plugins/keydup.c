@@ -9,19 +9,6 @@ static const sched_config_key keys[] = {
     { NULL, 0, 0, 0, NULL },
 };
 
-static const sched_plugin_descriptor desc = {
-    .abi_major = SCHED_PLUGIN_ABI_MAJOR,
-    .abi_minor = SCHED_PLUGIN_ABI_MINOR,
-    .size = sizeof(sched_plugin_descriptor),
-    .config_keys = keys,
-    .name = "keydup",
-    .description = "test fixture: a config key declared twice.",
-    .version = "0",
-    .ops = FIXTURE_OPS,
-};
-
-SCHED_PLUGIN_EXPORT const sched_plugin_descriptor *SCHED_PLUGIN_ENTRY(const sched_host_services *svc)
-{
-    (void)svc;
-    return &desc;
-}
+FIXTURE_PLUGIN("keydup",
+               "test fixture: a config key declared twice.",
+               "0", keys)

@@ -29,8 +29,4 @@ static const sched_plugin_descriptor desc = {
     },
 };
 
-SCHED_PLUGIN_EXPORT const sched_plugin_descriptor *SCHED_PLUGIN_ENTRY(const sched_host_services *svc)
-{
-    (void)svc;
-    return &desc;
-}
+FIXTURE_ENTRY(desc)
