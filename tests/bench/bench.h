@@ -27,7 +27,8 @@ typedef struct w4_result {
     size_t early;           /* timers that ran before their due time */
     double max_early_ns;
     double cpu_ms;          /* process CPU of the from-start run (set by
-                             * the harness unless have_arm) */
+                             * the harness unless have_cpu) */
+    int have_cpu;
     int have_arm;
     double arm_mean_ns, arm_p99_ns;
 } w4_result;
@@ -35,6 +36,7 @@ typedef struct w4_result {
 typedef struct w4_spec {
     size_t n;
     const uint64_t *delay_ns;   /* n delays, the same for every impl */
+    int spawn_only;             /* no arm_* run (callgrind counts one run) */
 } w4_spec;
 
 typedef struct bench_impl {

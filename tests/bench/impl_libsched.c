@@ -67,6 +67,9 @@ static int lib_w4(void *ctx, const w4_spec *s, w4_result *out)
     out->p99_ns = p99_us * 1000.0;
     out->early = (size_t)early;
     out->cpu_ms = (c1 - c0) * 1e3;
+    out->have_cpu = 1;
+    if (s->spawn_only)
+        return 0;
     if (check(sched_bench_w4_delays(l->host, s->n, s->delay_ns, 0, &mean_us, &p99_us,
                                     &early)) != 0)
         return -1;

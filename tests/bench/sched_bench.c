@@ -4,7 +4,14 @@
  * libsched backends and the peers, in one run, as one table.
  *
  *   sched-bench [--quick] [--repeat N] [--only NAME,...] [--workloads W1,...]
- *               [--backends NAME,...] [--w1-tasks N]
+ *               [--backends NAME,...] [--w1-tasks N] [--w2-rounds N]
+ *               [--w2-width N] [--w4-tasks N] [--w4-shift-ms N]
+ *               [--w4-spawn-only]
+ *
+ * The sizes default to the full run (--quick: a small one).  --w4-shift-ms
+ * adds N ms to every W4 delay, so that every task still sleeps when the
+ * spawning is slow (under callgrind); --w4-spawn-only leaves out the
+ * libsched rows' second W4 run (timers made at first poll).
  *
  * Workloads are W1-W5 of libsched(7) and IDLE: the CPU a libsched backend
  * uses over 5 s with nothing to do.
@@ -79,9 +86,11 @@ static int failures;
 static struct {
     int quick, repeat;
     const char *only, *workloads, *backends;
-    size_t w1_tasks;
+    size_t w1_tasks, w2_rounds, w2_width, w4_tasks;
+    uint64_t w4_shift_ns;
+    int w4_spawn_only;
     int round;
-} opt = { 0, 1, NULL, "W1,W2,W3,W4,W5,IDLE", BENCH_BACKENDS, 0, 0 };
+} opt = { .repeat = 1, .workloads = "W1,W2,W3,W4,W5,IDLE", .backends = BENCH_BACKENDS };
 
 static int listed(const char *list, const char *name)
 {
@@ -163,7 +172,9 @@ static void measure(bench_impl *impl, const w4_spec *w4)
             failed(impl, "W1");
     }
     if (impl->w2 && listed(opt.workloads, "W2")) {
-        if (impl->w2(impl->ctx, opt.quick ? 20 : 1000, opt.quick ? 100 : 1000, &a) == 0)
+        size_t rounds = opt.w2_rounds ? opt.w2_rounds : opt.quick ? 20 : 1000;
+        size_t width = opt.w2_width ? opt.w2_width : opt.quick ? 100 : 1000;
+        if (impl->w2(impl->ctx, rounds, width, &a) == 0)
             record(r, M_W2, a);
         else
             failed(impl, "W2");
@@ -181,7 +192,7 @@ static void measure(bench_impl *impl, const w4_spec *w4)
         int rc;
         memset(&res, 0, sizeof res);
         rc = impl->w4(impl->ctx, w4, &res);
-        if (!res.have_arm)
+        if (!res.have_cpu)
             res.cpu_ms = (bench_cpu_seconds() - c0) * 1e3;
         if (rc == 0) {
             record(r, M_W4_MEAN, res.mean_ns);
@@ -327,7 +338,9 @@ static void print_table(void)
 static void usage(void)
 {
     fprintf(stderr, "usage: sched-bench [--quick] [--repeat N] [--only NAME,...] "
-                    "[--workloads W1,...] [--backends NAME,...] [--w1-tasks N]\n");
+                    "[--workloads W1,...] [--backends NAME,...] [--w1-tasks N]\n"
+                    "                   [--w2-rounds N] [--w2-width N] [--w4-tasks N] "
+                    "[--w4-shift-ms N] [--w4-spawn-only]\n");
     exit(2);
 }
 
@@ -349,6 +362,16 @@ int main(int argc, char **argv)
             opt.backends = argv[++i];
         else if (strcmp(argv[i], "--w1-tasks") == 0 && i + 1 < argc)
             opt.w1_tasks = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--w2-rounds") == 0 && i + 1 < argc)
+            opt.w2_rounds = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--w2-width") == 0 && i + 1 < argc)
+            opt.w2_width = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--w4-tasks") == 0 && i + 1 < argc)
+            opt.w4_tasks = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--w4-shift-ms") == 0 && i + 1 < argc)
+            opt.w4_shift_ns = strtoull(argv[++i], NULL, 10) * 1000000u;
+        else if (strcmp(argv[i], "--w4-spawn-only") == 0)
+            opt.w4_spawn_only = 1;
         else
             usage();
     }
@@ -365,12 +388,13 @@ int main(int argc, char **argv)
     }
 
     /* W4: the same seeded delays for everyone, 1-50 ms (1-5 ms quick). */
-    w4.n = opt.quick ? 200 : 10000;
+    w4.n = opt.w4_tasks ? opt.w4_tasks : opt.quick ? 200 : 10000;
+    w4.spawn_only = opt.w4_spawn_only;
     delays = malloc(w4.n * sizeof *delays);
     for (size_t i = 0; i < w4.n; i++) {
         x ^= x << 13; x ^= x >> 7; x ^= x << 17;
         uint64_t span = opt.quick ? 4000000u : 49000000u;
-        delays[i] = 1000000u + x % (span + 1);
+        delays[i] = opt.w4_shift_ns + 1000000u + x % (span + 1);
     }
     w4.delay_ns = delays;
 
