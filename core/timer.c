@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/timer.c - the host's clock, and its own timer thread for backends
- * without schedule_after.  The clock is the backend's (a simulated one's
- * is virtual), else the monotonic clock; futures, blocking and the test
- * query read it, so it lives here, below them, and not with the host.
+ * core/timer.c - the host's clock, the timer future (sched_timer), and
+ * the host's own timer thread for backends without schedule_after.  The
+ * clock is the backend's (a simulated one's is virtual), else the
+ * monotonic clock; futures, blocking and the test query read it, so it
+ * lives here, below them, and not with the host.
  *
  * The timer thread: one per host, started at the first timer: a min-heap
  * of deadlines and a condition variable's timed wait.  A wait can return
@@ -15,6 +16,7 @@
 
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "task.h"
 
@@ -281,4 +283,186 @@ void sched__timers_free(sched_host *host)
     sched__mutex_destroy(&tm->lock);
     free(tm);
     host->timers = NULL;
+}
+
+/* ---- timer ----------------------------------------------------------------- */
+
+/* Longer than any real program waits (about 146 years): refused, so that
+ * deadlines never overflow. */
+#define TIMER_MAX_NS (UINT64_C(1) << 62)
+
+struct timer_future {
+    sched_future base;
+    sched_host *host;
+    uint64_t ns;
+    uint64_t deadline;
+    struct sched__timer_rt *rt;     /* the armed wake-up, or NULL */
+    uint64_t session_id;            /* the session that created it, or 0 */
+    char reason[48];
+};
+
+/*
+ * Take a wake-up nobody waits for any more back from whoever queued it, so
+ * that it holds no backend timer and no simulated clock advances to it.
+ * Only while it has neither fired nor been dropped: a scheduler holds it
+ * then, so the host is still open (sched_host_close drops every timer
+ * before it frees the host).  A backend without cancel_after (ABI 1.0)
+ * keeps it until due.
+ */
+static void timer_take_back(sched_host *host, struct sched__timer_rt *rt)
+{
+    if (atomic_load_explicit(&rt->fired, memory_order_acquire))
+        return;
+    if (rt->on_host_timers)
+        sched__timer_cancel(host, &rt->h.r);
+    else if (host->ops.cancel_after)
+        host->ops.cancel_after(host->backend, &rt->h.r);
+}
+
+static void timer_disarm(struct timer_future *tf)
+{
+    if (tf->rt) {
+        sched_waker *w = atomic_exchange_explicit(&tf->rt->waker, NULL, memory_order_acq_rel);
+        if (w)
+            sched_waker_drop(w);
+        timer_take_back(tf->host, tf->rt);
+        sched__timer_rt_unref(tf->rt);
+        tf->rt = NULL;
+    }
+}
+
+/* Arm a wake-up for the remaining delay.  0, or the backend's refusal. */
+static int timer_arm(struct timer_future *tf, sched_context *cx, uint64_t delay)
+{
+    sched_host *host = tf->host;
+    struct sched__timer_rt *rt = malloc(sizeof *rt);
+    int rc;
+
+    if (!rt)
+        return SCHED_ENOMEM;
+    memset(&rt->h.r, 0, sizeof rt->h.r);
+    atomic_init(&rt->h.state, SCHED__KIND_TIMER);
+    atomic_init(&rt->refs, 2);      /* the future and the scheduler */
+    atomic_init(&rt->fired, 0);
+    atomic_init(&rt->waker, sched_waker_clone(sched_context_waker(cx)));
+    rt->id = sched__next_id();
+    /* The wake-up is an event of the request whose task waits on it (its
+     * hang detection and timer cap count it there), whoever made it. */
+    rt->session_id = tf->session_id;
+    rt->site = NULL;
+    rt->task_id = 0;
+    rt->due = tf->deadline;
+    if (cx && cx->task
+        && (atomic_load_explicit(&cx->task->state, memory_order_relaxed) & SCHED__FULL)) {
+        const struct sched__task_full *armer = (const struct sched__task_full *)cx->task;
+        if (armer->session_id != 0)
+            rt->session_id = armer->session_id;
+        rt->site = cx->task->site;
+    }
+    if (cx && cx->task)
+        rt->task_id = cx->task->id;
+    rt->on_host_timers = host->ops.schedule_after == NULL;
+    if (sched__host_closing(host))
+        rc = SCHED_ECLOSED;
+    else if (!rt->on_host_timers)
+        rc = host->ops.schedule_after(host->backend, &rt->h.r, delay, 0);
+    else
+        rc = sched__timer_schedule(host, &rt->h.r, delay, 0);
+    if (rc != 0) {
+        sched_waker_drop(atomic_load_explicit(&rt->waker, memory_order_relaxed));
+        free(rt);
+        return rc;
+    }
+    tf->rt = rt;
+    return 0;
+}
+
+static int timer_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct timer_future *tf = (struct timer_future *)f;
+    sched_waker *mine = sched_context_waker(cx);
+    uint64_t now;
+    int rc;
+
+    if (!tf->host || tf->ns > TIMER_MAX_NS)
+        return SCHED_EINVAL;
+    if (tf->host->hooks.await_check
+        && (rc = tf->host->hooks.await_check(tf->host, tf->session_id)) != 0)
+        return rc;
+    now = sched_host_now(tf->host);
+    if (now >= tf->deadline) {
+        timer_disarm(tf);
+        out->u = now;
+        return 0;
+    }
+    if (tf->rt && !atomic_load_explicit(&tf->rt->fired, memory_order_acquire)) {
+        /* Still armed.  Polled from another task (moved into sched_any,
+         * say)?  Point the wake-up at the new waker. */
+        if (atomic_load_explicit(&tf->rt->waker, memory_order_acquire) != mine) {
+            sched_waker *old = atomic_exchange_explicit(&tf->rt->waker, sched_waker_clone(mine),
+                                                        memory_order_acq_rel);
+            if (old)
+                sched_waker_drop(old);
+            if (atomic_load_explicit(&tf->rt->fired, memory_order_acquire))
+                sched_waker_wake_by_ref(mine);
+        }
+        sched_context_set_wait_reason(cx, tf->reason);
+        return SCHED_PENDING;
+    }
+    /* Not armed, or fired early by the clock we read: arm for the rest. */
+    timer_disarm(tf);
+    rc = timer_arm(tf, cx, tf->deadline - now);
+    if (rc != 0)
+        return rc;
+    sched_context_set_wait_reason(cx, tf->reason);
+    return SCHED_PENDING;
+}
+
+static void timer_drop(sched_future *f)
+{
+    struct timer_future *tf = (struct timer_future *)f;
+    timer_disarm(tf);
+    free(tf);
+}
+
+static const sched_future_ops timer_ops = { timer_poll, timer_drop };
+
+/* "a timer due at <deadline> ns", as snprintf would write it, without
+ * snprintf: every sleeping task makes one, and the formatting was a
+ * seventh of a sleeping task's instructions. */
+static void timer_reason(char reason[48], uint64_t deadline)
+{
+    static const char head[] = "a timer due at ", tail[] = " ns";
+    char digits[20];
+    size_t n = 0, len = sizeof head - 1;
+
+    do {
+        digits[n++] = (char)('0' + deadline % 10);
+        deadline /= 10;
+    } while (deadline);
+    memcpy(reason, head, len);
+    while (n)
+        reason[len++] = digits[--n];
+    memcpy(reason + len, tail, sizeof tail);
+}
+
+/*
+ * Ready ns after now on host's clock, never earlier, with out->u the time it
+ * was seen due.  ns == 0 is ready at the first poll.  A NULL host, or ns
+ * above 2^62, fails with SCHED_EINVAL when polled.
+ */
+sched_future *sched_timer(sched_host *host, uint64_t ns)
+{
+    struct timer_future *tf = calloc(1, sizeof *tf);
+    if (!tf)
+        return NULL;
+    tf->base.ops = &timer_ops;
+    tf->host = host;
+    tf->ns = ns;
+    tf->session_id = host && host->hooks.spawn_session ? host->hooks.spawn_session(host) : 0;
+    if (host && ns <= TIMER_MAX_NS) {
+        tf->deadline = sched_host_now(host) + ns;
+        timer_reason(tf->reason, tf->deadline);
+    }
+    return &tf->base;
 }
