@@ -88,6 +88,56 @@ grep -q "^  loopentry  *$hang/loopentry.so: did not return within 1 s\$" "$tmp/o
 expect "info reports a plugin that does not return" 1 \
     "schedctl: $hang/loopentry.so: did not return within 1 s" \
     env SCHEDCTL_PROBE_TIMEOUT=1 SCHED_BACKEND=loopentry SCHED_PLUGIN_PATH="$hang" "$schedctl" info
+# Ctrl-C (SIGINT) to schedctl while a probe hangs: the child is in a
+# process group of its own, which the terminal's signal does not reach,
+# so schedctl kills that group and then dies of SIGINT itself (status
+# 130 in the shell); nothing of the group (the child, and the process it
+# started) is left running.  A script's background job ignores SIGINT:
+# env --default-signal gives it back its default, as a terminal has it.
+interrupted() {
+    name=$1
+    shift
+    rm -f "$tmp/loop.pid"
+    env --default-signal=INT LOOPENTRY_PIDFILE="$tmp/loop.pid" SCHEDCTL_PROBE_TIMEOUT=600 \
+        SCHED_BACKEND=loopentry SCHED_PLUGIN_PATH="$hang" "$schedctl" "$@" >"$tmp/out" 2>"$tmp/err" &
+    pid=$!
+    i=0
+    while [ ! -s "$tmp/loop.pid" ] && [ $i -lt 1200 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    if [ ! -s "$tmp/loop.pid" ]; then
+        fail "$name: the probe did not start"
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid"
+        return
+    fi
+    pgid=$(sed -n 1p "$tmp/loop.pid")
+    kill -INT "$pid"
+    wait "$pid"
+    status=$?
+    [ "$status" -eq 130 ] || fail "$name: exit status $status after SIGINT, expected 130 (killed by SIGINT)"
+    i=0
+    while left=$(ps -eo pgid=,pid=,stat= | awk -v g="$pgid" '$1 == g && $3 !~ /^Z/ { print $2 }') &&
+        [ -n "$left" ] && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    if [ -n "$left" ]; then
+        fail "$name: the probe's processes outlived schedctl:" $left
+        kill -s KILL -- "-$pgid" 2>/dev/null
+    else
+        echo "ok: $name"
+    fi
+}
+if env --default-signal=INT true 2>/dev/null; then
+    interrupted "SIGINT to info ends the probe" info
+    interrupted "SIGINT to list ends the probe" list
+    interrupted "SIGINT to check ends the probe" check
+    interrupted "SIGINT to conform ends the probe" conform --timeout 600 loopentry
+else
+    echo "skip: SIGINT to a probe: this env has no --default-signal"
+fi
 # Plugins that attack the probe.  One that exits instead of returning
 # did not finish the probe: that is a failure, never an "ok" by silence.
 hostile=$SCHED_TOP_BUILDDIR/tests/plugins/hostile/.libs

@@ -15,8 +15,11 @@
  * sending its whole result ("done", see below) is reported as "PATH:
  * exited with status N before the probe finished".  The child runs in its
  * own process group with fd 0, 1 and 2 on /dev/null, and the group is
- * killed when the probe ends.  Windows has no fork(): there
- * the work runs in this process, with no time limit.
+ * killed when the probe ends.  Since that group is not the terminal's,
+ * a Ctrl-C (or a SIGTERM or SIGHUP) to schedctl would not reach the
+ * child: while a probe runs, schedctl kills the child's group on those
+ * signals and then dies of the same signal itself.  Windows has no
+ * fork(): there the work runs in this process, with no time limit.
  */
 #include "config.h"
 
@@ -119,6 +122,61 @@ static void run_child(int (*fn)(void *arg), void *arg)
     send_record('E', err, nerr);
     send_record('D', &rc, sizeof rc);
     _exit(0);
+}
+
+/*
+ * The probe child's pid (its process group) while it runs, for the
+ * handler of the signals that end schedctl: the child is in a group of its
+ * own, so the terminal's SIGINT does not reach it, and killing schedctl
+ * alone would leave a hanging plugin running.
+ */
+static volatile sig_atomic_t probe_pid;
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP };
+#define NFORWARDED (sizeof forwarded / sizeof forwarded[0])
+
+/* End the probe's group, reap the child, then die of sig as if this
+ * process had never caught it, so that the shell sees the signal. */
+static void on_forwarded(int sig)
+{
+    pid_t pid = (pid_t)probe_pid;
+    if (pid > 0) {
+        kill(-pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+    raise(sig);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* Catch the forwarded signals, except those ignored (a background job of
+ * a script ignores SIGINT, and stays so), saving what was there in old. */
+static void catch_forwarded(struct sigaction *old)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_forwarded;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < NFORWARDED; i++)
+        sigaddset(&sa.sa_mask, forwarded[i]);
+    for (size_t i = 0; i < NFORWARDED; i++) {
+        sigaction(forwarded[i], NULL, &old[i]);
+        if (old[i].sa_handler != SIG_IGN)
+            sigaction(forwarded[i], &sa, NULL);
+    }
+}
+
+static void restore_forwarded(const struct sigaction *old)
+{
+    for (size_t i = 0; i < NFORWARDED; i++)
+        sigaction(forwarded[i], &old[i], NULL);
 }
 
 static int64_t now_ms(void)
@@ -264,23 +322,37 @@ int sched__ctl_isolated(int (*fn)(void *arg), void *arg, char *plugin, size_t le
     /* Not for what the child runs in turn (the conformance death test). */
     fcntl(fds[1], F_SETFD, FD_CLOEXEC);
     fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    /* The forwarded signals wait until the child's group is known. */
+    sigset_t block, mask;
+    sigemptyset(&block);
+    for (size_t i = 0; i < NFORWARDED; i++)
+        sigaddset(&block, forwarded[i]);
+    sigprocmask(SIG_BLOCK, &block, &mask);
+    struct sigaction old[NFORWARDED];
+    catch_forwarded(old);
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         sched__ctl_error("cannot start a child process: %s", strerror(errno));
+        restore_forwarded(old);
+        sigprocmask(SIG_SETMASK, &mask, NULL);
         close(fds[0]);
         close(fds[1]);
         return SCHEDCTL_FAIL;
     }
     if (pid == 0) {
         /* Its own process group, so that what the plugin starts there
-         * ends with the probe. */
+         * ends with the probe; the signals as schedctl found them. */
         setpgid(0, 0);
+        restore_forwarded(old);
+        sigprocmask(SIG_SETMASK, &mask, NULL);
         close(fds[0]);
         trace_fd = fds[1];
         run_child(fn, arg);
     }
     setpgid(pid, pid);  /* whichever of the two runs first */
+    probe_pid = pid;
+    sigprocmask(SIG_SETMASK, &mask, NULL);
     close(fds[1]);
     struct result r;
     memset(&r, 0, sizeof r);
@@ -293,12 +365,18 @@ int sched__ctl_isolated(int (*fn)(void *arg), void *arg, char *plugin, size_t le
     /* The probe is over: end its process group (the child, when still
      * there, and whatever it started and left in the group). */
     kill(-pid, SIGKILL);
-    while (!reaped && waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            sched__ctl_error("cannot wait for a child process: %s", strerror(errno));
-            free(r.buf);
-            return SCHEDCTL_FAIL;
-        }
+    pid_t wrc = 0;
+    while (!reaped && (wrc = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+        ;
+    int werr = errno;
+    sigprocmask(SIG_BLOCK, &block, NULL);
+    probe_pid = 0;
+    restore_forwarded(old);
+    sigprocmask(SIG_SETMASK, &mask, NULL);
+    if (wrc < 0) {
+        sched__ctl_error("cannot wait for a child process: %s", strerror(werr));
+        free(r.buf);
+        return SCHEDCTL_FAIL;
     }
     int rc;
     if (r.done) {
