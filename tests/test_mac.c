@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -223,6 +224,132 @@ static void test_timers_armed_while_destroy_runs_are_dropped_or_refused(void)
     CU_ASSERT(atomic_load(&race_refused) == SCHED_ECLOSED || atomic_load(&race_armed) == NRACE);
 }
 
+/* cancel_after takes back a pending timer once, and only a pending one:
+ * not one that already ran, not one taken back already, and not a
+ * runnable whose slot names a heap index it does not hold. */
+static void test_cancel_after_takes_back_only_a_pending_timer_once(void)
+{
+    trun hour, soon, stranger, stale;
+
+    memset(&hour, 0, sizeof hour);
+    memset(&soon, 0, sizeof soon);
+    memset(&stranger, 0, sizeof stranger);
+    memset(&stale, 0, sizeof stale);
+    open_backend();
+    CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &hour.base, 3600ull * 1000000000u, 0), 0);
+    CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &stale.base, 3600ull * 1000000000u, 1), 0);
+    CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &soon.base, 1000000, 0), 0);
+    wait_done(1);
+    CU_ASSERT_EQUAL(atomic_load(&soon.runs), 1);
+    CU_ASSERT_EQUAL(desc->ops.cancel_after(self, &soon.base), SCHED_ENOENT);
+    /* Never scheduled, with slots claiming heap indexes 0 and 1. */
+    stranger.base.backend_slot[1] = (void *)(uintptr_t)0;
+    CU_ASSERT_EQUAL(desc->ops.cancel_after(self, &stranger.base), SCHED_ENOENT);
+    stranger.base.backend_slot[1] = (void *)(uintptr_t)1;
+    CU_ASSERT_EQUAL(desc->ops.cancel_after(self, &stranger.base), SCHED_ENOENT);
+    CU_ASSERT_EQUAL(desc->ops.cancel_after(self, &hour.base), 0);
+    CU_ASSERT_EQUAL(atomic_load(&hour.drops), 1);
+    CU_ASSERT_EQUAL(desc->ops.cancel_after(self, &hour.base), SCHED_ENOENT);
+    CU_ASSERT_EQUAL(atomic_load(&stale.drops), 0);
+    close_backend();
+    CU_ASSERT_EQUAL(atomic_load(&hour.drops), 1);
+    CU_ASSERT_EQUAL(atomic_load(&hour.runs), 0);
+    CU_ASSERT_EQUAL(atomic_load(&stale.drops), 1);
+    CU_ASSERT_EQUAL(atomic_load(&stale.runs), 0);
+    CU_ASSERT_EQUAL(atomic_load(&soon.runs) + atomic_load(&soon.drops), 1);
+    CU_ASSERT_EQUAL(atomic_load(&stranger.runs) + atomic_load(&stranger.drops), 0);
+}
+
+/* Timers due now, cancelled from another thread as they fire: each is
+ * run or taken back, once, and cancel_after says which. */
+enum { NCANCEL = 4000 };
+static trun cancel_rs[NCANCEL];
+static int cancel_rc[NCANCEL];
+
+static void *cancel_all(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < NCANCEL; i++)
+        cancel_rc[i] = desc->ops.cancel_after(self, &cancel_rs[i].base);
+    return NULL;
+}
+
+static void test_timers_cancelled_from_another_thread_as_they_fire_run_or_drop_once(void)
+{
+    pthread_t th;
+
+    memset(cancel_rs, 0, sizeof cancel_rs);
+    open_backend();
+    for (int i = 0; i < NCANCEL; i++) {
+        /* 0-2 ms in steps of 10 us: the source fires again and again
+         * while the other thread cancels its way through them. */
+        uint64_t delay = (uint64_t)(i % 200) * 10000u;
+        cancel_rs[i].prio = i % 4;
+        cancel_rs[i].due = desc->ops.now(self) + delay;
+        CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &cancel_rs[i].base, delay, 0), 0);
+    }
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, cancel_all, NULL), 0);
+    pthread_join(th, NULL);
+    wait_done(NCANCEL);
+    close_backend();
+    for (int i = 0; i < NCANCEL; i++) {
+        CU_ASSERT_EQUAL(cancel_rs[i].runs + cancel_rs[i].drops, 1);
+        CU_ASSERT_EQUAL(cancel_rs[i].early, 0);
+        if (cancel_rc[i] == 0) {
+            CU_ASSERT_EQUAL(cancel_rs[i].drops, 1);
+        } else {
+            CU_ASSERT_EQUAL(cancel_rc[i], SCHED_ENOENT);
+            CU_ASSERT_EQUAL(cancel_rs[i].runs, 1);
+        }
+    }
+    CU_ASSERT_EQUAL(atomic_load(&consumed), NCANCEL);
+}
+
+/* destroy() while timers are falling due: each is run or dropped once,
+ * and none runs after destroy() returned. */
+static void test_destroy_while_timers_fire_runs_or_drops_each_once(void)
+{
+    enum { N = 3000 };
+    static trun rs[N];
+    int settled;
+
+    memset(rs, 0, sizeof rs);
+    open_backend();
+    for (int i = 0; i < N; i++) {
+        uint64_t delay = (uint64_t)(i % 300) * 10000u;  /* 0-3 ms */
+        rs[i].prio = i % 4;
+        CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &rs[i].base, delay, i % 5 == 0), 0);
+    }
+    nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+    close_backend();
+    settled = atomic_load(&consumed);
+    CU_ASSERT_EQUAL(settled, N);
+    for (int i = 0; i < N; i++)
+        CU_ASSERT_EQUAL(rs[i].runs + rs[i].drops, 1);
+    nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+    CU_ASSERT_EQUAL(atomic_load(&consumed), settled);
+}
+
+/* Timers due at once leave the heap in the order they were armed. */
+static void test_timers_due_at_once_run_on_main_in_the_order_armed(void)
+{
+    enum { N = 64 };
+    trun rs[N];
+
+    memset(rs, 0, sizeof rs);
+    open_backend();
+    atomic_store(&stop_after, N);
+    /* All main-thread, so one thread runs them in the order they reach
+     * the main queue. */
+    for (int i = 0; i < N; i++)
+        CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &rs[i].base, 0, 1), 0);
+    CU_ASSERT_EQUAL(desc->ops.run(self), 0);
+    wait_done(N);
+    close_backend();
+    for (int i = 0; i + 1 < N; i++)
+        CU_ASSERT(rs[i].order < rs[i + 1].order);
+}
+
 static void *is_main_from_thread(void *arg)
 {
     *(int *)arg = desc->ops.is_main_thread(self);
@@ -367,6 +494,10 @@ int main(void)
     CU_ADD_TEST(s, test_delayed_runnables_never_run_early_and_main_ones_run_on_main);
     CU_ADD_TEST(s, test_destroy_drops_pending_timers_and_queued_main_work_exactly_once);
     CU_ADD_TEST(s, test_timers_armed_while_destroy_runs_are_dropped_or_refused);
+    CU_ADD_TEST(s, test_cancel_after_takes_back_only_a_pending_timer_once);
+    CU_ADD_TEST(s, test_timers_cancelled_from_another_thread_as_they_fire_run_or_drop_once);
+    CU_ADD_TEST(s, test_destroy_while_timers_fire_runs_or_drops_each_once);
+    CU_ADD_TEST(s, test_timers_due_at_once_run_on_main_in_the_order_armed);
     CU_ADD_TEST(s, test_is_main_thread_is_true_only_on_the_creating_thread);
     CU_ADD_TEST(s, test_create_off_the_main_queue_thread_is_refused_with_a_reason);
     CU_ADD_TEST(s, test_stop_before_run_makes_run_return_at_once);

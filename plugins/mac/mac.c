@@ -4,16 +4,16 @@
  *
  * Background runnables go to the global concurrent queues (the task's
  * priority picks the queue), main-thread runnables to the main queue, and
- * delayed runnables to one-shot dispatch timer sources.  Plain C and the
+ * delayed runnables to a heap served by one dispatch timer source.  Plain C and the
  * _f (function pointer) API only, so it builds with gcc against the
  * libdispatch of a Swift toolchain on Linux and with clang on macOS.
  *
  * Every callback this backend hands to libdispatch is counted: a queued
  * runnable in an atomic count (dispatch_async_f, as a program using GCD
- * directly submits), a timer source in a dispatch group; destroy() sets the
- * closed flag (callbacks that see it drop their runnable instead of running
- * it), cancels every pending timer, drains the main queue and waits for
- * both counts to reach zero.  See sched-mac(7).
+ * directly submits), the timer source in a dispatch group; destroy() sets
+ * the closed flag (callbacks that see it drop their runnable instead of
+ * running it), drops every runnable still in the heap, cancels the source,
+ * drains the main queue and waits for both counts to reach zero.  See sched-mac(7).
  */
 #include <config.h>
 
@@ -71,32 +71,41 @@ extern void _dispatch_main_queue_callback_4CF(void *msg);
 extern int _dispatch_get_main_queue_handle_4CF(void);
 #endif
 
-/* A delayed runnable: a one-shot timer source and what it will run. */
-struct mac_timer {
-    struct mac *m;
+/* A delayed runnable waiting in the heap. */
+struct mac_due {
+    uint64_t deadline;          /* mac_now() value, never run before it */
+    uint64_t seq;               /* tie-break: equal deadlines in order */
     sched_runnable *r;
-    dispatch_source_t src;
-    uint64_t deadline;          /* mac_now() value, never fire before it */
-    int main;                   /* run on the main thread when due */
-    int linked;                 /* in m->timers; cleared by whoever claims r */
-    struct mac_timer *prev, *next;
+    uint8_t prio;               /* sched_priority: the queue it goes to */
+    uint8_t main;               /* run on the main thread when due */
 };
 
+/* Due runnables the timer handler takes per hold of the lock. */
+#define MAC_FIRE_BATCH 64
+
+/* What every submission reads is apart from the count every callback
+ * writes, so a worker finishing a task does not take the submitting
+ * thread's cache line away. */
 struct mac {
     const sched_host_services *svc;
-    dispatch_group_t inflight;  /* every timer source not yet cancelled */
-    atomic_long queued;         /* every queued callback not yet returned */
     dispatch_queue_t queue[3];  /* global queues: low, default, high */
     dispatch_queue_t mainq;
-    pthread_t main_thread;
     atomic_int closed;          /* set once, by destroy() */
+    pthread_t main_thread;
+    dispatch_group_t inflight;  /* holds the timer source until it is cancelled */
+    dispatch_source_t timer;    /* serves the heap */
     atomic_int stop_requested;
     atomic_int wake_pending;    /* a byte is in wake[] or about to be */
     int wake[2];                /* pipe: main-queue work queued, or stop() */
     int dispatch_fd;            /* libdispatch's main-queue eventfd, or -1 */
     unsigned main_ran;          /* main runnables run; main thread only */
-    pthread_mutex_t lock;       /* guards timers and timer claims */
-    struct mac_timer *timers;   /* pending timer sources */
+    pthread_mutex_t lock;       /* guards the heap, seq and armed */
+    struct mac_due *heap;
+    size_t nheap, capheap;
+    uint64_t seq;
+    uint64_t armed;             /* deadline the source is set for; UINT64_MAX: none */
+    char apart[64];
+    atomic_long queued;         /* every queued callback not yet returned */
 };
 
 /*
@@ -264,17 +273,70 @@ static int mac_schedule_main(void *self, sched_runnable *r)
     return 0;
 }
 
-/* Unlink t from the pending list.  Caller holds m->lock. */
-static void mac_timer_unlink(struct mac *m, struct mac_timer *t)
+/* ---- delayed runnables ---------------------------------------------------
+ *
+ * One timer source per backend serves a binary min-heap of deadlines,
+ * ordered by (deadline, sequence) under m->lock, and is armed for the
+ * earliest.  When it fires, every runnable due by our own clock leaves the
+ * heap and is queued with dispatch_async_f on the queue of its priority
+ * (the main queue for main-thread ones), as a program using GCD directly
+ * would queue it; the source is then re-armed for the new earliest.  So
+ * arming a timer costs a heap insertion and, only when it becomes the
+ * earliest, a dispatch_source_set_timer.  A pending runnable's heap index
+ * is kept in backend_slot[1], and cancel_after checks it against the heap
+ * before trusting it.
+ */
+
+/* The earlier of two entries; equal deadlines keep the order they came in. */
+static int mac_due_less(const struct mac_due *a, const struct mac_due *b)
 {
-    assert(t->linked);
-    if (t->prev != NULL)
-        t->prev->next = t->next;
-    else
-        m->timers = t->next;
-    if (t->next != NULL)
-        t->next->prev = t->prev;
-    t->linked = 0;
+    return a->deadline < b->deadline || (a->deadline == b->deadline && a->seq < b->seq);
+}
+
+/* Put x at index i of the heap and record the index in its runnable. */
+static void mac_heap_set(struct mac *m, size_t i, const struct mac_due *x)
+{
+    m->heap[i] = *x;
+    x->r->backend_slot[1] = (void *)(uintptr_t)i;
+}
+
+/* Restore the heap order around index i, whose entry changed.  Caller
+ * holds m->lock. */
+static void mac_heap_fix(struct mac *m, size_t i)
+{
+    struct mac_due x = m->heap[i];
+
+    while (i > 0 && mac_due_less(&x, &m->heap[(i - 1) / 2])) {
+        mac_heap_set(m, i, &m->heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= m->nheap)
+            break;
+        if (c + 1 < m->nheap && mac_due_less(&m->heap[c + 1], &m->heap[c]))
+            c++;
+        if (!mac_due_less(&m->heap[c], &x))
+            break;
+        mac_heap_set(m, i, &m->heap[c]);
+        i = c;
+    }
+    mac_heap_set(m, i, &x);
+}
+
+/* Take the entry at index i out of the heap; its runnable's slot no longer
+ * names a heap index.  Caller holds m->lock. */
+static struct mac_due mac_heap_remove(struct mac *m, size_t i)
+{
+    struct mac_due x = m->heap[i];
+
+    assert(i < m->nheap);
+    x.r->backend_slot[1] = (void *)UINTPTR_MAX;
+    if (i != --m->nheap) {
+        m->heap[i] = m->heap[m->nheap];
+        mac_heap_fix(m, i);
+    }
+    return x;
 }
 
 static dispatch_time_t mac_deadline_time(uint64_t delay_ns)
@@ -286,153 +348,149 @@ static dispatch_time_t mac_deadline_time(uint64_t delay_ns)
     return dispatch_time(DISPATCH_TIME_NOW, (int64_t)delay_ns);
 }
 
+/* Arm the source for the heap's earliest deadline, unless it is armed for
+ * that already or the heap is empty.  Caller holds m->lock, so armed is
+ * what the source was last told (UINT64_MAX: nothing since it fired). */
+static void mac_timer_rearm(struct mac *m, uint64_t now)
+{
+    uint64_t next = m->nheap > 0 ? m->heap[0].deadline : UINT64_MAX;
+
+    if (next == m->armed || next == UINT64_MAX)
+        return;
+    m->armed = next;
+    dispatch_source_set_timer(m->timer, mac_deadline_time(next > now ? next - now : 0),
+                              DISPATCH_TIME_FOREVER, 0);
+}
+
+/* Hand a due runnable on: queued on its queue, or dropped once closed. */
+static void mac_timer_hand_on(struct mac *m, const struct mac_due *d)
+{
+    if (mac_is_closed(m))
+        m->svc->drop(d->r);
+    else if (d->main)
+        mac_submit_main(m, d->r);
+    else
+        mac_submit(m, mac_queue(m, (sched_priority)d->prio), d->r);
+}
+
 /*
- * The timer source fired, on a global queue.  Whoever unlinks t owns its
- * runnable: here, or destroy() (which drops it).  The source's cancel
- * handler, queued once this returns, frees t.
+ * The source fired, on the high-priority global queue (a source's handler
+ * never runs twice at once).  Take what is due by our clock, a batch at a
+ * time so the lock is not held while queueing, re-arm, and queue it.
+ * Runnables taken are ours alone: destroy() and cancel_after only see the
+ * heap.  destroy() waits for this handler to return (the source's cancel
+ * handler runs after it), and everything it queues is counted before that.
  */
 static void mac_timer_fire(void *ctx)
 {
-    struct mac_timer *t = ctx;
-    struct mac *m;
-    sched_runnable *r;
-    dispatch_source_t src;
-    uint64_t now;
-    int claimed, on_main;
+    struct mac *m = ctx;
+    struct mac_due batch[MAC_FIRE_BATCH];
+    size_t n;
 
-    MAC_HB_RECV(t);
-    m = t->m;
-    now = mac_now(m);
-    if (now < t->deadline) {
-        /* Never early by our own clock, whatever libdispatch rounds. */
-        dispatch_source_set_timer(t->src, mac_deadline_time(t->deadline - now),
-                                  DISPATCH_TIME_FOREVER, 0);
-        MAC_HB_SEND(t);
-        return;
-    }
-    pthread_mutex_lock(&m->lock);
-    claimed = t->linked;
-    if (claimed)
-        mac_timer_unlink(m, t);
-    pthread_mutex_unlock(&m->lock);
-    if (!claimed) {
-        MAC_HB_SEND(t);
-        return;
-    }
-    /* The cancel handler frees t: nothing below touches it. */
-    r = t->r;
-    src = t->src;
-    on_main = t->main;
-    MAC_HB_SEND(t);
-    dispatch_source_cancel(src);
-    if (mac_is_closed(m))
-        m->svc->drop(r);
-    else if (on_main)
-        mac_submit_main(m, r);
-    else
-        m->svc->run(r);
+    MAC_HB_RECV(m);
+    do {
+        uint64_t now = mac_now(m);
+
+        n = 0;
+        pthread_mutex_lock(&m->lock);
+        while (n < MAC_FIRE_BATCH && m->nheap > 0 && m->heap[0].deadline <= now)
+            batch[n++] = mac_heap_remove(m, 0);
+        /* The source fired once, so it is disarmed: say so, then arm it
+         * for what is left (never early: libdispatch may round). */
+        m->armed = UINT64_MAX;
+        mac_timer_rearm(m, now);
+        pthread_mutex_unlock(&m->lock);
+        for (size_t i = 0; i < n; i++)
+            mac_timer_hand_on(m, &batch[i]);
+    } while (n == MAC_FIRE_BATCH);
+    MAC_HB_SEND(m);
 }
 
-/* Last callback of a timer source.  Leaving the group is the last touch of
- * m: destroy() may free it as soon as the group is empty. */
+/* The source's last callback, after its last event handler returned.
+ * Leaving the group is the last touch of m by the source. */
 static void mac_timer_cancelled(void *ctx)
 {
-    struct mac_timer *t = ctx;
+    struct mac *m = ctx;
     dispatch_group_t inflight;
 
-    MAC_HB_RECV(t);
-    inflight = t->m->inflight;
-    dispatch_release(t->src);
-    free(t);
+    MAC_HB_RECV(m);
+    inflight = m->inflight;
     MAC_HB_SEND(inflight);
     dispatch_group_leave(inflight);
 }
 
 /*
- * Run r after delay_ns.  dispatch_after_f would fire the same one-shot
- * timer source, but cannot be cancelled: destroy() would have to wait out
- * the longest pending delay.  A source we hold can be cancelled at once.
- * Background runnables fire on the queue of their priority; main-thread
- * ones fire there too and hop to the main queue, so run() is woken.
+ * Run r after delay_ns, never earlier by mac_now().  dispatch_after_f
+ * would be one call, but a pending dispatch_after_f cannot be cancelled:
+ * destroy() would have to wait out the longest delay, or let it run after
+ * destroy() returned.  The heap's entries are ours to drop at once.
  */
 static int mac_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns, int on_main)
 {
     struct mac *m = self;
     sched_runnable_info info = { .size = sizeof info };
-    struct mac_timer *t;
-    dispatch_source_t src;
+    struct mac_due d;
+    uint64_t now;
     int rc = mac_background_refusal(m);
 
     if (rc != 0)
         return rc;
     info.priority = SCHED_PRIORITY_MEDIUM;
     m->svc->info(r, &info);
-    t = calloc(1, sizeof *t);
-    if (t == NULL)
-        return SCHED_ENOMEM;
-    t->m = m;
-    t->r = r;
-    t->main = on_main;
-    t->deadline = mac_now(m) + (delay_ns > UINT64_MAX / 2 ? UINT64_MAX / 2 : delay_ns);
+    d.r = r;
+    d.prio = (uint8_t)info.priority;
+    d.main = on_main != 0;
+    now = mac_now(m);
+    d.deadline = now + (delay_ns > UINT64_MAX / 2 ? UINT64_MAX / 2 : delay_ns);
 
-    /* The closed check, the source and the link are one step under the
-     * lock, so destroy()'s sweep either takes this timer or we see closed;
-     * and a source is never released unresumed, which libdispatch
-     * forbids. */
+    /* The closed check and the insertion are one step under the lock, so
+     * destroy()'s sweep either takes this timer or we see closed. */
     pthread_mutex_lock(&m->lock);
     if (mac_is_closed(m)) {
         pthread_mutex_unlock(&m->lock);
-        free(t);
         return SCHED_ECLOSED;
     }
-    src = dispatch_source_create(DISPATCH_SOURCE_TYPE_TIMER, 0, 0,
-                                 mac_queue(m, on_main ? SCHED_PRIORITY_HIGH
-                                                   : (sched_priority)info.priority));
-    if (src == NULL) {
-        pthread_mutex_unlock(&m->lock);
-        free(t);
-        return SCHED_ENOMEM;
+    if (m->nheap == m->capheap) {
+        size_t cap = m->capheap ? 2 * m->capheap : 64;
+        struct mac_due *h = realloc(m->heap, cap * sizeof *h);
+
+        if (h == NULL) {
+            pthread_mutex_unlock(&m->lock);
+            return SCHED_ENOMEM;
+        }
+        m->heap = h;
+        m->capheap = cap;
     }
-    t->src = src;
-    dispatch_set_context(src, t);
-    dispatch_source_set_event_handler_f(src, mac_timer_fire);
-    dispatch_source_set_cancel_handler_f(src, mac_timer_cancelled);
-    dispatch_source_set_timer(src, mac_deadline_time(delay_ns), DISPATCH_TIME_FOREVER, 0);
-    t->next = m->timers;
-    if (m->timers != NULL)
-        m->timers->prev = t;
-    m->timers = t;
-    t->linked = 1;
-    dispatch_group_enter(m->inflight);
-    MAC_HB_SEND(t);
+    d.seq = m->seq++;
+    r->backend_slot[0] = m;
+    m->heap[m->nheap++] = d;
+    mac_heap_fix(m, m->nheap - 1);
+    if (d.deadline < m->armed)
+        mac_timer_rearm(m, now);
     pthread_mutex_unlock(&m->lock);
-    /* Once resumed (or taken by destroy()), t may be gone: use src. */
-    dispatch_resume(src);
     return 0;
 }
 
-/* Take r's timer back while it is still pending: unlinked here, the fire
- * handler cannot claim it; its cancel handler frees it. */
+/* Take r back while it is still in the heap.  Its slot names a heap index
+ * only while it is there; any other value, or an index now holding
+ * another runnable, means it has left. */
 static int mac_cancel_after(void *self, sched_runnable *r)
 {
     struct mac *m = self;
-    struct mac_timer *t;
-    dispatch_source_t src = NULL;
+    size_t i;
+    int found;
 
     pthread_mutex_lock(&m->lock);
-    for (t = m->timers; t != NULL; t = t->next) {
-        if (t->r == r) {
-            mac_timer_unlink(m, t);
-            src = t->src;
-            break;
-        }
-    }
+    i = (size_t)(uintptr_t)r->backend_slot[1];
+    found = i < m->nheap && m->heap[i].r == r;
+    if (found)
+        mac_heap_remove(m, i);
     pthread_mutex_unlock(&m->lock);
-    if (src == NULL)
+    if (!found)
         return SCHED_ENOENT;
+    /* The source may stay armed for r's deadline: firing with nothing due
+     * only re-arms it. */
     m->svc->drop(r);
-    MAC_HB_SEND(t);
-    dispatch_source_cancel(src);
     return 0;
 }
 
@@ -708,47 +766,59 @@ static int mac_create(const sched_backend_env *env, void **self, char *err, size
     m->dispatch_fd = -1;
 #endif
     pthread_mutex_init(&m->lock, NULL);
+    m->armed = UINT64_MAX;
+    /* Background timers fire here and hop to the queue of their priority;
+     * main-thread ones hop to the main queue. */
+    m->timer = dispatch_source_create(DISPATCH_SOURCE_TYPE_TIMER, 0, 0, m->queue[2]);
+    if (m->timer == NULL) {
+        snprintf(err, errlen, "out of memory creating a dispatch timer source");
+        pthread_mutex_destroy(&m->lock);
+        dispatch_release(m->inflight);
+        close(m->wake[0]);
+        close(m->wake[1]);
+        free(m);
+        return SCHED_ENOMEM;
+    }
+    dispatch_set_context(m->timer, m);
+    dispatch_source_set_event_handler_f(m->timer, mac_timer_fire);
+    dispatch_source_set_cancel_handler_f(m->timer, mac_timer_cancelled);
+    dispatch_group_enter(m->inflight);
+    MAC_HB_SEND(m);
+    dispatch_resume(m->timer);
     *self = m;
     return 0;
 }
 
 /*
- * Close: set the flag every callback checks, take every pending timer
- * (dropping its runnable and cancelling its source), then drain the main
- * queue until no callback is queued and the group of timer sources is
- * empty.  Callbacks still queued on the global queues or the main queue
- * drop their runnable when they run; cancelled sources run their cancel
- * handler promptly.  Then no callback of this backend can run again.
+ * Close: set the flag every callback checks, drop every runnable still in
+ * the heap and cancel the timer source, then drain the main queue until
+ * no callback is queued and the source's cancel handler has run (after its
+ * last event handler, which counts what it queues).  Callbacks still
+ * queued on the global queues or the main queue drop their runnable when
+ * they run.  Then no callback of this backend can run again.
  */
 static void mac_destroy(void *self)
 {
     struct mac *m = self;
-    struct mac_timer *taken;
+    struct mac_due *taken;
+    size_t ntaken;
 
     assert(pthread_equal(pthread_self(), m->main_thread));
     pthread_mutex_lock(&m->lock);
     atomic_store_explicit(&m->closed, 1, memory_order_release);
-    taken = m->timers;
-    m->timers = NULL;
-    for (struct mac_timer *t = taken; t != NULL; t = t->next)
-        t->linked = 0;
+    taken = m->heap;
+    ntaken = m->nheap;
+    m->heap = NULL;
+    m->nheap = m->capheap = 0;
     pthread_mutex_unlock(&m->lock);
-
-    /* Each taken timer is ours now; its cancel handler frees it, so read
-     * next before cancelling. */
-    while (taken != NULL) {
-        struct mac_timer *t = taken;
-        dispatch_source_t src = t->src;
-
-        taken = t->next;
-        m->svc->drop(t->r);
-        MAC_HB_SEND(t);
-        dispatch_source_cancel(src);
+    for (size_t i = 0; i < ntaken; i++) {
+        taken[i].r->backend_slot[1] = (void *)UINTPTR_MAX;
+        m->svc->drop(taken[i].r);
     }
+    free(taken);
+    MAC_HB_SEND(m);
+    dispatch_source_cancel(m->timer);
 
-    /* A firing timer may still queue on the main queue, so drain until
-     * both counts are zero (the timers' first: a timer's callback counts
-     * what it queues before its source can leave the group). */
     for (;;) {
         _dispatch_main_queue_callback_4CF(NULL);
         if (atomic_load(&mac_forked_child))
@@ -762,6 +832,7 @@ static void mac_destroy(void *self)
     MAC_HB_RECV(m->inflight);
     MAC_HB_RECV(&m->queued);
 
+    dispatch_release(m->timer);
     dispatch_release(m->inflight);
     pthread_mutex_destroy(&m->lock);
     close(m->wake[0]);
@@ -774,7 +845,7 @@ static const sched_plugin_descriptor mac_descriptor = {
     .abi_minor = SCHED_PLUGIN_ABI_MINOR,
     .size = sizeof(sched_plugin_descriptor),
     .name = "mac",
-    .description = "Grand Central Dispatch: global queues by priority, the main queue, timer sources",
+    .description = "Grand Central Dispatch: global queues by priority, the main queue, a timer source",
     .version = PACKAGE_VERSION,
     .config_keys = NULL,
     .ops = {
