@@ -88,7 +88,7 @@ struct mac_due {
  * thread's cache line away. */
 struct mac {
     const sched_host_services *svc;
-    dispatch_queue_t queue[3];  /* global queues: low, default, high */
+    dispatch_queue_t queue[4];  /* global queue by sched_priority */
     dispatch_queue_t mainq;
     atomic_int closed;          /* set once, by destroy() */
     pthread_t main_thread;
@@ -139,19 +139,12 @@ static uint64_t mac_now(void *self)
 }
 
 /* Zed's scheduler has three priorities; GCD's global queues map them
- * one to one, and there is no real-time queue, so REALTIME rides HIGH. */
+ * one to one, and there is no real-time queue, so REALTIME rides HIGH.
+ * A table, since every submission looks its queue up. */
 static dispatch_queue_t mac_queue(struct mac *m, sched_priority prio)
 {
-    switch (prio) {
-    case SCHED_PRIORITY_LOW:
-        return m->queue[0];
-    case SCHED_PRIORITY_HIGH:
-    case SCHED_PRIORITY_REALTIME:
-        return m->queue[2];
-    case SCHED_PRIORITY_MEDIUM:
-    default:
-        return m->queue[1];
-    }
+    return m->queue[(unsigned)prio <= SCHED_PRIORITY_REALTIME ? (unsigned)prio
+                                                               : SCHED_PRIORITY_MEDIUM];
 }
 
 static int mac_is_closed(struct mac *m)
@@ -159,14 +152,15 @@ static int mac_is_closed(struct mac *m)
     return atomic_load_explicit(&m->closed, memory_order_acquire);
 }
 
-/* 0 when background work may be queued now, else why not. */
-static int mac_background_refusal(struct mac *m)
+/* 0 when background work may be queued now, else why not.  Inline: it
+ * is most of what a submission costs the backend. */
+static inline int mac_background_refusal(struct mac *m)
 {
-    if (mac_is_closed(m))
+    if (__builtin_expect(mac_is_closed(m), 0))
         return SCHED_ECLOSED;
-    if (atomic_load_explicit(&mac_forked_child, memory_order_relaxed))
+    if (__builtin_expect(atomic_load_explicit(&mac_forked_child, memory_order_relaxed), 0))
         return SCHED_EBACKEND;
-    if (!atomic_load_explicit(&mac_workers_started, memory_order_relaxed))
+    if (__builtin_expect(!atomic_load_explicit(&mac_workers_started, memory_order_relaxed), 0))
         atomic_store(&mac_workers_started, 1);
     return 0;
 }
@@ -222,7 +216,7 @@ static void mac_wake(struct mac *m)
  * A plain count rather than dispatch_group_async_f: a group takes a
  * reference on itself and wakes its waiters each time it empties, which
  * for tiny tasks cost as much again as the queueing. */
-static void mac_submit(struct mac *m, dispatch_queue_t q, sched_runnable *r)
+static inline void mac_submit(struct mac *m, dispatch_queue_t q, sched_runnable *r)
 {
     r->backend_slot[0] = m;
     atomic_fetch_add_explicit(&m->queued, 1, memory_order_relaxed);
@@ -246,7 +240,7 @@ static int mac_schedule(void *self, sched_runnable *r)
 
     if (rc != 0)
         return rc;
-    mac_submit(m, m->queue[1], r);
+    mac_submit(m, m->queue[SCHED_PRIORITY_MEDIUM], r);
     return 0;
 }
 
@@ -755,9 +749,10 @@ static int mac_create(const sched_backend_env *env, void **self, char *err, size
         return SCHED_ENOMEM;
     }
     m->svc = env->svc;
-    m->queue[0] = dispatch_get_global_queue(DISPATCH_QUEUE_PRIORITY_LOW, 0);
-    m->queue[1] = dispatch_get_global_queue(DISPATCH_QUEUE_PRIORITY_DEFAULT, 0);
-    m->queue[2] = dispatch_get_global_queue(DISPATCH_QUEUE_PRIORITY_HIGH, 0);
+    m->queue[SCHED_PRIORITY_LOW] = dispatch_get_global_queue(DISPATCH_QUEUE_PRIORITY_LOW, 0);
+    m->queue[SCHED_PRIORITY_MEDIUM] = dispatch_get_global_queue(DISPATCH_QUEUE_PRIORITY_DEFAULT, 0);
+    m->queue[SCHED_PRIORITY_HIGH] = dispatch_get_global_queue(DISPATCH_QUEUE_PRIORITY_HIGH, 0);
+    m->queue[SCHED_PRIORITY_REALTIME] = m->queue[SCHED_PRIORITY_HIGH];
     m->mainq = dispatch_get_main_queue();
     m->main_thread = pthread_self();
 #if defined(__linux__)
@@ -769,7 +764,8 @@ static int mac_create(const sched_backend_env *env, void **self, char *err, size
     m->armed = UINT64_MAX;
     /* Background timers fire here and hop to the queue of their priority;
      * main-thread ones hop to the main queue. */
-    m->timer = dispatch_source_create(DISPATCH_SOURCE_TYPE_TIMER, 0, 0, m->queue[2]);
+    m->timer = dispatch_source_create(DISPATCH_SOURCE_TYPE_TIMER, 0, 0,
+                                      m->queue[SCHED_PRIORITY_HIGH]);
     if (m->timer == NULL) {
         snprintf(err, errlen, "out of memory creating a dispatch timer source");
         pthread_mutex_destroy(&m->lock);
