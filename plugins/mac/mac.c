@@ -389,10 +389,12 @@ static void mac_timer_fire(void *ctx)
         pthread_mutex_lock(&m->lock);
         while (n < MAC_FIRE_BATCH && m->nheap > 0 && m->heap[0].deadline <= now)
             batch[n++] = mac_heap_remove(m, 0);
-        /* The source fired once, so it is disarmed: say so, then arm it
-         * for what is left (never early: libdispatch may round). */
+        /* The source fired once, so it is disarmed: say so, then, unless
+         * more is due at once, arm it for what is left (never early:
+         * libdispatch may round). */
         m->armed = UINT64_MAX;
-        mac_timer_rearm(m, now);
+        if (n < MAC_FIRE_BATCH)
+            mac_timer_rearm(m, now);
         pthread_mutex_unlock(&m->lock);
         for (size_t i = 0; i < n; i++)
             mac_timer_hand_on(m, &batch[i]);
