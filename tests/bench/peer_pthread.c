@@ -1,13 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/bench/peer_pthread.c - the pool a careful C programmer writes in an
- * afternoon: one mutex and one condition variable guarding a growable ring
- * of (fn, arg) pairs, so a job costs no allocation; submit pushes and
- * signals while it holds the lock (signalling after unlocking lets a waking
- * worker and the submitter fight for the lock, which made this pool
- * bimodal); workers pop in a loop and wait only when the ring is empty.
- * Timers are a binary heap served by one thread with
+ * tests/bench/peer_pthread.c - the pools a careful C programmer writes in
+ * an afternoon, both with one mutex and one condition variable guarding a
+ * growable ring of (fn, arg) pairs, so a job costs no allocation, and the
+ * same timers: a binary heap served by one thread with
  * pthread_cond_timedwait.
+ *
+ * "pthread-pool", the pool of issue 15: submit pushes and signals while it
+ * holds the lock whenever a worker is idle (signalling after unlocking
+ * lets a waking worker and the submitter fight for the lock, which made
+ * this pool bimodal); workers pop one job per lock hold and wait only
+ * when the ring is empty.  Its "idle" count stays up until a woken worker
+ * has taken the lock again, so while the submitter runs ahead nearly every
+ * push signals.
+ *
+ * "pool-batch", the same pool with the two obvious repairs: a push
+ * signals only when a waiting worker has not already been signalled
+ * (waiting counts the workers inside pthread_cond_wait, wakeups the
+ * signals they have not yet woken from), and a worker takes a batch of
+ * jobs per lock hold: its share of the ring (len / workers, at least one,
+ * at most PB_BATCH), signalling one more worker if jobs are left and one
+ * is waiting unsignalled.  The price of batching: jobs taken with one
+ * that blocks wait behind it while another worker may be idle.
  */
 #include "config.h"
 
@@ -34,7 +48,9 @@ typedef struct ppool {
     pthread_cond_t cv;
     job *ring;              /* cap is a power of two */
     size_t cap, head, len;
-    unsigned idle;
+    unsigned idle;          /* pthread-pool: workers waiting or waking */
+    unsigned waiting;       /* pool-batch: workers in pthread_cond_wait */
+    unsigned wakeups;       /* pool-batch: signals not yet woken from */
     int stop;
     unsigned n;
     pthread_t *th;
@@ -99,6 +115,65 @@ static void pp_submit(void *ctx, void (*fn)(void *), void *arg)
     pthread_mutex_unlock(&p->mu);
 }
 
+enum { PB_BATCH = 64 };
+
+static void *pb_worker(void *arg)
+{
+    ppool *p = arg;
+    job batch[PB_BATCH];
+
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        if (p->len == 0) {
+            if (p->stop)
+                break;
+            p->waiting++;
+            pthread_cond_wait(&p->cv, &p->mu);
+            p->waiting--;
+            /* A spurious wake-up may take another's count: then one
+             * more signal than needed is sent, never one fewer. */
+            if (p->wakeups > 0)
+                p->wakeups--;
+            continue;
+        }
+        size_t take = p->len / p->n;
+        if (take == 0)
+            take = 1;
+        if (take > PB_BATCH)
+            take = PB_BATCH;
+        for (size_t i = 0; i < take; i++) {
+            batch[i] = p->ring[p->head];
+            p->head = (p->head + 1) & (p->cap - 1);
+        }
+        p->len -= take;
+        if (p->len > 0 && p->waiting > p->wakeups) {
+            p->wakeups++;
+            pthread_cond_signal(&p->cv);
+        }
+        pthread_mutex_unlock(&p->mu);
+        for (size_t i = 0; i < take; i++)
+            batch[i].fn(batch[i].arg);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static void pb_submit(void *ctx, void (*fn)(void *), void *arg)
+{
+    ppool *p = ctx;
+    pthread_mutex_lock(&p->mu);
+    if (p->len == p->cap)
+        pp_grow(p);
+    p->ring[(p->head + p->len) & (p->cap - 1)] = (job){ fn, arg };
+    p->len++;
+    if (p->waiting > p->wakeups) {
+        p->wakeups++;
+        pthread_cond_signal(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
 static void *pp_timer_thread(void *arg)
 {
     ppool *p = arg;
@@ -123,7 +198,7 @@ static void *pp_timer_thread(void *arg)
                 i = c;
             }
             pthread_mutex_unlock(&p->tmu);
-            pp_submit(p, t.fn, t.arg);
+            p->jobs.submit(p, t.fn, t.arg);
             pthread_mutex_lock(&p->tmu);
         } else if (p->hn > 0) {
             struct timespec ts = { (time_t)(p->heap[0].due / 1000000000u),
@@ -158,7 +233,7 @@ static void pp_after(void *ctx, uint64_t delay_ns, void (*fn)(void *), void *arg
     pthread_mutex_unlock(&p->tmu);
 }
 
-static ppool *pp_new(void)
+static ppool *pp_new(int batch)
 {
     ppool *p = calloc(1, sizeof *p);
     pthread_condattr_t ca;
@@ -171,10 +246,10 @@ static ppool *pp_new(void)
     pthread_cond_init(&p->tcv, &ca);
     pthread_condattr_destroy(&ca);
     p->n = bench_threads();
-    p->jobs = (bench_jobs){ pp_submit, pp_after, p->n };
+    p->jobs = (bench_jobs){ batch ? pb_submit : pp_submit, pp_after, p->n };
     p->th = calloc(p->n, sizeof *p->th);
     for (unsigned i = 0; i < p->n; i++)
-        pthread_create(&p->th[i], NULL, pp_worker, p);
+        pthread_create(&p->th[i], NULL, batch ? pb_worker : pp_worker, p);
     pthread_create(&p->tth, NULL, pp_timer_thread, p);
     return p;
 }
@@ -199,16 +274,27 @@ static void pp_free(void *ctx)
     free(p);
 }
 
-int bench_pthread_impl(bench_impl *impl)
+static void pp_impl(bench_impl *impl, const char *name, int batch)
 {
     memset(impl, 0, sizeof *impl);
-    impl->name = "pthread-pool";
+    impl->name = name;
     impl->w1 = bench_jobs_w1;
     impl->w2 = bench_jobs_w2;
     impl->w3 = bench_jobs_w3;
     impl->w4 = bench_jobs_w4;
     impl->w5 = bench_jobs_w5;
-    impl->ctx = pp_new();
+    impl->ctx = pp_new(batch);
     impl->fini = pp_free;
+}
+
+int bench_pthread_impl(bench_impl *impl)
+{
+    pp_impl(impl, "pthread-pool", 0);
+    return 0;
+}
+
+int bench_pool_batch_impl(bench_impl *impl)
+{
+    pp_impl(impl, "pool-batch", 1);
     return 0;
 }

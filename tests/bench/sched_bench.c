@@ -253,6 +253,8 @@ static void round_all(const w4_spec *w4)
     }
     if (listed(opt.only, "pthread-pool"))
         run_impl(bench_pthread_impl(&impl), &impl, "pthread-pool", w4);
+    if (listed(opt.only, "pool-batch"))
+        run_impl(bench_pool_batch_impl(&impl), &impl, "pool-batch", w4);
 #ifdef HAVE_BENCH_GCD
     if (listed(opt.only, "gcd"))
         run_impl(bench_gcd_impl(&impl), &impl, "gcd", w4);

@@ -11,10 +11,15 @@ out=$(./sched-bench --quick) || { echo "$out"; exit 1; }
 echo "$out"
 backends=linux
 [ -f "${SCHED_TOP_BUILDDIR:-..}/plugins/mac/mac.la" ] && backends="$backends mac"
+impls=
 for b in $backends; do
+    impls="$impls raw:$b libsched:$b"
+done
+# The two pools are always built; each must run every workload.
+for i in $impls pthread-pool pool-batch; do
     for w in W1 W2 W3 W4 W5; do
-        echo "$out" | grep -q "^bench impl=raw:$b workload=$w " || {
-            echo "smoke: raw:$b did not report $w" >&2
+        echo "$out" | grep -q "^bench impl=$i workload=$w " || {
+            echo "smoke: $i did not report $w" >&2
             exit 1
         }
     done
