@@ -17,18 +17,18 @@
 #include <pthread.h>
 
 /* W4's figures: lateness of each sleeping task against its due time,
- * counted from when the task was started (spawned, or its job queued).
- * For a peer the timer is armed in that same call; a libsched task's
- * sched_timer is also made at spawn, and arm_* repeat the run with the
- * timer made at the task's first poll: the timer path alone. */
+ * counted from when its timer was made.  A peer arms its timer in the
+ * submitting loop; a libsched task's sched_timer is also made in the
+ * spawning loop, and arm_* repeat the run with the timer made at the
+ * task's first poll: the timer path alone. */
 typedef struct w4_result {
     double mean_ns;
     double p99_ns;
     size_t early;           /* timers that ran before their due time */
     double max_early_ns;
-    double cpu_ms;          /* process CPU of the from-start run (set by
-                             * the harness unless have_cpu) */
-    int have_cpu;
+    double cpu_ms;          /* process CPU from just before the first timer
+                             * is made until the last task ran (statistics
+                             * left out), of the from-creation run */
     int have_arm;
     double arm_mean_ns, arm_p99_ns;
 } w4_result;
@@ -70,10 +70,12 @@ unsigned bench_threads(void);
 void bench_percentiles(uint64_t *v, size_t n, double *median, double *p99);
 /* Lateness statistics of ran[i] against its due time, which lies in
  * [due[i], due[n + i]]: the clock plus the delay just before and just after
- * the call that set the timer.  A fire before due[i] is early for certain;
- * lateness is counted from due[n + i], so a harness thread preempted in
- * the middle of the call is not charged to the implementation. */
-void bench_lateness(const uint64_t *due, const uint64_t *ran, size_t n, w4_result *out);
+ * the call that set the timer (sched_bench_w4_stats, as for libsched).  A
+ * fire before due[i] is early for certain; lateness is counted from
+ * due[n + i], so a harness thread preempted in the middle of the call is
+ * not charged to the implementation.  Fills mean, p99 and the early
+ * counts of out; 0, or -1 with the reason recorded. */
+int bench_lateness(const uint64_t *due, const uint64_t *ran, size_t n, w4_result *out);
 
 /* A count-down latch: the waiter sleeps until count_down() was called
  * target times. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "sched_workloads.h"
 
 char bench_fail_reason[256];
 
@@ -54,42 +55,23 @@ unsigned bench_threads(void)
     return n > 0 ? (unsigned)n : 1;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
+/* The same percentiles and lateness as the libsched rows' (in
+ * sched_workloads.c), so no figure differs by how it was computed. */
 void bench_percentiles(uint64_t *v, size_t n, double *median, double *p99)
 {
-    if (n == 0) {
-        *median = *p99 = 0;
-        return;
-    }
-    qsort(v, n, sizeof *v, cmp_u64);
-    *median = (double)v[n / 2];
-    *p99 = (double)v[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1];
+    *median = sched_bench_quantile(v, n, 0.5);
+    *p99 = sched_bench_quantile(v, n, 0.99);
 }
 
-void bench_lateness(const uint64_t *due, const uint64_t *ran, size_t n, w4_result *out)
+int bench_lateness(const uint64_t *due, const uint64_t *ran, size_t n, w4_result *out)
 {
-    uint64_t *late = malloc(n * sizeof *late);
-    double sum = 0, median;
-
-    memset(out, 0, sizeof *out);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t lo = due[i], hi = due[n + i];
-        if (ran[i] < lo) {
-            out->early++;
-            if ((double)(lo - ran[i]) > out->max_early_ns)
-                out->max_early_ns = (double)(lo - ran[i]);
-        }
-        late[i] = ran[i] > hi ? ran[i] - hi : 0;
-        sum += (double)late[i];
-    }
-    out->mean_ns = n ? sum / (double)n : 0;
-    bench_percentiles(late, n, &median, &out->p99_ns);
-    free(late);
+    uint64_t early = 0;
+    int rc = sched_bench_w4_stats(due, ran, n, &out->mean_ns, &out->p99_ns, &early,
+                                  &out->max_early_ns);
+    out->early = (size_t)early;
+    if (rc != 0)
+        bench_fail("out of memory for the W4 statistics");
+    return rc == 0 ? 0 : -1;
 }
 
 void bench_latch_init(bench_latch *l, size_t target)

@@ -32,8 +32,7 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The q-th quantile (0..1) of v[0..n), sorting v. */
-static double quantile(uint64_t *v, size_t n, double q)
+double sched_bench_quantile(uint64_t *v, size_t n, double q)
 {
     size_t i;
     if (n == 0)
@@ -208,8 +207,8 @@ int sched_bench_w3(sched_host *h, size_t n, double *median_hop_ns, double *p99_h
         sched_oneshot_send(os[0], (sched_value){ .u = sched_host_now(NULL) });
         rc = sched_block(ex, sched_task_join(last), NULL, NULL);
         /* Hop 0 measured the kick, not a hop. */
-        *median_hop_ns = n > 1 ? quantile(lat + 1, n - 1, 0.5) : 0;
-        *p99_hop_ns = n > 1 ? quantile(lat + 1, n - 1, 0.99) : 0;
+        *median_hop_ns = n > 1 ? sched_bench_quantile(lat + 1, n - 1, 0.5) : 0;
+        *p99_hop_ns = n > 1 ? sched_bench_quantile(lat + 1, n - 1, 0.99) : 0;
     } else {
         /* Out of memory part-way: a benchmark reports the failure and
          * leaves the host's close to drop the hops already spawned. */
@@ -228,26 +227,34 @@ int sched_bench_w3(sched_host *h, size_t n, double *median_hop_ns, double *p99_h
  * and lateness counts from that creation: what the user sees, the time
  * the task waited behind the other 9 999 spawns included.  Otherwise the
  * timer is created at the task's first poll, and lateness counts from
- * there: the timer path alone. */
+ * there: the timer path alone.  The clock is read just before and just
+ * after sched_timer, as the peers' harness brackets its arming call. */
 struct late {
     sched_coro co;
     sched_host *h;
     sched_future *timer;    /* created at spawn, not yet awaited */
-    uint64_t delay, due;
-    int64_t *late_ns;
+    uint64_t delay;
+    uint64_t *due_lo, *due_hi, *ran;
 };
+
+static sched_future *late_arm(struct late *st)
+{
+    sched_future *t;
+    *st->due_lo = sched_host_now(st->h) + st->delay;
+    t = sched_timer(st->h, st->delay);
+    *st->due_hi = sched_host_now(st->h) + st->delay;
+    return t;
+}
 
 static int late_poll(sched_future *f, sched_context *cx, sched_value *out)
 {
     struct late *st = (struct late *)f;
     SCHED_ASYNC_BEGIN(st);
-    if (!st->timer) {
-        st->due = sched_host_now(st->h) + st->delay;
-        st->timer = sched_timer(st->h, st->delay);
-    }
+    if (!st->timer)
+        st->timer = late_arm(st);
     SCHED_TRY_AWAIT(st, st->timer, NULL);
     st->timer = NULL;
-    *st->late_ns = (int64_t)(sched_host_now(st->h) - st->due);
+    *st->ran = sched_host_now(st->h);
     SCHED_RETURN(st, out, (sched_value){ .u = 0 });
     SCHED_ASYNC_END(st);
 }
@@ -262,20 +269,16 @@ static void late_drop(sched_future *f)
 
 static const sched_future_ops late_ops = { late_poll, late_drop };
 
-int sched_bench_w4_delays(sched_host *h, size_t n, const uint64_t *delay_ns, int at_spawn,
-                          double *mean_late_us, double *p99_late_us, uint64_t *early_fires)
+int sched_bench_w4_times(sched_host *h, size_t n, const uint64_t *delay_ns, int at_spawn,
+                         uint64_t *due, uint64_t *ran)
 {
     sched_executor *ex;
     sched_future **joins = malloc(n * sizeof *joins);
-    int64_t *late = calloc(n, sizeof *late);
-    uint64_t *pos = calloc(n, sizeof *pos);
     uint64_t seed = 0x9e3779b97f4a7c15u;
-    double sum = 0;
-    size_t i, npos = 0;
+    size_t i;
     sched_value all;
-    int rc = joins && late && pos ? sched_executor_new(h, &ex) : SCHED_ENOMEM;
+    int rc = joins ? sched_executor_new(h, &ex) : SCHED_ENOMEM;
 
-    *early_fires = 0;
     for (i = 0; rc == 0 && i < n; i++) {
         struct late *st = (struct late *)sched_coro_new(sizeof *st, &late_ops);
         sched_task *t = NULL;
@@ -283,11 +286,11 @@ int sched_bench_w4_delays(sched_host *h, size_t n, const uint64_t *delay_ns, int
         if (st) {
             st->h = h;
             st->delay = delay_ns ? delay_ns[i] : (1 + seed % 50) * 1000000u;
-            st->late_ns = &late[i];
-            if (at_spawn) {
-                st->due = sched_host_now(h) + st->delay;
-                st->timer = sched_timer(h, st->delay);
-            }
+            st->due_lo = &due[i];
+            st->due_hi = &due[n + i];
+            st->ran = &ran[i];
+            if (at_spawn)
+                st->timer = late_arm(st);
         }
         rc = sched_spawn(ex, st ? &st->co.base : NULL, &t);
         joins[i] = rc == 0 ? sched_task_join(t) : NULL;
@@ -297,20 +300,54 @@ int sched_bench_w4_delays(sched_host *h, size_t n, const uint64_t *delay_ns, int
         if (rc == 0)
             free(all.ptr);
     }
-    for (i = 0; rc == 0 && i < n; i++) {
-        if (late[i] < 0)
-            ++*early_fires;
-        else
-            pos[npos++] = (uint64_t)late[i];
-        sum += (double)late[i];
-    }
-    *mean_late_us = n ? sum / (double)n / 1000.0 : 0;
-    *p99_late_us = quantile(pos, npos, 0.99) / 1000.0;
-    if (joins && late && pos)
+    if (joins)
         sched_executor_free(ex);
     free(joins);
+    return rc;
+}
+
+int sched_bench_w4_stats(const uint64_t *due, const uint64_t *ran, size_t n, double *mean_ns,
+                         double *p99_ns, uint64_t *early, double *max_early_ns)
+{
+    uint64_t *late = malloc((n ? n : 1) * sizeof *late);
+    double sum = 0;
+
+    if (!late)
+        return SCHED_ENOMEM;
+    *early = 0;
+    *max_early_ns = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t lo = due[i], hi = due[n + i];
+        if (ran[i] < lo) {
+            ++*early;
+            if ((double)(lo - ran[i]) > *max_early_ns)
+                *max_early_ns = (double)(lo - ran[i]);
+        }
+        late[i] = ran[i] > hi ? ran[i] - hi : 0;
+        sum += (double)late[i];
+    }
+    *mean_ns = n ? sum / (double)n : 0;
+    *p99_ns = sched_bench_quantile(late, n, 0.99);
     free(late);
-    free(pos);
+    return 0;
+}
+
+int sched_bench_w4_delays(sched_host *h, size_t n, const uint64_t *delay_ns, int at_spawn,
+                          double *mean_late_us, double *p99_late_us, uint64_t *early_fires)
+{
+    uint64_t *due = calloc(2 * n + 1, sizeof *due);
+    uint64_t *ran = calloc(n + 1, sizeof *ran);
+    double mean = 0, p99 = 0, max_early;
+    int rc = due && ran ? sched_bench_w4_times(h, n, delay_ns, at_spawn, due, ran)
+                        : SCHED_ENOMEM;
+
+    *early_fires = 0;
+    if (rc == 0)
+        rc = sched_bench_w4_stats(due, ran, n, &mean, &p99, early_fires, &max_early);
+    *mean_late_us = mean / 1000.0;
+    *p99_late_us = p99 / 1000.0;
+    free(due);
+    free(ran);
     return rc;
 }
 
@@ -324,6 +361,13 @@ int sched_bench_w4(sched_host *h, size_t n, double *mean_late_us, double *p99_la
 
 #if defined(HAVE_MALLINFO2)
 static _Atomic uint32_t gate;
+
+/* Heap bytes in use, mmap'd blocks included, as the peers' W5 counts. */
+static size_t heap_bytes(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
 
 /* Occupies a worker until the gate opens. */
 static sched_value hold(void *arg)
@@ -368,10 +412,10 @@ int sched_bench_w5(sched_host *h, size_t n, double *bytes_per_task)
         return rc;
     }
     done = sched_oneshot_recv(c.done);
-    before = mallinfo2().uordblks;
+    before = heap_bytes();
     for (i = 0; rc == 0 && i < n; i++)
         rc = sched_spawn(ex, sched_future_fn(tick, &c), NULL);
-    after = mallinfo2().uordblks;
+    after = heap_bytes();
     atomic_store(&gate, 1);
     if (rc == 0)
         rc = sched_block(ex, done, NULL, NULL);

@@ -34,6 +34,20 @@ int sched_bench_w4(sched_host *h, size_t n, double *mean_late_us, double *p99_la
  * there, which leaves out the time spent spawning and first polling. */
 int sched_bench_w4_delays(sched_host *h, size_t n, const uint64_t *delay_ns, int at_spawn,
                           double *mean_late_us, double *p99_late_us, uint64_t *early_fires);
+/* The W4 run itself: for task i, due[i] and due[n + i] are the clock
+ * plus its delay just before and just after its timer was made, ran[i]
+ * when it resumed (due holds 2n, ran n).  Times only: no statistics. */
+int sched_bench_w4_times(sched_host *h, size_t n, const uint64_t *delay_ns, int at_spawn,
+                         uint64_t *due, uint64_t *ran);
+/* Lateness against those times, the same for every implementation the
+ * bench measures: a resume before due[i] is early for certain; lateness
+ * counts from due[n + i] (a spawner preempted inside the call is not
+ * charged), 0 for a timer that fired within the bracket or early. */
+int sched_bench_w4_stats(const uint64_t *due, const uint64_t *ran, size_t n, double *mean_ns,
+                         double *p99_ns, uint64_t *early, double *max_early_ns);
+/* The q-th quantile (0..1) of v[0..n), sorting v: the percentiles of
+ * every figure the bench prints. */
+double sched_bench_quantile(uint64_t *v, size_t n, double q);
 /* SCHED_ENOTSUP where the C library cannot count heap bytes. */
 int sched_bench_w5(sched_host *h, size_t n, double *bytes_per_task);
 
