@@ -19,11 +19,16 @@
  * Each backend named by --backends (default: linux, and mac when built)
  * appears twice: "libsched:NAME", the whole library (tasks, futures,
  * block) through sched_workloads.c, and "raw:NAME", the plugin driven
- * through its ABI alone.  Every implementation runs alone (created, measured, destroyed) so none
- * steals CPU from another; with --repeat the implementations take turns
- * round by round and the table shows each figure's median.  Besides the
- * table it prints one line per figure:
+ * through its ABI alone.  Every implementation runs alone (created,
+ * measured, destroyed) so none steals CPU from another; with --repeat the
+ * implementations take turns round by round, each round starting one
+ * further along, and bench_report.c prints each figure's median, the
+ * ratios of ours to the peers round by round (median and range), and
+ * issue 15's targets.  Besides the table it prints one line per figure
+ * (its median):
  *   bench impl=<name> workload=<W..> metric=<metric> value=<n>
+ * and bench-ratio, bench-target and bench-round (one per figure and
+ * round) lines.
  * Exits non-zero when a workload failed its correctness check (a task
  * lost or run twice; a libsched timer early).  See sched-linux(7).
  */
@@ -36,44 +41,10 @@
 #include <time.h>
 
 #include "bench.h"
+#include "bench_report.h"
 
 extern char bench_fail_reason[256];
 
-enum { M_W1, M_W2, M_W3_MED, M_W3_P99, M_W4_MEAN, M_W4_P99, M_W4_EARLY, M_W4_MAXEARLY,
-       M_W4_CPU, M_W4_ARM_MEAN, M_W4_ARM_P99, M_W5, M_IDLE, M_COUNT };
-
-static const struct {
-    const char *workload, *metric, *unit;
-    int lower_better;       /* 0: not a figure of merit (no ratio) */
-} metrics[M_COUNT] = {
-    { "W1", "ns_per_task", "ns/task", 1 },
-    { "W2", "ns_per_task", "ns/task", 1 },
-    { "W3", "median_hop_ns", "ns", 1 },
-    { "W3", "p99_hop_ns", "ns", 1 },
-    { "W4", "mean_late_ns", "ns", 1 },
-    { "W4", "p99_late_ns", "ns", 1 },
-    { "W4", "early", "timers", 0 },
-    { "W4", "max_early_ns", "ns", 0 },
-    { "W4", "cpu_ms", "ms", 1 },
-    { "W4", "arm_mean_late_ns", "ns", 0 },
-    { "W4", "arm_p99_late_ns", "ns", 0 },
-    { "W5", "bytes_per_task", "bytes", 1 },
-    { "IDLE", "cpu_percent", "%", 0 },
-};
-
-#define MAX_IMPLS 12
-#define MAX_REPEAT 15
-
-struct row {
-    char name[64];
-    int ours;
-    int have[M_COUNT];
-    double v[M_COUNT][MAX_REPEAT];
-    int nv[M_COUNT];
-};
-
-static struct row rows[MAX_IMPLS];
-static int nrows;
 static int failures;
 
 /* Every threaded libsched backend this build made. */
@@ -103,23 +74,9 @@ static int listed(const char *list, const char *name)
     return 0;
 }
 
-static struct row *row_for(const bench_impl *impl)
+static void record(int row, int m, double v)
 {
-    for (int i = 0; i < nrows; i++)
-        if (strcmp(rows[i].name, impl->name) == 0)
-            return &rows[i];
-    if (nrows == MAX_IMPLS)
-        return NULL;
-    snprintf(rows[nrows].name, sizeof rows[nrows].name, "%s", impl->name);
-    rows[nrows].ours = impl->ours;
-    return &rows[nrows++];
-}
-
-static void record(struct row *r, int m, double v)
-{
-    r->have[m] = 1;
-    if (r->nv[m] < MAX_REPEAT)
-        r->v[m][r->nv[m]++] = v;
+    bench_report_record(row, m, opt.round, v);
 }
 
 static void failed(const bench_impl *impl, const char *w)
@@ -149,12 +106,12 @@ static int idle_cpu(bench_impl *impl, double seconds, double *percent)
 /* Run the chosen workloads once on impl and record the figures. */
 static void measure(bench_impl *impl, const w4_spec *w4)
 {
-    struct row *r = row_for(impl);
+    int r = bench_report_row(impl->name, impl->ours);
     size_t w1n = opt.w1_tasks ? opt.w1_tasks : opt.quick ? 20000 : 1000000;
     double a, b;
     w4_result res;
 
-    if (!r)
+    if (r < 0)
         return;
     /* W5 first, on the fresh instance: a pool keeps what it grew for W1
      * (a ring, a cache of task blocks), which would hide the cost of
@@ -228,108 +185,92 @@ static void run_impl(int rc, bench_impl *impl, const char *name, const w4_spec *
     impl->fini(impl->ctx);
 }
 
-/* One round: every implementation in turn. */
-static void round_all(const w4_spec *w4)
+/* The implementations to run, in the table's order. */
+enum kind { K_LIBSCHED, K_RAW, K_POOL, K_POOL_BATCH, K_GCD, K_GLIB, K_UV, K_EVENT };
+
+static struct slot {
+    enum kind kind;
+    char backend[32], name[80];
+} slots[16];
+static int nslots;
+
+static void add_slot(enum kind kind, const char *backend, const char *name)
 {
-    bench_impl impl;
-    char backends[256];
+    if (!listed(opt.only, name) || nslots == (int)(sizeof slots / sizeof slots[0]))
+        return;
+    slots[nslots].kind = kind;
+    snprintf(slots[nslots].backend, sizeof slots[nslots].backend, "%s", backend);
+    snprintf(slots[nslots].name, sizeof slots[nslots].name, "%s", name);
+    nslots++;
+}
+
+static void plan(void)
+{
+    char backends[256], name[80];
 
     snprintf(backends, sizeof backends, "%s", opt.backends);
     for (char *save = NULL, *b = strtok_r(backends, ",", &save); b; b = strtok_r(NULL, ",", &save)) {
-        char name[80];
 #ifdef HAVE_BENCH_LIBSCHED
         snprintf(name, sizeof name, "libsched:%s", b);
-        if (listed(opt.only, name))
-            run_impl(bench_libsched_impl(&impl, b), &impl, name, w4);
+        add_slot(K_LIBSCHED, b, name);
 #endif
         snprintf(name, sizeof name, "raw:%s", b);
-        if (listed(opt.only, name))
-            run_impl(bench_raw_impl(&impl, b), &impl, name, w4);
+        add_slot(K_RAW, b, name);
     }
-    if (listed(opt.only, "pthread-pool"))
-        run_impl(bench_pthread_impl(&impl), &impl, "pthread-pool", w4);
-    if (listed(opt.only, "pool-batch"))
-        run_impl(bench_pool_batch_impl(&impl), &impl, "pool-batch", w4);
+    add_slot(K_POOL, "", "pthread-pool");
+    add_slot(K_POOL_BATCH, "", "pool-batch");
 #ifdef HAVE_BENCH_GCD
-    if (listed(opt.only, "gcd"))
-        run_impl(bench_gcd_impl(&impl), &impl, "gcd", w4);
+    add_slot(K_GCD, "", "gcd");
 #endif
 #ifdef HAVE_BENCH_GLIB
-    if (listed(opt.only, "glib"))
-        run_impl(bench_glib_impl(&impl), &impl, "glib", w4);
+    add_slot(K_GLIB, "", "glib");
 #endif
 #ifdef HAVE_BENCH_UV
-    if (listed(opt.only, "libuv"))
-        run_impl(bench_uv_impl(&impl), &impl, "libuv", w4);
+    add_slot(K_UV, "", "libuv");
 #endif
 #ifdef HAVE_BENCH_EVENT
-    if (listed(opt.only, "libevent"))
-        run_impl(bench_event_impl(&impl), &impl, "libevent", w4);
+    add_slot(K_EVENT, "", "libevent");
 #endif
 }
 
-static int cmp_double(const void *a, const void *b)
+static int make(const struct slot *s, bench_impl *impl)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median_of(struct row *r, int m)
-{
-    qsort(r->v[m], (size_t)r->nv[m], sizeof(double), cmp_double);
-    return r->v[m][r->nv[m] / 2];
-}
-
-static void print_table(void)
-{
-    printf("%-4s %-15s", "", "metric");
-    for (int i = 0; i < nrows; i++)
-        printf(" %13s", rows[i].name);
-    printf(" %13s %s\n", "best peer", " ratio (best peer / ours; >1 = ours better;"
-           " W4: best of the peers that never fired early)");
-    for (int m = 0; m < M_COUNT; m++) {
-        double best = -1;
-        const char *best_name = "-";
-        int any = 0;
-        for (int i = 0; i < nrows; i++)
-            any |= rows[i].have[m];
-        if (!any)
-            continue;
-        printf("%-4s %-15s", metrics[m].workload, metrics[m].metric);
-        for (int i = 0; i < nrows; i++) {
-            if (!rows[i].have[m]) {
-                printf(" %13s", "-");
-                continue;
-            }
-            double v = median_of(&rows[i], m);
-            printf(" %13.1f", v);
-            /* A timer that fires early is not "less late": W4's best peer
-             * is the best of those that never fired early. */
-            if (metrics[m].workload[1] == '4' && rows[i].have[M_W4_EARLY] &&
-                median_of(&rows[i], M_W4_EARLY) > 0)
-                continue;
-            if (!rows[i].ours && (best < 0 || v < best)) {
-                best = v;
-                best_name = rows[i].name;
-            }
-        }
-        printf(" %13s", best_name);
-        for (int i = 0; i < nrows && metrics[m].lower_better && best >= 0; i++) {
-            if (!rows[i].ours || !rows[i].have[m])
-                continue;
-            double v = median_of(&rows[i], m);
-            if (v > 0)
-                printf("  %s %.2fx", rows[i].name, best / v);
-            else
-                printf("  %s inf", rows[i].name);
-        }
-        printf("\n");
+    switch (s->kind) {
+#ifdef HAVE_BENCH_LIBSCHED
+    case K_LIBSCHED: return bench_libsched_impl(impl, s->backend);
+#endif
+    case K_RAW: return bench_raw_impl(impl, s->backend);
+    case K_POOL: return bench_pthread_impl(impl);
+    case K_POOL_BATCH: return bench_pool_batch_impl(impl);
+#ifdef HAVE_BENCH_GCD
+    case K_GCD: return bench_gcd_impl(impl);
+#endif
+#ifdef HAVE_BENCH_GLIB
+    case K_GLIB: return bench_glib_impl(impl);
+#endif
+#ifdef HAVE_BENCH_UV
+    case K_UV: return bench_uv_impl(impl);
+#endif
+#ifdef HAVE_BENCH_EVENT
+    case K_EVENT: return bench_event_impl(impl);
+#endif
+    default: break;
     }
-    for (int i = 0; i < nrows; i++)
-        for (int m = 0; m < M_COUNT; m++)
-            if (rows[i].have[m])
-                printf("bench impl=%s workload=%s metric=%s value=%.1f\n", rows[i].name,
-                       metrics[m].workload, metrics[m].metric, median_of(&rows[i], m));
+    bench_fail("not built");
+    return -1;
+}
+
+/* One round: every implementation in turn, each round starting one
+ * further along the list, so none always runs first (cold) or always
+ * right after the same neighbour. */
+static void round_all(const w4_spec *w4)
+{
+    bench_impl impl;
+
+    for (int k = 0; k < nslots; k++) {
+        const struct slot *s = &slots[(k + opt.round) % nslots];
+        run_impl(make(s, &impl), &impl, s->name, w4);
+    }
 }
 
 static void usage(void)
@@ -372,7 +313,7 @@ int main(int argc, char **argv)
         else
             usage();
     }
-    if (opt.repeat < 1 || opt.repeat > MAX_REPEAT)
+    if (opt.repeat < 1 || opt.repeat > BENCH_MAX_REPEAT)
         usage();
     /* The build tree's plugins, when not told otherwise. */
     setenv("SCHED_PLUGIN_PATH", BENCH_PLUGIN_BUILD_PATH, 0);
@@ -395,9 +336,10 @@ int main(int argc, char **argv)
     }
     w4.delay_ns = delays;
 
+    plan();
     for (opt.round = 0; opt.round < opt.repeat; opt.round++)
         round_all(&w4);
-    print_table();
+    bench_report_print(opt.repeat);
     free(delays);
     return failures ? 1 : 0;
 }
