@@ -95,7 +95,7 @@ static int format_task(char *buf, size_t len, const struct sched_task *t, uint32
 {
     const char *why = NULL;
     const sched_site *at = NULL;
-    char label[160] = "", await[320] = "";
+    char label[160] = "", await[320] = "", timer[64];
     int runnable = (s & (SCHED__SCHEDULED | SCHED__RUNNING)) != 0;
 
     if (s & SCHED__FULL) {
@@ -103,6 +103,14 @@ static int format_task(char *buf, size_t len, const struct sched_task *t, uint32
                                    memory_order_relaxed);
         at = atomic_load_explicit(&((struct sched__task_full *)t)->await_site,
                                   memory_order_relaxed);
+        if (!why) {
+            uint64_t due = atomic_load_explicit(&((struct sched__task_full *)t)->wait_due,
+                                                memory_order_relaxed);
+            if (due) {
+                snprintf(timer, sizeof timer, "a timer due at %" PRIu64 " ns", due);
+                why = timer;
+            }
+        }
         if (t->b.label)
             snprintf(label, sizeof label, " \"%s\"", t->b.label);
     }

@@ -261,8 +261,20 @@ void sched_context_set_wait_reason(sched_context *cx, const char *reason)
 {
     if (!cx || !cx->task)
         return;
-    if (atomic_load_explicit(&cx->task->state, memory_order_relaxed) & SCHED__FULL)
+    if (atomic_load_explicit(&cx->task->state, memory_order_relaxed) & SCHED__FULL) {
         atomic_store_explicit(&full_of(cx->task)->wait_reason, reason, memory_order_relaxed);
+        atomic_store_explicit(&full_of(cx->task)->wait_due, 0, memory_order_relaxed);
+    }
+}
+
+void sched__context_wait_timer(sched_context *cx, uint64_t due)
+{
+    if (!cx || !cx->task)
+        return;
+    if (atomic_load_explicit(&cx->task->state, memory_order_relaxed) & SCHED__FULL) {
+        atomic_store_explicit(&full_of(cx->task)->wait_reason, NULL, memory_order_relaxed);
+        atomic_store_explicit(&full_of(cx->task)->wait_due, due, memory_order_relaxed);
+    }
 }
 
 /* The innermost await returns first, so the first site noted in a poll
@@ -483,6 +495,7 @@ static void task_run(struct sched_task *t)
             /* The last poll's reason may live in a future this poll drops
              * (a timer's does): a pending poll must name its own. */
             atomic_store_explicit(&full_of(t)->wait_reason, NULL, memory_order_relaxed);
+            atomic_store_explicit(&full_of(t)->wait_due, 0, memory_order_relaxed);
             atomic_store_explicit(&full_of(t)->await_site, NULL, memory_order_relaxed);
             rc = t->a.fut->ops->poll(t->a.fut, &cx, &value);
             fail_msg = sched__context_take_failure(&cx, rc);
@@ -693,6 +706,7 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
         t = &ft->t;
         t->b.label = label;
         atomic_init(&ft->wait_reason, NULL);
+        atomic_init(&ft->wait_due, 0);
         atomic_init(&ft->await_site, NULL);
         ft->executor_id = fg_executor_id;
         ft->session_id = session;

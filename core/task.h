@@ -85,6 +85,7 @@ struct sched__task_full {
     struct sched_task t;
     struct sched__task_full *prev, *next;   /* the host's registry */
     _Atomic(const char *) wait_reason;
+    _Atomic uint64_t wait_due;              /* or waiting on a timer due then (reports format it) */
     _Atomic(const sched_site *) await_site; /* innermost SCHED_AWAIT pending in the last poll */
     uint64_t executor_id;                   /* foreground executor, or 0 */
     uint64_t session_id;
@@ -103,6 +104,10 @@ struct sched_context {
     char *fail_msg;
     int fail_code;
 };
+
+/* sched_context_set_wait_reason for a timer due at due ns: a report
+ * writes "a timer due at <due> ns", and the poll formats nothing. */
+void sched__context_wait_timer(sched_context *cx, uint64_t due);
 
 /* The message of the poll that just returned rc: the recorded one if rc
  * is the failure it was recorded for, else NULL (freeing it).  The caller

@@ -291,15 +291,30 @@ void sched__timers_free(sched_host *host)
  * deadlines never overflow. */
 #define TIMER_MAX_NS (UINT64_C(1) << 62)
 
+/*
+ * A timer future and its first wake-up runnable are one allocation.  The
+ * runnable comes first, so that whichever lets go of it last, the future
+ * (timer_drop) or the scheduler (sched__timer_rt_unref after a run or a
+ * drop), frees the whole block with the runnable's own free().  The
+ * future holds a reference on `own` for as long as it lives; arming it
+ * adds the scheduler's.  Arming again while the scheduler still holds `own`
+ * (it fired, on a clock other than the host's, and has not let go yet)
+ * takes a wake-up of its own allocation.
+ */
 struct timer_future {
+    struct sched__timer_rt own;     /* first: see above */
     sched_future base;
     sched_host *host;
     uint64_t ns;
     uint64_t deadline;
-    struct sched__timer_rt *rt;     /* the armed wake-up, or NULL */
+    struct sched__timer_rt *rt;     /* the armed wake-up (&own or another), or NULL */
     uint64_t session_id;            /* the session that created it, or 0 */
-    char reason[48];
 };
+
+static struct timer_future *timer_of(sched_future *f)
+{
+    return (struct timer_future *)(void *)((char *)f - offsetof(struct timer_future, base));
+}
 
 /*
  * Take a wake-up nobody waits for any more back from whoever queued it, so
@@ -326,7 +341,8 @@ static void timer_disarm(struct timer_future *tf)
         if (w)
             sched_waker_drop(w);
         timer_take_back(tf->host, tf->rt);
-        sched__timer_rt_unref(tf->rt);
+        if (tf->rt != &tf->own)     /* `own`'s future reference lasts until the drop */
+            sched__timer_rt_unref(tf->rt);
         tf->rt = NULL;
     }
 }
@@ -335,14 +351,20 @@ static void timer_disarm(struct timer_future *tf)
 static int timer_arm(struct timer_future *tf, sched_context *cx, uint64_t delay)
 {
     sched_host *host = tf->host;
-    struct sched__timer_rt *rt = malloc(sizeof *rt);
+    struct sched__timer_rt *rt = &tf->own;
     int rc;
 
-    if (!rt)
-        return SCHED_ENOMEM;
+    /* Only the future holds `own`: the scheduler's last release (acq_rel)
+     * happens before this load, and nobody else can take it. */
+    if (atomic_load_explicit(&rt->refs, memory_order_acquire) != 1) {
+        if (!(rt = malloc(sizeof *rt)))
+            return SCHED_ENOMEM;
+        atomic_init(&rt->refs, 2);  /* the future and the scheduler */
+    } else {
+        atomic_store_explicit(&rt->refs, 2, memory_order_relaxed);
+    }
     memset(&rt->h.r, 0, sizeof rt->h.r);
     atomic_init(&rt->h.state, SCHED__KIND_TIMER);
-    atomic_init(&rt->refs, 2);      /* the future and the scheduler */
     atomic_init(&rt->fired, 0);
     atomic_init(&rt->waker, sched_waker_clone(sched_context_waker(cx)));
     rt->id = sched__next_id();
@@ -370,7 +392,11 @@ static int timer_arm(struct timer_future *tf, sched_context *cx, uint64_t delay)
         rc = sched__timer_schedule(host, &rt->h.r, delay, 0);
     if (rc != 0) {
         sched_waker_drop(atomic_load_explicit(&rt->waker, memory_order_relaxed));
-        free(rt);
+        atomic_store_explicit(&rt->waker, NULL, memory_order_relaxed);
+        if (rt == &tf->own)
+            atomic_store_explicit(&rt->refs, 1, memory_order_relaxed);
+        else
+            free(rt);
         return rc;
     }
     tf->rt = rt;
@@ -379,7 +405,7 @@ static int timer_arm(struct timer_future *tf, sched_context *cx, uint64_t delay)
 
 static int timer_poll(sched_future *f, sched_context *cx, sched_value *out)
 {
-    struct timer_future *tf = (struct timer_future *)f;
+    struct timer_future *tf = timer_of(f);
     sched_waker *mine = sched_context_waker(cx);
     uint64_t now;
     int rc;
@@ -406,7 +432,7 @@ static int timer_poll(sched_future *f, sched_context *cx, sched_value *out)
             if (atomic_load_explicit(&tf->rt->fired, memory_order_acquire))
                 sched_waker_wake_by_ref(mine);
         }
-        sched_context_set_wait_reason(cx, tf->reason);
+        sched__context_wait_timer(cx, tf->deadline);
         return SCHED_PENDING;
     }
     /* Not armed, or fired early by the clock we read: arm for the rest. */
@@ -414,37 +440,18 @@ static int timer_poll(sched_future *f, sched_context *cx, sched_value *out)
     rc = timer_arm(tf, cx, tf->deadline - now);
     if (rc != 0)
         return rc;
-    sched_context_set_wait_reason(cx, tf->reason);
+    sched__context_wait_timer(cx, tf->deadline);
     return SCHED_PENDING;
 }
 
 static void timer_drop(sched_future *f)
 {
-    struct timer_future *tf = (struct timer_future *)f;
+    struct timer_future *tf = timer_of(f);
     timer_disarm(tf);
-    free(tf);
+    sched__timer_rt_unref(&tf->own);
 }
 
 static const sched_future_ops timer_ops = { timer_poll, timer_drop };
-
-/* "a timer due at <deadline> ns", as snprintf would write it, without
- * snprintf: every sleeping task makes one, and the formatting was a
- * seventh of a sleeping task's instructions. */
-static void timer_reason(char reason[48], uint64_t deadline)
-{
-    static const char head[] = "a timer due at ", tail[] = " ns";
-    char digits[20];
-    size_t n = 0, len = sizeof head - 1;
-
-    do {
-        digits[n++] = (char)('0' + deadline % 10);
-        deadline /= 10;
-    } while (deadline);
-    memcpy(reason, head, len);
-    while (n)
-        reason[len++] = digits[--n];
-    memcpy(reason + len, tail, sizeof tail);
-}
 
 /*
  * Ready ns after now on host's clock, never earlier, with out->u the time it
@@ -453,16 +460,15 @@ static void timer_reason(char reason[48], uint64_t deadline)
  */
 sched_future *sched_timer(sched_host *host, uint64_t ns)
 {
-    struct timer_future *tf = calloc(1, sizeof *tf);
+    struct timer_future *tf = malloc(sizeof *tf);
     if (!tf)
         return NULL;
+    atomic_init(&tf->own.refs, 1);      /* the future's; the rest is set when armed */
     tf->base.ops = &timer_ops;
     tf->host = host;
     tf->ns = ns;
     tf->session_id = host && host->hooks.spawn_session ? host->hooks.spawn_session(host) : 0;
-    if (host && ns <= TIMER_MAX_NS) {
-        tf->deadline = sched_host_now(host) + ns;
-        timer_reason(tf->reason, tf->deadline);
-    }
+    tf->deadline = host && ns <= TIMER_MAX_NS ? sched_host_now(host) + ns : 0;
+    tf->rt = NULL;
     return &tf->base;
 }
