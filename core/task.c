@@ -712,7 +712,9 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
         ft->session_id = session;
         ft->prev = ft->next = NULL;
         ft->rc = 0;
+        ft->join_seen = 0;
         ft->fail_msg = NULL;
+        ft->join.ops = NULL;
         t->host = host;
         atomic_init(&t->awaiter, NULL);
         s |= SCHED__FULL;
@@ -885,19 +887,19 @@ void sched_task_free(sched_task *t)
 
 /* ---- joining ------------------------------------------------------------ */
 
-struct join_future {
-    sched_future base;
-    struct sched_task *t;
-    int seen;                   /* the result was returned */
-};
+/* The join future lives in the task it joins (only a full task has a
+ * handle), and holds the handle's reference: joining allocates nothing. */
+static struct sched__task_full *joined_of(sched_future *f)
+{
+    return (struct sched__task_full *)(void *)((char *)f - offsetof(struct sched__task_full, join));
+}
 
 /* Ready when the task is: its value, its failure (its message handed on
  * to the joiner's poll, so that the joiner fails with it too if it passes
  * the failure on), or SCHED_ECANCELED. */
-static int join_result(struct join_future *j, uint32_t s, sched_context *cx, sched_value *out)
+static int join_result(struct sched__task_full *ft, uint32_t s, sched_context *cx, sched_value *out)
 {
-    struct sched__task_full *ft = full_of(j->t);
-    j->seen = 1;
+    ft->join_seen = 1;
     if (s & SCHED__CLOSED)
         return SCHED_ECANCELED;
     if (out)
@@ -909,17 +911,17 @@ static int join_result(struct join_future *j, uint32_t s, sched_context *cx, sch
 
 static int join_poll(sched_future *f, sched_context *cx, sched_value *out)
 {
-    struct join_future *j = (struct join_future *)f;
-    struct sched_task *t = j->t;
+    struct sched__task_full *ft = joined_of(f);
+    struct sched_task *t = &ft->t;
     uint32_t s = atomic_load_explicit(&t->state, memory_order_acquire);
     sched_waker *w, *old;
     int rc;
 
-    if ((s & SCHED__FULL) && t->host->hooks.await_check
-        && (rc = t->host->hooks.await_check(t->host, full_of(t)->session_id)) != 0)
+    if (t->host->hooks.await_check
+        && (rc = t->host->hooks.await_check(t->host, ft->session_id)) != 0)
         return rc;
     if (s & (SCHED__COMPLETED | SCHED__CLOSED))
-        return join_result(j, s, cx, out);
+        return join_result(ft, s, cx, out);
     /* Polled again by the same waker (an all-of re-polls every join it
      * still waits for at each wake): the task has not taken it back, so
      * its finish will wake it; nothing to swap. */
@@ -937,41 +939,36 @@ static int join_poll(sched_future *f, sched_context *cx, sched_value *out)
         w = atomic_exchange_explicit(&t->awaiter, NULL, memory_order_acq_rel);
         if (w)
             sched_waker_drop(w);
-        return join_result(j, s, cx, out);
+        return join_result(ft, s, cx, out);
     }
     sched_context_set_wait_reason(cx, "another task");
     return SCHED_PENDING;
 }
 
+/* Let go of the task: the handle's reference goes with the future. */
 static void join_drop(sched_future *f)
 {
-    struct join_future *j = (struct join_future *)f;
-    sched_waker *w = atomic_exchange_explicit(&j->t->awaiter, NULL, memory_order_acq_rel);
+    struct sched__task_full *ft = joined_of(f);
+    sched_waker *w = atomic_exchange_explicit(&ft->t.awaiter, NULL, memory_order_acq_rel);
     if (w)
         sched_waker_drop(w);
-    task_free(j->t, j->seen);
-    free(j);
+    task_free(&ft->t, ft->join_seen);
 }
 
 static const sched_future_ops join_ops = { join_poll, join_drop };
 
 sched_future *sched_task_join(sched_task *t)
 {
-    struct join_future *j;
+    struct sched__task_full *ft;
     if (!t)
         return NULL;
     sched__handle_check(t, "sched_task_join");
-    j = malloc(sizeof *j);
-    if (!j) {
-        task_free(t, 0);
-        return NULL;
-    }
+    ft = full_of(t);
     if (sched__debug())
         atomic_fetch_or_explicit(&t->state, SCHED__JOINED, memory_order_relaxed);
-    j->base.ops = &join_ops;
-    j->t = t;
-    j->seen = 0;
-    return &j->base;
+    ft->join.ops = &join_ops;
+    ft->join_seen = 0;
+    return &ft->join;
 }
 
 /*

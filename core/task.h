@@ -91,7 +91,9 @@ struct sched__task_full {
     uint64_t session_id;
     void *fn_arg;                           /* SCHED__FN: the function's argument */
     int rc;                                 /* once COMPLETED: 0 or the failure, any negative int */
+    int join_seen;                          /* the join future returned the result */
     char *fail_msg;                         /* once COMPLETED: the failure's own message, or NULL */
+    sched_future join;                      /* sched_task_join's future: the handle's reference */
 };
 
 /* The context handed to poll.  fail_msg is the message sched_context_fail
