@@ -109,6 +109,11 @@ int lx_pool_new(struct lx_backend *b, unsigned nthreads, struct lx_pool **out,
                 char *err, size_t errlen);
 /* Queue r for a worker.  Any thread.  0 or SCHED_ECLOSED. */
 int lx_pool_push(struct lx_pool *p, sched_runnable *r, sched_priority prio);
+/* Queue a due high-priority timer's runnable (a timer's wake-up is one):
+ * workers take it before other high-priority work, and run the first
+ * medium-priority runnable it queues right after it.  Any thread.  0 or
+ * SCHED_ECLOSED. */
+int lx_pool_push_fired(struct lx_pool *p, sched_runnable *r);
 /* Is a worker looking for work right now (so a push is taken at once)? */
 int lx_pool_has_searcher(struct lx_pool *p);
 /* Stop and join every worker; runnables still queued stay queued. */

@@ -11,11 +11,13 @@
  * on a lock.  High and low priorities go to mutex-guarded FIFOs with an
  * atomic length, so an empty one costs a single load to skip.
  *
- * A worker picks: high first; then its ring; then a batch of injected work
+ * A worker picks: due timers' runnables, then high; then its ring; then a batch of injected work
  * (moved into its ring, where others can steal it); then half of another
  * worker's ring; then low.  Every LX_FAIR_TICK-th pick looks at low and
  * the injection queue first, so neither starves behind busy rings or a
- * stream of high-priority work.
+ * stream of high-priority work.  A due timer's runnable runs with a
+ * one-runnable slot, like the timer thread's (timers.c): the task it wakes
+ * runs right after it on the same worker, not at the back of the ring.
  *
  * A worker with nothing to do searches a little longer, yielding the CPU
  * between looks (on a machine with more runnable threads than cores a
@@ -80,7 +82,7 @@ struct lx_inject {
 struct lx_pool {
     struct lx_backend *b;
     struct lx_inject inject;
-    struct lx_shared high, low;
+    struct lx_shared fired, high, low;      /* fired: due timers' runnables */
     _Alignas(LX_CACHELINE) atomic_int searching;   /* workers looking for work */
     atomic_int nsleep;                              /* parked workers */
     atomic_int closing;
@@ -361,7 +363,8 @@ static int any_work(struct lx_pool *p)
 {
     if (inject_maybe_nonempty(&p->inject))
         return 1;
-    if (atomic_load(&p->high.len) > 0 || atomic_load(&p->low.len) > 0)
+    if (atomic_load(&p->fired.len) > 0 || atomic_load(&p->high.len) > 0 ||
+        atomic_load(&p->low.len) > 0)
         return 1;
     for (unsigned i = 0; i < p->nthreads; i++)
         if (!ring_is_empty(p->workers[i]))
@@ -412,11 +415,13 @@ static uint64_t xorshift(uint64_t *s)
     return *s = x;
 }
 
-/* The next runnable for w in the order described above, or NULL. */
-static sched_runnable *find_work(struct lx_pool *p, struct lx_worker *w)
+/* The next runnable for w in the order described above, or NULL; *fired
+ * says whether it is a due timer's. */
+static sched_runnable *find_work(struct lx_pool *p, struct lx_worker *w, int *fired)
 {
     sched_runnable *r;
 
+    *fired = 0;
     if (--w->tick == 0) {
         w->tick = LX_FAIR_TICK;
         if ((r = shared_take(&p->low)))
@@ -425,6 +430,10 @@ static sched_runnable *find_work(struct lx_pool *p, struct lx_worker *w)
          * first-queued still runs first on this worker. */
         if ((r = inject_take(p, w, 0)) && ring_push(w, r) != 0)
             return r;
+    }
+    if ((r = shared_take(&p->fired))) {
+        *fired = 1;
+        return r;
     }
     if ((r = shared_take(&p->high)))
         return r;
@@ -456,21 +465,37 @@ static int try_start_search(struct lx_pool *p)
     return 0;
 }
 
+/* Run a due timer's runnable, then the first medium-priority runnable it
+ * queues (the task its wake-up wakes), at once on this worker: a woken
+ * sleeper does not wait behind the ring's work that has not started.  One
+ * runnable per fired timer, so what is queued waits for at most that. */
+static void run_fired(const sched_host_services *svc, sched_runnable *r)
+{
+    sched_runnable *next = NULL;
+
+    lx_inline_slot = &next;
+    svc->run(r);
+    lx_inline_slot = NULL;
+    if (next)
+        svc->run(next);
+}
+
 static void *pool_worker(void *arg)
 {
     struct lx_worker *w = arg;
     struct lx_pool *p = w->pool;
     const sched_host_services *svc = p->b->svc;
     int searching = 1;          /* counted in p->searching */
+    int fired;
 
     lx_self = w;
     while (!atomic_load_explicit(&p->closing, memory_order_relaxed)) {
-        sched_runnable *r = find_work(p, w);
+        sched_runnable *r = find_work(p, w, &fired);
         if (!r && !searching)
             searching = try_start_search(p);
         for (int spin = 0; !r && searching && spin < LX_SPIN_ROUNDS; spin++) {
             sched_yield();
-            r = find_work(p, w);
+            r = find_work(p, w, &fired);
         }
         if (!r) {
             if (searching)
@@ -489,7 +514,10 @@ static void *pool_worker(void *arg)
             if (atomic_fetch_sub(&p->searching, 1) == 1)
                 wake_one(p);
         }
-        svc->run(r);
+        if (fired)
+            run_fired(svc, r);
+        else
+            svc->run(r);
     }
     if (searching)
         atomic_fetch_sub(&p->searching, 1);
@@ -516,6 +544,7 @@ int lx_pool_new(struct lx_backend *b, unsigned nthreads, struct lx_pool **out,
     }
     p->b = b;
     inject_init(&p->inject);
+    pthread_mutex_init(&p->fired.mu, NULL);
     pthread_mutex_init(&p->high.mu, NULL);
     pthread_mutex_init(&p->low.mu, NULL);
     pthread_mutex_init(&p->idle_mu, NULL);
@@ -577,6 +606,14 @@ int lx_pool_push(struct lx_pool *p, sched_runnable *r, sched_priority prio)
     return rc;
 }
 
+int lx_pool_push_fired(struct lx_pool *p, sched_runnable *r)
+{
+    int rc = shared_push(p, &p->fired, r);
+    if (rc == 0)
+        notify(p);
+    return rc;
+}
+
 int lx_pool_has_searcher(struct lx_pool *p)
 {
     return atomic_load_explicit(&p->searching, memory_order_relaxed) > 0;
@@ -610,7 +647,8 @@ size_t lx_pool_drain(struct lx_pool *p)
     /* The workers are joined and pushes are refused, so nothing refills
      * these queues while svc->drop runs.  Injected work is popped as the
      * consumer it now is (a push half done cannot remain: inflight is 0). */
-    while ((r = shared_take(&p->high)) || (r = shared_take(&p->low)) ||
+    while ((r = shared_take(&p->fired)) || (r = shared_take(&p->high)) ||
+           (r = shared_take(&p->low)) ||
            (r = inject_take(p, w0, 0))) {
         p->b->svc->drop(r);
         n++;
@@ -628,6 +666,7 @@ void lx_pool_free(struct lx_pool *p)
 {
     if (!p)
         return;
+    pthread_mutex_destroy(&p->fired.mu);
     pthread_mutex_destroy(&p->high.mu);
     pthread_mutex_destroy(&p->low.mu);
     pthread_mutex_destroy(&p->idle_mu);

@@ -142,6 +142,8 @@ static int timer_fire(struct lx_timers *t, const struct lx_timer *tm)
         } else if (t->inline_ok && !t->nested && info.priority != SCHED_PRIORITY_LOW &&
                    !lx_pool_has_searcher(b->pool)) {
             return 1;
+        } else if (info.priority == SCHED_PRIORITY_HIGH) {
+            rc = lx_pool_push_fired(b->pool, tm->r);   /* a timer's wake-up */
         } else {
             rc = lx_pool_push(b->pool, tm->r, (sched_priority)info.priority);
         }
