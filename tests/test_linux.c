@@ -448,6 +448,92 @@ static void test_destroy_drops_everything_queued_exactly_once(void)
     free(t);
 }
 
+/* Runs 1 ms on the timer thread, which then stops running due work itself
+ * ("timers now hand all work to the pool"). */
+static void run_long(trun *t)
+{
+    (void)t;
+    usleep(1000);
+    atomic_fetch_add(&done_count, 1);
+}
+
+static void *open_gate_later(void *arg)
+{
+    (void)arg;
+    usleep(20000);
+    open_gate();
+    return NULL;
+}
+
+/* A fired timer's runnable queues its follow-up (t->arg) from the worker
+ * running it: the task a timer's wake-up wakes. */
+static void wake_follow_up(trun *t)
+{
+    CU_ASSERT_EQUAL(desc->ops.schedule_labeled(self, &((trun *)t->arg)->base, NULL,
+                                               SCHED_PRIORITY_MEDIUM), 0);
+    atomic_fetch_add(&done_count, 1);
+}
+
+/* Due high-priority timers handed to the pool (the timer thread no longer
+ * runs them itself), each queueing a medium follow-up while it runs: run
+ * with the gate open, or still queued when the backend is destroyed, every
+ * one runs or is dropped exactly once, and so does the follow-up of every
+ * one that ran. */
+static void test_fired_timers_and_what_they_wake_run_or_drop_exactly_once(void)
+{
+    enum { N = 100 };
+    trun gate, slow, *t = calloc(2 * N, sizeof *t);
+    int bad = 0, ran = 0;
+
+    for (int round = 0; round < 2; round++) {
+        memset(t, 0, 2 * N * sizeof *t);
+        memset(&slow, 0, sizeof slow);
+        log_text[0] = '\0';
+        CU_ASSERT_EQUAL_FATAL(open_backend(1), 0);
+        atomic_store(&done_count, 0);
+        block_single_worker(&gate);
+        slow.prio = SCHED_PRIORITY_HIGH;
+        slow.fn = run_long;
+        CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &slow.base, 0, 0), 0);
+        CU_ASSERT_EQUAL_FATAL(wait_count(&done_count, 1), 0);
+        for (int i = 0; i < N; i++) {
+            t[i].prio = SCHED_PRIORITY_HIGH;
+            t[i].fn = wake_follow_up;
+            t[i].arg = &t[N + i];
+            t[N + i].fn = count_done;
+            CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &t[i].base, (uint64_t)i * 1000, 0), 0);
+        }
+        if (round == 0) {
+            /* Every timer due, then the worker let go: all of them run. */
+            usleep(5000);
+            open_gate();
+            CU_ASSERT_EQUAL(wait_count(&done_count, 1 + 2 * N), 0);
+            close_backend();
+        } else {
+            /* Destroy with the worker still held: it lets go only once
+             * destroy waits for it, so what is queued is dropped (a slow
+             * machine may run some first; exactly once holds either way). */
+            pthread_t opener;
+            usleep(5000);   /* every timer due: queued for the held worker */
+            CU_ASSERT_EQUAL_FATAL(pthread_create(&opener, NULL, open_gate_later, NULL), 0);
+            close_backend();
+            pthread_join(opener, NULL);
+        }
+        /* The log is read once the backend's threads are gone. */
+        CU_ASSERT_PTR_NOT_NULL(strstr(log_text, "timers now hand all work to the pool"));
+        /* A follow-up is queued only by its timer's run. */
+        for (int i = 0; i < N; i++) {
+            bad += atomic_load(&t[i].runs) + atomic_load(&t[i].drops) != 1;
+            bad += atomic_load(&t[N + i].runs) + atomic_load(&t[N + i].drops)
+                   != atomic_load(&t[i].runs);
+            ran += atomic_load(&t[i].runs) + atomic_load(&t[N + i].runs);
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_TRUE(ran >= 2 * N);
+    free(t);
+}
+
 static void test_unpark_before_park_returns_at_once(void)
 {
     sched_parker p;
@@ -569,6 +655,8 @@ int main(void)
     CU_add_test(s, "pollable fd drives main queue from an epoll loop", test_pollable_fd_drives_main_queue_from_an_epoll_loop);
     CU_add_test(s, "is_main_thread only on the creating thread", test_is_main_thread_only_on_the_creating_thread);
     CU_add_test(s, "run returns after stop from a worker", test_run_returns_after_stop_from_a_worker);
+    CU_add_test(s, "fired timers and what they wake run or drop exactly once",
+                test_fired_timers_and_what_they_wake_run_or_drop_exactly_once);
     CU_add_test(s, "destroy drops everything queued exactly once", test_destroy_drops_everything_queued_exactly_once);
     CU_add_test(s, "unpark before park returns at once", test_unpark_before_park_returns_at_once);
     CU_add_test(s, "a timer task blocking on a later timer does not deadlock", test_a_timer_task_blocking_on_a_later_timer_does_not_deadlock);
