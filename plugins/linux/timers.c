@@ -32,12 +32,17 @@ __thread sched_runnable **lx_inline_slot __attribute__((tls_model("initial-exec"
 /* The timers whose thread the calling thread is, or NULL. */
 static __thread struct lx_timers *lx_timer_self __attribute__((tls_model("initial-exec")));
 
+/* A heap entry: 16 bytes, so that sifting moves little.  While r waits
+ * here its backend_slot words are ours: [0] the sequence number that
+ * orders equal due times (read only on a tie), [1] whether it runs on the
+ * main thread. */
 struct lx_timer {
     uint64_t due;
-    uint64_t seq;               /* tie-break: FIFO among equal due times */
     sched_runnable *r;
-    int main;
 };
+
+#define LX_SEQ(r) ((uintptr_t)(r)->backend_slot[0])
+#define LX_MAIN(r) ((r)->backend_slot[1] != NULL)
 
 struct lx_timers {
     struct lx_backend *b;
@@ -55,7 +60,9 @@ struct lx_timers {
 
 static int timer_less(const struct lx_timer *a, const struct lx_timer *b)
 {
-    return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+    /* The sequence compared as a difference: right across a wrap too. */
+    return a->due < b->due ||
+           (a->due == b->due && (intptr_t)(LX_SEQ(a->r) - LX_SEQ(b->r)) < 0);
 }
 
 static void heap_up(struct lx_timer *h, size_t i)
@@ -132,7 +139,7 @@ static int timer_fire(struct lx_timers *t, const struct lx_timer *tm)
     struct lx_backend *b = t->b;
     int rc;
 
-    if (tm->main) {
+    if (LX_MAIN(tm->r)) {
         rc = lx_mainq_push(b, tm->r);
     } else {
         sched_runnable_info info = { .size = sizeof info };
@@ -359,7 +366,9 @@ int lx_timers_add(struct lx_timers *t, sched_runnable *r, uint64_t due_ns, int m
         t->heap = h;
         t->cap = cap;
     }
-    t->heap[t->n] = (struct lx_timer){ due_ns, t->next_seq++, r, main };
+    r->backend_slot[0] = (void *)(uintptr_t)t->next_seq++;
+    r->backend_slot[1] = main ? (void *)r : NULL;
+    t->heap[t->n] = (struct lx_timer){ due_ns, r };
     heap_up(t->heap, t->n++);
     /* Only a new earliest timer changes when the thread must wake. */
     wake = t->heap[0].r == r;
