@@ -171,7 +171,10 @@ static void task_unref(struct sched_task *t)
         assert(!(s & SCHED__FULL) || !registered(full_of(t)));
         if (s & SCHED__FULL) {
             free(full_of(t)->fail_msg);
-            sched__release(t, sizeof(struct sched__task_full));   /* handles, wakers */
+            if (sched__debug())
+                sched__release(t, sizeof(struct sched__task_full));   /* poisons handles, wakers */
+            else
+                sched__taskmem_free_k(SCHED__TM_FULL, t);
         } else {
             free(t);
         }
@@ -696,7 +699,7 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
             ft->fn_arg = ff.arg;
             s |= SCHED__FN;
         } else {
-            if (!(ft = malloc(sizeof *ft))) {
+            if (!(ft = sched__taskmem_alloc_k(SCHED__TM_FULL))) {
                 sched_future_drop(fut);
                 return SCHED_ENOMEM;
             }

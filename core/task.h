@@ -157,12 +157,16 @@ void sched__timer_rt_run(struct sched__timer_rt *rt);
 void sched__timer_rt_drop(struct sched__timer_rt *rt);
 void sched__timer_rt_unref(struct sched__timer_rt *rt);
 
-/* taskmem.c: blocks of SCHED__COMPACT_SIZE bytes for sched_future_fn,
- * cached per thread.  Each is its own malloc'd chunk, so free() and
- * realloc() stay valid on it; sched__taskmem_free is the cheap way back.
- * sched__taskmem_trim frees what the depot and the calling thread hold
- * (when a host closes).  Any thread.  The common case, a pop or a push
- * on the calling thread's magazine, is inline here. */
+/* taskmem.c: blocks for tasks, cached per thread, in two sizes: class
+ * SCHED__TM_COMPACT, SCHED__COMPACT_SIZE bytes (sched_future_fn), and
+ * SCHED__TM_FULL, a struct sched__task_full.  Each block is its own
+ * malloc'd chunk, so free() and realloc() stay valid on it, and any
+ * malloc'd chunk at least a class's size may be given back to it;
+ * sched__taskmem_free is the cheap way back.  sched__taskmem_trim frees
+ * what the depots and the calling thread hold (when a host closes).  Any
+ * thread.  The common case, a pop or a push on the calling thread's
+ * magazine, is inline here. */
+enum { SCHED__TM_COMPACT, SCHED__TM_FULL, SCHED__TM_CLASSES };
 void sched__taskmem_trim(void);
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(_WIN32)
 #define SCHED__TASKMEM_OFF 1
@@ -171,13 +175,18 @@ void sched__taskmem_trim(void);
 #define SCHED__TASKMEM_OFF 1
 #endif
 #endif
-#if defined(SCHED__TASKMEM_OFF)
-static inline void *sched__taskmem_alloc(void)
+static inline size_t sched__taskmem_size(int k)
 {
-    return malloc(SCHED__COMPACT_SIZE);
+    return k == SCHED__TM_COMPACT ? SCHED__COMPACT_SIZE : sizeof(struct sched__task_full);
 }
-static inline void sched__taskmem_free(void *p)
+#if defined(SCHED__TASKMEM_OFF)
+static inline void *sched__taskmem_alloc_k(int k)
 {
+    return malloc(sched__taskmem_size(k));
+}
+static inline void sched__taskmem_free_k(int k, void *p)
+{
+    (void)k;
     free(p);
 }
 #else
@@ -191,24 +200,25 @@ struct sched__taskmem {
 /* Initial-exec: a %fs-relative access, not a __tls_get_addr call on every
  * allocation (libsched is linked, not dlopen'd; glibc keeps static TLS
  * room for the few bytes a dlopen would need). */
-extern _Thread_local struct sched__taskmem sched__tm __attribute__((tls_model("initial-exec")));
-void *sched__taskmem_alloc_slow(void);
-void sched__taskmem_free_slow(void *p);
-static inline void *sched__taskmem_alloc(void)
+extern _Thread_local struct sched__taskmem sched__tm[SCHED__TM_CLASSES]
+    __attribute__((tls_model("initial-exec")));
+void *sched__taskmem_alloc_slow(int k);
+void sched__taskmem_free_slow(int k, void *p);
+static inline void *sched__taskmem_alloc_k(int k)
 {
-    struct sched__taskmem *c = &sched__tm;
+    struct sched__taskmem *c = &sched__tm[k];
     void **b = c->cur;
     if (!b)
-        return sched__taskmem_alloc_slow();
+        return sched__taskmem_alloc_slow(k);
     c->cur = *b;
     c->n--;
     return b;
 }
-static inline void sched__taskmem_free(void *p)
+static inline void sched__taskmem_free_k(int k, void *p)
 {
-    struct sched__taskmem *c = &sched__tm;
+    struct sched__taskmem *c = &sched__tm[k];
     if (!c->hooked || !p || c->n + 1 >= SCHED__TASKMEM_BATCH) {
-        sched__taskmem_free_slow(p);
+        sched__taskmem_free_slow(k, p);
         return;
     }
     *(void **)p = c->cur;
@@ -216,6 +226,14 @@ static inline void sched__taskmem_free(void *p)
     c->n++;
 }
 #endif
+static inline void *sched__taskmem_alloc(void)
+{
+    return sched__taskmem_alloc_k(SCHED__TM_COMPACT);
+}
+static inline void sched__taskmem_free(void *p)
+{
+    sched__taskmem_free_k(SCHED__TM_COMPACT, p);
+}
 
 /* task.c */
 uint64_t sched__next_id(void);

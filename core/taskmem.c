@@ -1,21 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/taskmem.c - a per-thread cache of compact-task blocks.
+ * core/taskmem.c - a per-thread cache of task blocks, in two sizes: the
+ * compact task of a detached function, and the full task.
  *
  * A detached function task is allocated on the thread that spawns it and
- * freed on the worker that runs it.  glibc's malloc handles that badly: the
+ * freed on the worker that runs it; a burst of full tasks (sleeping tasks,
+ * fan-outs) is allocated, then freed, by the thousand, far past what
+ * glibc's per-thread cache holds.  glibc's malloc handles that badly: the
  * worker's free lands in the spawner's arena, and the spawner's next malloc
  * takes it back through the arena's bins, about 200 instructions a task.
- * Here each thread keeps the blocks it freed in magazines of BATCH: a full
- * magazine goes to a depot shared by all threads (one mutex per BATCH
- * frees), and a thread that runs out takes a full one back from the depot
- * (one mutex per BATCH allocations), so the common case is a push or a pop
- * on a thread-local list.
+ * Here each thread keeps the blocks it freed in magazines of BATCH, one
+ * pair per size: a full magazine goes to that size's depot, shared by all
+ * threads (one mutex per BATCH frees), and a thread that runs out takes a
+ * full one back from the depot (one mutex per BATCH allocations), so the
+ * common case is a push or a pop on a thread-local list.
  *
- * Every block is still its own malloc'd chunk of SCHED__COMPACT_SIZE bytes:
- * free() and realloc() remain valid on it (a spawn that needs a full task
- * grows one with realloc; a dropped task is freed with free), so only the
- * hot pair, sched_future_fn and a compact task finishing, goes through here.
+ * Every block is still its own malloc'd chunk of its size: free() and
+ * realloc() remain valid on it (a spawn that needs a full task grows a
+ * compact one with realloc; a dropped task is freed with free), so only the
+ * hot paths go through here: sched_future_fn and a compact task finishing,
+ * a full task's spawn and its last reference.
  *
  * The cache is off (every call is plain malloc or free) in debug mode,
  * under AddressSanitizer or ThreadSanitizer, and under valgrind, so that
@@ -48,7 +52,7 @@
 
 enum {
     BATCH = SCHED__TASKMEM_BATCH,
-    DEPOT_MAX = 256,    /* full magazines the depot keeps (1 MiB) */
+    DEPOT_MAX = 256,    /* full magazines a depot keeps (1 MiB of compact blocks, 2.5 of full) */
 };
 
 /* A free block.  The first block of a full magazine also links the
@@ -59,12 +63,19 @@ struct block {
 };
 _Static_assert(sizeof(struct block) <= SCHED__COMPACT_SIZE, "a block holds its links");
 
-/* A thread's magazines (task.h has the inline fast paths). */
-_Thread_local struct sched__taskmem sched__tm __attribute__((tls_model("initial-exec")));
+/* A thread's magazines, a pair per size (task.h has the inline fast paths). */
+_Thread_local struct sched__taskmem sched__tm[SCHED__TM_CLASSES]
+    __attribute__((tls_model("initial-exec")));
 
-static pthread_mutex_t depot_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct block *depot;     /* full magazines, through next_batch */
-static _Atomic unsigned depot_n;    /* written under depot_lock; read without it */
+/* A size's depot: full magazines, through next_batch. */
+static struct depot {
+    pthread_mutex_t lock;
+    struct block *head;
+    _Atomic unsigned n;         /* written under lock; read without it */
+} depots[SCHED__TM_CLASSES] = {
+    { PTHREAD_MUTEX_INITIALIZER, NULL, 0 },
+    { PTHREAD_MUTEX_INITIALIZER, NULL, 0 },
+};
 
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t key;
@@ -116,45 +127,46 @@ static void free_batch(struct block *b)
     }
 }
 
-/* Hand a full magazine to the depot, or free it when the depot is full. */
-static void depot_put(struct block *batch)
+/* Hand a full magazine to d, or free it when d is full. */
+static void depot_put(struct depot *d, struct block *batch)
 {
-    pthread_mutex_lock(&depot_lock);
-    if (depot_n < DEPOT_MAX) {
-        batch->next_batch = depot;
-        depot = batch;
-        depot_n++;
+    pthread_mutex_lock(&d->lock);
+    if (d->n < DEPOT_MAX) {
+        batch->next_batch = d->head;
+        d->head = batch;
+        d->n++;
         batch = NULL;
     }
-    pthread_mutex_unlock(&depot_lock);
+    pthread_mutex_unlock(&d->lock);
     free_batch(batch);
 }
 
-/* A full magazine from the depot, or NULL. */
-static struct block *depot_get(void)
+/* A full magazine from d, or NULL. */
+static struct block *depot_get(struct depot *d)
 {
     struct block *b;
     /* An empty depot stays empty while the spawner runs ahead of the
      * workers: do not take the lock for every allocation then. */
-    if (atomic_load_explicit(&depot_n, memory_order_relaxed) == 0)
+    if (atomic_load_explicit(&d->n, memory_order_relaxed) == 0)
         return NULL;
-    pthread_mutex_lock(&depot_lock);
-    if ((b = depot) != NULL) {
-        depot = b->next_batch;
-        depot_n--;
+    pthread_mutex_lock(&d->lock);
+    if ((b = d->head) != NULL) {
+        d->head = b->next_batch;
+        d->n--;
     }
-    pthread_mutex_unlock(&depot_lock);
+    pthread_mutex_unlock(&d->lock);
     return b;
 }
 
-/* Return this thread's blocks: full magazines to the depot, the rest
- * freed. */
-static void flush(struct sched__taskmem *c)
+/* Return this thread's blocks of size k: full magazines to the depot, the
+ * rest freed. */
+static void flush(int k)
 {
+    struct sched__taskmem *c = &sched__tm[k];
     if (c->spare)
-        depot_put(c->spare);
+        depot_put(&depots[k], c->spare);
     if (c->n == BATCH)
-        depot_put(c->cur);
+        depot_put(&depots[k], c->cur);
     else
         free_batch(c->cur);
     c->spare = c->cur = NULL;
@@ -163,9 +175,11 @@ static void flush(struct sched__taskmem *c)
 
 static void on_thread_exit(void *arg)
 {
-    struct sched__taskmem *c = arg;
-    flush(c);
-    c->hooked = 0;
+    (void)arg;
+    for (int k = 0; k < SCHED__TM_CLASSES; k++) {
+        flush(k);
+        sched__tm[k].hooked = 0;
+    }
 }
 
 static void make_key(void)
@@ -184,29 +198,30 @@ __attribute__((destructor)) static void delete_key(void)
 
 /* Make sure this thread's blocks are returned when it exits; 0 if they
  * cannot be (then the caller frees instead of caching). */
-static int hook(struct sched__taskmem *c)
+static int hook(void)
 {
     pthread_once(&key_once, make_key);
-    if (!key_ok || pthread_setspecific(key, c) != 0)
+    if (!key_ok || pthread_setspecific(key, sched__tm) != 0)
         return 0;
-    c->hooked = 1;
+    for (int k = 0; k < SCHED__TM_CLASSES; k++)
+        sched__tm[k].hooked = 1;
     return 1;
 }
 
 /* The magazine in use is empty: the spare, a full one from the depot, or
  * malloc. */
-void *sched__taskmem_alloc_slow(void)
+void *sched__taskmem_alloc_slow(int k)
 {
-    struct sched__taskmem *c = &sched__tm;
+    struct sched__taskmem *c = &sched__tm[k];
     struct block *b;
 
     if (c->spare) {
         c->cur = c->spare;
         c->spare = NULL;
-    } else if (cache_on() && (c->hooked || hook(c)) && (c->cur = depot_get()) != NULL) {
+    } else if (cache_on() && (c->hooked || hook()) && (c->cur = depot_get(&depots[k])) != NULL) {
         ;
     } else {
-        return malloc(SCHED__COMPACT_SIZE);
+        return malloc(sched__taskmem_size(k));
     }
     c->n = BATCH;
     b = c->cur;
@@ -217,14 +232,14 @@ void *sched__taskmem_alloc_slow(void)
 
 /* Not caching yet, or the magazine in use fills up with p: it becomes the
  * spare, or goes to the depot. */
-void sched__taskmem_free_slow(void *p)
+void sched__taskmem_free_slow(int k, void *p)
 {
-    struct sched__taskmem *c = &sched__tm;
+    struct sched__taskmem *c = &sched__tm[k];
     struct block *b = p;
 
     if (!p)
         return;
-    if (!c->hooked && (!cache_on() || !hook(c))) {
+    if (!c->hooked && (!cache_on() || !hook())) {
         free(p);
         return;
     }
@@ -232,7 +247,7 @@ void sched__taskmem_free_slow(void *p)
     c->cur = b;
     if (++c->n == BATCH) {
         if (c->spare)
-            depot_put(c->cur);
+            depot_put(&depots[k], c->cur);
         else
             c->spare = c->cur;
         c->cur = NULL;
@@ -242,17 +257,20 @@ void sched__taskmem_free_slow(void *p)
 
 void sched__taskmem_trim(void)
 {
-    struct block *all;
-    flush(&sched__tm);
-    pthread_mutex_lock(&depot_lock);
-    all = depot;
-    depot = NULL;
-    depot_n = 0;
-    pthread_mutex_unlock(&depot_lock);
-    while (all) {
-        struct block *next = all->next_batch;
-        free_batch(all);
-        all = next;
+    for (int k = 0; k < SCHED__TM_CLASSES; k++) {
+        struct depot *d = &depots[k];
+        struct block *all;
+        flush(k);
+        pthread_mutex_lock(&d->lock);
+        all = d->head;
+        d->head = NULL;
+        d->n = 0;
+        pthread_mutex_unlock(&d->lock);
+        while (all) {
+            struct block *next = all->next_batch;
+            free_batch(all);
+            all = next;
+        }
     }
 }
 

@@ -442,6 +442,7 @@ static void test_a_yielding_block_lets_background_work_run_in_fifo_and_random_or
 
 enum { BLOCKS = 20000 };
 static void *blocks[BLOCKS];
+static int block_class;
 
 /* Frees on its own thread what the main thread allocated, the way a
  * worker frees the tasks a spawner made, then exits. */
@@ -450,42 +451,45 @@ static void *free_blocks(void *arg)
     size_t i;
     (void)arg;
     for (i = 0; i < BLOCKS; i++)
-        sched__taskmem_free(blocks[i]);
+        sched__taskmem_free_k(block_class, blocks[i]);
     return NULL;
 }
 
+/* Both sizes: the compact blocks of detached functions, and full tasks. */
 static void test_task_blocks_freed_on_an_exited_thread_are_all_given_back(void)
 {
 #if defined(HAVE_MALLINFO2)
-    size_t before, cached, after, i;
-    pthread_t th;
+    for (block_class = 0; block_class < SCHED__TM_CLASSES; block_class++) {
+        size_t before, cached, after, i, size = sched__taskmem_size(block_class);
+        pthread_t th;
 
-    sched__taskmem_trim();
-    before = mallinfo2().uordblks;
-    for (i = 0; i < BLOCKS; i++) {
-        blocks[i] = sched__taskmem_alloc();
-        CU_ASSERT_PTR_NOT_NULL_FATAL(blocks[i]);
-        memset(blocks[i], 0xab, SCHED__COMPACT_SIZE);  /* the whole block is the caller's */
+        sched__taskmem_trim();
+        before = mallinfo2().uordblks;
+        for (i = 0; i < BLOCKS; i++) {
+            blocks[i] = sched__taskmem_alloc_k(block_class);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(blocks[i]);
+            memset(blocks[i], 0xab, size);  /* the whole block is the caller's */
+        }
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, free_blocks, NULL), 0);
+        pthread_join(th, NULL);
+        /* Whatever the exited thread kept is in the depot now; allocating
+         * again may reuse it, and a block is an ordinary malloc'd chunk. */
+        for (i = 0; i < 100; i++)
+            blocks[i] = sched__taskmem_alloc_k(block_class);
+        for (i = 0; i < 100; i++) {
+            if (i % 2)
+                free(blocks[i]);
+            else
+                sched__taskmem_free_k(block_class, blocks[i]);
+        }
+        cached = mallinfo2().uordblks;
+        sched__taskmem_trim();
+        after = mallinfo2().uordblks;
+        CU_ASSERT(cached >= after);
+        /* Everything comes back: no more than what libc keeps for the
+         * thread it created (far less than the 20,000 blocks). */
+        CU_ASSERT(after <= before + 4096);
     }
-    CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, free_blocks, NULL), 0);
-    pthread_join(th, NULL);
-    /* Whatever the exited thread kept is in the depot now; allocating
-     * again may reuse it, and a block is an ordinary malloc'd chunk. */
-    for (i = 0; i < 100; i++)
-        blocks[i] = sched__taskmem_alloc();
-    for (i = 0; i < 100; i++) {
-        if (i % 2)
-            free(blocks[i]);
-        else
-            sched__taskmem_free(blocks[i]);
-    }
-    cached = mallinfo2().uordblks;
-    sched__taskmem_trim();
-    after = mallinfo2().uordblks;
-    CU_ASSERT(cached >= after);
-    /* Everything comes back: no more than what libc keeps for the thread
-     * it created (far less than the 20,000 blocks). */
-    CU_ASSERT(after <= before + 4096);
 #else
     CU_PASS("mallinfo2 is not available: nothing to measure the heap with");
 #endif
