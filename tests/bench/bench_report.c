@@ -319,6 +319,6 @@ void bench_report_print(int rounds)
         for (int i = 0; i < nrows; i++)
             for (int m = 0; m < M_COUNT; m++)
                 if (rows[i].have[m][r])
-                    printf("bench-round round=%d impl=%s workload=%s metric=%s value=%.1f\n", r + 1,
+                    printf("bench-round round=%d impl=%s workload=%s metric=%s value=%.3f\n", r + 1,
                            rows[i].name, metrics[m].workload, metrics[m].metric, rows[i].v[m][r]);
 }
