@@ -154,13 +154,22 @@ sched_future *sched_yield_now(void)
 
 /* ---- all-of / any-of --------------------------------------------------------- */
 
+/*
+ * Each child is polled with a waker of its own (a wake set, wakeup.c), so
+ * that a poll of the set polls again only the children whose wakers were
+ * woken since, in index order: every child at the first poll, and then
+ * each child once per wake, not once per wake of any child.  The children
+ * see the set's context otherwise (its task, host and failure message).
+ */
 struct join_set {
     sched_future base;
     size_t n;
     size_t left;
     size_t *winner;             /* any-of only */
-    sched_future **futs;        /* NULL once finished (and dropped) */
-    sched_value *vals;
+    int started;                /* polled once: every child has been polled */
+    struct sched__wake_set *ws; /* NULL when n == 0 */
+    sched_future **futs;        /* each NULL once finished (and dropped) */
+    sched_value *vals;          /* all-of: the result, until handed over */
 };
 
 static void join_set_drop_rest(struct join_set *js)
@@ -175,62 +184,138 @@ static void join_set_drop_rest(struct join_set *js)
     js->left = 0;
 }
 
+/* Poll child i (still unfinished) with its own waker in cc, a copy of the
+ * set's context. */
+static int poll_child(struct join_set *js, size_t i, sched_context *cc, sched_value *out)
+{
+    cc->waker = sched__wake_set_child(js->ws, i);
+    return sched_future_poll(js->futs[i], cc, out);
+}
+
+/* Start a poll of the set: cc becomes the context its children see. */
+static void join_set_begin(struct join_set *js, sched_context *cx, sched_context *cc)
+{
+    if (cx)
+        *cc = *cx;
+    else
+        memset(cc, 0, sizeof *cc);
+    sched__wake_set_begin(js->ws, cx ? cx->waker : NULL);
+}
+
+/* End it: the failure message a child recorded is the set's poll's. */
+static void join_set_end(sched_context *cx, sched_context *cc)
+{
+    if (cx) {
+        cx->fail_msg = cc->fail_msg;
+        cx->fail_code = cc->fail_code;
+    } else {
+        free(cc->fail_msg);
+    }
+}
+
+/* 1: poll child i (if unfinished) as the all-of does; 0 when it is still
+ * pending or finished with a value; rc < 0 when it failed (the rest are
+ * dropped). */
+static int all_child(struct join_set *js, size_t i, sched_context *cc)
+{
+    int rc;
+    if (!js->futs[i])
+        return 0;
+    rc = poll_child(js, i, cc, &js->vals[i]);
+    if (rc == SCHED_PENDING)
+        return 0;
+    sched_future_drop(js->futs[i]);
+    js->futs[i] = NULL;
+    js->left--;
+    if (rc < 0)
+        join_set_drop_rest(js);
+    return rc < 0 ? rc : 0;
+}
+
 static int all_poll(sched_future *f, sched_context *cx, sched_value *out)
 {
     struct join_set *js = (struct join_set *)f;
-    size_t i;
-    for (i = 0; i < js->n && js->left; i++) {
-        int rc;
-        if (!js->futs[i])
-            continue;
-        rc = sched_future_poll(js->futs[i], cx, &js->vals[i]);
-        if (rc == SCHED_PENDING)
-            continue;
-        sched_future_drop(js->futs[i]);
-        js->futs[i] = NULL;
-        js->left--;
-        if (rc < 0) {
-            join_set_drop_rest(js);
-            return rc;
+    sched_context cc;
+    size_t i, w;
+    int rc = 0;
+
+    if (js->n == 0) {
+        out->ptr = NULL;
+        return 0;
+    }
+    if (!js->left)
+        return SCHED_EINVAL;    /* polled again after it was ready */
+    join_set_begin(js, cx, &cc);
+    if (!js->started) {
+        js->started = 1;
+        for (i = 0; i < js->n && rc == 0; i++)
+            rc = all_child(js, i, &cc);
+    } else {
+        for (w = 0; w * SCHED__WAKE_WORD_BITS < js->n && rc == 0; w++) {
+            uintptr_t bits = sched__wake_set_take(js->ws, w);
+            for (i = w * SCHED__WAKE_WORD_BITS; bits && rc == 0; i++, bits >>= 1)
+                if (bits & 1)
+                    rc = all_child(js, i, &cc);
         }
     }
+    join_set_end(cx, &cc);
+    if (rc < 0)
+        return rc;
     if (js->left)
         return SCHED_PENDING;
-    out->ptr = NULL;
-    if (js->n) {
-        out->ptr = malloc(js->n * sizeof(sched_value));
-        if (!out->ptr)
-            return SCHED_ENOMEM;
-        memcpy(out->ptr, js->vals, js->n * sizeof(sched_value));
-    }
+    out->ptr = js->vals;
+    js->vals = NULL;
     return 0;
+}
+
+/* SCHED_PENDING while child i (if unfinished) is; else its outcome, having
+ * dropped the rest. */
+static int any_child(struct join_set *js, size_t i, sched_context *cc, sched_value *out)
+{
+    int rc;
+    if (!js->futs[i])
+        return SCHED_PENDING;
+    rc = poll_child(js, i, cc, out);
+    if (rc == SCHED_PENDING)
+        return rc;
+    if (js->winner)
+        *js->winner = i;
+    join_set_drop_rest(js);
+    return rc;
 }
 
 static int any_poll(sched_future *f, sched_context *cx, sched_value *out)
 {
     struct join_set *js = (struct join_set *)f;
-    size_t i;
-    if (js->n == 0)
-        return SCHED_EINVAL;
-    for (i = 0; i < js->n; i++) {
-        int rc;
-        if (!js->futs[i])
-            continue;
-        rc = sched_future_poll(js->futs[i], cx, out);
-        if (rc == SCHED_PENDING)
-            continue;
-        if (js->winner)
-            *js->winner = i;
-        join_set_drop_rest(js);
-        return rc;
+    sched_context cc;
+    size_t i, w;
+    int rc = SCHED_PENDING;
+
+    if (!js->left)
+        return SCHED_EINVAL;    /* empty, or polled again after it was ready */
+    join_set_begin(js, cx, &cc);
+    if (!js->started) {
+        js->started = 1;
+        for (i = 0; i < js->n && rc == SCHED_PENDING; i++)
+            rc = any_child(js, i, &cc, out);
+    } else {
+        for (w = 0; w * SCHED__WAKE_WORD_BITS < js->n && rc == SCHED_PENDING; w++) {
+            uintptr_t bits = sched__wake_set_take(js->ws, w);
+            for (i = w * SCHED__WAKE_WORD_BITS; bits && rc == SCHED_PENDING; i++, bits >>= 1)
+                if (bits & 1)
+                    rc = any_child(js, i, &cc, out);
+        }
     }
-    return js->left ? SCHED_PENDING : SCHED_EINVAL;
+    join_set_end(cx, &cc);
+    return rc;
 }
 
 static void join_set_drop(sched_future *f)
 {
     struct join_set *js = (struct join_set *)f;
     join_set_drop_rest(js);
+    sched__wake_set_free(js->ws);
+    free(js->vals);
     free(js);
 }
 
@@ -240,7 +325,7 @@ static const sched_future_ops any_ops = { any_poll, join_set_drop };
 static sched_future *join_set_new(const sched_future_ops *ops, sched_future *const *futs,
                                   size_t n, size_t *winner)
 {
-    struct join_set *js;
+    struct join_set *js = NULL;
     size_t i;
 
     if (n && !futs)
@@ -249,10 +334,20 @@ static sched_future *join_set_new(const sched_future_ops *ops, sched_future *con
      * NULL too (polling NULL fails with SCHED_ENOMEM). */
     for (i = 0; i < n && futs[i]; i++)
         ;
-    if (i < n || n > (SIZE_MAX - sizeof *js) / (sizeof(sched_future *) + sizeof(sched_value)))
-        js = NULL;
-    else
-        js = malloc(sizeof *js + n * (sizeof(sched_future *) + sizeof(sched_value)));
+    if (i == n && n <= (SIZE_MAX - sizeof *js) / sizeof(sched_value))
+        js = calloc(1, sizeof *js + n * sizeof(sched_future *));
+    if (js && n) {
+        js->ws = sched__wake_set_new(n);
+        /* The all-of's result: zeroed, as a failed child's value reads. */
+        if (ops == &all_ops)
+            js->vals = calloc(n, sizeof(sched_value));
+        if (!js->ws || (ops == &all_ops && !js->vals)) {
+            sched__wake_set_free(js->ws);
+            free(js->vals);
+            free(js);
+            js = NULL;
+        }
+    }
     if (!js) {
         for (i = 0; i < n; i++)
             sched_future_drop(futs[i]);
@@ -261,12 +356,9 @@ static sched_future *join_set_new(const sched_future_ops *ops, sched_future *con
     js->base.ops = ops;
     js->n = js->left = n;
     js->winner = winner;
-    js->vals = (sched_value *)(js + 1);
-    js->futs = (sched_future **)(js->vals + n);
-    for (i = 0; i < n; i++) {
-        js->vals[i].u = 0;
-        js->futs[i] = futs[i];
-    }
+    js->futs = (sched_future **)(js + 1);
+    if (n)
+        memcpy(js->futs, futs, n * sizeof *futs);
     return &js->base;
 }
 

@@ -199,6 +199,10 @@ sched_waker *sched_waker_clone(sched_waker *w)
     struct sched__waker_head *b;
     if (!w)
         return NULL;
+    if ((uintptr_t)w & SCHED__WAKER_CHILD) {
+        sched__child_waker_ref(w);
+        return w;
+    }
     if ((b = sched__waker_check(w, "sched_waker_clone"))) {
         b->host->hooks.waker_ref(b);
     } else {
@@ -213,6 +217,10 @@ void sched_waker_drop(sched_waker *w)
     struct sched__waker_head *b;
     if (!w)
         return;
+    if ((uintptr_t)w & SCHED__WAKER_CHILD) {
+        sched__child_waker_drop(w);
+        return;
+    }
     if ((b = sched__waker_check(w, "sched_waker_drop"))) {
         b->host->hooks.waker_unref(b);
     } else {
@@ -226,6 +234,10 @@ void sched_waker_wake_by_ref(sched_waker *w)
     struct sched__waker_head *b;
     if (!w)
         return;
+    if ((uintptr_t)w & SCHED__WAKER_CHILD) {
+        sched__child_waker_wake_by_ref(w);
+        return;
+    }
     if ((b = sched__waker_check(w, "sched_waker_wake_by_ref"))) {
         b->host->hooks.waker_wake(b);
     } else {
@@ -240,6 +252,10 @@ void sched_waker_wake(sched_waker *w)
     struct sched__waker_head *b;
     if (!w)
         return;
+    if ((uintptr_t)w & SCHED__WAKER_CHILD) {
+        sched__child_waker_wake(w);
+        return;
+    }
     if ((b = sched__waker_check(w, "sched_waker_wake"))) {
         b->host->hooks.waker_wake(b);
         b->host->hooks.waker_unref(b);
@@ -447,6 +463,8 @@ uint64_t sched__waker_session(sched_waker *w, sched_host **host)
 {
     struct sched_task *t = (struct sched_task *)w;
     *host = NULL;
+    if ((uintptr_t)w & SCHED__WAKER_CHILD)
+        return sched__child_waker_session(w, host);
     if (!w || ((uintptr_t)w & SCHED__WAKER_BLOCK)
         || !(atomic_load_explicit(&t->state, memory_order_relaxed) & SCHED__FULL)
         || full_of(t)->session_id == 0)

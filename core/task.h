@@ -123,9 +123,45 @@ void sched__log_unseen_failure(const struct sched_task *t, const char *msg);
  * Wakers are tagged pointers: a task pointer (tasks are at least 8-byte
  * aligned) wakes that task; a pointer with the low bit set is a blocked
  * thread's waker (block.c): a struct sched__waker_head, whose host's
- * hooks wake, clone and drop it (hooks.h).
+ * hooks wake, clone and drop it (hooks.h); a pointer with bit 1 set is a
+ * child waker of a wake set (below).
  */
 #define SCHED__WAKER_BLOCK 0x1u
+#define SCHED__WAKER_CHILD 0x2u
+
+/*
+ * A wake set (wakeup.c): one waker per child of an all-of or any-of, so
+ * that the set polls again only the children that woke.  Waking child i's
+ * waker marks i ready and wakes the set's parent waker, once until the
+ * next sched__wake_set_begin.  The set is reference-counted: its owner
+ * holds one reference, every clone of a child waker another, so a child
+ * waker kept by a timer or another thread stays valid after the owner
+ * let go, and waking it then does nothing.
+ *
+ * The owner (one thread at a time) calls begin at each poll of the set,
+ * with the waker of that poll, then takes the ready children word by word.
+ * Child wakers may be woken, cloned and dropped from any thread.
+ */
+struct sched__wake_set;
+/* A set of n children (n > 0), or NULL when out of memory. */
+struct sched__wake_set *sched__wake_set_new(size_t n);
+/* Child i's waker, borrowed: valid while the owner holds the set. */
+sched_waker *sched__wake_set_child(struct sched__wake_set *ws, size_t i);
+/* The owner polls: parent (may be NULL) is the waker to wake from now on. */
+void sched__wake_set_begin(struct sched__wake_set *ws, sched_waker *parent);
+/* Bits of the children woken since their word was last taken: bit b of
+ * word w is child w * SCHED__WAKE_WORD_BITS + b.  Clears them. */
+#define SCHED__WAKE_WORD_BITS (sizeof(uintptr_t) * 8)
+uintptr_t sched__wake_set_take(struct sched__wake_set *ws, size_t word);
+/* The owner lets go: the parent is never woken again. */
+void sched__wake_set_free(struct sched__wake_set *ws);
+/* sched_waker_* of a child waker (task.c dispatches on the tag). */
+void sched__child_waker_wake_by_ref(sched_waker *w);
+void sched__child_waker_wake(sched_waker *w);
+void sched__child_waker_ref(sched_waker *w);
+void sched__child_waker_drop(sched_waker *w);
+/* The session (and its host) of the waker the set last polled with. */
+uint64_t sched__child_waker_session(sched_waker *w, sched_host **host);
 
 /* The future sched_future_fn() returns (fn_future.c).  Its allocation
  * is the size of a task so that spawning it turns it into a compact task

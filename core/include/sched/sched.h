@@ -235,7 +235,9 @@ sched_future *sched_yield_now(void);
 sched_future *sched_all(sched_future *const *futs, size_t n);
 /* any-of: ready with the value of the first future to finish; its index is
  * stored in *winner (which must outlive the future; may be NULL).  The
- * other futures are dropped.  Takes ownership as sched_all. */
+ * other futures are dropped.  Takes ownership as sched_all.  In both, each
+ * future has a waker of its own and is polled again only once it was
+ * woken (sched_future_fn(3)). */
 sched_future *sched_any(sched_future *const *futs, size_t n, size_t *winner);
 
 /* Oneshot: one value from one sender to one receiver. */
