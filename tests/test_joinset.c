@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/test_joinset.c - sched_all and sched_any through the public API,
- * on the linux backend and on the test backend: each child is polled
+ * on the linux, test and cloudflare-sim backends: each child is polled
  * again only after its own waker was woken (sched_all(3)), children woken
  * in any order and from other threads, a set dropped while its children
  * still hold wakers (and those wakers woken after the drop), a failing
  * child, the any-of's winner, a set that moves from one waker to another,
- * and a fan-out of 10 000 tasks.
+ * a fan-out of 10 000 tasks, and 10 000 timers firing one by one.
  */
 #include "config.h"
 
@@ -521,6 +521,41 @@ static void test_ten_thousand_joins_finish_with_their_values(void)
     sched_host_close(h);
 }
 
+/* 10 000 timers, due one after another, under one all-of: each child
+ * is polled when the set first is and once its own timer fired.  On a
+ * real clock a timer may already be due at the first poll (one poll), or
+ * be seen firing before its deadline on the host's clock and re-arm (a
+ * third).  The old all-of polled every waiting child at each firing:
+ * N(N+1)/2 polls on a simulated clock. */
+static void test_ten_thousand_timers_poll_each_child_twice(void)
+{
+    enum { N = 10000 };
+    sched_host *h = open_host();
+    sched_executor *ex = NULL;
+    sched_future **kids = malloc(N * sizeof *kids);
+    struct counts *c = calloc(N, sizeof *c);
+    size_t i, wrong = 0;
+    sched_value v;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(kids);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL_FATAL(sched_executor_new(h, &ex), 0);
+    for (i = 0; i < N; i++)
+        kids[i] = counted(sched_timer(h, 1000000 + (uint64_t)i * 2000), &c[i]);
+    CU_ASSERT_EQUAL_FATAL(sched_block(ex, sched_all(kids, N), &v, NULL), 0);
+    for (i = 0; i < N; i++) {
+        int n = atomic_load(&c[i].polls);
+        wrong += sched_as_test(h) ? n != 2 : n < 1 || n > 3;
+        CU_ASSERT_EQUAL(atomic_load(&c[i].drops), 1);
+    }
+    CU_ASSERT_EQUAL(wrong, 0);
+    free(v.ptr);
+    free(c);
+    free(kids);
+    sched_executor_free(ex);
+    sched_host_close(h);
+}
+
 static const struct {
     const char *name;
     CU_TestFunc fn;
@@ -536,6 +571,7 @@ static const struct {
     { "a set moved to another waker wakes the new one",
       test_a_set_moved_to_another_waker_wakes_the_new_one },
     { "10000 joins finish with their values", test_ten_thousand_joins_finish_with_their_values },
+    { "10000 timers poll each child twice", test_ten_thousand_timers_poll_each_child_twice },
 };
 
 static int use_linux(void)
@@ -550,12 +586,20 @@ static int use_test(void)
     return 0;
 }
 
+static int use_cloudflare_sim(void)
+{
+    backend = "cloudflare-sim";
+    return 0;
+}
+
 int main(void)
 {
     static const struct {
         const char *name;
         CU_InitializeFunc init;
-    } suites[] = { { "joinset on linux", use_linux }, { "joinset on test", use_test } };
+    } suites[] = { { "joinset on linux", use_linux },
+                   { "joinset on test", use_test },
+                   { "joinset on cloudflare-sim", use_cloudflare_sim } };
     unsigned failed;
 
     if (CU_initialize_registry() != CUE_SUCCESS)
