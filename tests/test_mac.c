@@ -330,6 +330,39 @@ static void test_destroy_while_timers_fire_runs_or_drops_each_once(void)
     CU_ASSERT_EQUAL(atomic_load(&consumed), settled);
 }
 
+/* Main-thread timers of random delays run in the order of their
+ * deadlines: the heap hands them on earliest first, and the main queue
+ * keeps that order.  The backend's deadline lies in [due, due_hi]; only
+ * timers whose ranges do not overlap have a defined order. */
+static void test_main_timers_of_random_delays_run_in_deadline_order(void)
+{
+    enum { N = 300 };
+    trun *rs = calloc(N, sizeof *rs);
+    unsigned seed = 4242;
+    int misordered = 0;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+    open_backend();
+    atomic_store(&stop_after, N);
+    for (int i = 0; i < N; i++) {
+        uint64_t delay = (uint64_t)(rand_r(&seed) % 20000) * 1000;   /* 0-20 ms */
+        rs[i].due = desc->ops.now(self) + delay;
+        CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &rs[i].base, delay, 1), 0);
+        rs[i].due_hi = desc->ops.now(self) + delay;
+    }
+    CU_ASSERT_EQUAL(desc->ops.run(self), 0);
+    wait_done(N);
+    close_backend();
+    for (int i = 0; i < N; i++) {
+        CU_ASSERT_EQUAL(rs[i].runs, 1);
+        CU_ASSERT_EQUAL(rs[i].early, 0);
+        for (int j = 0; j < N; j++)
+            misordered += rs[i].due_hi < rs[j].due && rs[i].order > rs[j].order;
+    }
+    CU_ASSERT_EQUAL(misordered, 0);
+    free(rs);
+}
+
 /* Timers due at once leave the heap in the order they were armed. */
 static void test_timers_due_at_once_run_on_main_in_the_order_armed(void)
 {
@@ -498,6 +531,7 @@ int main(void)
     CU_ADD_TEST(s, test_timers_cancelled_from_another_thread_as_they_fire_run_or_drop_once);
     CU_ADD_TEST(s, test_destroy_while_timers_fire_runs_or_drops_each_once);
     CU_ADD_TEST(s, test_timers_due_at_once_run_on_main_in_the_order_armed);
+    CU_ADD_TEST(s, test_main_timers_of_random_delays_run_in_deadline_order);
     CU_ADD_TEST(s, test_is_main_thread_is_true_only_on_the_creating_thread);
     CU_ADD_TEST(s, test_create_off_the_main_queue_thread_is_refused_with_a_reason);
     CU_ADD_TEST(s, test_stop_before_run_makes_run_return_at_once);
