@@ -67,6 +67,32 @@ int sched__replay_status(sched_test *t, char **msg)
     return SCHED_EBACKEND;
 }
 
+char *sched__replay_leftover(const char *play, size_t len, const char *name, const char *record)
+{
+    struct sched__replay p, r;
+    char why[256];
+    char *out = NULL;
+    sched__rp_init(&p);
+    sched__rp_init(&r);
+    if (sched__rp_parse(&p, play, len, name, why, sizeof why) == 0 && !p.lenient
+        && sched__rp_parse(&r, record, strlen(record), "(record)", why, sizeof why) == 0
+        && r.nrecs < p.nrecs) {
+        const struct sched__rp_rec *first = &p.recs[r.nrecs];
+        size_t left = p.nrecs - r.nrecs;
+        const char *fmt = "replay %s: the program finished early, after step %llu: the file "
+                          "holds %zu decision%s more, from line %u (step %llu) on, that the run "
+                          "never made";
+        int n = snprintf(NULL, 0, fmt, name, (unsigned long long)r.end, left,
+                         left == 1 ? "" : "s", first->line, (unsigned long long)first->step);
+        if (n > 0 && (out = malloc((size_t)n + 1)) != NULL)
+            snprintf(out, (size_t)n + 1, fmt, name, (unsigned long long)r.end, left,
+                     left == 1 ? "" : "s", first->line, (unsigned long long)first->step);
+    }
+    sched__rp_free(&p);
+    sched__rp_free(&r);
+    return out;
+}
+
 /* What a failure's code says, for the "fail" line. */
 static void fail_message(int code, char *buf, size_t len)
 {

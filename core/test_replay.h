@@ -54,6 +54,14 @@ char *sched__replay_record(sched_test *t);
  * its replay. */
 int sched__replay_status(sched_test *t, char **msg);
 
+/*
+ * An exact replay (play, len bytes, called name) that holds decisions the
+ * run (whose own replay file is record) never made: a malloc'd sentence
+ * naming the file and the line where those decisions begin.  NULL when
+ * the run made them all, the file is lenient, or a text is no replay.
+ */
+char *sched__replay_leftover(const char *play, size_t len, const char *name, const char *record);
+
 /* record with a "fail" line for code (a new string; NULL when record
  * is no replay file or memory ran out). */
 char *sched__replay_with_fail(const char *record, int code);

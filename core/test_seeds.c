@@ -29,6 +29,10 @@
  */
 static _Thread_local char learned_steps[24];
 static _Thread_local size_t last_steps;     /* the last run_once's length */
+/* Set while run_seeds replays SCHED_REPLAY's file, which it read itself
+ * (once: it may be a pipe) and hands each host: the backend must not read
+ * it again. */
+static _Thread_local int replay_taken;
 
 /* test.pct_steps' default outside a sweep (sched-test(7)); a sweep's
  * first seed runs with it too, before a run's length is known. */
@@ -38,6 +42,8 @@ const char *sched__test_getenv(const char *name)
 {
     if (learned_steps[0] != '\0' && strcmp(name, "SCHED_PCT_STEPS") == 0)
         return learned_steps;
+    if (replay_taken && strcmp(name, "SCHED_REPLAY") == 0)
+        return NULL;
     return sched__secure_getenv(name);
 }
 
@@ -340,12 +346,24 @@ static int run_once(const char *config_path, uint64_t seed, sched_test_body_fn b
         *env = replay_env(host, config_path);
     sched_test *t = sched_as_test(host);
     *seeded = sched_test_reseed(t, seed) == 0;
-    if (rr && rr->text && (orc = sched__replay_start(t, rr->text, rr->len, rr->name, err))) {
-        sched_host_close(host);
-        return orc;
+    if (rr && rr->text) {
+        /* A backend that cannot replay still runs the body, as SCHED_REPLAY
+         * in its environment would, and the caller says so. */
+        sched_error *rerr = NULL;
+        orc = sched__replay_start(t, rr->text, rr->len, rr->name, &rerr);
+        rr->supported = orc != SCHED_ENOTSUP;
+        if (orc != 0 && orc != SCHED_ENOTSUP) {
+            sched_host_close(host);
+            if (err)
+                *err = rerr;
+            else
+                sched_error_free(rerr);
+            return orc;
+        }
+        sched_error_free(rerr);
+    } else if (rr) {
+        rr->supported = sched__replay_start(t, NULL, 0, NULL, NULL) == 0;
     }
-    if (rr)
-        rr->supported = rr->text || sched__replay_start(t, NULL, 0, NULL, NULL) == 0;
     *rc = body(host, arg);
     const sched_test_step *steps;
     last_steps = *seeded ? sched_test_history(t, &steps) : 0;
@@ -525,17 +543,32 @@ static char *failed_seed(char *msg, const struct sweep *sw, uint64_t seed, int b
     return msg;
 }
 
-/* SCHED_REPLAY=FILE: one run, its decisions from the file. */
+/* SCHED_REPLAY=FILE: one run, its decisions from the file (read here,
+ * once); an exact file must be used up by the run. */
 static int replay_one(const struct sweep *sw, const char *file, uint64_t seed, char **env,
                       sched_error **err)
 {
-    struct run_replay rr = { .record = sw->shrink };
+    char *play;
+    size_t len;
+    int rc = sched__rp_read_file(file, &play, &len);
+    if (rc != 0)
+        return sched__error_set(err, rc == SCHED_ENOMEM ? rc : SCHED_ECONFIG, "SCHED_REPLAY=%s: %s",
+                                file, sched__rp_read_error(rc));
+    struct run_replay rr = { .text = play, .len = len, .name = file, .record = 1 };
     int body_rc, seeded;
     char *why = NULL;
-    int rc = run_once(sw->config_path, seed, sw->body, sw->arg, &body_rc, &seeded, NULL, env, &why,
-                      &rr, err);
-    if (rc != 0)
+    replay_taken = 1;
+    rc = run_once(sw->config_path, seed, sw->body, sw->arg, &body_rc, &seeded, NULL, env, &why,
+                  &rr, err);
+    if (rc == 0 && rr.supported && !rr.diverged && rr.record_text)
+        rr.diverged = sched__replay_leftover(play, len, file, rr.record_text);
+    if (rc != 0) {
+        replay_taken = 0;
+        free(play);
+        free(rr.record_text);
+        free(rr.diverged);
         return rc;
+    }
     struct sweep s = *sw;
     s.env = *env ? *env : "";
     char *q = command_line((char *const[]){ (char *)file, NULL });
@@ -561,6 +594,8 @@ static int replay_one(const struct sweep *sw, const char *file, uint64_t seed, c
     }
     if (result != 0)
         sched__error_set(err, result, "%s", msg ? msg : "out of memory");
+    replay_taken = 0;
+    free(play);
     free(msg);
     free(q);
     free(why);

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/test_replay_edges.c - what a user of replay files and shrinking
+ * meets at their edges, through sched_test_run_seeds, the environment of
+ * sched-test(7), the real host and test.so: an exact file longer than the
+ * run.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "tmpdir.h"
+
+#include <sched/sched.h>
+#include <sched/test.h>
+
+static char dir[64];
+static char conf_fifo[96], conf_random[96];
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+        abort();
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static const char *fixture(const char *name)
+{
+    static char path[1024];
+    const char *top = getenv("SCHED_TOP_SRCDIR");
+    snprintf(path, sizeof path, "%s/tests/replay/%s", top ? top : "..", name);
+    return path;
+}
+
+static int suite_init(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/sched-edges-XXXXXX");
+    if (!test_mkdtemp(dir))
+        return 1;
+    snprintf(conf_fifo, sizeof conf_fifo, "%s/fifo.conf", dir);
+    snprintf(conf_random, sizeof conf_random, "%s/random.conf", dir);
+    write_file(conf_fifo, "backend = \"test\";\ntest: { randomize = false; };\n");
+    write_file(conf_random, "backend = \"test\";\ntest: { seed = 1; };\n");
+    setenv("SCHED_REPLAY_DIR", dir, 1);
+    return 0;
+}
+
+static int suite_fini(void)
+{
+    return test_rmdir(dir) == 0 ? 0 : 1;
+}
+
+static void clear_env(void)
+{
+    unsetenv("SCHED_SEED");
+    unsetenv("SCHED_ITERATIONS");
+    unsetenv("SCHED_REPLAY");
+    unsetenv("SCHED_RECORD");
+    unsetenv("SCHED_SHRINK");
+    unsetenv("SCHED_SHRINK_RUNS");
+}
+
+/* The value after prefix up to the end of its line, from msg ("" when
+ * prefix is not there). */
+static const char *line_after(const char *msg, const char *prefix)
+{
+    static char buf[4096];
+    const char *p = msg ? strstr(msg, prefix) : NULL;
+    if (!p)
+        return "";
+    p += strlen(prefix);
+    snprintf(buf, sizeof buf, "%.*s", (int)strcspn(p, "\n"), p);
+    return buf;
+}
+
+static sched_value nothing(void *arg)
+{
+    (void)arg;
+    return (sched_value){ .i = 0 };
+}
+
+/* Two tasks, "x" and "y", run to the end. */
+static int pair(sched_host *host, void *arg)
+{
+    (void)arg;
+    sched_executor *ex;
+    if (sched_executor_new(host, &ex))
+        return SCHED_ENOMEM;
+    sched_spawn_labeled(ex, sched_future_fn(nothing, NULL), "x", NULL);
+    sched_spawn_labeled(ex, sched_future_fn(nothing, NULL), "y", NULL);
+    sched_test_run_until_parked(sched_as_test(host));
+    sched_executor_free(ex);
+    return 0;
+}
+
+/* ---- an exact file longer than the run ------------------------------------- */
+
+/* The program finished while the file still held a decision: that is a
+ * departure, named by the file and the line where the rest begins; a
+ * lenient file may hold more than the run uses. */
+static void test_an_exact_file_longer_than_the_run_fails_naming_the_line(void)
+{
+    char *argv[] = { "./test_replay_edges", NULL };
+    char want[2048];
+    sched_error *err = NULL;
+    const char *file = fixture("longer-than-run.replay");
+    clear_env();
+    setenv("SCHED_REPLAY", file, 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, argv, pair, NULL, &err), SCHED_EBACKEND);
+    snprintf(want, sizeof want, "replay %s: the program finished early, after step 2: the file "
+             "holds 1 decision more, from line 14 (step 2) on, that the run never made", file);
+    const char *msg = err ? sched_error_message(err) : "";
+    CU_ASSERT_STRING_EQUAL(line_after(msg, ""), want);
+    CU_ASSERT_STRING_NOT_EQUAL(line_after(msg, "\nreplay with: "), "");
+    sched_error_free(err);
+    err = NULL;
+
+    /* The same decisions, lenient. */
+    char lenient[256];
+    snprintf(lenient, sizeof lenient, "%s/lenient.replay", dir);
+    const char *text = read_text(file);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    char *copy = malloc(strlen(text) + 8);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
+    strcpy(copy, text);
+    char *mode = strstr(copy, "mode exact\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mode);
+    memmove(mode + strlen("mode lenient"), mode + strlen("mode exact"),
+            strlen(mode + strlen("mode exact")) + 1);
+    memcpy(mode, "mode lenient", strlen("mode lenient"));
+    write_file(lenient, copy);
+    free(copy);
+    setenv("SCHED_REPLAY", lenient, 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, argv, pair, NULL, &err), 0);
+    if (err)
+        fprintf(stderr, "\n%s\n", sched_error_message(err));
+    sched_error_free(err);
+    clear_env();
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite s = CU_add_suite("replay edges", suite_init, suite_fini);
+#define T(name) CU_add_test(s, #name, name)
+    T(test_an_exact_file_longer_than_the_run_fails_naming_the_line);
+#undef T
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+    CU_cleanup_registry();
+    return failed ? 1 : 0;
+}
