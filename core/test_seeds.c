@@ -641,6 +641,9 @@ int sched_test_run_seeds(const char *config_path, char *const argv[], sched_test
     if (!have_seed && !replaying && (rc = config_seed(config_path, &first, err)) != 0)
         return rc;
     const char *shrink_env = sched__secure_getenv("SCHED_SHRINK");
+    if (shrink_env != NULL && strcmp(shrink_env, "0") != 0 && strcmp(shrink_env, "1") != 0)
+        return sched__error_set(err, SCHED_ECONFIG, "SCHED_SHRINK=\"%s\" is invalid: use 1 to "
+                                "shrink a failing run, 0 (or leave it unset) not to", shrink_env);
     struct sweep sw = { config_path, body, arg, argv, NULL, NULL,
                         shrink_env != NULL && strcmp(shrink_env, "1") == 0, 200 };
     if ((rc = env_number("SCHED_SHRINK_RUNS", 1, &sw.max_runs, err)) != 0 && rc != SCHED_ENOENT)

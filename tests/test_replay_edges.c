@@ -3,7 +3,7 @@
  * tests/test_replay_edges.c - what a user of replay files and shrinking
  * meets at their edges, through sched_test_run_seeds, the environment of
  * sched-test(7), the real host and test.so: an exact file longer than the
- * run.
+ * run, a SCHED_SHRINK that is neither 0 nor 1.
  */
 #include "config.h"
 
@@ -155,6 +155,42 @@ static void test_an_exact_file_longer_than_the_run_fails_naming_the_line(void)
     clear_env();
 }
 
+/* ---- SCHED_SHRINK's values ---------------------------------------------------- */
+
+static int passes(sched_host *host, void *arg)
+{
+    (void)host;
+    (void)arg;
+    return 0;
+}
+
+/* 0 and 1 (and unset) are accepted; anything else is refused naming the
+ * variable and the value, before anything runs. */
+static void test_sched_shrink_takes_only_0_or_1(void)
+{
+    char *argv[] = { "./test_replay_edges", NULL };
+    static const char *const bad[] = { "yes", "", "2", "01", "1 ", "true" };
+    clear_env();
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char want[256];
+        sched_error *err = NULL;
+        setenv("SCHED_SHRINK", bad[i], 1);
+        CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, argv, passes, NULL, &err), SCHED_ECONFIG);
+        snprintf(want, sizeof want, "SCHED_SHRINK=\"%s\" is invalid: use 1 to shrink a failing "
+                 "run, 0 (or leave it unset) not to", bad[i]);
+        CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "", want);
+        sched_error_free(err);
+    }
+    static const char *const good[] = { "0", "1" };
+    for (size_t i = 0; i < 2; i++) {
+        sched_error *err = NULL;
+        setenv("SCHED_SHRINK", good[i], 1);
+        CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, argv, passes, NULL, &err), 0);
+        sched_error_free(err);
+    }
+    clear_env();
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -162,6 +198,7 @@ int main(void)
     CU_pSuite s = CU_add_suite("replay edges", suite_init, suite_fini);
 #define T(name) CU_add_test(s, #name, name)
     T(test_an_exact_file_longer_than_the_run_fails_naming_the_line);
+    T(test_sched_shrink_takes_only_0_or_1);
 #undef T
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
