@@ -228,20 +228,26 @@ static char *program_command(char *const argv[])
 static const char *const choice_vars[] = { "SCHED_STRATEGY", "SCHED_PCT_DEPTH", "SCHED_PCT_STEPS" };
 #define NCHOICE_VARS (sizeof choice_vars / sizeof choice_vars[0])
 
+/* Set in the environment, these decided what the run loaded and read:
+ * the dynamic loader's search path (a libsched other than the installed
+ * one) and whether the system's config and plugins were ignored. */
+static const char *const load_vars[] = { "SCHED_NOSYSTEM", "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH" };
+#define NLOAD_VARS (sizeof load_vars / sizeof load_vars[0])
+
 /*
  * The variables a replay needs besides the seed, as shell words: the
  * backend that ran (the system's config may name another), the config
  * file the lookup found when the program passed none, the plugin path it
- * was loaded from, and the strategy settings set in the environment, so
- * that the command replays wherever it is pasted.  NULL when out of
- * memory.
+ * was loaded from, the loader's variables set (load_vars) and the
+ * strategy settings set in the environment, so that the command replays
+ * wherever it is pasted.  NULL when out of memory.
  */
 static char *replay_env(sched_host *host, const char *config_path)
 {
     const char *config = sched_host_config_path(host);
     const char *plugins = sched__secure_getenv("SCHED_PLUGIN_PATH");
-    const char *names[3 + NCHOICE_VARS];
-    char *words[3 + NCHOICE_VARS] = { NULL }, *out = NULL;
+    const char *names[3 + NLOAD_VARS + NCHOICE_VARS];
+    char *words[3 + NLOAD_VARS + NCHOICE_VARS] = { NULL }, *out = NULL;
     size_t len = 1;
     int n = 0;
 
@@ -254,6 +260,13 @@ static char *replay_env(sched_host *host, const char *config_path)
     if (plugins != NULL && plugins[0] != '\0') {
         names[n] = "SCHED_PLUGIN_PATH";
         words[n++] = command_line((char *const[]){ (char *)plugins, NULL });
+    }
+    for (size_t i = 0; i < NLOAD_VARS; i++) {
+        const char *v = sched__secure_getenv(load_vars[i]);
+        if (v != NULL && v[0] != '\0') {
+            names[n] = load_vars[i];
+            words[n++] = command_line((char *const[]){ (char *)v, NULL });
+        }
     }
     for (size_t i = 0; i < NCHOICE_VARS; i++) {
         const char *v = sched__secure_getenv(choice_vars[i]);

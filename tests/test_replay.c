@@ -266,7 +266,7 @@ static unsigned long long sweep(char *path, size_t len, sched_error **err)
 
 static void test_a_failing_seed_leaves_a_file_that_replays_the_failure(void)
 {
-    char path[1024], want[4096];
+    char path[1024], want[20480];
     sched_error *err = NULL;
     clear_env();
     unsigned long long seed = sweep(path, sizeof path, &err);
@@ -279,9 +279,10 @@ static void test_a_failing_seed_leaves_a_file_that_replays_the_failure(void)
               && strcmp(path + strlen(path) - strlen(want), want) == 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(path, dir + strlen("/tmp/")));
     /* The command replays wherever it is pasted: absolute, quoted. */
-    snprintf(want, sizeof want, "SCHED_BACKEND=test%s%s SCHED_REPLAY=%s %s 'the race'",
+    char lv[4096];
+    snprintf(want, sizeof want, "SCHED_BACKEND=test%s%s%s SCHED_REPLAY=%s %s 'the race'",
              pp ? " SCHED_PLUGIN_PATH=" : "", pp ? shell_word(pp, w1, sizeof w1) : "",
-             shell_word(path, w2, sizeof w2),
+             test_load_vars(lv, sizeof lv), shell_word(path, w2, sizeof w2),
              shell_word(test_program_word("./test_replay", w3, sizeof w3), w4, sizeof w4));
     CU_ASSERT_STRING_EQUAL(line_after(sched_error_message(err), "\nreplay exactly with: "), want);
     sched_error_free(err);

@@ -3,7 +3,8 @@
  * tests/test_replay_edges.c - what a user of replay files and shrinking
  * meets at their edges, through sched_test_run_seeds, the environment of
  * sched-test(7), the real host and test.so: an exact file longer than the
- * run, a SCHED_SHRINK that is neither 0 nor 1.
+ * run, a SCHED_SHRINK that is neither 0 nor 1, a second, weaker shrink of
+ * a seed already shrunk, and the loader's variables in a replay command.
  */
 #include "config.h"
 
@@ -191,6 +192,47 @@ static void test_sched_shrink_takes_only_0_or_1(void)
     clear_env();
 }
 
+/* ---- the loader's variables in the replay command ------------------------------ */
+
+static int fails(sched_host *host, void *arg)
+{
+    (void)arg;
+    return pair(host, NULL) == 0 ? 7 : 1;
+}
+
+/* The run found libsched and its plugins through LD_LIBRARY_PATH and
+ * ignored the system's files (SCHED_NOSYSTEM): pasted elsewhere, the
+ * command must say so too, each value shell-quoted. */
+static void test_the_replay_command_repeats_the_loader_variables(void)
+{
+    char *argv[] = { "./test_replay_edges", NULL };
+    const char *old = getenv("LD_LIBRARY_PATH");
+    char *saved = old ? strdup(old) : NULL;
+    char lib[512];
+    snprintf(lib, sizeof lib, "%s/it's lib:%s", dir, old ? old : "/nowhere");
+    clear_env();
+    setenv("LD_LIBRARY_PATH", lib, 1);
+    setenv("SCHED_SEED", "4", 1);
+    sched_error *err = NULL;
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, argv, fails, NULL, &err), 7);
+    const char *msg = err ? sched_error_message(err) : "";
+    char vars[4096], want[8192];
+    CU_ASSERT_PTR_NOT_NULL(strstr(test_load_vars(vars, sizeof vars), " LD_LIBRARY_PATH='"));
+    snprintf(want, sizeof want, "%s SCHED_SEED=4 SCHED_ITERATIONS=1 ", vars);
+    CU_ASSERT_PTR_NOT_NULL(strstr(line_after(msg, "\nreplay with: "), want));
+    snprintf(want, sizeof want, "%s SCHED_REPLAY=", vars);
+    CU_ASSERT_PTR_NOT_NULL(strstr(line_after(msg, "\nreplay exactly with: "), want));
+    if (!strstr(line_after(msg, "\nreplay exactly with: "), want))
+        fprintf(stderr, "\n%s\n  lacks\n%s\n", msg, want);
+    sched_error_free(err);
+    if (saved)
+        setenv("LD_LIBRARY_PATH", saved, 1);
+    else
+        unsetenv("LD_LIBRARY_PATH");
+    free(saved);
+    clear_env();
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -199,6 +241,7 @@ int main(void)
 #define T(name) CU_add_test(s, #name, name)
     T(test_an_exact_file_longer_than_the_run_fails_naming_the_line);
     T(test_sched_shrink_takes_only_0_or_1);
+    T(test_the_replay_command_repeats_the_loader_variables);
 #undef T
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();

@@ -234,9 +234,11 @@ static const char *replay_env(const char *backend, const char *found_config)
     if (found_config)
         n += snprintf(buf + n, sizeof buf - (size_t)n, " SCHED_CONFIG=%s",
                       shell_word(found_config, w1, sizeof w1));
+    char lv[4096];
     if (pp && *pp)
-        snprintf(buf + n, sizeof buf - (size_t)n, " SCHED_PLUGIN_PATH=%s",
-                 shell_word(pp, w2, sizeof w2));
+        n += snprintf(buf + n, sizeof buf - (size_t)n, " SCHED_PLUGIN_PATH=%s",
+                      shell_word(pp, w2, sizeof w2));
+    snprintf(buf + n, sizeof buf - (size_t)n, "%s", test_load_vars(lv, sizeof lv));
     return buf;
 }
 

@@ -47,6 +47,28 @@ static inline int test_rmdir(const char *dir)
     return rmdir(dir);
 }
 
+/* The loader's variables a replay command repeats when set, after the
+ * backend, config and plugin path (sched-test(7)): each " NAME=WORD",
+ * the word shell-quoted as sched_test_run_seeds() quotes it. */
+static inline const char *test_load_vars(char *buf, size_t len)
+{
+    static const char *const names[] = { "SCHED_NOSYSTEM", "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH" };
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *v = getenv(names[i]);
+        if (v == NULL || v[0] == '\0' || n + strlen(names[i]) + 4 * strlen(v) + 8 > len)
+            continue;
+        int plain = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                              "0123456789_./=:,+-@%") == strlen(v);
+        n += (size_t)snprintf(buf + n, len - n, " %s=%s", names[i], plain ? "" : "'");
+        for (; !plain && *v; v++)
+            n += (size_t)snprintf(buf + n, len - n, "%s", *v == '\'' ? "'\\''" : (char[]){ *v, 0 });
+        n += (size_t)snprintf(buf + n, len - n, "%s", plain ? v : "'");
+    }
+    return buf;
+}
+
 /* The program word sched_test_run_seeds() prints for a relative argv0:
  * the running executable, resolved (on Windows argv0 as given). */
 static inline const char *test_program_word(const char *argv0, char *buf, size_t len)
