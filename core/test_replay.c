@@ -141,8 +141,8 @@ static void stem_of(char *const argv[], char *buf, size_t len)
         snprintf(buf, len, "sched");
 }
 
-int sched__replay_save(const char *text, char *const argv[], uint64_t seed, const char *suffix,
-                       char **path, char *why, size_t whylen)
+int sched__replay_path(char *const argv[], uint64_t seed, const char *suffix, char **path,
+                       char *why, size_t whylen)
 {
     const char *dir = sched__secure_getenv("SCHED_REPLAY_DIR");
     char stem[128];
@@ -171,6 +171,18 @@ int sched__replay_save(const char *text, char *const argv[], uint64_t seed, cons
     snprintf(p, n, "%s%s%s-seed%llu%s", abs, dl && (abs[dl - 1] == '/' || abs[dl - 1] == '\\')
              ? "" : "/", stem, (unsigned long long)seed, suffix);
     free(abs);
+    *path = p;
+    return 0;
+}
+
+int sched__replay_save(const char *text, char *const argv[], uint64_t seed, const char *suffix,
+                       char **path, char *why, size_t whylen)
+{
+    char *p;
+    int rc = sched__replay_path(argv, seed, suffix, &p, why, whylen);
+    *path = NULL;
+    if (rc)
+        return rc;
     FILE *f = sched__fopen(p, "wb");
     int ok = f && fputs(text, f) >= 0;
     if (f && fclose(f) != 0)

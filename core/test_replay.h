@@ -74,5 +74,9 @@ char *sched__replay_with_fail(const char *record, int code);
  */
 int sched__replay_save(const char *text, char *const argv[], uint64_t seed, const char *suffix,
                        char **path, char *why, size_t whylen);
+/* The path sched__replay_save would write (*path malloc'd), or its
+ * failure before writing. */
+int sched__replay_path(char *const argv[], uint64_t seed, const char *suffix, char **path,
+                       char *why, size_t whylen);
 
 #endif

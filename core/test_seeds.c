@@ -505,8 +505,42 @@ static char *saved(char *msg, const struct sweep *sw, const char *text, uint64_t
     return msg;
 }
 
+/*
+ * The shrunk file an earlier run left for this seed, when it has fewer
+ * deviations than left and, replayed, still fails with want (the program
+ * may have changed since): its path (malloc'd) with *n its deviations;
+ * else NULL, and the new file replaces it.
+ */
+static char *better_kept(const struct sweep *sw, uint64_t seed, int want, uint64_t left,
+                         uint64_t *n)
+{
+    char why[256], *path, *text, *record = NULL;
+    size_t len;
+    if (sched__replay_path(sw->argv, seed, ".shrunk.replay", &path, why, sizeof why) != 0)
+        return NULL;
+    if (sched__rp_read_file(path, &text, &len) != 0) {
+        free(path);
+        return NULL;
+    }
+    struct sched__replay rp;
+    sched__rp_init(&rp);
+    int better = sched__rp_parse(&rp, text, len, path, why, sizeof why) == 0 && !rp.lenient
+                 && (*n = sched__rp_deviations(&rp)) < left;
+    sched__rp_free(&rp);
+    struct shrink_ctx c = { sw, seed };
+    int outcome = 0;
+    better = better && shrink_run(&c, text, len, &record, &outcome) == 0 && outcome == want;
+    free(record);
+    free(text);
+    if (!better) {
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
 /* Shrink a failing run's file (text, which ended with want) and say
- * where the shrunk one went. */
+ * where the shrunk one went, or which earlier, smaller one was kept. */
 static char *shrunk(char *msg, const struct sweep *sw, uint64_t seed, const char *text, int want)
 {
     struct sched__shrink_result res;
@@ -520,8 +554,18 @@ static char *shrunk(char *msg, const struct sweep *sw, uint64_t seed, const char
         return msg;
     }
     sched__shrink_summary(&res, summary, sizeof summary);
-    msg = saved(msg, sw, res.text, seed, ".shrunk.replay", summary,
-                "replay the shrunk schedule with");
+    uint64_t n = 0;
+    char *kept = better_kept(sw, seed, want, res.left, &n);
+    char *q = kept ? command_line((char *const[]){ kept, NULL }) : NULL;
+    if (kept && q)
+        msg = append(msg, "\n%s, more than the %llu of the file an earlier run shrank it to, which "
+                     "is kept: %s\nreplay the shrunk schedule with: %s SCHED_REPLAY=%s %s", summary,
+                     (unsigned long long)n, kept, sw->env, q, sw->cmd);
+    else
+        msg = saved(msg, sw, res.text, seed, ".shrunk.replay", summary,
+                    "replay the shrunk schedule with");
+    free(q);
+    free(kept);
     free(res.text);
     return msg;
 }

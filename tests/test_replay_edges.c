@@ -192,6 +192,153 @@ static void test_sched_shrink_takes_only_0_or_1(void)
     clear_env();
 }
 
+/* ---- a weaker shrink after a better one ------------------------------------------ */
+
+/* The planted race of test_replay.c: fails when "b" ran before "a" and
+ * "d" before "c", among noise tasks that yield and wait random delays;
+ * shrinking leaves those two deviations. */
+static int a_ran, b_before_a, c_ran, bug;
+
+static sched_value run_a(void *arg)
+{
+    (void)arg;
+    a_ran = 1;
+    return (sched_value){ .i = 0 };
+}
+
+static sched_value run_b(void *arg)
+{
+    (void)arg;
+    b_before_a = !a_ran;
+    return (sched_value){ .i = 0 };
+}
+
+static sched_value run_c(void *arg)
+{
+    (void)arg;
+    c_ran = 1;
+    return (sched_value){ .i = 0 };
+}
+
+static sched_value run_d(void *arg)
+{
+    (void)arg;
+    bug = b_before_a && !c_ran;
+    return (sched_value){ .i = 0 };
+}
+
+struct noise {
+    sched_coro co;
+    sched_test *t;
+    int left;
+    sched_value v;
+};
+
+static int noise_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct noise *n = (struct noise *)f;
+    (void)cx;
+    SCHED_ASYNC_BEGIN(n);
+    while (n->left-- > 0) {
+        SCHED_AWAIT(n, sched_yield_now(), &n->v);
+        SCHED_AWAIT(n, sched_test_random_delay(n->t), &n->v);
+    }
+    SCHED_RETURN(n, out, (sched_value){ .i = 0 });
+    SCHED_ASYNC_END(n);
+}
+
+static const sched_future_ops noise_ops = { noise_poll, sched_coro_drop_default };
+
+static void spawn_noise(sched_executor *ex, sched_test *t, int left)
+{
+    struct noise *n = (struct noise *)sched_coro_new(sizeof *n, &noise_ops);
+    n->t = t;
+    n->left = left;
+    sched_spawn_labeled(ex, &n->co.base, "noise", NULL);
+}
+
+#define RACE_FAILED 3
+
+static int race(sched_host *host, void *arg)
+{
+    (void)arg;
+    sched_test *t = sched_as_test(host);
+    sched_executor *ex;
+    if (sched_executor_new(host, &ex))
+        return SCHED_ENOMEM;
+    a_ran = b_before_a = c_ran = bug = 0;
+    sched_spawn_labeled(ex, sched_future_fn(run_a, NULL), "a", NULL);
+    spawn_noise(ex, t, 3);
+    sched_spawn_labeled(ex, sched_future_fn(run_b, NULL), "b", NULL);
+    spawn_noise(ex, t, 2);
+    sched_spawn_labeled(ex, sched_future_fn(run_c, NULL), "c", NULL);
+    spawn_noise(ex, t, 3);
+    sched_spawn_labeled(ex, sched_future_fn(run_d, NULL), "d", NULL);
+    spawn_noise(ex, t, 2);
+    sched_test_run_until_parked(t);
+    sched_executor_free(ex);
+    return bug ? RACE_FAILED : 0;
+}
+
+/* The path at the end of the line starting with head. */
+static const char *path_after(const char *msg, const char *head)
+{
+    static char buf[2048];
+    const char *line = line_after(msg, head);
+    const char *c = strrchr(line, ' ');
+    snprintf(buf, sizeof buf, "%s", c ? c + 1 : "");
+    return buf;
+}
+
+/* A seed shrunk to 2 deviations, then shrunk again with one trial (to
+ * more): the better file stays, and the message says it was kept and
+ * replays it. */
+static void test_a_weaker_shrink_keeps_the_better_file(void)
+{
+    char *argv[] = { "./test_replay_edges", NULL };
+    sched_error *err = NULL;
+    unsigned long long seed = 0, left = 0;
+    clear_env();
+    setenv("SCHED_SHRINK", "1", 1);
+    setenv("SCHED_SEED", "0", 1);
+    setenv("SCHED_ITERATIONS", "200", 1);
+    CU_ASSERT_EQUAL_FATAL(sched_test_run_seeds(conf_random, argv, race, NULL, &err), RACE_FAILED);
+    const char *msg = err ? sched_error_message(err) : "";
+    CU_ASSERT_EQUAL(sscanf(msg, "failing seed: %llu", &seed), 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(strstr(msg, " to 2 deviations in "));
+    char path[2048];
+    snprintf(path, sizeof path, "%s", path_after(msg, "\nshrunk "));
+    char *best = strdup(read_text(path) ? read_text(path) : "");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(strstr(best, "sched-replay 1\n"));
+    sched_error_free(err);
+    err = NULL;
+
+    char s[32];
+    snprintf(s, sizeof s, "%llu", seed);
+    setenv("SCHED_SEED", s, 1);
+    setenv("SCHED_ITERATIONS", "1", 1);
+    setenv("SCHED_SHRINK_RUNS", "1", 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_random, argv, race, NULL, &err), RACE_FAILED);
+    msg = err ? sched_error_message(err) : "";
+    const char *line = line_after(msg, "\nshrunk ");
+    const char *to = strstr(line, " to ");
+    CU_ASSERT_EQUAL(to ? sscanf(to, " to %llu deviations", &left) : 0, 1);
+    /* One trial does not get there: this shrink is the weaker. */
+    CU_ASSERT(left > 2);
+    char want[4096];
+    snprintf(want, sizeof want, ", more than the 2 of the file an earlier run shrank it to, which "
+             "is kept: %s", path);
+    CU_ASSERT_PTR_NOT_NULL(strstr(line, want));
+    if (!strstr(line, want))
+        fprintf(stderr, "\n%s\n  lacks\n%s\n", msg, want);
+    CU_ASSERT_PTR_NOT_NULL(strstr(line_after(msg, "\nreplay the shrunk schedule with: "), path));
+    const char *now = read_text(path);
+    CU_ASSERT_STRING_EQUAL(now ? now : "", best);
+    free(best);
+    sched_error_free(err);
+    clear_env();
+}
+
 /* ---- the loader's variables in the replay command ------------------------------ */
 
 static int fails(sched_host *host, void *arg)
@@ -242,6 +389,7 @@ int main(void)
     T(test_an_exact_file_longer_than_the_run_fails_naming_the_line);
     T(test_sched_shrink_takes_only_0_or_1);
     T(test_the_replay_command_repeats_the_loader_variables);
+    T(test_a_weaker_shrink_keeps_the_better_file);
 #undef T
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
