@@ -189,8 +189,7 @@ int sched__shrink(const char *text, size_t len, int want, sched__shrink_fn run, 
         return rc == SCHED_ENOMEM ? sched__error_set(err, rc, "out of memory")
                                   : sched__error_set(err, rc, "%s", why);
     }
-    for (size_t i = 0; i < s.cur.nrecs; i++)
-        res->decisions += s.cur.recs[i].kind != SCHED__RP_PICK || s.cur.recs[i].n > 1;
+    res->decisions = sched__rp_decisions(&s.cur);
     res->deviations = sched__rp_deviations(&s.cur);
 
     ddmin(&s, 0);

@@ -36,14 +36,14 @@ expect() {
 }
 
 f=$fixtures/explain.replay
-expect "the deviations of a known file" 0 "$f: an exact replay of backend test, seed 3, strategy random: 3 steps, 7 decisions, 3 deviations from the canonical schedule
+expect "the deviations of a known file" 0 "$f: an exact replay of backend test, seed 3, strategy random: 3 steps, 6 decisions (not counting 1 pick of the only ready runnable), 3 deviations from the canonical schedule
 step 0: task 2 \"b \"two\"\" (medium, spawned at cache.c:10 in fill()) ran where FIFO order would have run task 1 \"a\" (medium, spawned at cache.c:9 in fill()) (it was number 2 of 3 ready, oldest first)
 step 2: a wait with a timeout got 17 steps before timing out, where it could have had 1000
 step 2: the woken caller resumed where FIFO order would first have run the runnables queued before its wake-up
 the last step, 2, ran task 3 (high, foreground, spawned at cache.c:11 in refresh())
 then the run failed after 3 steps: the test returned 3 (3)" "" "$schedctl" explain "$f"
 
-expect "every decision of a known file" 0 "$f: an exact replay of backend test, seed 3, strategy random: 3 steps, 7 decisions, 3 deviations from the canonical schedule
+expect "every decision of a known file" 0 "$f: an exact replay of backend test, seed 3, strategy random: 3 steps, 6 decisions (not counting 1 pick of the only ready runnable), 3 deviations from the canonical schedule
 step 0: task 2 \"b \"two\"\" (medium, spawned at cache.c:10 in fill()) ran where FIFO order would have run task 1 \"a\" (medium, spawned at cache.c:9 in fill()) (it was number 2 of 3 ready, oldest first)
 step 1: task 1 \"a\" (medium, spawned at cache.c:9 in fill()) ran, the oldest of 2 ready
 step 2: a wait with a timeout got 17 steps before timing out, where it could have had 1000
@@ -80,7 +80,7 @@ expect "a stream beyond 64 MiB" 1 "" "schedctl: /dev/stdin: larger than 64 MiB, 
     sh -c '{ echo "sched-replay 1"; yes "# padding" | head -c 70000000; } | "$0" explain /dev/stdin' "$schedctl"
 # Control bytes in a label are shown escaped, not sent to the terminal.
 sed 's/^task 1 medium bg "a"/task 1 medium bg "a\\x0a\\x1b[31mred"/' "$f" >"$tmp/escape.replay"
-expect "control bytes in a label" 0 "$tmp/escape.replay: an exact replay of backend test, seed 3, strategy random: 3 steps, 7 decisions, 3 deviations from the canonical schedule
+expect "control bytes in a label" 0 "$tmp/escape.replay: an exact replay of backend test, seed 3, strategy random: 3 steps, 6 decisions (not counting 1 pick of the only ready runnable), 3 deviations from the canonical schedule
 step 0: task 2 \"b \"two\"\" (medium, spawned at cache.c:10 in fill()) ran where FIFO order would have run task 1 \"a\\x0a\\x1b[31mred\" (medium, spawned at cache.c:9 in fill()) (it was number 2 of 3 ready, oldest first)
 step 2: a wait with a timeout got 17 steps before timing out, where it could have had 1000
 step 2: the woken caller resumed where FIFO order would first have run the runnables queued before its wake-up
@@ -119,6 +119,16 @@ else
         failures=$((failures + 1))
     else
         echo "ok: schedctl shrink leaves 2 deviations"
+    fi
+    # The summary's decisions are the ones explain counts in the same file.
+    shrunk_d=$(sed -n 's/^.*: shrunk \([0-9,]*\) decisions with .*/\1/p' "$tmp/out" | tr -d ,)
+    "$schedctl" explain "$file" >"$tmp/out" 2>&1
+    explain_d=$(sed -n '1s/^.* steps, \([0-9]*\) decisions\{0,1\}[ ,].*/\1/p' "$tmp/out")
+    if [ -z "$shrunk_d" ] || [ "$shrunk_d" != "$explain_d" ]; then
+        echo "FAIL: shrink counts $shrunk_d decisions, explain $explain_d: $(head -1 "$tmp/out")"
+        failures=$((failures + 1))
+    else
+        echo "ok: shrink and explain count $shrunk_d decisions alike"
     fi
     "$schedctl" explain "$tmp/small.replay" >"$tmp/out" 2>&1
     if [ "$(grep -c ' ran where FIFO order would have run ' "$tmp/out")" -ne 2 ] ||

@@ -180,11 +180,18 @@ int sched__cmd_explain(int argc, char **argv)
         return SCHEDCTL_FAIL;
     }
     size_t deviations = sched__rp_deviations(&rp);
-    printf("%s: %s replay of backend %s, seed %llu, strategy %s: %llu steps, %llu decisions, "
-           "%llu deviation%s from the canonical schedule\n", file,
+    /* Counted as the shrink summary counts them: a pick of the only
+     * ready runnable is no decision, and is said apart. */
+    size_t decisions = sched__rp_decisions(&rp), only = rp.nrecs - decisions;
+    char single[96] = "";
+    if (only)
+        snprintf(single, sizeof single, " (not counting %zu pick%s of the only ready runnable)", only,
+                 only == 1 ? "" : "s");
+    printf("%s: %s replay of backend %s, seed %llu, strategy %s: %llu steps, %zu decision%s%s, "
+           "%zu deviation%s from the canonical schedule\n", file,
            rp.lenient ? "a lenient" : "an exact", rp.backend, (unsigned long long)rp.seed,
-           rp.strategy ? rp.strategy : "(none)", (unsigned long long)rp.end,
-           (unsigned long long)rp.nrecs, (unsigned long long)deviations, deviations == 1 ? "" : "s");
+           rp.strategy ? rp.strategy : "(none)", (unsigned long long)rp.end, decisions,
+           decisions == 1 ? "" : "s", single, deviations, deviations == 1 ? "" : "s");
     for (size_t i = 0; i < rp.nrecs; i++)
         if (all || sched__rp_deviates(&rp, &rp.recs[i]))
             explain(&rp, &rp.recs[i]);

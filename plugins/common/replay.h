@@ -84,6 +84,22 @@ int sched__rp_deviates(const struct sched__replay *rp, const struct sched__rp_re
 /* How many records deviate. */
 size_t sched__rp_deviations(const struct sched__replay *rp);
 
+/* A pick among a single ready runnable is recorded but is no choice. */
+static inline int sched__rp_is_choice(const struct sched__rp_rec *r)
+{
+    return r->kind != SCHED__RP_PICK || r->n > 1;
+}
+
+/* The decisions of rp, as shrinking and schedctl explain both count
+ * them: every record but a pick among a single ready runnable. */
+static inline size_t sched__rp_decisions(const struct sched__replay *rp)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < rp->nrecs; i++)
+        n += (size_t)sched__rp_is_choice(&rp->recs[i]);
+    return n;
+}
+
 /*
  * Read text (len bytes, need not end in NUL) into rp, which must be
  * freshly initialized.  0; SCHED_ECONFIG with err "NAME:LINE: what is
