@@ -544,6 +544,61 @@ static void test_pct_learns_k_and_finds_a_depth_three_race_the_fixed_default_mis
     unsetenv("SCHED_ITERATIONS");
 }
 
+/* A body whose run has 3 + 2 * seed steps, recording each seed's length,
+ * that fails on seed 2. */
+static size_t seed_steps[8];
+
+static sched_value step_fn(void *arg)
+{
+    (void)arg;
+    return (sched_value){ .i = 0 };
+}
+
+static int grows_with_seed(sched_host *host, void *arg)
+{
+    (void)arg;
+    sched_test *t = sched_as_test(host);
+    uint64_t seed = sched_test_seed(t);
+    sched_executor *ex;
+    if (seed >= 8 || sched_executor_new(host, &ex))
+        return SCHED_ENOMEM;
+    for (uint64_t i = 0; i < 3 + 2 * seed; i++)
+        sched_spawn_labeled(ex, sched_future_fn(step_fn, NULL), "s", NULL);
+    sched_test_run_until_parked(t);
+    sched_executor_free(ex);
+    const sched_test_step *steps;
+    seed_steps[seed] = sched_test_history(t, &steps);
+    return seed == 2 ? 1 : 0;
+}
+
+/* The k each failing seed's command names is the one that seed ran with:
+ * the longest run before it, and for the first seed of a sweep, whose
+ * runs are not known yet, the documented 1000. */
+static void test_the_printed_k_is_the_one_the_seed_ran_with(void)
+{
+    const char *learned = conf("backend = \"test\";\ntest: { strategy = \"pct\"; };\n");
+    char want[96];
+    sched_error *err = NULL;
+    setenv("SCHED_SEED", "0", 1);
+    setenv("SCHED_ITERATIONS", "5", 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(learned, race_argv, grows_with_seed, NULL, &err), 1);
+    CU_ASSERT(seed_steps[0] == 3 && seed_steps[1] == 5);
+    snprintf(want, sizeof want, " SCHED_PCT_STEPS=%zu SCHED_SEED=2 SCHED_ITERATIONS=1 ",
+             seed_steps[1] > seed_steps[0] ? seed_steps[1] : seed_steps[0]);
+    CU_ASSERT_PTR_NOT_NULL(err ? strstr(sched_error_message(err), want) : NULL);
+    sched_error_free(err);
+    err = NULL;
+    setenv("SCHED_SEED", "2", 1);
+    setenv("SCHED_ITERATIONS", "1", 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(learned, race_argv, grows_with_seed, NULL, &err), 1);
+    CU_ASSERT_PTR_NOT_NULL(err ? strstr(sched_error_message(err),
+                                        " SCHED_PCT_STEPS=1000 SCHED_SEED=2 SCHED_ITERATIONS=1 ")
+                               : NULL);
+    sched_error_free(err);
+    unsetenv("SCHED_SEED");
+    unsetenv("SCHED_ITERATIONS");
+}
+
 /* ---- refused settings ----------------------------------------------------- */
 
 /* Opening fails with SCHED_ECONFIG and a message containing want. */
@@ -632,6 +687,7 @@ int main(void)
         T(test_every_strategy_draws_timed_waits_from_the_seed),
         T(test_pct_finds_a_depth_two_race_sooner_than_random_and_fifo_never),
         T(test_pct_learns_k_and_finds_a_depth_three_race_the_fixed_default_misses),
+        T(test_the_printed_k_is_the_one_the_seed_ran_with),
         T(test_bad_strategy_settings_name_the_file_line_or_variable),
     };
     if (CU_initialize_registry() != CUE_SUCCESS)
