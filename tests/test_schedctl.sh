@@ -138,6 +138,21 @@ if env --default-signal=INT true 2>/dev/null; then
 else
     echo "skip: SIGINT to a probe: this env has no --default-signal"
 fi
+# Two directories with a plugin of one name: a load takes the first along
+# the path, and list says which file that is and which it passes over.
+mkdir "$tmp/first" "$tmp/second"
+cp "$fixtures/valid.so" "$tmp/first/valid.so"
+cp "$fixtures/valid.so" "$tmp/second/valid.so"
+expect "list shows a shadowed plugin" 0 "" \
+    env SCHED_PLUGIN_PATH="$tmp/first:$tmp/second" "$schedctl" list
+grep -q "^  valid  *[^ ]*  *1\.[0-9]  *$tmp/first/valid.so\$" "$tmp/out" ||
+    fail "list does not show the plugin a load takes: $(cat "$tmp/out")"
+grep -q "^  valid  *shadowed by $tmp/first/valid.so ($tmp/second/valid.so)\$" "$tmp/out" ||
+    fail "list does not show the shadowed plugin: $(cat "$tmp/out")"
+[ "$(grep -c "^  valid " "$tmp/out")" -eq 2 ] || fail "list shows valid other than twice: $(cat "$tmp/out")"
+expect "list names a directory given twice once" 0 "" \
+    env SCHED_PLUGIN_PATH="$tmp/first:$tmp/first" "$schedctl" list
+[ "$(grep -c "^  valid " "$tmp/out")" -eq 1 ] || fail "list repeats a directory given twice: $(cat "$tmp/out")"
 # Plugins that attack the probe.  One that exits instead of returning
 # did not finish the probe: that is a failure, never an "ok" by silence.
 hostile=$SCHED_TOP_BUILDDIR/tests/plugins/hostile/.libs

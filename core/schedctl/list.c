@@ -32,7 +32,8 @@ static const char usage[] =
     "it was given (SCHEDCTL_PROBE_TIMEOUT), one that exits before the\n"
     "probe finished with its status; a backend this build knows\n"
     "of but did not build is listed as missing with the reason configure\n"
-    "recorded.\n"
+    "recorded.  A file of a name listed already, in a later directory, is\n"
+    "listed as shadowed by the one a load takes.\n"
     "\n"
     "  -c, --config FILE   read FILE instead of the lookup order of sched.conf(5)\n";
 
@@ -48,10 +49,16 @@ static const struct known {
     { "windows", SCHED_WINDOWS_STATUS },
 };
 
+/* The names listed so far and the file each was listed from: a later
+ * directory's file of the same name is shadowed by it (a load takes the
+ * first along the search path). */
 struct list_state {
     const char *selected;
     int selected_found;
-    char found[64][64];
+    struct found {
+        char name[64];
+        char path[4096];
+    } found[64];
     size_t nfound;
 };
 
@@ -91,13 +98,32 @@ static int probe_one(void *arg)
     return 0;
 }
 
+static const struct found *find_found(const struct list_state *st, const char *name)
+{
+    for (size_t i = 0; i < st->nfound; i++) {
+        if (strcmp(st->found[i].name, name) == 0)
+            return &st->found[i];
+    }
+    return NULL;
+}
+
 static void show(const char *name, const char *path, void *arg)
 {
     struct list_state *st = arg;
+    const struct found *first = find_found(st, name);
+    if (first != NULL) {
+        /* Never loaded, so not opened either; a directory named twice
+         * along the path is listed once. */
+        if (strcmp(first->path, path) != 0)
+            printf("  %-14s shadowed by %s (%s)\n", name, first->path, path);
+        return;
+    }
     int sel = strcmp(name, st->selected) == 0;
     st->selected_found |= sel;
-    if (st->nfound < sizeof st->found / sizeof st->found[0])
-        snprintf(st->found[st->nfound++], sizeof st->found[0], "%s", name);
+    if (st->nfound < sizeof st->found / sizeof st->found[0]) {
+        snprintf(st->found[st->nfound].name, sizeof st->found[0].name, "%s", name);
+        snprintf(st->found[st->nfound++].path, sizeof st->found[0].path, "%s", path);
+    }
 
     struct probe pr = { name, path, sel };
     char plugin[4096];
@@ -115,14 +141,6 @@ static void show(const char *name, const char *path, void *arg)
         printf("%c %-14s %s: failed with status %d\n", sel ? '*' : ' ', name, path, rc);
 }
 
-static int was_found(const struct list_state *st, const char *name)
-{
-    for (size_t i = 0; i < st->nfound; i++) {
-        if (strcmp(st->found[i], name) == 0)
-            return 1;
-    }
-    return 0;
-}
 
 int sched__cmd_list(int argc, char **argv)
 {
@@ -142,9 +160,12 @@ int sched__cmd_list(int argc, char **argv)
     memset(&st, 0, sizeof st);
     st.selected = sched__config_backend(cfg);
     printf("  %-14s %-7s %-3s %s\n", "BACKEND", "VERSION", "ABI", "FILE");
-    sched__plugin_each(dirs, ndirs, show, &st);
+    /* A directory at a time: the loader lists each name once along the
+     * whole path, and the files it passes over are shown as shadowed. */
+    for (size_t i = 0; i < ndirs; i++)
+        sched__plugin_each(dirs + i, 1, show, &st);
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
-        if (was_found(&st, known[i].name))
+        if (find_found(&st, known[i].name) != NULL)
             continue;
         int sel = strcmp(known[i].name, st.selected) == 0;
         if (strncmp(known[i].status, "yes", 3) == 0)
