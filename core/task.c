@@ -705,14 +705,17 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
     } else {
         struct sched__task_full *ft;
         if (fut->ops == &sched__fn_future_ops) {
-            /* A function needs no future object: grow its allocation into
-             * the task (in place, when it is the newest chunk) and keep
-             * fn and arg inline, so the task is still one allocation. */
+            /* A function needs no future object: keep fn and arg inline in
+             * a full block, so the task is still one allocation, and give
+             * the function's block back to this thread's cache for the
+             * next sched_future_fn (a realloc here left that cache empty
+             * and cost a copy and a free per task). */
             struct sched__fn_future ff = *(struct sched__fn_future *)fut;
-            if (!(ft = realloc(fut, sizeof *ft))) {
+            if (!(ft = sched__taskmem_alloc_k(SCHED__TM_FULL))) {
                 sched_future_drop(fut);
                 return SCHED_ENOMEM;
             }
+            sched__taskmem_free(fut);
             ft->t.a.fn = ff.fn;
             ft->fn_arg = ff.arg;
             s |= SCHED__FN;
