@@ -556,6 +556,50 @@ static void test_ten_thousand_timers_poll_each_child_twice(void)
     sched_host_close(h);
 }
 
+static _Atomic int ran;
+
+static sched_value count_ran(void *arg)
+{
+    atomic_fetch_add(&ran, 1);
+    return (sched_value){ .ptr = arg };
+}
+
+/* Function tasks with handles (W2's children): some cancelled through
+ * their handles, the rest joined by an all-of that is still pending, or
+ * left queued, when the host closes.  Every task runs at most once, the
+ * handles stay valid after the close and report the cancel. */
+static void test_function_tasks_with_handles_at_close(void)
+{
+    enum { N = 300 };
+    sched_host *h = open_host();
+    sched_executor *ex = NULL;
+    sched_task *t[N];
+    sched_future *joins[N / 3], *set;
+    int i;
+
+    atomic_store(&ran, 0);
+    CU_ASSERT_EQUAL_FATAL(sched_executor_new(h, &ex), 0);
+    for (i = 0; i < N; i++)
+        CU_ASSERT_EQUAL_FATAL(sched_spawn(ex, sched_future_fn(count_ran, NULL), &t[i]), 0);
+    for (i = 0; i < N / 3; i++)
+        sched_task_cancel(t[i]);
+    for (i = 0; i < N / 3; i++)
+        joins[i] = sched_task_join(t[N / 3 + i]);
+    set = sched_all(joins, N / 3);
+    /* On the test backend nothing has run yet: the set stays pending. */
+    sched_block_with_timeout(ex, &set, 0, NULL, NULL);
+    sched_future_drop(set);
+    sched_executor_free(ex);
+    sched_host_close(h);
+    CU_ASSERT(atomic_load(&ran) <= N - N / 3);
+    for (i = 0; i < N; i++) {
+        if (i < N / 3 || i >= 2 * N / 3) {
+            CU_ASSERT(sched_task_is_finished(t[i]));
+            sched_task_free(t[i]);
+        }
+    }
+}
+
 static const struct {
     const char *name;
     CU_TestFunc fn;
@@ -572,6 +616,7 @@ static const struct {
       test_a_set_moved_to_another_waker_wakes_the_new_one },
     { "10000 joins finish with their values", test_ten_thousand_joins_finish_with_their_values },
     { "10000 timers poll each child twice", test_ten_thousand_timers_poll_each_child_twice },
+    { "function tasks with handles at close", test_function_tasks_with_handles_at_close },
 };
 
 static int use_linux(void)
