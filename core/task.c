@@ -492,6 +492,14 @@ static void task_run(struct sched_task *t)
         return;
     }
 
+    /* Queued when the close began, and run by a backend thread that has
+     * not stopped yet: the close drops every pending task, so this one is
+     * dropped, not polled (its first poll would see its timers refused
+     * and run on into code that expects the time to have passed). */
+    if (closing(t->host)) {
+        drop_owned(t);
+        return;
+    }
     for (;;) {
         if (s & SCHED__CLOSED) {
             /* Cancelled while queued: the canceller left the drop to us. */
