@@ -10,6 +10,11 @@
  * first poll), once every task has reached its await, or with some of
  * each.  A task whose body ran on past the await during the close (its
  * timer refused with SCHED_ECLOSED) is the bug this guards against.
+ *
+ * Then a fork: the child closes the host it inherited (the linux backend
+ * used to join worker threads the child does not have), and on the
+ * threaded backends a spawn there is refused, its drop run once, rather
+ * than accepted and never run; the parent's host keeps working.
  */
 #include "config.h"
 
@@ -18,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CUnit/Basic.h>
@@ -126,7 +132,102 @@ static void rounds(const char *config)
         one_round(config, r % 3);
 }
 
+static atomic_int fn_ran, fn_dropped;
+
+static sched_value count_run(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&fn_ran, 1);
+    return (sched_value){ .i = 7 };
+}
+
+static void count_drop(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&fn_dropped, 1);
+}
+
+/* Run one task to its end, so that a threaded backend's threads have
+ * started and run work before the fork. */
+static void use_host(sched_executor *ex)
+{
+    sched_task *t = NULL;
+    sched_value v = { 0 };
+    CU_ASSERT_EQUAL_FATAL(sched_spawn(ex, sched_future_fn(count_run, NULL), &t), 0);
+    CU_ASSERT_EQUAL(sched_block(ex, sched_task_join(t), &v, NULL), 0);
+    CU_ASSERT_EQUAL(v.i, 7);
+}
+
+/* The child's checks, as its exit status: 0 when all held. */
+static int child_closes_inherited(sched_host *h, sched_executor *ex, int threaded)
+{
+    int bad = 0;
+    atomic_store(&fn_ran, 0);
+    atomic_store(&fn_dropped, 0);
+    if (threaded) {
+        int rc = sched_spawn(ex, sched_future_fn_with_drop(count_run, NULL, count_drop), NULL);
+        bad |= (rc != SCHED_ECLOSED) << 0;
+        bad |= (atomic_load(&fn_dropped) != 1) << 1;
+    }
+    sched_executor_free(ex);
+    sched_host_close(h);
+    bad |= (atomic_load(&fn_ran) != 0) << 2;
+    bad |= (threaded && atomic_load(&fn_dropped) != 1) << 3;
+    return bad;
+}
+
+static void fork_round(const char *config, int threaded, int used)
+{
+    sched_host *h = open_host(config);
+    sched_executor *ex = NULL;
+    int status = 0;
+
+    CU_ASSERT_EQUAL_FATAL(sched_executor_new(h, &ex), 0);
+    if (used)
+        use_host(ex);
+    fflush(NULL);
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0)
+        _exit(child_closes_inherited(h, ex, threaded));
+    CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+    CU_ASSERT(WIFEXITED(status));
+    CU_ASSERT_EQUAL(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fprintf(stderr, "%s used=%d: child %s %d\n", config, used,
+                WIFSIGNALED(status) ? "killed by signal" : "failed checks",
+                WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    if (threaded)
+        use_host(ex);   /* the parent's host is untouched by the child */
+    sched_executor_free(ex);
+    sched_host_close(h);
+}
+
+static void fork_rounds(const char *config, int threaded)
+{
+    fork_round(config, threaded, 0);
+    fork_round(config, threaded, 1);
+}
+
 static const char *conf_linux, *conf_mac, *conf_test, *conf_cf;
+
+static void test_linux_forked_child_refuses_and_closes(void)
+{
+    fork_rounds(conf_linux, 1);
+}
+
+#if SCHED_TEST_MAC
+static void test_mac_forked_child_refuses_and_closes(void)
+{
+    fork_rounds(conf_mac, 1);
+}
+#endif
+
+static void test_simulated_forked_child_closes(void)
+{
+    fork_rounds(conf_test, 0);
+    fork_rounds(conf_cf, 0);
+}
 
 static void test_linux_close_drops_sleepers_unresumed(void)
 {
@@ -171,6 +272,15 @@ int main(void)
                 test_test_close_drops_sleepers_unresumed);
     CU_add_test(s, "cloudflare-sim: close drops sleepers, resumes none",
                 test_cloudflare_sim_close_drops_sleepers_unresumed);
+    CU_pSuite f = CU_add_suite("fork", NULL, NULL);
+    CU_add_test(f, "linux: a forked child refuses spawns and closes the inherited host",
+                test_linux_forked_child_refuses_and_closes);
+#if SCHED_TEST_MAC
+    CU_add_test(f, "mac: a forked child refuses spawns and closes the inherited host",
+                test_mac_forked_child_refuses_and_closes);
+#endif
+    CU_add_test(f, "test, cloudflare-sim: a forked child closes the inherited host",
+                test_simulated_forked_child_closes);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();

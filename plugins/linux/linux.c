@@ -35,6 +35,25 @@ static unsigned lx_cpus(void)
     return n > 0 ? (unsigned)n : 1;
 }
 
+/*
+ * Forks seen by this process.  A fork copies a backend without its
+ * threads: a child's copy (created before the last fork) refuses work and
+ * is freed without joining or signalling threads it does not have.  A
+ * counter rather than a pid: getpid() is a system call on every schedule.
+ */
+atomic_uint lx_forks;
+static pthread_once_t lx_atfork_once = PTHREAD_ONCE_INIT;
+
+static void lx_atfork_child(void)
+{
+    atomic_fetch_add_explicit(&lx_forks, 1, memory_order_relaxed);
+}
+
+static void lx_register_atfork(void)
+{
+    pthread_atfork(NULL, NULL, lx_atfork_child);
+}
+
 static void lx_destroy(void *self);
 
 static int lx_create(const sched_backend_env *env, void **self, char *err, size_t errlen)
@@ -53,6 +72,8 @@ static int lx_create(const sched_backend_env *env, void **self, char *err, size_
         snprintf(err, errlen, "out of memory creating the linux backend");
         return SCHED_ENOMEM;
     }
+    pthread_once(&lx_atfork_once, lx_register_atfork);
+    b->forks = atomic_load(&lx_forks);
     b->svc = env->svc;
     b->host = env->host;
     b->main_thread = pthread_self();
@@ -82,6 +103,16 @@ static void lx_destroy(void *self)
     struct lx_backend *b = self;
     size_t n;
 
+    if (lx_forked(b)) {
+        /* A copy in a forked child: its threads are the parent's, and
+         * any lock one of them held at the fork stays held here. */
+        lx_timers_abandon(b->timers);
+        lx_pool_abandon(b->pool);
+        if (b->mainq.efd >= 0)
+            close(b->mainq.efd);    /* the child's copy; the parent keeps its own */
+        free(b);
+        return;
+    }
     if (b->timers)
         lx_timers_stop(b->timers);
     lx_rt_stop(&b->rt);
@@ -108,6 +139,8 @@ static void lx_destroy(void *self)
 static int lx_schedule(void *self, sched_runnable *r)
 {
     struct lx_backend *b = self;
+    if (lx_forked(b))
+        return SCHED_ECLOSED;
     return lx_pool_push(b->pool, r, SCHED_PRIORITY_MEDIUM);
 }
 
@@ -116,13 +149,19 @@ static int lx_schedule_labeled(void *self, sched_runnable *r, const char *label,
 {
     struct lx_backend *b = self;
     (void)label;
+    if (lx_forked(b))
+        return SCHED_ECLOSED;
     if (prio == SCHED_PRIORITY_REALTIME)
         return lx_rt_push(b, r);
     return lx_pool_push(b->pool, r, prio);
 }
 
+/* Refused in a forked child too: the eventfd is shared with the parent,
+ * whose main loop would take the child's wake-ups. */
 static int lx_schedule_main(void *self, sched_runnable *r)
 {
+    if (lx_forked(self))
+        return SCHED_ECLOSED;
     return lx_mainq_push(self, r);
 }
 
@@ -131,6 +170,8 @@ static int lx_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns, i
     struct lx_backend *b = self;
     uint64_t now = lx_now_ns();
     uint64_t due = delay_ns >= UINT64_MAX - now ? UINT64_MAX : now + delay_ns;
+    if (lx_forked(b))
+        return SCHED_ECLOSED;
     return lx_timers_add(b->timers, r, due, main);
 }
 
@@ -138,7 +179,10 @@ static int lx_schedule_after(void *self, sched_runnable *r, uint64_t delay_ns, i
 static int lx_cancel_after(void *self, sched_runnable *r)
 {
     struct lx_backend *b = self;
-    int rc = lx_timers_remove(b->timers, r);
+    int rc;
+    if (lx_forked(b))
+        return SCHED_ENOENT;    /* left in the heap for lx_timers_abandon */
+    rc = lx_timers_remove(b->timers, r);
     if (rc == 0)
         b->svc->drop(r);
     return rc;
@@ -176,24 +220,29 @@ static int lx_run(void *self)
 {
     if (!lx_is_main_thread(self))
         return SCHED_EWRONGTHREAD;
+    if (lx_forked(self))
+        return SCHED_ECLOSED;
     return lx_mainq_run(self);
 }
 
 static void lx_stop(void *self)
 {
-    lx_mainq_stop(self);
+    if (!lx_forked(self))
+        lx_mainq_stop(self);
 }
 
 static int lx_poll_fd(void *self)
 {
     struct lx_backend *b = self;
-    return b->mainq.efd;
+    return lx_forked(b) ? SCHED_ECLOSED : b->mainq.efd;
 }
 
 static int lx_dispatch(void *self)
 {
     if (!lx_is_main_thread(self))
         return SCHED_EWRONGTHREAD;
+    if (lx_forked(self))
+        return SCHED_ECLOSED;
     return lx_mainq_dispatch(self);
 }
 

@@ -89,6 +89,7 @@ struct lx_backend {
     sched_plugin_host *host;
     pthread_t main_thread;
     unsigned ncpu;
+    unsigned forks;             /* lx_forks when created: a fork since makes it a copy */
     struct lx_pool *pool;
     struct lx_timers *timers;
     struct lx_mainq mainq;
@@ -98,6 +99,15 @@ struct lx_backend {
 /* Set by the timer thread while it runs due work itself: the first
  * medium-priority runnable that work schedules is left here for it to run
  * next (timers.c), instead of being queued for a worker. */
+/* Forks seen by this process (linux.c): a backend created before the
+ * last one is a forked child's copy, without its threads. */
+extern atomic_uint lx_forks;
+
+static inline int lx_forked(const struct lx_backend *b)
+{
+    return __builtin_expect(atomic_load_explicit(&lx_forks, memory_order_relaxed) != b->forks, 0);
+}
+
 extern __thread sched_runnable **lx_inline_slot __attribute__((tls_model("initial-exec")));
 
 /* Nanoseconds of CLOCK_MONOTONIC. */
@@ -121,6 +131,7 @@ void lx_pool_stop(struct lx_pool *p);
 /* Drop what is still queued; returns how many were dropped. */
 size_t lx_pool_drain(struct lx_pool *p);
 void lx_pool_free(struct lx_pool *p);
+void lx_pool_abandon(struct lx_pool *p);
 
 /* mainq.c */
 int lx_mainq_init(struct lx_mainq *m, char *err, size_t errlen);
@@ -150,6 +161,7 @@ int lx_timers_park(struct lx_timers *t, atomic_uint *s, uint64_t deadline);
 void lx_timers_kick(struct lx_timers *t);
 size_t lx_timers_drain(struct lx_timers *t);
 void lx_timers_free(struct lx_timers *t);
+void lx_timers_abandon(struct lx_timers *t);
 
 /* rt.c */
 void lx_rt_init(struct lx_rt *rt);

@@ -103,8 +103,11 @@ static int park_main(struct lx_backend *b, atomic_uint *s, uint64_t deadline)
 int lx_park(struct lx_backend *b, sched_parker *p, uint64_t timeout_ns)
 {
     atomic_uint *s = parker_word(p);
-    int main = pthread_equal(pthread_self(), b->main_thread);
-    int timer = lx_timers_is_self(b->timers);
+    /* A forked child's copy waits on the word alone: its main queue's
+     * eventfd is the parent's too, and its timer thread is not there. */
+    int forked = lx_forked(b);
+    int main = !forked && pthread_equal(pthread_self(), b->main_thread);
+    int timer = !forked && lx_timers_is_self(b->timers);
     unsigned parked = main ? PK_PARKED_MAIN : timer ? PK_PARKED_TIMER : PK_PARKED;
     uint64_t deadline = timeout_ns == SCHED_TIMEOUT_NEVER ? UINT64_MAX : deadline_of(timeout_ns);
     unsigned expect = PK_EMPTY;

@@ -676,3 +676,17 @@ void lx_pool_free(struct lx_pool *p)
     free(p->idle);
     free(p);
 }
+
+/* In a forked child: the workers do not exist there and any of them may
+ * have held a queue's lock at the fork, so free the memory and nothing
+ * else.  What the parent had queued is neither run nor dropped. */
+void lx_pool_abandon(struct lx_pool *p)
+{
+    if (!p)
+        return;
+    for (unsigned i = 0; i < p->nthreads; i++)
+        free(p->workers[i]);
+    free(p->workers);
+    free(p->idle);
+    free(p);
+}

@@ -441,3 +441,17 @@ void lx_timers_free(struct lx_timers *t)
     free(t->heap);
     free(t);
 }
+
+/* In a forked child: no timer thread, and t->mu may have been held at the
+ * fork.  Drop what waits in the heap (a wake-up's drop touches only the
+ * host's memory), so that none is later taken back from freed memory,
+ * and free the rest without the lock. */
+void lx_timers_abandon(struct lx_timers *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n; i++)
+        t->b->svc->drop(t->heap[i].r);
+    free(t->heap);
+    free(t);
+}
