@@ -48,6 +48,7 @@ check lifo-main 'the main queue is FIFO' 'FAIL'
 check stop-not-sticky 'stop before run makes run return at once' 'TIMEOUT after [0-9.]+ s'
 check misroute 'foreground tasks run on the main thread' 'CRASH signal [0-9]+ \([^)]*\)'
 check timers-early 'a timer wakes its task once' 'FAIL'
+check no-join 'close waits for a poll and drops its task' '(CRASH signal [0-9]+ \([^)]*\)|FAIL)'
 
 # The honest backend they were made from passes the same tests.
 out=$("$ctl" conform --timeout $limit minimal 2>&1) \

@@ -236,6 +236,8 @@ const struct conf_test conf_tests[] = {
     { "bad input gets documented codes", conf_test_bad_input_gets_documented_codes },
     { "destroy drops every queued runnable once",
       conf_test_destroy_drops_every_queued_runnable_once },
+    { "close waits for a poll and drops its task",
+      conf_test_close_waits_for_a_poll_and_drops_its_task },
     { "the main queue is FIFO", conf_test_main_queue_is_fifo },
     { "stop before run makes run return at once", conf_test_stop_before_run_returns_at_once },
     { "nothing is run twice", conf_test_nothing_is_run_twice },

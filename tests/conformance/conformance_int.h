@@ -127,6 +127,7 @@ void conf_test_bad_input_gets_documented_codes(void);
 
 /* conformance_rules.c: rules a backend can break quietly */
 void conf_test_destroy_drops_every_queued_runnable_once(void);
+void conf_test_close_waits_for_a_poll_and_drops_its_task(void);
 void conf_test_main_queue_is_fifo(void);
 void conf_test_stop_before_run_returns_at_once(void);
 void conf_test_nothing_is_run_twice(void);

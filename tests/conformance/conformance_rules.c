@@ -35,6 +35,64 @@ void conf_test_destroy_drops_every_queued_runnable_once(void)
     CU_ASSERT_EQUAL(atomic_load(&st.drops), N);
 }
 
+struct in_poll {
+    sched_coro co;
+    sched_executor *ex;         /* outlives the close: a spawn on it says when */
+    atomic_int started, done, resumed, drops;
+};
+
+/* Stays in its first poll until the close has begun (a spawn is refused),
+ * a while longer, then awaits an hour. */
+static int in_poll_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct in_poll *st = (struct in_poll *)f;
+    SCHED_ASYNC_BEGIN(st);
+    atomic_store(&st->started, 1);
+    while (sched_spawn(st->ex, sched_future_fn(conf_add_one, NULL), NULL) == 0)
+        conf_sleep_ns(100000);
+    conf_sleep_ns(20000000);
+    atomic_store(&st->done, 1);
+    SCHED_AWAIT(st, sched_timer(sched_context_host(cx), UINT64_C(3600000000000)), NULL);
+    atomic_fetch_add(&st->resumed, 1);
+    SCHED_RETURN(st, out, (sched_value){ .i = 0 });
+    SCHED_ASYNC_END(st);
+}
+
+static void in_poll_drop(sched_future *f)
+{
+    struct in_poll *st = (struct in_poll *)f;
+    atomic_fetch_add(&st->drops, 1);
+    /* The state is the test's: drop only what it awaits. */
+    if (st->co.awaiting)
+        sched_future_drop(st->co.awaiting);
+    st->co.awaiting = NULL;
+}
+
+/* A task in its poll when sched_host_close begins: destroy() returns only
+ * once the backend's thread is out of it (no callback runs after the
+ * close returns), and the close drops the task, which never resumes
+ * past its timer.  A simulated backend polls nothing during the close:
+ * there the task, never run, is dropped unpolled. */
+void conf_test_close_waits_for_a_poll_and_drops_its_task(void)
+{
+    static const sched_future_ops ops = { in_poll_poll, in_poll_drop };
+    SETUP(h, ex);
+    struct in_poll st;
+    int simulated = conf_simulated(h);
+
+    memset(&st, 0, sizeof st);
+    st.co.base.ops = &ops;
+    st.ex = ex;
+    CU_ASSERT_EQUAL_FATAL(sched_spawn(ex, &st.co.base, NULL), 0);
+    while (!simulated && !atomic_load(&st.started))
+        conf_sleep_ns(100000);
+    sched_host_close(h);
+    CU_ASSERT_EQUAL(atomic_load(&st.done), simulated ? 0 : 1);
+    CU_ASSERT_EQUAL(atomic_load(&st.resumed), 0);
+    CU_ASSERT_EQUAL(atomic_load(&st.drops), 1);
+    sched_executor_free(ex);
+}
+
 struct fifo_note {
     char *buf;
     int i;

@@ -22,6 +22,7 @@
  *   MUTANT_LIFO    the main queue is last in, first out
  *   MUTANT_STOP    a stop() before run() is forgotten
  *   MUTANT_EARLY   schedule_after queues at once, whatever the delay
+ *   MUTANT_NOJOIN  destroy() returns without waiting for its worker
  *
  * Built with EXTRAS_IFACE, as the backend "extras", it offers an
  * interface of its own, "acme.stats" (tests/plugins/extras.h), which a
@@ -57,6 +58,7 @@ struct minimal {
     int closing, stopping;
     char whoami[16];            /* "extras" when built so; proves self is ours */
     unsigned long ran;          /* background runnables taken, for the mutants */
+    int in_run;                 /* the worker is in svc->run, for the mutants */
     pthread_t worker;
 };
 
@@ -96,6 +98,7 @@ static void *worker(void *arg)
         if (m->ran % 1000 == 0)
             continue;
 #endif
+        m->in_run = 1;
         pthread_mutex_unlock(&m->lock);
         m->svc->run(r);
 #if defined(MUTANT_TWICE)
@@ -103,6 +106,7 @@ static void *worker(void *arg)
             m->svc->run(r);
 #endif
         pthread_mutex_lock(&m->lock);
+        m->in_run = 0;
     }
     pthread_mutex_unlock(&m->lock);
     return NULL;
@@ -134,6 +138,20 @@ static void m_destroy(void *self)
     m->closing = 1;
     pthread_cond_broadcast(&m->work);
     pthread_mutex_unlock(&m->lock);
+#if defined(MUTANT_NOJOIN)
+    /* Returns at once if the worker is in a runnable (it keeps m). */
+    pthread_mutex_lock(&m->lock);
+    if (m->in_run) {
+        pthread_detach(m->worker);
+        while ((r = pop(&m->bg)))
+            m->svc->drop(r);
+        while ((r = pop(&m->main_q)))
+            m->svc->drop(r);
+        pthread_mutex_unlock(&m->lock);
+        return;
+    }
+    pthread_mutex_unlock(&m->lock);
+#endif
     pthread_join(m->worker, NULL);
 #if !defined(MUTANT_NODROP)
     while ((r = pop(&m->bg)))
