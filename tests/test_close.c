@@ -182,21 +182,32 @@ static void fork_round(const char *config, int threaded, int used)
     sched_executor *ex = NULL;
     int status = 0;
 
+    int fds[2];
+    char verdict = -1;
+
     CU_ASSERT_EQUAL_FATAL(sched_executor_new(h, &ex), 0);
     if (used)
         use_host(ex);
+    /* The verdict comes through a pipe: under valgrind the child's exit
+     * status also counts what it inherited and cannot reach. */
+    CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
     fflush(NULL);
     pid_t pid = fork();
     CU_ASSERT_FATAL(pid >= 0);
-    if (pid == 0)
-        _exit(child_closes_inherited(h, ex, threaded));
+    if (pid == 0) {
+        char v = (char)child_closes_inherited(h, ex, threaded);
+        _exit(write(fds[1], &v, 1) == 1 ? 0 : 1);
+    }
+    close(fds[1]);
+    CU_ASSERT_EQUAL(read(fds[0], &verdict, 1), 1);
+    close(fds[0]);
     CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
-    CU_ASSERT(WIFEXITED(status));
-    CU_ASSERT_EQUAL(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    CU_ASSERT(!WIFSIGNALED(status));
+    CU_ASSERT_EQUAL(verdict, 0);
+    if (WIFSIGNALED(status) || verdict != 0)
         fprintf(stderr, "%s used=%d: child %s %d\n", config, used,
                 WIFSIGNALED(status) ? "killed by signal" : "failed checks",
-                WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+                WIFSIGNALED(status) ? WTERMSIG(status) : verdict);
     if (threaded)
         use_host(ex);   /* the parent's host is untouched by the child */
     sched_executor_free(ex);
@@ -216,7 +227,13 @@ static void test_linux_forked_child_refuses_and_closes(void)
     fork_rounds(conf_linux, 1);
 }
 
-#if SCHED_TEST_MAC
+/* Not under ThreadSanitizer, which kills a child of a threaded process
+ * that starts a thread, as libdispatch does in the close there. */
+#if SCHED_TEST_MAC && !defined(__SANITIZE_THREAD__)
+#define MAC_FORK_TEST 1
+#endif
+
+#if MAC_FORK_TEST
 static void test_mac_forked_child_refuses_and_closes(void)
 {
     fork_rounds(conf_mac, 1);
@@ -275,7 +292,7 @@ int main(void)
     CU_pSuite f = CU_add_suite("fork", NULL, NULL);
     CU_add_test(f, "linux: a forked child refuses spawns and closes the inherited host",
                 test_linux_forked_child_refuses_and_closes);
-#if SCHED_TEST_MAC
+#if MAC_FORK_TEST
     CU_add_test(f, "mac: a forked child refuses spawns and closes the inherited host",
                 test_mac_forked_child_refuses_and_closes);
 #endif
