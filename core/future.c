@@ -184,6 +184,22 @@ static void join_set_drop_rest(struct join_set *js)
     js->left = 0;
 }
 
+/* The index of the lowest bit set in bits (not 0). */
+static size_t lowest_bit(uintptr_t bits)
+{
+#if defined(__GNUC__)
+    return sizeof bits == sizeof(unsigned long long) ? (size_t)__builtin_ctzll(bits)
+                                                    : (size_t)__builtin_ctz((unsigned)bits);
+#else
+    size_t n = 0;
+    while (!(bits & 1)) {
+        bits >>= 1;
+        n++;
+    }
+    return n;
+#endif
+}
+
 /* Poll child i (still unfinished) with its own waker in cc, a copy of the
  * set's context. */
 static int poll_child(struct join_set *js, size_t i, sched_context *cc, sched_value *out)
@@ -253,9 +269,10 @@ static int all_poll(sched_future *f, sched_context *cx, sched_value *out)
     } else {
         for (w = 0; w * SCHED__WAKE_WORD_BITS < js->n && rc == 0; w++) {
             uintptr_t bits = sched__wake_set_take(js->ws, w);
-            for (i = w * SCHED__WAKE_WORD_BITS; bits && rc == 0; i++, bits >>= 1)
-                if (bits & 1)
-                    rc = all_child(js, i, &cc);
+            while (bits && rc == 0) {
+                rc = all_child(js, w * SCHED__WAKE_WORD_BITS + lowest_bit(bits), &cc);
+                bits &= bits - 1;
+            }
         }
     }
     join_set_end(cx, &cc);
@@ -301,9 +318,10 @@ static int any_poll(sched_future *f, sched_context *cx, sched_value *out)
     } else {
         for (w = 0; w * SCHED__WAKE_WORD_BITS < js->n && rc == SCHED_PENDING; w++) {
             uintptr_t bits = sched__wake_set_take(js->ws, w);
-            for (i = w * SCHED__WAKE_WORD_BITS; bits && rc == SCHED_PENDING; i++, bits >>= 1)
-                if (bits & 1)
-                    rc = any_child(js, i, &cc, out);
+            while (bits && rc == SCHED_PENDING) {
+                rc = any_child(js, w * SCHED__WAKE_WORD_BITS + lowest_bit(bits), &cc, out);
+                bits &= bits - 1;
+            }
         }
     }
     join_set_end(cx, &cc);

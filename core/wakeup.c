@@ -241,10 +241,9 @@ static struct sched__wake_set *child_of(sched_waker *w, size_t *i, const char *f
     return ws;
 }
 
-void sched__child_waker_wake_by_ref(sched_waker *w)
+/* Mark child i ready; wake the parent unless a wake is already owed. */
+static void child_wake(struct sched__wake_set *ws, size_t i)
 {
-    size_t i;
-    struct sched__wake_set *ws = child_of(w, &i, "sched_waker_wake_by_ref");
     uintptr_t bit = (uintptr_t)1 << (i % SCHED__WAKE_WORD_BITS);
 
     /* Already marked: whoever marked it wakes the parent. */
@@ -258,11 +257,18 @@ void sched__child_waker_wake_by_ref(sched_waker *w)
     parent_wake(ws);
 }
 
+void sched__child_waker_wake_by_ref(sched_waker *w)
+{
+    size_t i;
+    struct sched__wake_set *ws = child_of(w, &i, "sched_waker_wake_by_ref");
+    child_wake(ws, i);
+}
+
 void sched__child_waker_wake(sched_waker *w)
 {
     size_t i;
     struct sched__wake_set *ws = child_of(w, &i, "sched_waker_wake");
-    sched__child_waker_wake_by_ref(w);
+    child_wake(ws, i);
     wake_set_unref(ws);
 }
 
