@@ -80,8 +80,12 @@ sched_host *sched_executor_host(sched_executor *ex)
     return ex ? sched__executor_host(ex, "sched_executor_host") : NULL;
 }
 
-int sched_executor_spawn_at(sched_executor *ex, sched_future *fut, const char *label,
-                            sched_priority prio, const sched_site *site, sched_task **out)
+/* Everything sched_executor_spawn_at does not hand straight to the
+ * compact path: a missing executor, debug mode's handle check, a handle,
+ * a label, a future other than a function's. */
+static __attribute__((noinline)) int spawn_at_slow(sched_executor *ex, sched_future *fut,
+                                                   const char *label, sched_priority prio,
+                                                   const sched_site *site, sched_task **out)
 {
     if (!ex) {
         if (out)
@@ -93,6 +97,18 @@ int sched_executor_spawn_at(sched_executor *ex, sched_future *fut, const char *l
     if (fut && fut->ops == &sched__fn_future_ops && !out && !label)
         return sched__task_spawn_fn(ex->host, fut, prio, site);
     return sched__task_spawn(ex->host, fut, label, prio, site, 0, out);
+}
+
+/* The commonest spawn, a detached unlabelled function outside debug mode
+ * (which checks the handle: a mode not read yet goes the slow way, which
+ * reads it), goes straight to the compact path. */
+int sched_executor_spawn_at(sched_executor *ex, sched_future *fut, const char *label,
+                            sched_priority prio, const sched_site *site, sched_task **out)
+{
+    if (ex && fut && fut->ops == &sched__fn_future_ops && !out && !label
+        && atomic_load_explicit(&sched__debug_mode, memory_order_relaxed) == 0)
+        return sched__task_spawn_fn(ex->host, fut, prio, site);
+    return spawn_at_slow(ex, fut, label, prio, site, out);
 }
 
 /* ---- foreground ------------------------------------------------------------ */

@@ -774,11 +774,29 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
     return 0;
 }
 
+/* The backend refused the compact task t with rc: drop it.  Out of line,
+ * so the fast path below keeps few registers live across the call. */
+static __attribute__((noinline)) int spawn_fn_refused(struct sched_task *t, int rc)
+{
+    drop_owned(t);
+    return rc == SCHED_ENOMEM ? SCHED_ENOMEM : SCHED_ECLOSED;
+}
+
+/* What sched__task_spawn_fn does not handle itself, in four arguments, so
+ * that it can jump here. */
+static __attribute__((noinline)) int spawn_fn_slow(sched_host *host, sched_future *fut,
+                                                   sched_priority prio, const sched_site *site)
+{
+    return sched__task_spawn(host, fut, NULL, prio, site, 0, NULL);
+}
+
 /*
  * The commonest spawn: a sched_future_fn() future, detached, unlabelled,
  * on a background executor.  It becomes a compact task in place and goes
  * straight to the backend, unless it joins a session (or is refused),
- * which sched__task_spawn handles.  Takes fut.
+ * which sched__task_spawn handles.  A host that never had a session
+ * (sessions_made is 0) is not asked for the current one: its hook would
+ * answer 0.  Takes fut.
  */
 int sched__task_spawn_fn(sched_host *host, sched_future *fut, sched_priority prio,
                          const sched_site *site)
@@ -791,8 +809,9 @@ int sched__task_spawn_fn(sched_host *host, sched_future *fut, sched_priority pri
 
     assert(fut && fut->ops == &sched__fn_future_ops);
     if (!host || (unsigned)prio > SCHED_PRIORITY_REALTIME || closing(host)
-        || (host->hooks.spawn_session && host->hooks.spawn_session(host)))
-        return sched__task_spawn(host, fut, NULL, prio, site, 0, NULL);
+        || (atomic_load_explicit(&host->sessions_made, memory_order_relaxed)
+            && host->hooks.spawn_session && host->hooks.spawn_session(host)))
+        return spawn_fn_slow(host, fut, prio, site);
     fn = ff->fn;        /* read both before the task's fields overwrite them */
     arg = ff->arg;
     t->a.fn = fn;
@@ -804,10 +823,8 @@ int sched__task_spawn_fn(sched_host *host, sched_future *fut, sched_priority pri
     rc = host->ops.schedule_labeled
              ? host->ops.schedule_labeled(host->backend, &t->r, NULL, prio)
              : host->ops.schedule(host->backend, &t->r);
-    if (rc != 0) {
-        drop_owned(t);
-        return rc == SCHED_ENOMEM ? SCHED_ENOMEM : SCHED_ECLOSED;
-    }
+    if (__builtin_expect(rc != 0, 0))
+        return spawn_fn_refused(t, rc);
     return 0;
 }
 
