@@ -584,20 +584,10 @@ static void task_run(struct sched_task *t)
         resubmit(t);
 }
 
-void sched__runnable_run(sched_runnable *r)
+/* A timer's wake-up or a full task.  Out of line, so that a compact
+ * task's run does not pay for task_run's frame. */
+static __attribute__((noinline)) void runnable_run_other(sched_runnable *r, uint32_t s)
 {
-    struct sched__rhdr *h = (struct sched__rhdr *)r;
-    uint32_t s = atomic_load_explicit(&h->state, memory_order_acquire);
-
-    /* A compact task, the common case, without task_run's frame: detached,
-     * never woken, nothing else can reach it. */
-    if (!(s & (SCHED__KIND_MASK | SCHED__FULL))) {
-        struct sched_task *t = (struct sched_task *)r;
-        assert(s & SCHED__SCHEDULED);
-        t->a.fn(t->b.arg);
-        sched__taskmem_free(t);
-        return;
-    }
     switch (s & SCHED__KIND_MASK) {
     case SCHED__KIND_TIMER:
         sched__timer_rt_run((struct sched__timer_rt *)r);
@@ -606,6 +596,23 @@ void sched__runnable_run(sched_runnable *r)
         task_run((struct sched_task *)r);
         break;
     }
+}
+
+void sched__runnable_run(sched_runnable *r)
+{
+    struct sched__rhdr *h = (struct sched__rhdr *)r;
+    uint32_t s = atomic_load_explicit(&h->state, memory_order_acquire);
+
+    /* A compact task, the common case: detached, never woken, nothing
+     * else can reach it. */
+    if (!(s & (SCHED__KIND_MASK | SCHED__FULL))) {
+        struct sched_task *t = (struct sched_task *)r;
+        assert(s & SCHED__SCHEDULED);
+        t->a.fn(t->b.arg);
+        sched__taskmem_free(t);
+        return;
+    }
+    runnable_run_other(r, s);
 }
 
 void sched__runnable_drop(sched_runnable *r)
