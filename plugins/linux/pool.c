@@ -415,22 +415,49 @@ static uint64_t xorshift(uint64_t *s)
     return *s = x;
 }
 
+/* find_work's last resorts: half of another worker's ring, then low.
+ * Out of line, so the common picks below keep a small frame. */
+static __attribute__((noinline)) sched_runnable *find_work_steal(struct lx_pool *p,
+                                                                 struct lx_worker *w)
+{
+    sched_runnable *r;
+
+    if (p->nthreads > 1) {
+        unsigned start = (unsigned)(xorshift(&w->rng) % p->nthreads);
+        for (unsigned i = 0; i < p->nthreads; i++) {
+            struct lx_worker *v = p->workers[(start + i) % p->nthreads];
+            if (v != w && (r = ring_steal(w, v)))
+                return r;
+        }
+    }
+    return shared_take(&p->low);
+}
+
+/* Every LX_FAIR_TICK-th pick: low, then injected work, first. */
+static __attribute__((noinline)) sched_runnable *find_work_fair(struct lx_pool *p,
+                                                                struct lx_worker *w)
+{
+    sched_runnable *r;
+
+    w->tick = LX_FAIR_TICK;
+    if ((r = shared_take(&p->low)))
+        return r;
+    /* Queue injected work behind the ring (not ahead of it), so
+     * first-queued still runs first on this worker. */
+    if ((r = inject_take(p, w, 0)) && ring_push(w, r) != 0)
+        return r;
+    return NULL;
+}
+
 /* The next runnable for w in the order described above, or NULL; *fired
- * says whether it is a due timer's. */
-static sched_runnable *find_work(struct lx_pool *p, struct lx_worker *w, int *fired)
+ * says whether it is a due timer's.  Inline in the worker's loop. */
+static inline sched_runnable *find_work(struct lx_pool *p, struct lx_worker *w, int *fired)
 {
     sched_runnable *r;
 
     *fired = 0;
-    if (--w->tick == 0) {
-        w->tick = LX_FAIR_TICK;
-        if ((r = shared_take(&p->low)))
-            return r;
-        /* Queue injected work behind the ring (not ahead of it), so
-         * first-queued still runs first on this worker. */
-        if ((r = inject_take(p, w, 0)) && ring_push(w, r) != 0)
-            return r;
-    }
+    if (--w->tick == 0 && (r = find_work_fair(p, w)))
+        return r;
     if ((r = shared_take(&p->fired))) {
         *fired = 1;
         return r;
@@ -441,15 +468,7 @@ static sched_runnable *find_work(struct lx_pool *p, struct lx_worker *w, int *fi
         return r;
     if ((r = inject_take(p, w, LX_INJECT_BATCH)))
         return r;
-    if (p->nthreads > 1) {
-        unsigned start = (unsigned)(xorshift(&w->rng) % p->nthreads);
-        for (unsigned i = 0; i < p->nthreads; i++) {
-            struct lx_worker *v = p->workers[(start + i) % p->nthreads];
-            if (v != w && (r = ring_steal(w, v)))
-                return r;
-        }
-    }
-    return shared_take(&p->low);
+    return find_work_steal(p, w);
 }
 
 /* Become a searcher unless half the workers already are: spinning
