@@ -194,12 +194,59 @@ static inline void watch(struct sched_task *t, int what)
         t->host->hooks.waker_activity(t->host, &t->r, what);
 }
 
+/* What is done to a child waker of an all-of or any-of is done, as far as
+ * the test layer is concerned, to the waker of the task that polls it. */
+static inline void watch_child(sched_waker *w, int what)
+{
+    struct sched_task *t = sched__child_waker_watched(w);
+    if (t)
+        watch(t, what);
+}
+
+struct sched_task *sched__waker_watched_ref(sched_waker *w)
+{
+    struct sched_task *t;
+    if ((uintptr_t)w & SCHED__WAKER_CHILD) {
+        t = sched__child_waker_watched(w);
+    } else if (sched__waker_check(w, "sched_waker_clone")) {
+        return NULL;    /* a blocked thread's */
+    } else {
+        t = (struct sched_task *)w;
+        if (!(atomic_load_explicit(&t->state, memory_order_relaxed) & SCHED__WATCHED))
+            return NULL;
+    }
+    if (t)
+        task_ref(t);
+    return t;
+}
+
+void sched__task_unref_watched(struct sched_task *t)
+{
+    task_unref(t);
+}
+
+/* A wake set wakes its parent for a child's wake, which watch_child has
+ * reported already: as sched_waker_wake_by_ref, reporting nothing. */
+void sched__waker_wake_by_ref_quiet(sched_waker *w)
+{
+    struct sched__waker_head *b;
+    if (!w)
+        return;
+    if ((uintptr_t)w & SCHED__WAKER_CHILD)
+        sched__child_waker_wake_by_ref(w);
+    else if ((b = sched__waker_check(w, "sched_waker_wake_by_ref")))
+        b->host->hooks.waker_wake(b);
+    else
+        task_wake((struct sched_task *)w);
+}
+
 sched_waker *sched_waker_clone(sched_waker *w)
 {
     struct sched__waker_head *b;
     if (!w)
         return NULL;
     if ((uintptr_t)w & SCHED__WAKER_CHILD) {
+        watch_child(w, SCHED__WAKER_CLONED);
         sched__child_waker_ref(w);
         return w;
     }
@@ -218,6 +265,7 @@ void sched_waker_drop(sched_waker *w)
     if (!w)
         return;
     if ((uintptr_t)w & SCHED__WAKER_CHILD) {
+        watch_child(w, SCHED__WAKER_DROPPED);
         sched__child_waker_drop(w);
         return;
     }
@@ -235,6 +283,7 @@ void sched_waker_wake_by_ref(sched_waker *w)
     if (!w)
         return;
     if ((uintptr_t)w & SCHED__WAKER_CHILD) {
+        watch_child(w, SCHED__WAKER_WOKEN);
         sched__child_waker_wake_by_ref(w);
         return;
     }
@@ -253,6 +302,7 @@ void sched_waker_wake(sched_waker *w)
     if (!w)
         return;
     if ((uintptr_t)w & SCHED__WAKER_CHILD) {
+        watch_child(w, SCHED__WAKER_WOKEN);
         sched__child_waker_wake(w);
         return;
     }

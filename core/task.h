@@ -162,6 +162,17 @@ void sched__child_waker_ref(sched_waker *w);
 void sched__child_waker_drop(sched_waker *w);
 /* The session (and its host) of the waker the set last polled with. */
 uint64_t sched__child_waker_session(sched_waker *w, sched_host **host);
+/* The watched task (SCHED__WATCHED) whose waker the set was polled with,
+ * directly or through an enclosing set, or NULL; borrowed: the set holds
+ * a reference to it while any of its child wakers lives.  A test layer
+ * hears of what is done to a child waker as done to that task's. */
+struct sched_task *sched__child_waker_watched(sched_waker *w);
+/* task.c: the watched task behind waker w, with a reference taken, or
+ * NULL (not a task's waker, or not watched); and its release. */
+struct sched_task *sched__waker_watched_ref(sched_waker *w);
+void sched__task_unref_watched(struct sched_task *t);
+/* sched_waker_wake_by_ref, but not reported to a test layer's watch. */
+void sched__waker_wake_by_ref_quiet(sched_waker *w);
 
 /* The future sched_future_fn() returns (fn_future.c).  Its allocation
  * is the size of a task so that spawning it turns it into a compact task

@@ -69,6 +69,7 @@ struct sched__wake_set {
     sched_waker *parent;            /* under PARENT_BUSY; the owner reads it freely */
     _Atomic uint64_t session;       /* the parent's session, or 0 */
     _Atomic(sched_host *) session_host;
+    _Atomic(struct sched_task *) watched;   /* referenced; set once, by the owner */
     size_t n;
     _Atomic uintptr_t *ready;       /* n bits: woken since last taken */
     struct sched__wake_set *back[]; /* each is this set: &back[i], tagged, is child i's waker */
@@ -101,6 +102,7 @@ struct sched__wake_set *sched__wake_set_new(size_t n)
     ws->parent = NULL;
     atomic_init(&ws->session, 0);
     atomic_init(&ws->session_host, NULL);
+    atomic_init(&ws->watched, NULL);
     ws->n = n;
     ws->ready = (_Atomic uintptr_t *)(void *)(ws->back + n);
     for (i = 0; i < n; i++)
@@ -119,8 +121,11 @@ sched_waker *sched__wake_set_child(struct sched__wake_set *ws, size_t i)
 static void wake_set_unref(struct sched__wake_set *ws)
 {
     if (atomic_fetch_sub_explicit(&ws->refs, 1, memory_order_acq_rel) == 1) {
+        struct sched_task *t = atomic_load_explicit(&ws->watched, memory_order_relaxed);
         assert(ws->parent == NULL);
         sched__release(ws, wake_set_size(ws->n));
+        if (t)
+            sched__task_unref_watched(t);
     }
 }
 
@@ -145,7 +150,7 @@ static void parent_release(struct sched__wake_set *ws)
                                                      memory_order_acq_rel, memory_order_acquire))
             continue;
         if (ws->parent)
-            sched_waker_wake_by_ref(ws->parent);
+            sched__waker_wake_by_ref_quiet(ws->parent);
         s = PARENT_BUSY;
     }
 }
@@ -167,7 +172,7 @@ static void parent_wake(struct sched__wake_set *ws)
             break;
     }
     if (ws->parent)
-        sched_waker_wake_by_ref(ws->parent);
+        sched__waker_wake_by_ref_quiet(ws->parent);
     parent_release(ws);
 }
 
@@ -196,6 +201,8 @@ void sched__wake_set_begin(struct sched__wake_set *ws, sched_waker *parent)
     session = parent ? sched__waker_session(parent, &host) : 0;
     atomic_store_explicit(&ws->session_host, session ? host : NULL, memory_order_relaxed);
     atomic_store_explicit(&ws->session, session, memory_order_release);
+    if (parent && !atomic_load_explicit(&ws->watched, memory_order_relaxed))
+        atomic_store_explicit(&ws->watched, sched__waker_watched_ref(parent), memory_order_release);
     parent_release(ws);
     sched_waker_drop(old);
 }
@@ -283,6 +290,13 @@ void sched__child_waker_drop(sched_waker *w)
 {
     size_t i;
     wake_set_unref(child_of(w, &i, "sched_waker_drop"));
+}
+
+struct sched_task *sched__child_waker_watched(sched_waker *w)
+{
+    size_t i;
+    struct sched__wake_set *ws = child_of(w, &i, "sched_waker_clone");
+    return atomic_load_explicit(&ws->watched, memory_order_acquire);
 }
 
 uint64_t sched__child_waker_session(sched_waker *w, sched_host **host)

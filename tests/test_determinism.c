@@ -119,8 +119,9 @@ static int fetch_line;
 
 /* Spawn "fetch", let it hand its waker to the io thread, wait for the
  * thread to be done with it, and run the task to its end.  Returns the
- * task's id. */
-static uint64_t run_fetch(sched_host *host, enum foreign_act act)
+ * task's id.  With in_all the task is an all-of of the fetch, which hands
+ * out the waker the all-of gave its child. */
+static uint64_t run_fetch_in(sched_host *host, enum foreign_act act, int in_all)
 {
     sched_test *t = sched_as_test(host);
     sched_executor *ex;
@@ -130,9 +131,14 @@ static uint64_t run_fetch(sched_host *host, enum foreign_act act)
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     f->base.ops = &fetch_ops;
     f->io = &io;
+    sched_future *body = &f->base;
+    if (in_all) {
+        body = sched_all(&body, 1);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+    }
     CU_ASSERT_EQUAL_FATAL(sched_executor_new(host, &ex), 0);
     fetch_line = __LINE__ + 1;
-    CU_ASSERT_EQUAL_FATAL(sched_spawn_labeled(ex, &f->base, "fetch", &task), 0);
+    CU_ASSERT_EQUAL_FATAL(sched_spawn_labeled(ex, body, "fetch", &task), 0);
     uint64_t id = sched_task_id(task);
     CU_ASSERT_EQUAL(sched_test_tick(t), 1);
     /* Join first: the thread's wake or drop has happened, whatever the
@@ -145,6 +151,11 @@ static uint64_t run_fetch(sched_host *host, enum foreign_act act)
     return id;
 }
 
+static uint64_t run_fetch(sched_host *host, enum foreign_act act)
+{
+    return run_fetch_in(host, act, 0);
+}
+
 /* The end's sentence for task id of run_fetch, verb ("woke", "dropped the
  * waker of"), on the io thread. */
 static void check_foreign_message(const char *msg, uint64_t id, const char *verb)
@@ -155,7 +166,7 @@ static void check_foreign_message(const char *msg, uint64_t id, const char *verb
 #if defined(__GLIBC__)
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, " (io-worker) "));
 #endif
-    snprintf(want, sizeof want, " %s task %llu \"fetch\" (spawned at %s:%d in run_fetch()), but the "
+    snprintf(want, sizeof want, " %s task %llu \"fetch\" (spawned at %s:%d in run_fetch_in()), but the "
              "test scheduler runs on thread ", verb, (unsigned long long)id, __FILE__, fetch_line);
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, want));
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, ": this test is not deterministic"));
@@ -166,12 +177,13 @@ static void check_foreign_message(const char *msg, uint64_t id, const char *verb
 #endif
 }
 
-static void foreign_activity_fails_at_the_end(const char *config, enum foreign_act act)
+static void foreign_activity_fails_at_the_end_in(const char *config, enum foreign_act act,
+                                                int in_all)
 {
     sched_host *host = open_host(config);
     sched_test *t = sched_as_test(host);
     sched_error *err = NULL;
-    uint64_t id = run_fetch(host, act);
+    uint64_t id = run_fetch_in(host, act, in_all);
     CU_ASSERT_EQUAL(sched_test_end(t, &err), SCHED_EBACKEND);
     check_foreign_message(err ? sched_error_message(err) : NULL, id,
                           act == ACT_WAKE ? "woke" : "dropped the waker of");
@@ -179,6 +191,20 @@ static void foreign_activity_fails_at_the_end(const char *config, enum foreign_a
     /* Asked again, the end says the same. */
     CU_ASSERT_EQUAL(sched_test_end(t, NULL), SCHED_EBACKEND);
     sched_host_close(host);
+}
+
+static void foreign_activity_fails_at_the_end(const char *config, enum foreign_act act)
+{
+    foreign_activity_fails_at_the_end_in(config, act, 0);
+}
+
+/* The waker an all-of gives its child is the task's, as far as the watch
+ * goes: a wake, or only a drop, of it on a real thread fails the test. */
+static void test_a_child_waker_of_an_all_of_used_on_a_real_thread_fails_the_test(void)
+{
+    foreign_activity_fails_at_the_end_in(conf_test, ACT_WAKE, 1);
+    foreign_activity_fails_at_the_end_in(conf_test, ACT_DROP, 1);
+    foreign_activity_fails_at_the_end_in(conf_cfsim, ACT_DROP, 1);
 }
 
 static void test_a_wake_from_a_real_thread_fails_the_test_at_its_end(void)
@@ -760,6 +786,7 @@ int main(void)
 #define T(name) CU_add_test(s, #name, name)
     T(test_a_wake_from_a_real_thread_fails_the_test_at_its_end);
     T(test_a_drop_on_a_real_thread_fails_the_test_at_its_end);
+    T(test_a_child_waker_of_an_all_of_used_on_a_real_thread_fails_the_test);
     T(test_a_wake_from_a_real_thread_fails_the_test_on_cloudflare_sim);
     T(test_with_parking_allowed_a_real_thread_may_wake_a_task);
     T(test_with_parking_allowed_a_real_thread_resumes_a_parked_block);
