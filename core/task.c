@@ -195,12 +195,11 @@ static inline void watch(struct sched_task *t, int what)
 }
 
 /* What is done to a child waker of an all-of or any-of is done, as far as
- * the test layer is concerned, to the waker of the task that polls it. */
-static inline void watch_child(sched_waker *w, int what)
+ * the test layer is concerned, to the waker of the task that polls it
+ * (wakeup.c calls this only for a set that has such a task). */
+void sched__task_watch(struct sched_task *t, int what)
 {
-    struct sched_task *t = sched__child_waker_watched(w);
-    if (t)
-        watch(t, what);
+    watch(t, what);
 }
 
 struct sched_task *sched__waker_watched_ref(sched_waker *w)
@@ -233,7 +232,7 @@ void sched__waker_wake_by_ref_quiet(sched_waker *w)
     if (!w)
         return;
     if ((uintptr_t)w & SCHED__WAKER_CHILD)
-        sched__child_waker_wake_by_ref(w);
+        sched__child_waker_wake_quiet(w);
     else if ((b = sched__waker_check(w, "sched_waker_wake_by_ref")))
         b->host->hooks.waker_wake(b);
     else
@@ -246,7 +245,6 @@ sched_waker *sched_waker_clone(sched_waker *w)
     if (!w)
         return NULL;
     if ((uintptr_t)w & SCHED__WAKER_CHILD) {
-        watch_child(w, SCHED__WAKER_CLONED);
         sched__child_waker_ref(w);
         return w;
     }
@@ -265,7 +263,6 @@ void sched_waker_drop(sched_waker *w)
     if (!w)
         return;
     if ((uintptr_t)w & SCHED__WAKER_CHILD) {
-        watch_child(w, SCHED__WAKER_DROPPED);
         sched__child_waker_drop(w);
         return;
     }
@@ -283,7 +280,6 @@ void sched_waker_wake_by_ref(sched_waker *w)
     if (!w)
         return;
     if ((uintptr_t)w & SCHED__WAKER_CHILD) {
-        watch_child(w, SCHED__WAKER_WOKEN);
         sched__child_waker_wake_by_ref(w);
         return;
     }
@@ -302,7 +298,6 @@ void sched_waker_wake(sched_waker *w)
     if (!w)
         return;
     if ((uintptr_t)w & SCHED__WAKER_CHILD) {
-        watch_child(w, SCHED__WAKER_WOKEN);
         sched__child_waker_wake(w);
         return;
     }
@@ -1023,7 +1018,10 @@ static int join_poll(sched_future *f, sched_context *cx, sched_value *out)
     sched_waker *w, *old;
     int rc;
 
-    if (t->host->hooks.await_check
+    /* A host that never made a session needs no await check (the hook
+     * would answer 0): one load instead of a call on every join poll. */
+    if (atomic_load_explicit(&t->host->sessions_made, memory_order_relaxed)
+        && t->host->hooks.await_check
         && (rc = t->host->hooks.await_check(t->host, ft->session_id)) != 0)
         return rc;
     if (s & (SCHED__COMPLETED | SCHED__CLOSED))

@@ -160,13 +160,17 @@ void sched__child_waker_wake_by_ref(sched_waker *w);
 void sched__child_waker_wake(sched_waker *w);
 void sched__child_waker_ref(sched_waker *w);
 void sched__child_waker_drop(sched_waker *w);
+/* wake_by_ref, not reported to a test layer (sched__waker_wake_by_ref_quiet). */
+void sched__child_waker_wake_quiet(sched_waker *w);
 /* The session (and its host) of the waker the set last polled with. */
 uint64_t sched__child_waker_session(sched_waker *w, sched_host **host);
 /* The watched task (SCHED__WATCHED) whose waker the set was polled with,
  * directly or through an enclosing set, or NULL; borrowed: the set holds
  * a reference to it while any of its child wakers lives.  A test layer
- * hears of what is done to a child waker as done to that task's. */
+ * hears of what is done to a child waker as done to that task's
+ * (sched__task_watch, task.c). */
 struct sched_task *sched__child_waker_watched(sched_waker *w);
+void sched__task_watch(struct sched_task *t, int what);
 /* task.c: the watched task behind waker w, with a reference taken, or
  * NULL (not a task's waker, or not watched); and its release. */
 struct sched_task *sched__waker_watched_ref(sched_waker *w);

@@ -264,7 +264,24 @@ static void child_wake(struct sched__wake_set *ws, size_t i)
     parent_wake(ws);
 }
 
+/* Tell a test layer watching the set's task what was done to its child
+ * waker (sched__child_waker_watched). */
+static inline void watch(struct sched__wake_set *ws, int what)
+{
+    struct sched_task *t = atomic_load_explicit(&ws->watched, memory_order_acquire);
+    if (t)
+        sched__task_watch(t, what);
+}
+
 void sched__child_waker_wake_by_ref(sched_waker *w)
+{
+    size_t i;
+    struct sched__wake_set *ws = child_of(w, &i, "sched_waker_wake_by_ref");
+    watch(ws, SCHED__WAKER_WOKEN);
+    child_wake(ws, i);
+}
+
+void sched__child_waker_wake_quiet(sched_waker *w)
 {
     size_t i;
     struct sched__wake_set *ws = child_of(w, &i, "sched_waker_wake_by_ref");
@@ -275,6 +292,7 @@ void sched__child_waker_wake(sched_waker *w)
 {
     size_t i;
     struct sched__wake_set *ws = child_of(w, &i, "sched_waker_wake");
+    watch(ws, SCHED__WAKER_WOKEN);
     child_wake(ws, i);
     wake_set_unref(ws);
 }
@@ -283,13 +301,16 @@ void sched__child_waker_ref(sched_waker *w)
 {
     size_t i;
     struct sched__wake_set *ws = child_of(w, &i, "sched_waker_clone");
+    watch(ws, SCHED__WAKER_CLONED);
     atomic_fetch_add_explicit(&ws->refs, 1, memory_order_relaxed);
 }
 
 void sched__child_waker_drop(sched_waker *w)
 {
     size_t i;
-    wake_set_unref(child_of(w, &i, "sched_waker_drop"));
+    struct sched__wake_set *ws = child_of(w, &i, "sched_waker_drop");
+    watch(ws, SCHED__WAKER_DROPPED);
+    wake_set_unref(ws);
 }
 
 struct sched_task *sched__child_waker_watched(sched_waker *w)
