@@ -330,6 +330,119 @@ static void test_destroy_while_timers_fire_runs_or_drops_each_once(void)
     CU_ASSERT_EQUAL(atomic_load(&consumed), settled);
 }
 
+/* A high-priority timer's runnable that schedules two medium-priority
+ * ones, as a sleeping task's wake-up schedules the task: the first goes
+ * to the inline slot, the second to the default queue. */
+struct woken {
+    trun first, second;
+    atomic_int first_rc, second_rc;     /* schedule_labeled's; -1: not yet */
+    atomic_int first_ran_in_fn;         /* first had run before fn returned */
+};
+
+static void schedule_two(trun *t)
+{
+    struct woken *w = t->arg;
+
+    atomic_store(&w->first_rc, desc->ops.schedule_labeled(self, &w->first.base, "first",
+                                                          SCHED_PRIORITY_MEDIUM));
+    atomic_store(&w->second_rc, desc->ops.schedule_labeled(self, &w->second.base, "second",
+                                                           SCHED_PRIORITY_MEDIUM));
+}
+
+static void wake_two(trun *t)
+{
+    struct woken *w = t->arg;
+
+    schedule_two(t);
+    /* Queued, first would likely have run elsewhere by now; inline, it
+     * cannot have. */
+    for (int i = 0; i < 20 && atomic_load(&w->first.runs) == 0; i++)
+        nanosleep(&(struct timespec){ 0, 100000 }, NULL);
+    atomic_store(&w->first_ran_in_fn, atomic_load(&w->first.runs) + atomic_load(&w->first.drops));
+}
+
+static void woken_init(struct woken *w, trun *timer)
+{
+    memset(w, 0, sizeof *w);
+    memset(timer, 0, sizeof *timer);
+    atomic_store(&w->first_rc, -1);
+    atomic_store(&w->second_rc, -1);
+    w->first.prio = w->second.prio = SCHED_PRIORITY_MEDIUM;
+    timer->prio = SCHED_PRIORITY_HIGH;
+    timer->fn = wake_two;
+    timer->arg = w;
+}
+
+/* The first medium-priority runnable a due high-priority timer's runnable
+ * schedules runs right after it, on its thread; the second is queued. */
+static void test_a_fired_timers_first_medium_runnable_runs_right_after_it_on_its_thread(void)
+{
+    enum { N = 64 };
+    static struct woken w[N];
+    static trun timers[N];
+
+    open_backend();
+    for (int i = 0; i < N; i++) {
+        woken_init(&w[i], &timers[i]);
+        CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &timers[i].base,
+                                                 (uint64_t)(i % 8) * 100000u, 0), 0);
+    }
+    wait_done(3 * N);
+    for (int i = 0; i < N; i++) {
+        CU_ASSERT_EQUAL(timers[i].runs, 1);
+        CU_ASSERT_EQUAL(atomic_load(&w[i].first_rc), 0);
+        CU_ASSERT_EQUAL(atomic_load(&w[i].second_rc), 0);
+        CU_ASSERT_EQUAL(w[i].first.runs, 1);
+        CU_ASSERT_EQUAL(w[i].second.runs, 1);
+        CU_ASSERT_EQUAL(atomic_load(&w[i].first_ran_in_fn), 0);
+        CU_ASSERT(sched__thread_equal(w[i].first.thread, timers[i].thread));
+        CU_ASSERT(w[i].first.order > timers[i].order);
+        CU_ASSERT_EQUAL(w[i].first.drops + w[i].second.drops, 0);
+    }
+    close_backend();
+}
+
+/* destroy() while such timers fire: every timer, and every runnable one
+ * of them scheduled, is run or dropped once; what was refused is not
+ * the backend's. */
+static void test_destroy_while_fired_timers_fill_the_inline_slot_settles_each_once(void)
+{
+    enum { N = 2000 };
+    static struct woken w[N];
+    static trun timers[N];
+    int owned = 0;
+
+    open_backend();
+    for (int i = 0; i < N; i++) {
+        woken_init(&w[i], &timers[i]);
+        /* No wait in fn: many fire, and fill the slot, as destroy runs. */
+        timers[i].fn = i % 2 == 0 ? schedule_two : NULL;
+        CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &timers[i].base,
+                                                 (uint64_t)(i % 200) * 10000u, 0), 0);
+    }
+    nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+    close_backend();
+    for (int i = 0; i < N; i++) {
+        CU_ASSERT_EQUAL(timers[i].runs + timers[i].drops, 1);
+        owned += 1;
+        if (atomic_load(&w[i].first_rc) == 0) {
+            CU_ASSERT_EQUAL(w[i].first.runs + w[i].first.drops, 1);
+            owned++;
+        } else {
+            CU_ASSERT_EQUAL(w[i].first.runs + w[i].first.drops, 0);
+        }
+        if (atomic_load(&w[i].second_rc) == 0) {
+            CU_ASSERT_EQUAL(w[i].second.runs + w[i].second.drops, 1);
+            owned++;
+        } else {
+            CU_ASSERT_EQUAL(w[i].second.runs + w[i].second.drops, 0);
+        }
+    }
+    CU_ASSERT_EQUAL(atomic_load(&consumed), owned);
+    nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+    CU_ASSERT_EQUAL(atomic_load(&consumed), owned);
+}
+
 /* Main-thread timers of random delays run in the order of their
  * deadlines: the heap hands them on earliest first, and the main queue
  * keeps that order.  The backend's deadline lies in [due, due_hi]; only
@@ -532,6 +645,8 @@ int main(void)
     CU_ADD_TEST(s, test_destroy_while_timers_fire_runs_or_drops_each_once);
     CU_ADD_TEST(s, test_timers_due_at_once_run_on_main_in_the_order_armed);
     CU_ADD_TEST(s, test_main_timers_of_random_delays_run_in_deadline_order);
+    CU_ADD_TEST(s, test_a_fired_timers_first_medium_runnable_runs_right_after_it_on_its_thread);
+    CU_ADD_TEST(s, test_destroy_while_fired_timers_fill_the_inline_slot_settles_each_once);
     CU_ADD_TEST(s, test_is_main_thread_is_true_only_on_the_creating_thread);
     CU_ADD_TEST(s, test_create_off_the_main_queue_thread_is_refused_with_a_reason);
     CU_ADD_TEST(s, test_stop_before_run_makes_run_return_at_once);

@@ -14,6 +14,11 @@
  * the closed flag (callbacks that see it drop their runnable instead of
  * running it), drops every runnable still in the heap, cancels the source,
  * drains the main queue and waits for both counts to reach zero.  See sched-mac(7).
+ *
+ * A due high-priority timer's runnable (a sleeping task's wake-up) runs
+ * with a one-runnable slot: the first medium-priority runnable it
+ * schedules (the task it wakes) runs right after it on the same thread,
+ * not behind whatever the default queue holds.
  */
 #include <config.h>
 
@@ -165,6 +170,15 @@ static inline int mac_background_refusal(struct mac *m)
     return 0;
 }
 
+/* While a due timer's runnable runs on this thread: where the first
+ * medium-priority background runnable it schedules on m goes instead of
+ * a queue (see mac_fired_trampoline).  NULL otherwise. */
+struct mac_inline {
+    struct mac *m;
+    sched_runnable *r;
+};
+static __thread struct mac_inline *mac_inline_slot __attribute__((tls_model("initial-exec")));
+
 /* Run r, or drop it when the backend closed after r was queued: a runnable
  * queued before destroy() is consumed exactly once either way.  The count
  * for this callback keeps m alive until it is released, the last touch. */
@@ -181,6 +195,58 @@ static void mac_trampoline(void *ctx)
         m->svc->run(r);
     MAC_HB_SEND(&m->queued);
     atomic_fetch_sub_explicit(&m->queued, 1, memory_order_release);
+}
+
+/*
+ * As mac_trampoline, for a due high-priority timer's runnable: the first
+ * medium-priority runnable that r schedules on m is taken into a slot and
+ * run (or dropped, if the backend closed meanwhile) right after r, on
+ * this thread.  One per fired timer, so everything else queued keeps its
+ * order.  The slot's runnable is counted in m->queued like a queued one,
+ * so destroy() waits for it; releasing both counts is the last touch.
+ */
+static void mac_fired_trampoline(void *ctx)
+{
+    sched_runnable *r = ctx;
+    struct mac *m;
+    struct mac_inline slot, *prev;
+
+    MAC_HB_RECV(r);
+    m = r->backend_slot[0];
+    if (mac_is_closed(m)) {
+        m->svc->drop(r);
+        MAC_HB_SEND(&m->queued);
+        atomic_fetch_sub_explicit(&m->queued, 1, memory_order_release);
+        return;
+    }
+    slot.m = m;
+    slot.r = NULL;
+    prev = mac_inline_slot;
+    mac_inline_slot = &slot;
+    m->svc->run(r);
+    mac_inline_slot = prev;
+    if (slot.r != NULL) {
+        if (mac_is_closed(m))
+            m->svc->drop(slot.r);
+        else
+            m->svc->run(slot.r);
+    }
+    MAC_HB_SEND(&m->queued);
+    atomic_fetch_sub_explicit(&m->queued, slot.r != NULL ? 2 : 1, memory_order_release);
+}
+
+/* Take r into this thread's inline slot if a due timer's runnable of m
+ * is running here and has not filled it yet.  m is not closed. */
+static inline int mac_take_inline(struct mac *m, sched_runnable *r)
+{
+    struct mac_inline *s = mac_inline_slot;
+
+    if (__builtin_expect(s == NULL, 1) || s->m != m || s->r != NULL)
+        return 0;
+    r->backend_slot[0] = m;
+    atomic_fetch_add_explicit(&m->queued, 1, memory_order_relaxed);
+    s->r = r;
+    return 1;
 }
 
 /* As mac_trampoline, on the main thread, counting for sched.pollable. */
@@ -240,7 +306,8 @@ static int mac_schedule(void *self, sched_runnable *r)
 
     if (rc != 0)
         return rc;
-    mac_submit(m, m->queue[SCHED_PRIORITY_MEDIUM], r);
+    if (!mac_take_inline(m, r))
+        mac_submit(m, m->queue[SCHED_PRIORITY_MEDIUM], r);
     return 0;
 }
 
@@ -253,6 +320,8 @@ static int mac_schedule_labeled(void *self, sched_runnable *r, const char *label
     (void)label;
     if (rc != 0)
         return rc;
+    if (prio == SCHED_PRIORITY_MEDIUM && mac_take_inline(m, r))
+        return 0;
     mac_submit(m, mac_queue(m, prio), r);
     return 0;
 }
@@ -356,15 +425,22 @@ static void mac_timer_rearm(struct mac *m, uint64_t now)
                               DISPATCH_TIME_FOREVER, 0);
 }
 
-/* Hand a due runnable on: queued on its queue, or dropped once closed. */
+/* Hand a due runnable on: queued on its queue, or dropped once closed.
+ * A high-priority one (a timer's wake-up) runs with an inline slot. */
 static void mac_timer_hand_on(struct mac *m, const struct mac_due *d)
 {
-    if (mac_is_closed(m))
+    if (mac_is_closed(m)) {
         m->svc->drop(d->r);
-    else if (d->main)
+    } else if (d->main) {
         mac_submit_main(m, d->r);
-    else
+    } else if (d->prio >= SCHED_PRIORITY_HIGH) {
+        d->r->backend_slot[0] = m;
+        atomic_fetch_add_explicit(&m->queued, 1, memory_order_relaxed);
+        MAC_HB_SEND(d->r);
+        dispatch_async_f(mac_queue(m, (sched_priority)d->prio), d->r, mac_fired_trampoline);
+    } else {
         mac_submit(m, mac_queue(m, (sched_priority)d->prio), d->r);
+    }
 }
 
 /*
