@@ -412,7 +412,8 @@ static int timer_poll(sched_future *f, sched_context *cx, sched_value *out)
 
     if (!tf->host || tf->ns > TIMER_MAX_NS)
         return SCHED_EINVAL;
-    if (tf->host->hooks.await_check
+    if (atomic_load_explicit(&tf->host->sessions_made, memory_order_relaxed)
+        && tf->host->hooks.await_check
         && (rc = tf->host->hooks.await_check(tf->host, tf->session_id)) != 0)
         return rc;
     now = sched_host_now(tf->host);
