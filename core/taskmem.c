@@ -22,7 +22,8 @@
  * a full task's spawn and its last reference.
  *
  * The cache is off (every call is plain malloc or free) in debug mode,
- * under AddressSanitizer or ThreadSanitizer, and under valgrind, so that
+ * under AddressSanitizer or ThreadSanitizer (this library built with one,
+ * or an application that brings the runtime), and under valgrind, so that
  * they still see every allocation, every use after free and every race on
  * a task's memory.  What it holds is bounded (two magazines a thread, the
  * depot's DEPOT_MAX) and returned: a thread's magazines go to the depot
@@ -105,9 +106,29 @@ static int heap_tool(void)
     return 0;
 }
 
+/* An application built with a sanitizer brings its runtime, which then
+ * intercepts this library's malloc and free too: with the cache off, a
+ * use of a finished task's block is the sanitizer's to report, even
+ * though this library was built without it.  Weak references, resolved
+ * when the library is loaded: NULL when no sanitizer runtime is there. */
+#if defined(__ELF__)
+extern void __asan_init(void) __attribute__((weak));
+extern void __tsan_init(void) __attribute__((weak));
+extern void __msan_init(void) __attribute__((weak));
+static int sanitizer_runtime(void)
+{
+    return __asan_init != NULL || __tsan_init != NULL || __msan_init != NULL;
+}
+#else
+static int sanitizer_runtime(void)
+{
+    return 0;
+}
+#endif
+
 static int decide(void)
 {
-    int on = !sched__debug() && !heap_tool();
+    int on = !sched__debug() && !heap_tool() && !sanitizer_runtime();
     atomic_store_explicit(&mode, on, memory_order_relaxed);
     return on;
 }
