@@ -36,6 +36,7 @@ int sched_host_open(sched_host **out, const char *config_path, sched_error **err
     if (host == NULL)
         return sched__error_set(err, SCHED_ENOMEM, "out of memory opening the host");
     host->main_thread = sched__thread_self();
+    host->forks = sched__forks();
     atomic_init(&host->closed, 0);
     atomic_init(&host->refs, 1);
     atomic_init(&host->sessions_made, 0);
@@ -88,6 +89,14 @@ void sched_host_close(sched_host *host)
 {
     if (host == NULL)
         return;
+    /* Inherited through a fork: the parent's threads, which may have held
+     * any of the host's locks at the fork, do not exist here, so nothing
+     * is taken, freed or dropped; the host only refuses work from now on
+     * (libsched(7), Fork). */
+    if (host->forks != sched__forks()) {
+        atomic_store(&host->closed, 1);
+        return;
+    }
     if (atomic_load(&host->closed)) {
         /* A freed host reads poison here in debug mode: closed too. */
         if (sched__debug())

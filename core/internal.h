@@ -57,6 +57,7 @@ struct sched_host {
      * closed host instead of freed memory. */
     sched__thread_id main_thread;
     atomic_int closed;
+    unsigned forks;                         /* sched__forks() at open: other in a forked child */
 
     struct sched__tasks *tasks;             /* task.c */
     struct sched__timers *timers;           /* timer.c; NULL until first used */

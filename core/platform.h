@@ -71,6 +71,9 @@ uint64_t sched__mono_ns(void);
 uint64_t sched__thread_cpu_ns(void);
 /* Online CPUs, at least 1. */
 unsigned sched__num_cpus(void);
+/* Forks this process has made since the first call (a child sees one more
+ * than its parent did at the fork); always 0 where there is no fork. */
+unsigned sched__forks(void);
 
 /* Dynamic loading.  sched__dl_open writes the system's reason into err on
  * failure and returns NULL. */

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +243,27 @@ uint64_t sched__thread_cpu_ns(void)
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
         return 0;
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Counted in the child by an atfork handler registered at the first call
+ * (the first host open), so a host can tell it was inherited. */
+static atomic_uint forks;
+static pthread_once_t forks_once = PTHREAD_ONCE_INIT;
+
+static void forks_child(void)
+{
+    atomic_fetch_add_explicit(&forks, 1, memory_order_relaxed);
+}
+
+static void forks_watch(void)
+{
+    pthread_atfork(NULL, NULL, forks_child);
+}
+
+unsigned sched__forks(void)
+{
+    pthread_once(&forks_once, forks_watch);
+    return atomic_load_explicit(&forks, memory_order_relaxed);
 }
 
 unsigned sched__num_cpus(void)

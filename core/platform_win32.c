@@ -328,6 +328,11 @@ uint64_t sched__thread_cpu_ns(void)
     return (k.QuadPart + u.QuadPart) * 100u;   /* 100 ns units */
 }
 
+unsigned sched__forks(void)
+{
+    return 0;
+}
+
 unsigned sched__num_cpus(void)
 {
     DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);

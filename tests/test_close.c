@@ -14,10 +14,13 @@
  * Then a fork: the child closes the host it inherited (the linux backend
  * used to join worker threads the child does not have), and on the
  * threaded backends a spawn there is refused, its drop run once, rather
- * than accepted and never run; the parent's host keeps working.
+ * than accepted and never run; the parent's host keeps working.  And a
+ * fork while another thread keeps spawning: the child's close abandons
+ * the inherited host instead of waiting for a lock the fork left held.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -240,6 +243,90 @@ static void test_mac_forked_child_refuses_and_closes(void)
 }
 #endif
 
+/* A fork while another thread keeps spawning tasks and timers: a lock
+ * that thread (or a worker) held at the fork stays held in the child, so
+ * a close there that took the host's locks could hang (an outside test
+ * caught about one in thirty on linux, one in four on mac).  The child
+ * only closes the inherited host, under an alarm that turns a hang into
+ * a death the parent sees. */
+struct busy {
+    sched_host *h;
+    sched_executor *ex;
+    atomic_int stop;
+};
+
+static sched_value noop(void *arg)
+{
+    (void)arg;
+    return (sched_value){ .i = 0 };
+}
+
+static void *busy_main(void *arg)
+{
+    struct busy *b = arg;
+    while (!atomic_load(&b->stop)) {
+        sched_task *t = NULL;
+        if (sched_spawn(b->ex, sched_future_fn(noop, NULL), &t) == 0)
+            sched_task_free(t);
+        sched_spawn(b->ex, sched_timer(b->h, 1000000), NULL);
+        sched_spawn(b->ex, sched_future_fn(noop, NULL), NULL);
+        usleep(20);
+    }
+    return NULL;
+}
+
+static void busy_fork_rounds(const char *config, int rounds)
+{
+    struct busy b = { .h = open_host(config) };
+    pthread_t th;
+    int hung = 0, i;
+
+    atomic_init(&b.stop, 0);
+    CU_ASSERT_EQUAL_FATAL(sched_executor_new(b.h, &b.ex), 0);
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, busy_main, &b), 0);
+    for (i = 0; i < rounds; i++) {
+        int status = 0;
+        usleep(500);
+        fflush(NULL);
+        pid_t pid = fork();
+        CU_ASSERT_FATAL(pid >= 0);
+        if (pid == 0) {
+            alarm(20);
+            sched_host_close(b.h);
+            _exit(0);
+        }
+        CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+        if (WIFSIGNALED(status) || WEXITSTATUS(status) != 0)
+            hung++;
+    }
+    atomic_store(&b.stop, 1);
+    pthread_join(th, NULL);
+    CU_ASSERT_EQUAL(hung, 0);
+    if (hung)
+        fprintf(stderr, "%s: %d of %d children hung or died closing the inherited host\n",
+                config, hung, rounds);
+    sched_executor_free(b.ex);
+    sched_host_close(b.h);
+}
+
+static void test_linux_child_of_a_busy_host_closes(void)
+{
+    busy_fork_rounds(conf_linux, 40);
+}
+
+#if MAC_FORK_TEST
+static void test_mac_child_of_a_busy_host_closes(void)
+{
+    busy_fork_rounds(conf_mac, 20);
+}
+#endif
+
+static void test_simulated_child_of_a_busy_host_closes(void)
+{
+    busy_fork_rounds(conf_test, 20);
+    busy_fork_rounds(conf_cf, 20);
+}
+
 static void test_simulated_forked_child_closes(void)
 {
     fork_rounds(conf_test, 0);
@@ -298,6 +385,14 @@ int main(void)
 #endif
     CU_add_test(f, "test, cloudflare-sim: a forked child closes the inherited host",
                 test_simulated_forked_child_closes);
+    CU_add_test(f, "linux: a child forked from a busy host closes it",
+                test_linux_child_of_a_busy_host_closes);
+#if MAC_FORK_TEST
+    CU_add_test(f, "mac: a child forked from a busy host closes it",
+                test_mac_child_of_a_busy_host_closes);
+#endif
+    CU_add_test(f, "test, cloudflare-sim: a child forked from a busy host closes it",
+                test_simulated_child_of_a_busy_host_closes);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();
