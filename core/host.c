@@ -89,18 +89,18 @@ void sched_host_close(sched_host *host)
 {
     if (host == NULL)
         return;
-    /* Inherited through a fork: the parent's threads, which may have held
-     * any of the host's locks at the fork, do not exist here, so nothing
-     * is taken, freed or dropped; the host only refuses work from now on
-     * (libsched(7), Fork). */
-    if (host->forks != sched__forks()) {
-        atomic_store(&host->closed, 1);
-        return;
-    }
     if (atomic_load(&host->closed)) {
         /* A freed host reads poison here in debug mode: closed too. */
         if (sched__debug())
             sched__misuse("sched_host_close", "host %p was already closed", (void *)host);
+        return;
+    }
+    /* Inherited through a fork: the parent's threads, which may have held
+     * any of the host's locks at the fork, do not exist here, so nothing
+     * is taken, freed or dropped; the host only refuses work from now on
+     * (sched_host_open(3), In a forked child). */
+    if (host->forks != sched__forks()) {
+        atomic_store(&host->closed, 1);
         return;
     }
     if (!sched__thread_equal(sched__thread_self(), host->main_thread)) {
