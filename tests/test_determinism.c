@@ -146,7 +146,16 @@ static uint64_t run_fetch_in(sched_host *host, enum foreign_act act, int in_all)
     pthread_join(io.th, NULL);
     sched_test_run_until_parked(t);
     CU_ASSERT(sched_task_is_finished(task));
-    sched_task_free(task);
+    if (in_all) {
+        /* The all-of's result array is ours: join the finished task. */
+        sched_value v = { .ptr = NULL };
+        sched_future *j = sched_task_join(task);
+        CU_ASSERT_EQUAL(sched_block_with_timeout(ex, &j, 0, &v, NULL), 0);
+        free(v.ptr);
+        sched_future_drop(j);
+    } else {
+        sched_task_free(task);
+    }
     sched_executor_free(ex);
     return id;
 }
