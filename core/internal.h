@@ -242,7 +242,7 @@ int sched__tasks_init(sched_host *host);
 /* After the backend is destroyed: drop every remaining live task's future
  * exactly once and free what nothing else references. */
 void sched__tasks_close(sched_host *host);
-/* The services behind svc->run, svc->drop, svc->info. */
+/* task_run.c: the services behind svc->run, svc->drop, svc->info. */
 void sched__runnable_run(sched_runnable *r);
 void sched__runnable_drop(sched_runnable *r);
 int sched__runnable_info(const sched_runnable *r, sched_runnable_info *out);
@@ -292,7 +292,7 @@ uint64_t sched__session_current(sched_host *host);
  * other thread gets 0. */
 int sched__session_check_io(sched_host *host, uint64_t owner, const char *what,
                             sched_error **err);
-/* task.c: the session and host of the task a waker wakes; 0 (and *host
+/* task_waker.c: the session and host of the task a waker wakes; 0 (and *host
  * NULL) for a blocked thread's waker or a task of no session. */
 uint64_t sched__waker_session(sched_waker *w, sched_host **host);
 

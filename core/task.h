@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * core/task.h - the task core's private layout, shared by the task core
- * (task.c, fn_future.c, wakeup.c, failure.c, misuse.c, report.c) and the
+ * (task*.c, fn_future.c, wakeup.c, failure.c, misuse.c, report.c) and the
  * layers built on it (future.c, timer.c, channel.c, executor.c, block.c)
  * only: see core/README.
  *
@@ -155,7 +155,7 @@ void sched__wake_set_begin(struct sched__wake_set *ws, sched_waker *parent);
 uintptr_t sched__wake_set_take(struct sched__wake_set *ws, size_t word);
 /* The owner lets go: the parent is never woken again. */
 void sched__wake_set_free(struct sched__wake_set *ws);
-/* sched_waker_* of a child waker (task.c dispatches on the tag). */
+/* sched_waker_* of a child waker (task_waker.c dispatches on the tag). */
 void sched__child_waker_wake_by_ref(sched_waker *w);
 void sched__child_waker_wake(sched_waker *w);
 void sched__child_waker_ref(sched_waker *w);
@@ -168,10 +168,10 @@ uint64_t sched__child_waker_session(sched_waker *w, sched_host **host);
  * directly or through an enclosing set, or NULL; borrowed: the set holds
  * a reference to it while any of its child wakers lives.  A test layer
  * hears of what is done to a child waker as done to that task's
- * (sched__task_watch, task.c). */
+ * (sched__task_watch, task_waker.c). */
 struct sched_task *sched__child_waker_watched(sched_waker *w);
 void sched__task_watch(struct sched_task *t, int what);
-/* task.c: the watched task behind waker w, with a reference taken, or
+/* task_waker.c: the watched task behind waker w, with a reference taken, or
  * NULL (not a task's waker, or not watched); and its release. */
 struct sched_task *sched__waker_watched_ref(sched_waker *w);
 void sched__task_unref_watched(struct sched_task *t);
@@ -286,7 +286,7 @@ static inline void sched__taskmem_free(void *p)
     sched__taskmem_free_k(SCHED__TM_COMPACT, p);
 }
 
-/* task.c */
+/* task_spawn.c */
 uint64_t sched__next_id(void);
 int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
                       sched_priority prio, const sched_site *site, uint64_t fg_executor_id,
@@ -295,12 +295,12 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
  * label and no foreground executor: the compact fast path. */
 int sched__task_spawn_fn(sched_host *host, sched_future *fut, sched_priority prio,
                          const sched_site *site);
-/* The full task this thread is polling, or NULL. */
+/* task_run.c: the full task this thread is polling, or NULL. */
 struct sched_task *sched__task_running(void);
 /* The session of the task this thread is polling (0: none); what I/O
  * objects made now belong to. */
 uint64_t sched__running_session(void);
-/* The backend's "sched.test" v1 interface when it is a simulated one (test,
+/* task.c: the backend's "sched.test" v1 interface when it is a simulated one (test,
  * cloudflare-sim: nothing runs unless the main thread blocks), else NULL.
  * Any thread. */
 const sched_test_iface_v1 *sched__simulated(sched_host *host);
