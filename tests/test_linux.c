@@ -448,6 +448,61 @@ static void test_destroy_drops_everything_queued_exactly_once(void)
     free(t);
 }
 
+/* The first injected runnable the worker takes: it waits here, with the
+ * batch that inject_take moved behind it already in the worker's ring,
+ * until a helper lets it go while destroy is (most likely) under way. */
+static atomic_int held_entered, held_release;
+
+static void hold_worker(trun *t)
+{
+    (void)t;
+    atomic_store(&held_entered, 1);
+    while (!atomic_load(&held_release))
+        sched_yield();
+}
+
+static void *release_later(void *arg)
+{
+    (void)arg;
+    usleep(20000);
+    atomic_store(&held_release, 1);
+    return NULL;
+}
+
+/* A burst injected while the only worker is held: the worker takes the
+ * first runnable together with a batch moved into its ring in one go,
+ * and runs it; destroy then finds a batch in the ring and the rest in
+ * the injection queue.  Each runnable runs or is dropped exactly once. */
+static void test_destroy_mid_batch_runs_or_drops_each_once(void)
+{
+    enum { N = 3000 };
+    trun gate, *t = calloc(N, sizeof *t);
+    pthread_t helper;
+    int bad = 0, dropped = 0;
+
+    CU_ASSERT_EQUAL_FATAL(open_backend(1), 0);
+    atomic_store(&held_entered, 0);
+    atomic_store(&held_release, 0);
+    block_single_worker(&gate);
+    t[0].fn = hold_worker;
+    for (int i = 0; i < N; i++)
+        CU_ASSERT_EQUAL(desc->ops.schedule(self, &t[i].base), 0);
+    open_gate();
+    while (!atomic_load(&held_entered))
+        sched_yield();
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&helper, NULL, release_later, NULL), 0);
+    close_backend();
+    pthread_join(helper, NULL);
+    for (int i = 0; i < N; i++) {
+        bad += atomic_load(&t[i].runs) + atomic_load(&t[i].drops) != 1;
+        dropped += atomic_load(&t[i].drops);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(atomic_load(&t[0].runs), 1);
+    CU_ASSERT_EQUAL(atomic_load(&gate.runs), 1);
+    free(t);
+}
+
 /* Runs 1 ms on the timer thread, which then stops running due work itself
  * ("timers now hand all work to the pool"). */
 static void run_long(trun *t)
@@ -658,6 +713,7 @@ int main(void)
     CU_add_test(s, "fired timers and what they wake run or drop exactly once",
                 test_fired_timers_and_what_they_wake_run_or_drop_exactly_once);
     CU_add_test(s, "destroy drops everything queued exactly once", test_destroy_drops_everything_queued_exactly_once);
+    CU_add_test(s, "destroy mid-batch runs or drops each once", test_destroy_mid_batch_runs_or_drops_each_once);
     CU_add_test(s, "unpark before park returns at once", test_unpark_before_park_returns_at_once);
     CU_add_test(s, "a timer task blocking on a later timer does not deadlock", test_a_timer_task_blocking_on_a_later_timer_does_not_deadlock);
     CU_add_test(s, "unpark from a worker wakes a parked thread", test_unpark_from_a_worker_wakes_a_parked_thread);

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +188,101 @@ static void test_blocks_inside_tasks_hold_their_workers(void)
     sched_host_close(host);
 }
 
+/* ---- a burst closed while the workers take it in batches ----------------- */
+
+enum { BURST = 20000, SPAWNERS = 200, CHILDREN = 8 };
+
+struct burst_ev {
+    atomic_int polls;
+    atomic_int drops;
+};
+
+static struct burst_ev burst_evs[BURST + SPAWNERS * CHILDREN];
+static atomic_int burst_made;
+static sched_executor *burst_ex;
+
+struct burst_task {
+    sched_future base;
+    struct burst_ev *ev;
+    int spawns;             /* children to spawn from its poll (on a worker) */
+};
+
+static sched_future *burst_new(int spawns);
+
+static int burst_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct burst_task *bt = (struct burst_task *)f;
+    (void)cx;
+    atomic_fetch_add(&bt->ev->polls, 1);
+    /* From a worker: its own ring.  A refusal (the close began) has
+     * dropped the child, which counts itself. */
+    for (int i = 0; i < bt->spawns; i++)
+        (void)sched_spawn_labeled(burst_ex, burst_new(0), "child", NULL);
+    out->u = 0;
+    return 0;
+}
+
+static void burst_drop(sched_future *f)
+{
+    atomic_fetch_add(&((struct burst_task *)f)->ev->drops, 1);
+    free(f);
+}
+
+static const sched_future_ops burst_ops = { burst_poll, burst_drop };
+
+static sched_future *burst_new(int spawns)
+{
+    struct burst_task *bt = malloc(sizeof *bt);
+    int i = atomic_fetch_add(&burst_made, 1);
+
+    if (!bt || i >= (int)(sizeof burst_evs / sizeof burst_evs[0])) {
+        free(bt);
+        return NULL;
+    }
+    bt->base.ops = &burst_ops;
+    bt->ev = &burst_evs[i];
+    bt->spawns = spawns;
+    return &bt->base;
+}
+
+/* A burst spawned from the main thread goes through the injection queue,
+ * from which each worker moves a batch into its ring at once; the first
+ * few tasks spawn children from their workers, into those rings.  The
+ * host is closed while all that is under way: every task, wherever the
+ * close found it (injected, moved into a ring, or running), is polled at
+ * most once and dropped exactly once, and none is lost. */
+static void test_a_burst_closed_mid_batch_drops_each_task_once(void)
+{
+    int made, bad = 0, polled = 0;
+
+    write_conf("linux: { threads = 2; };\n");
+    for (int round = 0; round < 5; round++) {
+        sched_host *host = NULL;
+        memset(burst_evs, 0, sizeof burst_evs);
+        atomic_store(&burst_made, 0);
+        CU_ASSERT_EQUAL_FATAL(sched_host_open(&host, conf, NULL), 0);
+        CU_ASSERT_EQUAL_FATAL(sched_executor_new(host, &burst_ex), 0);
+        for (int i = 0; i < BURST; i++) {
+            sched_future *f = burst_new(i < SPAWNERS ? CHILDREN : 0);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+            CU_ASSERT_EQUAL(sched_spawn_labeled(burst_ex, f, "burst", NULL), 0);
+        }
+        /* The executor after the close: running tasks spawn through it. */
+        sched_host_close(host);
+        sched_executor_free(burst_ex);
+        made = atomic_load(&burst_made);
+        CU_ASSERT(made >= BURST);
+        for (int i = 0; i < made; i++) {
+            bad += atomic_load(&burst_evs[i].polls) > 1 || atomic_load(&burst_evs[i].drops) != 1;
+            polled += atomic_load(&burst_evs[i].polls);
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    if (bad)
+        fprintf(stderr, "\n  %d tasks polled twice or not dropped exactly once (%d polls)\n",
+                bad, polled);
+}
+
 static char logged[2048];
 
 static void keep_log(int level, const char *msg, void *userdata)
@@ -270,6 +366,8 @@ int main(void)
                 test_foreground_tasks_run_from_an_epoll_loop);
     CU_add_test(s, "log lines name the backend once", test_log_lines_name_the_backend_once);
     CU_add_test(s, "blocks inside tasks hold their workers", test_blocks_inside_tasks_hold_their_workers);
+    CU_add_test(s, "a burst closed mid-batch drops each task once",
+                test_a_burst_closed_mid_batch_drops_each_task_once);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -73,7 +73,6 @@ struct lx_worker {
  * batch into its ring. */
 struct lx_inject {
     _Alignas(LX_CACHELINE) _Atomic(sched_runnable *) head;     /* pushers */
-    atomic_int inflight;                                        /* pushes under way */
     _Alignas(LX_CACHELINE) _Atomic(sched_runnable *) tail;     /* the consumer */
     atomic_int consuming;
     sched_runnable stub;
@@ -99,7 +98,7 @@ static __thread struct lx_worker *lx_self __attribute__((tls_model("initial-exec
 /* ---- the per-worker ring ----------------------------------------------- */
 
 /* Owner only.  0, or -1 when the ring is full. */
-static int ring_push(struct lx_worker *w, sched_runnable *r)
+static inline int ring_push(struct lx_worker *w, sched_runnable *r)
 {
     uint64_t t = atomic_load_explicit(&w->tail, memory_order_relaxed);
     uint64_t h = atomic_load_explicit(&w->head, memory_order_acquire);
@@ -132,8 +131,7 @@ static sched_runnable *ring_pop(struct lx_worker *w)
 
 static int ring_is_empty(struct lx_worker *w)
 {
-    return atomic_load_explicit(&w->head, memory_order_acquire) ==
-           atomic_load_explicit(&w->tail, memory_order_acquire);
+    return atomic_load(&w->head) == atomic_load(&w->tail);
 }
 
 /* Move the older half of victim's ring into self's (empty) ring and take
@@ -221,31 +219,31 @@ static void inject_init(struct lx_inject *q)
     atomic_init(&q->tail, &q->stub);
 }
 
+/* The exchange is sequentially consistent: it is also the store that a
+ * pusher's later read of "searching" must not pass (notify_injected). */
 static void inject_link(struct lx_inject *q, sched_runnable *r)
 {
     sched_runnable *prev;
 
     atomic_store_explicit(next_of(r), NULL, memory_order_relaxed);
-    prev = atomic_exchange_explicit(&q->head, r, memory_order_acq_rel);
+    prev = atomic_exchange_explicit(&q->head, r, memory_order_seq_cst);
     /* Between the exchange and this store the queue looks cut short;
      * consumers see it as not empty (head is not the stub) and come back. */
     atomic_store_explicit(next_of(prev), r, memory_order_release);
 }
 
-/* Any thread.  0, or SCHED_ECLOSED once the pool is closing: "inflight"
- * lets lx_pool_stop wait out pushes that passed the check, so the drain
- * after it sees every runnable that was accepted. */
+/* Any thread.  0, or SCHED_ECLOSED once the pool is closing.  No count
+ * of pushes under way is needed for the drain to see every accepted
+ * runnable: a push that can overlap destroy comes from a thread that
+ * lx_destroy joins before it drains (a worker, the timer or the realtime
+ * thread), or from a drop that the drain itself runs; a push from another
+ * thread racing the close is the application's to prevent
+ * (sched_host_open(3)), since it would read the backend after its free. */
 static int inject_push(struct lx_pool *p, sched_runnable *r)
 {
-    struct lx_inject *q = &p->inject;
-
-    atomic_fetch_add(&q->inflight, 1);
-    if (atomic_load(&p->closing)) {
-        atomic_fetch_sub(&q->inflight, 1);
+    if (atomic_load_explicit(&p->closing, memory_order_relaxed))
         return SCHED_ECLOSED;
-    }
-    inject_link(q, r);
-    atomic_fetch_sub_explicit(&q->inflight, 1, memory_order_release);
+    inject_link(&p->inject, r);
     return 0;
 }
 
@@ -256,9 +254,8 @@ static int inject_push(struct lx_pool *p, sched_runnable *r)
  * tail on a runnable not yet taken. */
 static int inject_maybe_nonempty(struct lx_inject *q)
 {
-    return atomic_load_explicit(&q->head, memory_order_acquire) != &q->stub ||
-           atomic_load_explicit(&q->tail, memory_order_acquire) != &q->stub ||
-           atomic_load_explicit(next_of(&q->stub), memory_order_acquire) != NULL;
+    return atomic_load(&q->head) != &q->stub || atomic_load(&q->tail) != &q->stub ||
+           atomic_load(next_of(&q->stub)) != NULL;
 }
 
 /* Pop the oldest runnable; the caller holds "consuming".  NULL when empty
@@ -343,12 +340,21 @@ static void wake_one(struct lx_pool *p)
     }
 }
 
-/* After queuing work: make sure someone will look for it. */
+/* After queuing work: make sure someone will look for it.  The queue
+ * write must be visible before we read "searching", as a parking worker's
+ * "nsleep" write is before it re-reads the queues (any_work): each side
+ * has a sequentially consistent write then read, so one of the two sees
+ * the other's write.  An injected push's exchange is such a write
+ * already (inject_link); the other queues' writes need the fence. */
+static inline void notify_injected(struct lx_pool *p)
+{
+    if (atomic_load(&p->searching) == 0)
+        wake_one(p);
+}
+
 static void notify(struct lx_pool *p)
 {
-    /* The queue write must be visible before we read "searching", as a
-     * parking worker's "nsleep" write is before it re-reads the queues.
-     * TSan does not model fences; a seq_cst read-modify-write orders the
+    /* TSan does not model fences; a seq_cst read-modify-write orders the
      * same and it understands that. */
 #if defined(__SANITIZE_THREAD__)
     if (atomic_fetch_add(&p->searching, 0) == 0)
@@ -359,6 +365,8 @@ static void notify(struct lx_pool *p)
         wake_one(p);
 }
 
+/* May any queue hold work?  Every read is sequentially consistent, after
+ * the parking worker's "nsleep" write (notify). */
 static int any_work(struct lx_pool *p)
 {
     if (inject_maybe_nonempty(&p->inject))
@@ -603,26 +611,55 @@ int lx_pool_new(struct lx_backend *b, unsigned nthreads, struct lx_pool **out,
     return 0;
 }
 
-int lx_pool_push(struct lx_pool *p, sched_runnable *r, sched_priority prio)
+/* lx_pool_push but for its two common cases (below).  Out of line, so
+ * that those need no stack frame. */
+static __attribute__((noinline)) int push_other(struct lx_pool *p, sched_runnable *r,
+                                                sched_priority prio)
 {
     struct lx_worker *w = lx_self;
     int rc;
 
-    if (lx_inline_slot && !*lx_inline_slot && prio == SCHED_PRIORITY_MEDIUM) {
+    if (prio != SCHED_PRIORITY_MEDIUM) {
+        rc = shared_push(p, prio >= SCHED_PRIORITY_HIGH ? &p->high : &p->low, r);
+        if (rc == 0)
+            notify(p);
+        return rc;
+    }
+    if (lx_inline_slot && !*lx_inline_slot) {
         *lx_inline_slot = r;
         return 0;
     }
-    if (prio >= SCHED_PRIORITY_HIGH)
-        rc = shared_push(p, &p->high, r);
-    else if (prio == SCHED_PRIORITY_LOW)
-        rc = shared_push(p, &p->low, r);
-    else if (w && w->pool == p && ring_push(w, r) == 0)
-        rc = 0;     /* a worker's own ring: only while it runs, never after close */
-    else
-        rc = inject_push(p, r);
-    if (rc == 0)
+    if (w && w->pool == p && ring_push(w, r) == 0) {
         notify(p);
+        return 0;
+    }
+    rc = inject_push(p, r);
+    if (rc == 0)
+        notify_injected(p);
     return rc;
+}
+
+/* The common cases here, with no stack frame: medium work with no inline
+ * slot to fill, from a thread that is not one of p's workers (to the
+ * injection queue) or from one whose ring has room. */
+int lx_pool_push(struct lx_pool *p, sched_runnable *r, sched_priority prio)
+{
+    struct lx_worker *w = lx_self;
+
+    if (__builtin_expect(prio == SCHED_PRIORITY_MEDIUM && !lx_inline_slot, 1)) {
+        if (!w || w->pool != p) {
+            if (inject_push(p, r) != 0)
+                return SCHED_ECLOSED;
+            notify_injected(p);
+            return 0;
+        }
+        /* A worker's own ring: only while it runs, never after close. */
+        if (ring_push(w, r) == 0) {
+            notify(p);
+            return 0;
+        }
+    }
+    return push_other(p, r, prio);
 }
 
 int lx_pool_push_fired(struct lx_pool *p, sched_runnable *r)
@@ -652,9 +689,6 @@ void lx_pool_stop(struct lx_pool *p)
     for (unsigned i = 0; i < p->nthreads; i++)
         if (p->workers[i]->thread)
             pthread_join(p->workers[i]->thread, NULL);
-    /* Pushes that saw "closing" unset finish before the drain. */
-    while (atomic_load(&p->inject.inflight) > 0)
-        sched_yield();
 }
 
 size_t lx_pool_drain(struct lx_pool *p)
@@ -665,7 +699,8 @@ size_t lx_pool_drain(struct lx_pool *p)
 
     /* The workers are joined and pushes are refused, so nothing refills
      * these queues while svc->drop runs.  Injected work is popped as the
-     * consumer it now is (a push half done cannot remain: inflight is 0). */
+     * consumer it now is (a push half done cannot remain: every pusher
+     * that could overlap the close has been joined; inject_push). */
     while ((r = shared_take(&p->fired)) || (r = shared_take(&p->high)) ||
            (r = shared_take(&p->low)) ||
            (r = inject_take(p, w0, 0))) {
