@@ -288,13 +288,34 @@ static sched_runnable *inject_pop(struct lx_inject *q)
     return NULL;
 }
 
+/* Move up to room runnables from q (the caller consuming) to w's ring
+ * from slot t on, oldest first; returns how many.  The chain is walked
+ * directly while each node has a successor (the stub, when met, is
+ * stepped over): only the last node needs inject_pop's care. */
+static uint64_t inject_move(struct lx_inject *q, struct lx_worker *w, uint64_t t, uint64_t room)
+{
+    sched_runnable *cur = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    sched_runnable *next, *r;
+    uint64_t n = 0;
+
+    while (n < room && (next = atomic_load_explicit(next_of(cur), memory_order_acquire))) {
+        if (cur != &q->stub)
+            atomic_store_explicit(&w->ring[(t + n++) & (LX_RING - 1)], cur, memory_order_relaxed);
+        cur = next;
+    }
+    atomic_store_explicit(&q->tail, cur, memory_order_relaxed);
+    if (n < room && (r = inject_pop(q)))
+        atomic_store_explicit(&w->ring[(t + n++) & (LX_RING - 1)], r, memory_order_relaxed);
+    return n;
+}
+
 /* Take the oldest injected runnable and move up to max more, in order, to
  * the back of w's ring while it has room.  NULL when empty or another
  * worker is consuming. */
 static sched_runnable *inject_take(struct lx_pool *p, struct lx_worker *w, size_t max)
 {
     struct lx_inject *q = &p->inject;
-    sched_runnable *first, *r;
+    sched_runnable *first;
 
     if (!inject_maybe_nonempty(q) || atomic_exchange_explicit(&q->consuming, 1, memory_order_acquire))
         return NULL;
@@ -304,13 +325,7 @@ static sched_runnable *inject_take(struct lx_pool *p, struct lx_worker *w, size_
          * we write our ring's tail, and thieves never take past it. */
         uint64_t t = atomic_load_explicit(&w->tail, memory_order_relaxed);
         uint64_t room = LX_RING - (t - atomic_load_explicit(&w->head, memory_order_acquire));
-        uint64_t n = 0;
-        if (room > max)
-            room = max;
-        while (n < room && (r = inject_pop(q))) {
-            atomic_store_explicit(&w->ring[(t + n) & (LX_RING - 1)], r, memory_order_relaxed);
-            n++;
-        }
+        uint64_t n = inject_move(q, w, t, room > max ? max : room);
         if (n)
             atomic_store_explicit(&w->tail, t + n, memory_order_release);
     }
