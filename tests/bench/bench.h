@@ -2,7 +2,7 @@
 /*
  * tests/bench/bench.h - the benchmark harness shared by every
  * implementation measured: libsched backends and the peers a user would
- * pick instead (two plain pthread pools, raw GCD, glib, libuv, libevent).
+ * pick instead (three plain pthread pools, raw GCD, glib, libuv, libevent).
  *
  * Each implementation fills a bench_impl with the workloads it can run
  * (NULL: not applicable).  A workload returns 0 after checking that every
@@ -128,6 +128,7 @@ int bench_jobs_w5(void *ctx, size_t n, double *bytes);
  * run here (the reason goes to bench_fail). */
 int bench_pthread_impl(bench_impl *impl);
 int bench_pool_batch_impl(bench_impl *impl);
+int bench_pool_spin_impl(bench_impl *impl);
 #ifdef HAVE_BENCH_GCD
 int bench_gcd_impl(bench_impl *impl);
 #endif

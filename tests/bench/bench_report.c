@@ -172,8 +172,8 @@ static void print_ratio_line(int ours, int peer, int m)
 }
 
 /* The peers every row of ours is compared with, besides the best one:
- * the two plain pools and raw GCD (the floor of the mac backend). */
-static const char *const refs[] = { "pthread-pool", "pool-batch", "gcd" };
+ * the three plain pools and raw GCD (the floor of the mac backend). */
+static const char *const refs[] = { "pthread-pool", "pool-batch", "pool-spin", "gcd" };
 
 static void print_medians(void)
 {
@@ -243,13 +243,16 @@ static const struct target {
 } targets[] = {
     { "W1 <= 0.8x", "libsched:linux", M_W1, "pthread-pool", 0.8, 1, "x" },
     { "W1 <= 0.8x", "libsched:linux", M_W1, "pool-batch", 0.8, 1, "x" },
+    { "W1 <= 0.8x", "libsched:linux", M_W1, "pool-spin", 0.8, 1, "x" },
     { "W2 <= 0.8x", "libsched:linux", M_W2, "pthread-pool", 0.8, 1, "x" },
     { "W2 <= 0.8x", "libsched:linux", M_W2, "pool-batch", 0.8, 1, "x" },
+    { "W2 <= 0.8x", "libsched:linux", M_W2, "pool-spin", 0.8, 1, "x" },
     { "W4 early = 0", "libsched:linux", M_W4_EARLY, NULL, 0, 1, "" },
     { "W4 mean <= 50 us", "libsched:linux", M_W4_MEAN, NULL, 50000, 1000, " us" },
     { "W4 p99 <= 500 us", "libsched:linux", M_W4_P99, NULL, 500000, 1000, " us" },
     { "W4 CPU <= 2x", "libsched:linux", M_W4_CPU, "pthread-pool", 2, 1, "x" },
     { "W4 CPU <= 2x", "libsched:linux", M_W4_CPU, "pool-batch", 2, 1, "x" },
+    { "W4 CPU <= 2x", "libsched:linux", M_W4_CPU, "pool-spin", 2, 1, "x" },
     { "W5 <= 32 B", "libsched:linux", M_W5, NULL, 32, 1, " B" },
     { "mac W1 <= 1.15x", "libsched:mac", M_W1, "gcd", 1.15, 1, "x" },
     { "mac W2 <= 1.15x", "libsched:mac", M_W2, "gcd", 1.15, 1, "x" },

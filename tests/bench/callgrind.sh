@@ -16,12 +16,13 @@
 # interleave (workers spinning or parking), and so rise under load.
 #   usage: callgrind.sh [path/to/sched-bench]
 #   CALLGRIND_WORKLOADS=W1 (W1, W2 and W4, comma-separated)
-#   CALLGRIND_IMPLS=libsched:linux,raw:linux,pthread-pool,pool-batch (the default)
+#   CALLGRIND_IMPLS=libsched:linux,raw:linux,pthread-pool,pool-batch,pool-spin
+#   (the default)
 #   sizes: CALLGRIND_N1/_N2 (W1 tasks), CALLGRIND_W2_R1/_R2 (W2 rounds),
 #   CALLGRIND_W4_N1/_N2 (W4 tasks)
 bench=${1:-./sched-bench}
 workloads=${CALLGRIND_WORKLOADS:-W1}
-impls=${CALLGRIND_IMPLS:-libsched:linux,raw:linux,pthread-pool,pool-batch}
+impls=${CALLGRIND_IMPLS:-libsched:linux,raw:linux,pthread-pool,pool-batch,pool-spin}
 w2_width=${CALLGRIND_W2_WIDTH:-1000}
 w4_shift=${CALLGRIND_W4_SHIFT_MS:-2000}
 # sched-bench restarts itself to set G_SLICE (for glib); under valgrind

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # benchmark peers (glib, libuv, libevent): optional.  sched-bench always
-# measures the two plain pthread pools; each library found adds its row.
-sched_bench_peers="pthread-pool pool-batch"
+# measures the three plain pthread pools; each library found adds its row.
+sched_bench_peers="pthread-pool pool-batch pool-spin"
 PKG_CHECK_MODULES([BENCH_GLIB], [glib-2.0],
   [sched_bench_peers="$sched_bench_peers glib"; sched_bench_glib=yes], [sched_bench_glib=no])
 PKG_CHECK_MODULES([BENCH_UV], [libuv],

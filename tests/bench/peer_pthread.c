@@ -22,9 +22,19 @@
  * at most PB_BATCH), signalling one more worker if jobs are left and one
  * is waiting unsignalled.  The price of batching: jobs taken with one
  * that blocks wait behind it while another worker may be idle.
+ *
+ * "pool-spin", pool-batch whose idle workers do not wait at once: when the
+ * ring is empty a worker first checks it again up to PS_SPIN times,
+ * yielding the CPU between checks (sched_yield, so a submitter sharing
+ * the CPU gets to push), and a push skips the signal while a worker spins,
+ * since that worker will see the job.  This is the next step when the
+ * condition variable's wake-up (a system call on both sides) is what a
+ * job costs.
  */
 #include "config.h"
 
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -51,6 +61,10 @@ typedef struct ppool {
     unsigned idle;          /* pthread-pool: workers waiting or waking */
     unsigned waiting;       /* pool-batch: workers in pthread_cond_wait */
     unsigned wakeups;       /* pool-batch: signals not yet woken from */
+    unsigned spinning;      /* pool-spin: workers between unlock and relock
+                             * of a spin */
+    atomic_size_t avail;    /* pool-spin: len as of the last unlock, for
+                             * the spinners' unlocked checks */
     int stop;
     unsigned n;
     pthread_t *th;
@@ -174,6 +188,94 @@ static void pb_submit(void *ctx, void (*fn)(void *), void *arg)
     pthread_mutex_unlock(&p->mu);
 }
 
+/*
+ * pool-spin.  No lost wake-up: a push skips the signal only when it sees
+ * spinning > 0 under the lock, and spinning counts workers that raised it
+ * under the lock before that push and lower it under the lock after it,
+ * then (same hold) test len before they may wait.  So such a worker finds
+ * the job in the ring, unless another worker has already taken it; its
+ * spin is bounded (PS_SPIN yields), so it gets there.  The unlocked checks
+ * of avail only end a spin early: a stale zero costs a yield, a stale
+ * non-zero a look under the lock.  Left-over jobs and the waiters are
+ * handled as in pool-batch: a worker that leaves jobs in the ring signals
+ * one more waiter unless every waiter already has a signal coming, and a
+ * push signals when no one spins and a waiter has none coming.
+ */
+enum { PS_SPIN = 16 };
+
+static void *ps_worker(void *arg)
+{
+    ppool *p = arg;
+    job batch[PB_BATCH];
+    int spun = 0;
+
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        if (p->len == 0) {
+            if (p->stop)
+                break;
+            if (!spun) {
+                spun = 1;
+                p->spinning++;
+                pthread_mutex_unlock(&p->mu);
+                for (int i = 0; i < PS_SPIN; i++) {
+                    if (atomic_load_explicit(&p->avail, memory_order_relaxed) != 0)
+                        break;
+                    sched_yield();
+                }
+                pthread_mutex_lock(&p->mu);
+                p->spinning--;
+                continue;
+            }
+            p->waiting++;
+            pthread_cond_wait(&p->cv, &p->mu);
+            p->waiting--;
+            if (p->wakeups > 0)
+                p->wakeups--;
+            spun = 0;
+            continue;
+        }
+        spun = 0;
+        size_t take = p->len / p->n;
+        if (take == 0)
+            take = 1;
+        if (take > PB_BATCH)
+            take = PB_BATCH;
+        for (size_t i = 0; i < take; i++) {
+            batch[i] = p->ring[p->head];
+            p->head = (p->head + 1) & (p->cap - 1);
+        }
+        p->len -= take;
+        atomic_store_explicit(&p->avail, p->len, memory_order_relaxed);
+        if (p->len > 0 && p->waiting > p->wakeups) {
+            p->wakeups++;
+            pthread_cond_signal(&p->cv);
+        }
+        pthread_mutex_unlock(&p->mu);
+        for (size_t i = 0; i < take; i++)
+            batch[i].fn(batch[i].arg);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static void ps_submit(void *ctx, void (*fn)(void *), void *arg)
+{
+    ppool *p = ctx;
+    pthread_mutex_lock(&p->mu);
+    if (p->len == p->cap)
+        pp_grow(p);
+    p->ring[(p->head + p->len) & (p->cap - 1)] = (job){ fn, arg };
+    p->len++;
+    atomic_store_explicit(&p->avail, p->len, memory_order_relaxed);
+    if (p->spinning == 0 && p->waiting > p->wakeups) {
+        p->wakeups++;
+        pthread_cond_signal(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
 static void *pp_timer_thread(void *arg)
 {
     ppool *p = arg;
@@ -233,7 +335,18 @@ static void pp_after(void *ctx, uint64_t delay_ns, void (*fn)(void *), void *arg
     pthread_mutex_unlock(&p->tmu);
 }
 
-static ppool *pp_new(int batch)
+enum pp_kind { PP_POOL, PP_BATCH, PP_SPIN };
+
+static const struct {
+    void (*submit)(void *pool, void (*fn)(void *), void *arg);
+    void *(*worker)(void *pool);
+} pp_kinds[] = {
+    [PP_POOL] = { pp_submit, pp_worker },
+    [PP_BATCH] = { pb_submit, pb_worker },
+    [PP_SPIN] = { ps_submit, ps_worker },
+};
+
+static ppool *pp_new(enum pp_kind kind)
 {
     ppool *p = calloc(1, sizeof *p);
     pthread_condattr_t ca;
@@ -246,10 +359,11 @@ static ppool *pp_new(int batch)
     pthread_cond_init(&p->tcv, &ca);
     pthread_condattr_destroy(&ca);
     p->n = bench_threads();
-    p->jobs = (bench_jobs){ batch ? pb_submit : pp_submit, pp_after, p->n };
+    atomic_init(&p->avail, 0);
+    p->jobs = (bench_jobs){ pp_kinds[kind].submit, pp_after, p->n };
     p->th = calloc(p->n, sizeof *p->th);
     for (unsigned i = 0; i < p->n; i++)
-        pthread_create(&p->th[i], NULL, batch ? pb_worker : pp_worker, p);
+        pthread_create(&p->th[i], NULL, pp_kinds[kind].worker, p);
     pthread_create(&p->tth, NULL, pp_timer_thread, p);
     return p;
 }
@@ -274,7 +388,7 @@ static void pp_free(void *ctx)
     free(p);
 }
 
-static void pp_impl(bench_impl *impl, const char *name, int batch)
+static void pp_impl(bench_impl *impl, const char *name, enum pp_kind kind)
 {
     memset(impl, 0, sizeof *impl);
     impl->name = name;
@@ -283,18 +397,24 @@ static void pp_impl(bench_impl *impl, const char *name, int batch)
     impl->w3 = bench_jobs_w3;
     impl->w4 = bench_jobs_w4;
     impl->w5 = bench_jobs_w5;
-    impl->ctx = pp_new(batch);
+    impl->ctx = pp_new(kind);
     impl->fini = pp_free;
 }
 
 int bench_pthread_impl(bench_impl *impl)
 {
-    pp_impl(impl, "pthread-pool", 0);
+    pp_impl(impl, "pthread-pool", PP_POOL);
     return 0;
 }
 
 int bench_pool_batch_impl(bench_impl *impl)
 {
-    pp_impl(impl, "pool-batch", 1);
+    pp_impl(impl, "pool-batch", PP_BATCH);
+    return 0;
+}
+
+int bench_pool_spin_impl(bench_impl *impl)
+{
+    pp_impl(impl, "pool-spin", PP_SPIN);
     return 0;
 }

@@ -186,7 +186,7 @@ static void run_impl(int rc, bench_impl *impl, const char *name, const w4_spec *
 }
 
 /* The implementations to run, in the table's order. */
-enum kind { K_LIBSCHED, K_RAW, K_POOL, K_POOL_BATCH, K_GCD, K_GLIB, K_UV, K_EVENT };
+enum kind { K_LIBSCHED, K_RAW, K_POOL, K_POOL_BATCH, K_POOL_SPIN, K_GCD, K_GLIB, K_UV, K_EVENT };
 
 static struct slot {
     enum kind kind;
@@ -219,6 +219,7 @@ static void plan(void)
     }
     add_slot(K_POOL, "", "pthread-pool");
     add_slot(K_POOL_BATCH, "", "pool-batch");
+    add_slot(K_POOL_SPIN, "", "pool-spin");
 #ifdef HAVE_BENCH_GCD
     add_slot(K_GCD, "", "gcd");
 #endif
@@ -242,6 +243,7 @@ static int make(const struct slot *s, bench_impl *impl)
     case K_RAW: return bench_raw_impl(impl, s->backend);
     case K_POOL: return bench_pthread_impl(impl);
     case K_POOL_BATCH: return bench_pool_batch_impl(impl);
+    case K_POOL_SPIN: return bench_pool_spin_impl(impl);
 #ifdef HAVE_BENCH_GCD
     case K_GCD: return bench_gcd_impl(impl);
 #endif

@@ -15,8 +15,8 @@ impls=
 for b in $backends; do
     impls="$impls raw:$b libsched:$b"
 done
-# The two pools are always built; each must run every workload.
-for i in $impls pthread-pool pool-batch; do
+# The three pools are always built; each must run every workload.
+for i in $impls pthread-pool pool-batch pool-spin; do
     for w in W1 W2 W3 W4 W5; do
         echo "$out" | grep -q "^bench impl=$i workload=$w " || {
             echo "smoke: $i did not report $w" >&2
@@ -24,8 +24,8 @@ for i in $impls pthread-pool pool-batch; do
         }
     done
 done
-# libsched:linux is compared with both pools, and the targets are judged.
-for p in pthread-pool pool-batch; do
+# libsched:linux is compared with every pool, and the targets are judged.
+for p in pthread-pool pool-batch pool-spin; do
     echo "$out" | grep -q "^bench-ratio impl=libsched:linux peer=$p workload=W1 " &&
     echo "$out" | grep -q "^bench-target impl=libsched:linux target=\"W1 <= 0.8x $p\"" || {
         echo "smoke: no W1 ratio or target of libsched:linux against $p" >&2
