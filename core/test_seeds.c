@@ -307,6 +307,19 @@ static int env_number(const char *name, uint64_t min, uint64_t *out, sched_error
     return 0;
 }
 
+/* *on: whether the variable name is 1.  Unset and 0 are off; any other
+ * value is SCHED_ECONFIG, the message naming both and saying that 1 does
+ * what (the words after "use 1 to"). */
+static int env_flag(const char *name, const char *what, int *on, sched_error **err)
+{
+    const char *v = sched__secure_getenv(name);
+    *on = v != NULL && strcmp(v, "1") == 0;
+    if (v != NULL && !*on && strcmp(v, "0") != 0)
+        return sched__error_set(err, SCHED_ECONFIG, "%s=\"%s\" is invalid: use 1 to %s, 0 (or "
+                                "leave it unset) not to", name, v, what);
+    return 0;
+}
+
 /* A run's replay file: what it replays, whether it is recorded, and
  * what came of it. */
 struct run_replay {
@@ -688,8 +701,10 @@ int sched_test_run_seeds(const char *config_path, char *const argv[], sched_test
     int have_seed = (rc = env_number("SCHED_SEED", 0, &first, err)) == 0;
     if (rc != 0 && rc != SCHED_ENOENT)
         return rc;
-    const char *check_env = sched__secure_getenv("SCHED_CHECK_DETERMINISM");
-    int check = check_env != NULL && strcmp(check_env, "1") == 0;
+    int check, shrink;
+    if ((rc = env_flag("SCHED_CHECK_DETERMINISM", "run each seed twice and compare the runs",
+                       &check, err)) != 0)
+        return rc;
     const char *replay = sched__secure_getenv("SCHED_REPLAY");
     int replaying = replay != NULL && replay[0] != '\0';
     /* A replay takes its seed from the file: no host opened for the
@@ -697,12 +712,9 @@ int sched_test_run_seeds(const char *config_path, char *const argv[], sched_test
      * run does. */
     if (!have_seed && !replaying && (rc = config_seed(config_path, &first, err)) != 0)
         return rc;
-    const char *shrink_env = sched__secure_getenv("SCHED_SHRINK");
-    if (shrink_env != NULL && strcmp(shrink_env, "0") != 0 && strcmp(shrink_env, "1") != 0)
-        return sched__error_set(err, SCHED_ECONFIG, "SCHED_SHRINK=\"%s\" is invalid: use 1 to "
-                                "shrink a failing run, 0 (or leave it unset) not to", shrink_env);
-    struct sweep sw = { config_path, body, arg, argv, NULL, NULL,
-                        shrink_env != NULL && strcmp(shrink_env, "1") == 0, 200 };
+    if ((rc = env_flag("SCHED_SHRINK", "shrink a failing run", &shrink, err)) != 0)
+        return rc;
+    struct sweep sw = { config_path, body, arg, argv, NULL, NULL, shrink, 200 };
     if ((rc = env_number("SCHED_SHRINK_RUNS", 1, &sw.max_runs, err)) != 0 && rc != SCHED_ENOENT)
         return rc;
     char *cmd = program_command(argv);

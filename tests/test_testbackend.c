@@ -383,6 +383,46 @@ static void test_determinism_check_names_the_first_divergent_step(void)
     unsetenv("SCHED_CHECK_DETERMINISM");
 }
 
+/* SCHED_CHECK_DETERMINISM takes 0 or 1: unset and 0 run each seed once
+ * (flip_flop passes), anything else is refused naming the variable and
+ * the value, before a seed runs. */
+static void test_determinism_check_takes_only_0_or_1(void)
+{
+    char *argv[] = { "./test_testbackend", NULL };
+    /* On Windows setting a variable to "" removes it: that is unset. */
+    static const char *const bad[] = { "yes",
+#if !defined(_WIN32)
+                                       "",
+#endif
+                                       "2", "01", "1 ", "true" };
+    setenv("SCHED_SEED", "5", 1);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char want[256];
+        sched_error *err = NULL;
+        setenv("SCHED_CHECK_DETERMINISM", bad[i], 1);
+        calls = 0;
+        CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, argv, flip_flop, NULL, &err),
+                        SCHED_ECONFIG);
+        CU_ASSERT_EQUAL(calls, 0);
+        snprintf(want, sizeof want, "SCHED_CHECK_DETERMINISM=\"%s\" is invalid: use 1 to run "
+                 "each seed twice and compare the runs, 0 (or leave it unset) not to", bad[i]);
+        CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "", want);
+        sched_error_free(err);
+    }
+    for (int i = 0; i < 2; i++) {
+        sched_error *err = NULL;
+        if (i == 0)
+            setenv("SCHED_CHECK_DETERMINISM", "0", 1);
+        else
+            unsetenv("SCHED_CHECK_DETERMINISM");
+        calls = 0;
+        CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, argv, flip_flop, NULL, &err), 0);
+        CU_ASSERT_EQUAL(calls, 1);
+        sched_error_free(err);
+    }
+    unsetenv("SCHED_SEED");
+}
+
 static void test_bad_sweep_settings_are_config_errors(void)
 {
     sched_error *err = NULL;
@@ -861,6 +901,7 @@ int main(void)
     T(test_block_with_timeout_follows_virtual_time);
     T(test_planted_race_passes_under_fifo_is_found_by_a_sweep_and_replayed);
     T(test_determinism_check_names_the_first_divergent_step);
+    T(test_determinism_check_takes_only_0_or_1);
     T(test_bad_sweep_settings_are_config_errors);
     T(test_same_seed_gives_the_same_history_over_1000_seeds);
 #undef T

@@ -108,9 +108,10 @@ int sched_test_end(sched_test *t, sched_error **err);
  * Run body over seeds SEED..SEED+N-1 ($SCHED_SEED, else the config's seed;
  * $SCHED_ITERATIONS, else 1), each in a fresh host opened from
  * config_path; with $SCHED_CHECK_DETERMINISM=1 each seed runs twice and
- * the two schedules must be the same.  body returns 0 when the test
- * passed.  On failure returns the body's result, or SCHED_EBACKEND when
- * two runs of a seed differ, with *err saying "failing seed: K" and the
+ * the two schedules must be the same (0 or unset: once; other values are
+ * SCHED_ECONFIG).  body returns 0 when the test passed.  On failure
+ * returns the body's result, or SCHED_EBACKEND when two runs of a seed
+ * differ, with *err saying "failing seed: K" and the
  * command, built from argv (NULL-terminated; may be NULL), that replays
  * it; a failing seed's replay file goes to $SCHED_REPLAY_DIR (and, with
  * $SCHED_SHRINK=1, its shrunk run beside it), and *err names them and
