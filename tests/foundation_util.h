@@ -56,7 +56,9 @@ static inline char *util_tempdir(void)
     char *d = mkdtemp(tmpl);
     if (d == NULL)
         util_die("mkdtemp");
-    return strdup(d);
+    if ((d = strdup(d)) == NULL)
+        util_die("strdup");
+    return d;
 }
 
 static inline void util_write(const char *path, const char *text)
