@@ -8,9 +8,9 @@
  *   W2  rounds of fan-out/fan-in (spawn fan tasks, await all their
  *       handles): ns per task, spawn and await included
  *   W3  a chain of n tasks, each waking the next: median and p99 hop
- *   W4  n tasks spawned at once, each sleeping 1-50 ms on a timer made
- *       when it was spawned: mean and p99 lateness from that moment,
- *       early fires
+ *   W4  n tasks spawned at once, detached, each sleeping 1-50 ms on a
+ *       timer made when it was spawned, the last to resume waking the
+ *       waiter: mean and p99 lateness from that moment, early fires
  *   W5  heap bytes per queued, not yet run, tiny task
  *
  * Each returns 0, or a negative SCHED_E* code when the host failed.
