@@ -213,6 +213,45 @@ static void task_waker_woken_after_drop(void)
     sched_waker_wake_by_ref(w);
 }
 
+/* A child waker of an all-of kept past its set: the all-of dropped, then
+ * the kept clone's reference, the set's last, dropped too. */
+static sched_waker *dropped_child_waker(void)
+{
+    sched_host *h = open_host();
+    sched_executor *ex = NULL;
+    struct parked *p = parked_new();
+    sched_future *child = &p->base;
+    sched_future *f = sched_all(&child, 1);
+    sched_waker *w;
+    if (f == NULL || sched_executor_new(h, &ex) != 0
+        || sched_block_with_timeout(ex, &f, 1000, NULL, NULL) != SCHED_ETIMEDOUT)
+        _exit(3);
+    w = sched_waker_clone(p->waker);
+    sched_future_drop(f);
+    sched_waker_drop(w);
+    return w;
+}
+
+static void child_waker_woken_after_drop(void)
+{
+    sched_waker_wake(dropped_child_waker());
+}
+
+static void child_waker_woken_by_ref_after_drop(void)
+{
+    sched_waker_wake_by_ref(dropped_child_waker());
+}
+
+static void child_waker_cloned_after_drop(void)
+{
+    sched_waker_clone(dropped_child_waker());
+}
+
+static void child_waker_dropped_after_drop(void)
+{
+    sched_waker_drop(dropped_child_waker());
+}
+
 static void host_closed_twice(void)
 {
     sched_host *h = open_host();
@@ -319,6 +358,18 @@ static void test_wake_after_drop(void)
                  "libsched: fatal: sched_waker_wake_by_ref: waker 0x");
 }
 
+/* A child waker of an all-of used after its set is gone: the message
+ * names the function called, each of the four. */
+static void test_child_waker_used_after_drop(void)
+{
+    expect_abort(child_waker_woken_after_drop, "libsched: fatal: sched_waker_wake: waker 0x");
+    expect_abort(child_waker_woken_after_drop, "was used after its last reference was dropped");
+    expect_abort(child_waker_woken_by_ref_after_drop,
+                 "libsched: fatal: sched_waker_wake_by_ref: waker 0x");
+    expect_abort(child_waker_cloned_after_drop, "libsched: fatal: sched_waker_clone: waker 0x");
+    expect_abort(child_waker_dropped_after_drop, "libsched: fatal: sched_waker_drop: waker 0x");
+}
+
 static void test_double_close(void)
 {
     char msg[4096];
@@ -361,6 +412,8 @@ int main(void)
     CU_add_test(s, "a task handle freed after its join aborts", test_task_freed_after_join);
     CU_add_test(s, "a join after detach aborts", test_join_after_detach);
     CU_add_test(s, "a wake after the last drop aborts", test_wake_after_drop);
+    CU_add_test(s, "a child waker used after its set is gone aborts",
+                test_child_waker_used_after_drop);
     CU_add_test(s, "a second close aborts", test_double_close);
     CU_add_test(s, "the default is the configured one", test_default_is_the_configured_one);
     CU_basic_set_mode(CU_BRM_VERBOSE);
