@@ -6,7 +6,10 @@
  *
  * Each implementation fills a bench_impl with the workloads it can run
  * (NULL: not applicable).  A workload returns 0 after checking that every
- * task ran exactly once, or -1 with a reason in bench_fail().
+ * task ran exactly once, or -1 with a reason in bench_fail(); or 1, with
+ * a reason, when every task ran exactly once but the figure would be
+ * wrong (W5: a counted task ran while the heap was counted), so the
+ * round is refused rather than counted.
  */
 #ifndef BENCH_H
 #define BENCH_H
@@ -50,7 +53,8 @@ typedef struct bench_impl {
     int (*w3)(void *ctx, size_t n, double *median_ns, double *p99_ns);
     /* W4: timers; lateness against due. */
     int (*w4)(void *ctx, const w4_spec *spec, w4_result *out);
-    /* W5: heap bytes per queued, not yet run, task. */
+    /* W5: heap bytes per queued, not yet run, task, every worker held;
+     * 1 when one of the counted tasks ran all the same. */
     int (*w5)(void *ctx, size_t n, double *bytes);
     void *ctx;
     void (*fini)(void *ctx);
@@ -93,6 +97,14 @@ void bench_latch_fini(bench_latch *l);
  * reason recorded. */
 int bench_latch_ok(bench_latch *l);
 
+/* Set by sched-bench --w5-check-refusal: bench_jobs_w5 leaves one
+ * worker free and ends its count only once a counted task has run there,
+ * a round that must be refused (the smoke test's broken fixture). */
+extern int bench_w5_leave_one_free;
+/* W5's verdict once every task ran: 0 when none of the n counted ran
+ * before the heap was counted, else 1 with the reason recorded. */
+int bench_w5_refused(size_t ran, size_t n);
+
 /* A gate that holds every worker of a pool so W5 can queue behind it. */
 typedef struct bench_gate {
     pthread_mutex_t mu;
@@ -117,6 +129,8 @@ typedef struct bench_jobs {
     void (*submit)(void *pool, void (*fn)(void *), void *arg);
     void (*after)(void *pool, uint64_t delay_ns, void (*fn)(void *), void *arg);
     unsigned threads;       /* workers W5 must hold at its gate */
+    int grows;              /* the pool adds threads as its workers block
+                             * (GCD's): W5 holds more than threads */
 } bench_jobs;
 int bench_jobs_w1(void *ctx, size_t n, double *ns);
 int bench_jobs_w2(void *ctx, size_t rounds, size_t width, double *ns);

@@ -9,7 +9,9 @@
  */
 #include "config.h"
 
+#include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "bench.h"
 
@@ -123,6 +125,7 @@ int bench_jobs_w4(void *ctx, const w4_spec *s, w4_result *out)
 }
 
 static bench_gate gate;
+int bench_w5_leave_one_free;
 
 static void hold(void *arg)
 {
@@ -131,22 +134,35 @@ static void hold(void *arg)
 }
 
 /* Every worker is held at a gate while n jobs queue behind it, so the
- * heap growth is what a queued, not yet run, job costs. */
+ * heap growth is what a queued, not yet run, job costs; a job that ran
+ * meanwhile (a worker not held) refuses the round. */
 int bench_jobs_w5(void *ctx, size_t n, double *bytes)
 {
     const bench_jobs *p = ctx;
+    unsigned held = p->threads - (bench_w5_leave_one_free ? 1 : 0);
+    unsigned holders = p->grows ? 2 * held + 2 : held;
     bench_gate_init(&gate);
-    for (unsigned i = 0; i < p->threads; i++)
+    for (unsigned i = 0; i < holders; i++)
         p->submit(ctx, hold, NULL);
-    bench_gate_wait_entered(&gate, p->threads);
+    bench_gate_wait_entered(&gate, held);
+    /* A growing pool: 20 ms for the threads it adds to take the rest of
+     * the holders, as for the libsched rows (sched_workloads.c). */
+    if (p->grows)
+        nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
     bench_latch_init(&latch, n);
     size_t before = bench_heap_bytes();
     for (size_t i = 0; i < n; i++)
         p->submit(ctx, tiny, NULL);
+    while (bench_w5_leave_one_free && atomic_load(&latch.left) == n)
+        sched_yield();
     *bytes = (double)(bench_heap_bytes() - before) / (double)n;
+    size_t ran = n - atomic_load(&latch.left);
     bench_gate_open(&gate);
     bench_latch_wait(&latch);
     bench_latch_fini(&latch);
+    bench_gate_wait_entered(&gate, holders);
     bench_gate_fini(&gate);
-    return bench_latch_ok(&latch);
+    if (bench_latch_ok(&latch) != 0)
+        return -1;
+    return bench_w5_refused(ran, n);
 }

@@ -115,6 +115,14 @@ void bench_latch_fini(bench_latch *l)
     pthread_cond_destroy(&l->cv);
 }
 
+int bench_w5_refused(size_t ran, size_t n)
+{
+    if (ran == 0)
+        return 0;
+    bench_fail("%zu of the %zu tasks counted ran before the count ended", ran, n);
+    return 1;
+}
+
 void bench_gate_init(bench_gate *g)
 {
     pthread_mutex_init(&g->mu, NULL);

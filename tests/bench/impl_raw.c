@@ -196,6 +196,9 @@ int bench_raw_impl(bench_impl *impl, const char *backend)
     r->jobs.submit = submit;
     r->jobs.after = submit_after;
     r->jobs.threads = r->desc->ops.num_cpus ? r->desc->ops.num_cpus(r->self) : bench_threads();
+    /* A backend that does not count its CPUs runs on a pool it does not
+     * size (GCD's), which adds threads as its workers block. */
+    r->jobs.grows = !r->desc->ops.num_cpus;
     memset(impl, 0, sizeof *impl);
     snprintf(names[nnames % 8], sizeof names[0], "raw:%s", backend);
     impl->name = names[nnames++ % 8];

@@ -95,7 +95,7 @@ int bench_gcd_impl(bench_impl *impl)
         return -1;
     }
     g->q = dispatch_get_global_queue(DISPATCH_QUEUE_PRIORITY_DEFAULT, 0);
-    g->jobs = (bench_jobs){ gcd_submit, gcd_after, bench_threads() };
+    g->jobs = (bench_jobs){ gcd_submit, gcd_after, bench_threads(), 1 };
     impl->name = "gcd";
     impl->w1 = bench_jobs_w1;
     impl->w2 = bench_jobs_w2;

@@ -157,12 +157,15 @@ static int gl_w5(void *ctx, size_t n, double *bytes)
     for (size_t i = 0; i < n; i++)
         g_thread_pool_push(p, &latch, NULL);
     *bytes = (double)(bench_heap_bytes() - before) / (double)n;
+    size_t ran = n - atomic_load(&latch.left);
     bench_gate_open(&gate);
     bench_latch_wait(&latch);
     g_thread_pool_free(p, FALSE, TRUE);
     bench_latch_fini(&latch);
     bench_gate_fini(&gate);
-    return bench_latch_ok(&latch);
+    if (bench_latch_ok(&latch) != 0)
+        return -1;
+    return bench_w5_refused(ran, n);
 }
 
 static void gl_fini(void *ctx)

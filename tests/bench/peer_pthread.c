@@ -360,7 +360,7 @@ static ppool *pp_new(enum pp_kind kind)
     pthread_condattr_destroy(&ca);
     p->n = bench_threads();
     atomic_init(&p->avail, 0);
-    p->jobs = (bench_jobs){ pp_kinds[kind].submit, pp_after, p->n };
+    p->jobs = (bench_jobs){ pp_kinds[kind].submit, pp_after, p->n, 0 };
     p->th = calloc(p->n, sizeof *p->th);
     for (unsigned i = 0; i < p->n; i++)
         pthread_create(&p->th[i], NULL, pp_kinds[kind].worker, p);

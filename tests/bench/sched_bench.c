@@ -6,12 +6,14 @@
  *   sched-bench [--quick] [--repeat N] [--only NAME,...] [--workloads W1,...]
  *               [--backends NAME,...] [--w1-tasks N] [--w2-rounds N]
  *               [--w2-width N] [--w4-tasks N] [--w4-shift-ms N]
- *               [--w4-spawn-only]
+ *               [--w4-spawn-only] [--w5-check-refusal]
  *
  * The sizes default to the full run (--quick: a small one).  --w4-shift-ms
  * adds N ms to every W4 delay, so that every task still sleeps when the
  * spawning is slow (under callgrind); --w4-spawn-only leaves out the
- * libsched rows' second W4 run (timers made at first poll).
+ * libsched rows' second W4 run (timers made at first poll);
+ * --w5-check-refusal makes the pools' W5 rounds ones that must be refused
+ * (bench_w5_leave_one_free in bench.h).
  *
  * Workloads are W1-W5 of libsched(7) and IDLE: the CPU a libsched backend
  * uses over 5 s with nothing to do.
@@ -87,6 +89,14 @@ static void failed(const bench_impl *impl, const char *w)
     failures++;
 }
 
+/* A round whose figure would be wrong: said, not counted, not a failure. */
+static void refused(const bench_impl *impl, const char *w)
+{
+    fprintf(stderr, "sched-bench: %s %s round %d refused: %s\n", impl->name, w, opt.round + 1,
+            bench_fail_reason);
+    bench_fail_reason[0] = '\0';
+}
+
 /* CPU the process uses while impl sits idle after a burst of work. */
 static int idle_cpu(bench_impl *impl, double seconds, double *percent)
 {
@@ -117,8 +127,11 @@ static void measure(bench_impl *impl, const w4_spec *w4)
      * (a ring, a cache of task blocks), which would hide the cost of
      * queueing from the figure. */
     if (impl->w5 && listed(opt.workloads, "W5")) {
-        if (impl->w5(impl->ctx, opt.quick ? 5000 : 100000, &a) == 0)
+        int rc = impl->w5(impl->ctx, opt.quick ? 5000 : 100000, &a);
+        if (rc == 0)
             record(r, M_W5, a);
+        else if (rc > 0)
+            refused(impl, "W5");
         else
             failed(impl, "W5");
     }
@@ -280,7 +293,8 @@ static void usage(void)
     fprintf(stderr, "usage: sched-bench [--quick] [--repeat N] [--only NAME,...] "
                     "[--workloads W1,...] [--backends NAME,...] [--w1-tasks N]\n"
                     "                   [--w2-rounds N] [--w2-width N] [--w4-tasks N] "
-                    "[--w4-shift-ms N] [--w4-spawn-only]\n");
+                    "[--w4-shift-ms N] [--w4-spawn-only]\n"
+                    "                   [--w5-check-refusal]\n");
     exit(2);
 }
 
@@ -312,6 +326,8 @@ int main(int argc, char **argv)
             opt.w4_shift_ns = strtoull(argv[++i], NULL, 10) * 1000000u;
         else if (strcmp(argv[i], "--w4-spawn-only") == 0)
             opt.w4_spawn_only = 1;
+        else if (strcmp(argv[i], "--w5-check-refusal") == 0)
+            bench_w5_leave_one_free = 1;
         else
             usage();
     }

@@ -48,7 +48,13 @@ int sched_bench_w4_stats(const uint64_t *due, const uint64_t *ran, size_t n, dou
 /* The q-th quantile (0..1) of v[0..n), sorting v: the percentiles of
  * every figure the bench prints. */
 double sched_bench_quantile(uint64_t *v, size_t n, double q);
-/* SCHED_ENOTSUP where the C library cannot count heap bytes. */
+/* W5 once, every worker held busy while n tiny tasks are spawned and
+ * the heap counted; *ran is how many of them ran meanwhile (a worker was
+ * not held): the figure is only good when it is 0.  SCHED_ENOTSUP where
+ * the C library cannot count heap bytes. */
+int sched_bench_w5_once(sched_host *h, size_t n, double *bytes_per_task, size_t *ran);
+/* W5 until a try in which no counted task ran, at most three tries;
+ * SCHED_EAGAIN when every try had one. */
 int sched_bench_w5(sched_host *h, size_t n, double *bytes_per_task);
 
 /* One machine-readable line:

@@ -32,6 +32,13 @@ for p in pthread-pool pool-batch pool-spin; do
         exit 1
     }
 done
+# A W5 round in which a counted task ran is refused, not counted: one
+# worker of each pool left free, and the count ended only once it ran one.
+refused=$(./sched-bench --quick --only pool-batch --workloads W5 --w5-check-refusal 2>&1) || {
+    echo "$refused"; echo "smoke: a refused W5 round failed the run" >&2; exit 1; }
+echo "$refused" | grep -q "^sched-bench: pool-batch W5 round 1 refused: " &&
+! echo "$refused" | grep -q "^bench impl=pool-batch workload=W5 " || {
+    echo "$refused"; echo "smoke: a W5 round with a counted task run was not refused" >&2; exit 1; }
 # Each ratio is the median of the ratios taken round by round (from the
 # bench-round figures, printed to 0.001, hence the tolerance).
 echo "$out" | awk '
