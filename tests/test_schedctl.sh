@@ -201,6 +201,90 @@ for f in "$tmp/fork.pid" "$tmp/list.pid"; do
     esac
 done
 
+# A constructor that detaches as a daemon does (fork, setsid, fork, the
+# middle process exits) leaves a process in a session and group of its
+# own, which no kill of the probe's group reaches; it must still end with
+# the probe, whether the probe finishes, times out or is interrupted, and
+# however often it moves to a new pid.  Every process of the probe has
+# SETSIDCTOR_TAG in its environment, so whatever is left is found by
+# that, not by a pid; a zombie not yet reaped counts as left too (the
+# probe must have reaped all of it before schedctl returns).
+if [ -r /proc/self/environ ]; then
+    tag=$tmp/setsidctor
+    # leftovers: the pids of live processes with the tag, and the daemon's
+    # first pid if it exists in any state.
+    leftovers() {
+        for e in /proc/[0-9]*/environ; do
+            tr '\0' '\n' <"$e" 2>/dev/null | grep -qxF "SETSIDCTOR_TAG=$tag" || continue
+            p=${e#/proc/}
+            echo "${p%/environ}"
+        done
+        [ -s "$tmp/daemon.pid" ] && ps -o pid= -p "$(cat "$tmp/daemon.pid")"
+    }
+    # detached NAME MODE COMMAND...: run with the fixture in MODE, expect
+    # that its daemon started, and that nothing of it is left after.
+    detached() {
+        name=$1 mode=$2
+        shift 2
+        rm -f "$tmp/daemon.pid"
+        env SETSIDCTOR_TAG="$tag" SETSIDCTOR_PIDFILE="$tmp/daemon.pid" SETSIDCTOR_MODE="$mode" \
+            SCHED_BACKEND=setsidctor SCHED_PLUGIN_PATH="$hostile" "$@" >"$tmp/out" 2>"$tmp/err"
+        status=$?
+        if [ ! -s "$tmp/daemon.pid" ]; then
+            fail "$name: the plugin's daemon did not start (status $status: $(cat "$tmp/err"))"
+            return
+        fi
+        left=$(leftovers | sort -u)
+        if [ -n "$left" ]; then
+            fail "$name: the daemon outlived the probe:" $left
+            rm -f "$tmp/daemon.pid"     # it ends itself without the file
+            for p in $left; do kill -KILL "$p" 2>/dev/null; done
+        else
+            echo "ok: $name"
+        fi
+    }
+    detached "check ends a daemon a constructor started" sleep "$schedctl" check
+    grep -q 'ok, backend "setsidctor"' "$tmp/out" || fail "check of setsidctor: $(cat "$tmp/out" "$tmp/err")"
+    detached "check ends a daemon that keeps changing its pid" hop "$schedctl" check
+    detached "info ends a daemon a constructor started" sleep "$schedctl" info
+    detached "list ends a daemon a constructor started" sleep "$schedctl" list
+    grep -q '^[ *] setsidctor ' "$tmp/out" || fail "list does not show setsidctor: $(cat "$tmp/out")"
+    detached "a timed-out probe ends a daemon" hang env SCHEDCTL_PROBE_TIMEOUT=1 "$schedctl" check
+    grep -qx "schedctl: $hostile/setsidctor.so: did not return within 1 s" "$tmp/err" ||
+        fail "check of a hanging setsidctor: $(cat "$tmp/err")"
+    # SIGINT while the constructor hangs: schedctl ends the probe, daemon
+    # included, before it dies of the signal.
+    if env --default-signal=INT true 2>/dev/null; then
+        rm -f "$tmp/daemon.pid"
+        env --default-signal=INT SETSIDCTOR_TAG="$tag" SETSIDCTOR_PIDFILE="$tmp/daemon.pid" \
+            SETSIDCTOR_MODE=hang SCHEDCTL_PROBE_TIMEOUT=600 SCHED_BACKEND=setsidctor \
+            SCHED_PLUGIN_PATH="$hostile" "$schedctl" check >"$tmp/out" 2>"$tmp/err" &
+        pid=$!
+        i=0
+        while [ ! -s "$tmp/daemon.pid" ] && [ $i -lt 1200 ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+        kill -INT "$pid"
+        wait "$pid"
+        status=$?
+        left=$(leftovers | sort -u)
+        if [ ! -s "$tmp/daemon.pid" ]; then
+            fail "SIGINT to a probe with a daemon: the daemon did not start"
+        elif [ "$status" -ne 130 ]; then
+            fail "SIGINT to a probe with a daemon: exit status $status, expected 130"
+        elif [ -n "$left" ]; then
+            fail "SIGINT to a probe with a daemon: the daemon outlived it:" $left
+        else
+            echo "ok: SIGINT to a probe ends a daemon a constructor started"
+        fi
+        rm -f "$tmp/daemon.pid"
+        for p in $left; do kill -KILL "$p" 2>/dev/null; done
+    fi
+else
+    echo "skip: daemons of the probe: no /proc"
+fi
+
 # A name with no terminating NUL is refused, read no further than a name
 # can be long.
 expect "check refuses an unterminated name" 1 \

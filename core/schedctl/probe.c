@@ -13,13 +13,16 @@
  * reported as "PATH: did not return within N s": a plugin that loops must
  * not hang the tool meant to diagnose it.  A child that ends without
  * sending its whole result ("done", see below) is reported as "PATH:
- * exited with status N before the probe finished".  The child runs in its
- * own process group with fd 0, 1 and 2 on /dev/null, and the group is
- * killed when the probe ends.  Since that group is not the terminal's,
- * a Ctrl-C (or a SIGTERM or SIGHUP) to schedctl would not reach the
- * child: while a probe runs, schedctl kills the child's group on those
- * signals and then dies of the same signal itself.  Windows has no
- * fork(): there the work runs in this process, with no time limit.
+ * exited with status N before the probe finished".  The child runs in
+ * its own process group with fd 0, 1 and 2 on /dev/null.
+ *
+ * It runs under a keeper process (keeper.c), which ends every
+ * process of the probe, on Linux even those that left the child's group
+ * and session, when the probe ends.  A Ctrl-C (or a SIGTERM or SIGHUP) to
+ * schedctl would not reach the child, whose group is not the terminal's:
+ * while a probe runs, schedctl ends the probe on those signals and then
+ * dies of the same signal itself.  Windows has no fork(): there the work
+ * runs in this process, with no time limit.
  */
 #include "config.h"
 
@@ -35,6 +38,7 @@
 #include <signal.h>
 #include <time.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #endif
@@ -124,23 +128,35 @@ static void run_child(int (*fn)(void *arg), void *arg)
     _exit(0);
 }
 
+/* What the probe child is to run, and the signals as schedctl had them. */
+struct child_args {
+    int (*fn)(void *arg);
+    void *arg;
+    int trace_w;
+    const struct sigaction *old;
+    const sigset_t *mask;
+};
+
 /*
- * The probe child's pid (its process group) while it runs, for the
- * handler of the signals that end schedctl: the child is in a group of its
- * own, so the terminal's SIGINT does not reach it, and killing schedctl
- * alone would leave a hanging plugin running.
+ * While a probe runs, the keeper's pid and schedctl's end of its socket,
+ * for the handler of the signals that end schedctl: the child is in a
+ * group of its own, so the terminal's SIGINT does not reach it, and
+ * killing schedctl alone would leave a hanging plugin running until the
+ * keeper noticed.
  */
-static volatile sig_atomic_t probe_pid;
+static volatile sig_atomic_t probe_keeper;
+static volatile sig_atomic_t probe_ctl = -1;
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP };
 #define NFORWARDED (sizeof forwarded / sizeof forwarded[0])
 
-/* End the probe's group, reap the child, then die of sig as if this
- * process had never caught it, so that the shell sees the signal. */
+/* End the probe, wait until the keeper has killed and reaped all of it,
+ * then die of sig as if this process had never caught it, so that the
+ * shell sees the signal. */
 static void on_forwarded(int sig)
 {
-    pid_t pid = (pid_t)probe_pid;
+    pid_t pid = (pid_t)probe_keeper;
     if (pid > 0) {
-        kill(-pid, SIGKILL);
+        shutdown((int)probe_ctl, SHUT_WR);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
             ;
     }
@@ -177,6 +193,16 @@ static void restore_forwarded(const struct sigaction *old)
 {
     for (size_t i = 0; i < NFORWARDED; i++)
         sigaction(forwarded[i], &old[i], NULL);
+}
+
+/* In the probe child, under the keeper. */
+static void probe_child(void *data)
+{
+    struct child_args *a = data;
+    restore_forwarded(a->old);
+    sigprocmask(SIG_SETMASK, a->mask, NULL);
+    trace_fd = a->trace_w;
+    run_child(a->fn, a->arg);
 }
 
 static int64_t now_ms(void)
@@ -227,31 +253,33 @@ static void parse(struct result *r, char *plugin, size_t len)
 
 /*
  * Read the child's records until "done", the end of the pipe, the child's
- * exit (something it started may hold the pipe open) or timeout_s seconds.
- * 0, or -1 when the time ran out first.  *reaped is set with *status when
- * the child was waited for here.
+ * end (something it started may hold the pipe open) as the keeper reports
+ * it in *end, or timeout_s seconds.  0, or -1 when the time ran out first.
  */
-static int read_result(int fd, pid_t pid, struct result *r, char *plugin, size_t len,
-                       unsigned timeout_s, int *reaped, int *status)
+static int read_result(int fd, int ctl, struct result *r, char *plugin, size_t len,
+                       unsigned timeout_s, struct sched__ctl_end *end)
 {
     int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
-    int exited = 0;
+    int keeper_gone = 0;
     while (!r->done) {
+        int ended = end->kind != 0 || keeper_gone;
         int64_t left = deadline - now_ms();
-        if (left <= 0 && !exited)
+        if (left <= 0 && !ended)
             return -1;
-        struct pollfd pfd = { fd, POLLIN, 0 };
-        int ready = poll(&pfd, 1, exited ? 0 : left > 100 ? 100 : (int)left);
+        struct pollfd pfd[2] = { { fd, POLLIN, 0 }, { ctl, POLLIN, 0 } };
+        int ready = poll(pfd, ended ? 1 : 2, ended ? 0 : (int)left);
         if (ready < 0 && errno != EINTR)
             return 0;
         if (ready == 0) {
-            if (exited)
-                return 0;   /* exited, and nothing more to read */
-            if (waitpid(pid, status, WNOHANG) == pid)
-                *reaped = exited = 1;
+            if (ended)
+                return 0;   /* ended, and nothing more to read */
             continue;
         }
         if (ready < 0)
+            continue;
+        if (!ended && pfd[1].revents != 0 && sched__ctl_keeper_read(ctl, end) != 0)
+            keeper_gone = 1;
+        if (pfd[0].revents == 0)
             continue;
         if (r->cap - r->used < 4096) {
             size_t cap = r->cap == 0 ? 8192 : r->cap * 2;
@@ -314,15 +342,23 @@ int sched__ctl_isolated(int (*fn)(void *arg), void *arg, char *plugin, size_t le
     (void)len;
     return fn(arg);
 #else
-    int fds[2];
+    int fds[2], ctl[2];
     if (pipe(fds) != 0) {
         sched__ctl_error("cannot create a pipe to a child process: %s", strerror(errno));
         return SCHEDCTL_FAIL;
     }
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, ctl) != 0) {
+        sched__ctl_error("cannot create a socket to a child process: %s", strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        return SCHEDCTL_FAIL;
+    }
     /* Not for what the child runs in turn (the conformance death test). */
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    /* The forwarded signals wait until the child's group is known. */
+    for (int i = 0; i < 2; i++) {
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+        fcntl(ctl[i], F_SETFD, FD_CLOEXEC);
+    }
+    /* The forwarded signals wait until the keeper is known. */
     sigset_t block, mask;
     sigemptyset(&block);
     for (size_t i = 0; i < NFORWARDED; i++)
@@ -331,53 +367,68 @@ int sched__ctl_isolated(int (*fn)(void *arg), void *arg, char *plugin, size_t le
     struct sigaction old[NFORWARDED];
     catch_forwarded(old);
     fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
+    pid_t keeper = fork();
+    if (keeper < 0) {
         sched__ctl_error("cannot start a child process: %s", strerror(errno));
         restore_forwarded(old);
         sigprocmask(SIG_SETMASK, &mask, NULL);
         close(fds[0]);
         close(fds[1]);
+        close(ctl[0]);
+        close(ctl[1]);
         return SCHEDCTL_FAIL;
     }
-    if (pid == 0) {
-        /* Its own process group, so that what the plugin starts there
-         * ends with the probe; the signals as schedctl found them. */
-        setpgid(0, 0);
-        restore_forwarded(old);
-        sigprocmask(SIG_SETMASK, &mask, NULL);
+    if (keeper == 0) {
+        struct child_args a = { fn, arg, fds[1], old, &mask };
         close(fds[0]);
-        trace_fd = fds[1];
-        run_child(fn, arg);
+        close(ctl[0]);
+        sched__ctl_keeper(ctl[1], fds[1], probe_child, &a);
     }
-    setpgid(pid, pid);  /* whichever of the two runs first */
-    probe_pid = pid;
+    probe_ctl = ctl[0];
+    probe_keeper = keeper;
     sigprocmask(SIG_SETMASK, &mask, NULL);
     close(fds[1]);
+    close(ctl[1]);
     struct result r;
     memset(&r, 0, sizeof r);
-    int status = 0, reaped = 0;
-    int timed_out = read_result(fds[0], pid, &r, plugin, len, sched__ctl_probe_timeout(), &reaped,
-                                &status) != 0;
+    struct sched__ctl_end end = { 0, 0 };
+    int timed_out = read_result(fds[0], ctl[0], &r, plugin, len, sched__ctl_probe_timeout(), &end) != 0;
     close(fds[0]);
-    if (timed_out && waitpid(pid, &status, WNOHANG) == pid)
-        timed_out = 0, reaped = 1;
-    /* The probe is over: end its process group (the child, when still
-     * there, and whatever it started and left in the group). */
-    kill(-pid, SIGKILL);
-    pid_t wrc = 0;
-    while (!reaped && (wrc = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+    struct pollfd pfd = { ctl[0], POLLIN, 0 };
+    if (timed_out && poll(&pfd, 1, 0) == 1 && sched__ctl_keeper_read(ctl[0], &end) == 0)
+        timed_out = 0;  /* it ended just then */
+    /* The probe is over: the keeper ends every process of it and reaps
+     * them, reporting the child's end if it had not yet. */
+    shutdown(ctl[0], SHUT_WR);
+    if (end.kind == 0)
+        sched__ctl_keeper_read(ctl[0], &end);
+    int kstatus = 0;
+    pid_t wrc;
+    while ((wrc = waitpid(keeper, &kstatus, 0)) < 0 && errno == EINTR)
         ;
     int werr = errno;
     sigprocmask(SIG_BLOCK, &block, NULL);
-    probe_pid = 0;
+    probe_keeper = 0;
+    probe_ctl = -1;
     restore_forwarded(old);
     sigprocmask(SIG_SETMASK, &mask, NULL);
+    close(ctl[0]);
     if (wrc < 0) {
         sched__ctl_error("cannot wait for a child process: %s", strerror(werr));
         free(r.buf);
         return SCHEDCTL_FAIL;
     }
+    if (end.kind == 'F') {
+        sched__ctl_error("cannot start a child process: %s", strerror(end.value));
+        free(r.buf);
+        return SCHEDCTL_FAIL;
+    }
+    /* No word from the keeper: plugin code killed it, and its end is
+     * the probe's. */
+    if (end.kind == 0 && WIFSIGNALED(kstatus))
+        end.kind = 'S', end.value = WTERMSIG(kstatus);
+    else if (end.kind == 0)
+        end.kind = 'X', end.value = WIFEXITED(kstatus) ? WEXITSTATUS(kstatus) : -1;
     int rc;
     if (r.done) {
         fwrite(r.buf + r.out, 1, r.nout, stdout);
@@ -385,11 +436,11 @@ int sched__ctl_isolated(int (*fn)(void *arg), void *arg, char *plugin, size_t le
         rc = r.rc;
     } else if (timed_out) {
         rc = SCHEDCTL_TIMEDOUT;
-    } else if (WIFSIGNALED(status)) {
-        *sig = WTERMSIG(status);
+    } else if (end.kind == 'S') {
+        *sig = end.value;
         rc = SCHEDCTL_CRASHED;
     } else {
-        *sig = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        *sig = end.value;
         rc = SCHEDCTL_NORESULT;
     }
     free(r.buf);
