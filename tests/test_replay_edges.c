@@ -17,39 +17,13 @@
 
 #include "tmpdir.h"
 #include "planted_race.h"
+#include "sweep_util.h"
 
 #include <sched/sched.h>
 #include <sched/test.h>
 
 static char dir[64];
 static char conf_fifo[96], conf_random[96];
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
-        abort();
-}
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
-}
-
-static const char *fixture(const char *name)
-{
-    static char path[1024];
-    const char *top = getenv("SCHED_TOP_SRCDIR");
-    snprintf(path, sizeof path, "%s/tests/replay/%s", top ? top : "..", name);
-    return path;
-}
 
 static int suite_init(void)
 {
@@ -67,29 +41,6 @@ static int suite_init(void)
 static int suite_fini(void)
 {
     return test_rmdir(dir) == 0 ? 0 : 1;
-}
-
-static void clear_env(void)
-{
-    unsetenv("SCHED_SEED");
-    unsetenv("SCHED_ITERATIONS");
-    unsetenv("SCHED_REPLAY");
-    unsetenv("SCHED_RECORD");
-    unsetenv("SCHED_SHRINK");
-    unsetenv("SCHED_SHRINK_RUNS");
-}
-
-/* The value after prefix up to the end of its line, from msg ("" when
- * prefix is not there). */
-static const char *line_after(const char *msg, const char *prefix)
-{
-    static char buf[4096];
-    const char *p = msg ? strstr(msg, prefix) : NULL;
-    if (!p)
-        return "";
-    p += strlen(prefix);
-    snprintf(buf, sizeof buf, "%.*s", (int)strcspn(p, "\n"), p);
-    return buf;
 }
 
 static sched_value nothing(void *arg)
