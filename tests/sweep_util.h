@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/sweep_util.h - what the tests of sched_test_run_seeds share
- * (test_replay.c, test_replay_edges.c): the files they write and read,
- * the sweep's variables they clear and the lines of its messages they
- * pick out.  Each test is one program, so the helpers are static and live
- * here whole.
+ * (test_replay.c, test_replay_edges.c, test_testbackend.c): the files they
+ * write and read, the sweep's variables they clear, the lines of its
+ * messages they pick out, shell words as its commands quote them, and the
+ * check of a variable that takes 0 or 1.  Each test is one program, so
+ * the helpers are static and live here whole.
  *
  * Include after <CUnit/Basic.h>.
  */
@@ -14,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sched/sched.h>
+#include <sched/test.h>
 
 /* Write text to path, or abort: the tests' own files must be there. */
 static inline void write_file(const char *path, const char *text)
@@ -69,6 +73,86 @@ static inline const char *line_after(const char *msg, const char *prefix)
     p += strlen(prefix);
     snprintf(buf, sizeof buf, "%.*s", (int)strcspn(p, "\n"), p);
     return buf;
+}
+
+/* w as one shell word: as it is when it holds only characters no shell
+ * treats specially, else in single quotes.  (Under wine the plugin path
+ * is a Windows path list, with backslashes and semicolons.) */
+static inline const char *shell_word(const char *w, char *buf, size_t len)
+{
+    size_t n = 0;
+    if (*w && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                        "0123456789_./=:,+-@%") == strlen(w))
+        return w;
+    buf[n++] = '\'';
+    for (; *w && n + 6 < len; w++) {
+        if (*w == '\'') {
+            memcpy(buf + n, "'\\''", 4);
+            n += 4;
+        } else {
+            buf[n++] = *w;
+        }
+    }
+    buf[n++] = '\'';
+    buf[n] = '\0';
+    return buf;
+}
+
+/* A body and how many times it ran. */
+struct counted_body {
+    sched_test_body_fn body;
+    int runs;
+};
+
+static inline int counted_run(sched_host *host, void *arg)
+{
+    struct counted_body *c = arg;
+    c->runs++;
+    return c->body(host, NULL);
+}
+
+/* A variable of the sweep that takes 0 or 1 (name; what 1 does, in the
+ * words of the message): any other value makes
+ * sched_test_run_seeds(config, argv, body) fail with SCHED_ECONFIG before
+ * body runs, the message naming the variable and the value; with 0 and
+ * unset the sweep passes, running body once (the caller sets no seed
+ * range).  body gets a NULL argument.  Leaves name unset. */
+static inline void expect_0_or_1(const char *name, const char *what, const char *config,
+                                 char *const argv[], sched_test_body_fn body)
+{
+    /* On Windows setting a variable to "" removes it: that is unset. */
+    static const char *const bad[] = { "yes",
+#if !defined(_WIN32)
+                                       "",
+#endif
+                                       "2", "01", "1 ", "true" };
+    struct counted_body c = { body, 0 };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char want[512];
+        sched_error *err = NULL;
+        setenv(name, bad[i], 1);
+        c.runs = 0;
+        CU_ASSERT_EQUAL(sched_test_run_seeds(config, argv, counted_run, &c, &err), SCHED_ECONFIG);
+        CU_ASSERT_EQUAL(c.runs, 0);
+        snprintf(want, sizeof want, "%s=\"%s\" is invalid: use 1 to %s, 0 (or leave it unset) "
+                 "not to", name, bad[i], what);
+        CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "", want);
+        sched_error_free(err);
+    }
+    for (int i = 0; i < 2; i++) {
+        sched_error *err = NULL;
+        if (i == 0)
+            setenv(name, "0", 1);
+        else
+            unsetenv(name);
+        c.runs = 0;
+        CU_ASSERT_EQUAL(sched_test_run_seeds(config, argv, counted_run, &c, &err), 0);
+        CU_ASSERT_EQUAL(c.runs, 1);
+        if (err)
+            fprintf(stderr, "\n%s=%s: %s\n", name, i == 0 ? "0" : "(unset)",
+                    sched_error_message(err));
+        sched_error_free(err);
+    }
 }
 
 #endif

@@ -53,28 +53,6 @@ static int suite_fini(void)
 
 static char *const race_argv[] = { "./test_replay", "the race", NULL };
 
-/* w as one shell word: as it is when it holds only characters no shell
- * treats specially, else in single quotes. */
-static const char *shell_word(const char *w, char *buf, size_t len)
-{
-    size_t n = 0;
-    if (*w && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                        "0123456789_./=:,+-@%") == strlen(w))
-        return w;
-    buf[n++] = '\'';
-    for (; *w && n + 6 < len; w++) {
-        if (*w == '\'') {
-            memcpy(buf + n, "'\\''", 4);
-            n += 4;
-        } else {
-            buf[n++] = *w;
-        }
-    }
-    buf[n++] = '\'';
-    buf[n] = '\0';
-    return buf;
-}
-
 /* The path a message's line starting with head ends with (after ": "). */
 static const char *path_after(const char *msg, const char *head)
 {

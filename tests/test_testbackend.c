@@ -22,6 +22,7 @@
 #include <sched/test.h>
 
 #include "tb_conf.h"
+#include "sweep_util.h"
 
 #define MS 1000000ull
 
@@ -199,29 +200,6 @@ static int planted_race(sched_host *host, void *arg)
 static char *const race_argv[] = { "./test_testbackend", "planted race", NULL };
 static char prog[4096];         /* the program word of a printed command */
 
-/* w as one shell word: as it is when it holds only characters no shell
- * treats specially, else in single quotes.  (Under wine the plugin path
- * is a Windows path list, with backslashes and semicolons.) */
-static const char *shell_word(const char *w, char *buf, size_t len)
-{
-    size_t n = 0;
-    if (*w && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                        "0123456789_./=:,+-@%") == strlen(w))
-        return w;
-    buf[n++] = '\'';
-    for (; *w && n + 6 < len; w++) {
-        if (*w == '\'') {
-            memcpy(buf + n, "'\\''", 4);
-            n += 4;
-        } else {
-            buf[n++] = *w;
-        }
-    }
-    buf[n++] = '\'';
-    buf[n] = '\0';
-    return buf;
-}
-
 /* What a replay command sets besides the seed: the backend, the config
  * file the lookup found (when given), and the plugin path make check
  * sets, each a shell word, so the command replays wherever pasted. */
@@ -249,7 +227,7 @@ static const char *replay_env(const char *backend, const char *found_config)
  * drive). */
 static const char *replay_file_lines(const char *env, unsigned long long seed, const char *msg)
 {
-    static char buf[8192];
+    static char buf[16384];
     char path[2048] = "(no replay file line)", name[64], w[4096];
     const char *p = msg ? strstr(msg, "\nreplay file: ") : NULL;
     if (p) {
@@ -384,43 +362,13 @@ static void test_determinism_check_names_the_first_divergent_step(void)
 }
 
 /* SCHED_CHECK_DETERMINISM takes 0 or 1: unset and 0 run each seed once
- * (flip_flop passes), anything else is refused naming the variable and
- * the value, before a seed runs. */
+ * (flip_flop, which differs between runs, passes), anything else is
+ * refused naming the variable and the value, before a seed runs. */
 static void test_determinism_check_takes_only_0_or_1(void)
 {
     char *argv[] = { "./test_testbackend", NULL };
-    /* On Windows setting a variable to "" removes it: that is unset. */
-    static const char *const bad[] = { "yes",
-#if !defined(_WIN32)
-                                       "",
-#endif
-                                       "2", "01", "1 ", "true" };
-    setenv("SCHED_SEED", "5", 1);
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        char want[256];
-        sched_error *err = NULL;
-        setenv("SCHED_CHECK_DETERMINISM", bad[i], 1);
-        calls = 0;
-        CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, argv, flip_flop, NULL, &err),
-                        SCHED_ECONFIG);
-        CU_ASSERT_EQUAL(calls, 0);
-        snprintf(want, sizeof want, "SCHED_CHECK_DETERMINISM=\"%s\" is invalid: use 1 to run "
-                 "each seed twice and compare the runs, 0 (or leave it unset) not to", bad[i]);
-        CU_ASSERT_STRING_EQUAL(err ? sched_error_message(err) : "", want);
-        sched_error_free(err);
-    }
-    for (int i = 0; i < 2; i++) {
-        sched_error *err = NULL;
-        if (i == 0)
-            setenv("SCHED_CHECK_DETERMINISM", "0", 1);
-        else
-            unsetenv("SCHED_CHECK_DETERMINISM");
-        calls = 0;
-        CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, argv, flip_flop, NULL, &err), 0);
-        CU_ASSERT_EQUAL(calls, 1);
-        sched_error_free(err);
-    }
-    unsetenv("SCHED_SEED");
+    expect_0_or_1("SCHED_CHECK_DETERMINISM", "run each seed twice and compare the runs",
+                  conf_fifo, argv, flip_flop);
 }
 
 static void test_bad_sweep_settings_are_config_errors(void)
