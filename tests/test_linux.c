@@ -613,6 +613,115 @@ static void *park_in_thread(void *arg)
     return (void *)(intptr_t)desc->ops.park(self, &shared_parker, SCHED_TIMEOUT_NEVER);
 }
 
+/* Arms from several threads at once race the timer thread taking them
+ * into its heap and firing them, and every third is taken straight back;
+ * some runs arm a chain of follow-ups from wherever they run, the timer
+ * thread included.  Each armed timer runs or is dropped exactly once,
+ * never early, and a take-back succeeds exactly for those that have not
+ * run. */
+enum { RACE_ARMERS = 4, RACE_TIMERS = 3000, RACE_CHAIN = 4 };
+
+struct race_armer {
+    pthread_t thread;
+    unsigned seed;
+    trun t[RACE_TIMERS];
+    int cancel_rc[RACE_TIMERS];
+    trun chain[RACE_TIMERS / 7 + 1][RACE_CHAIN];
+    int armed, cancelled, failed;
+};
+
+static atomic_int race_arm_failures;
+
+static void race_arm(trun *t, uint64_t delay)
+{
+    t->due = desc->ops.now(self) + delay;
+    if (desc->ops.schedule_after(self, &t->base, delay, 0) != 0)
+        atomic_fetch_add(&race_arm_failures, 1);
+}
+
+/* A chain link: counts, then arms the next link (t->arg) 0-50 us out. */
+static void race_arm_next(trun *t)
+{
+    trun *next = t->arg;
+    count_done(t);
+    if (next)
+        race_arm(next, (uint64_t)((uintptr_t)next % 50) * 1000);
+}
+
+static void *race_arms(void *arg)
+{
+    struct race_armer *a = arg;
+    for (int i = 0; i < RACE_TIMERS; i++) {
+        trun *x = &a->t[i];
+        x->fn = count_done;
+        if (i % 7 == 0 && i % 3 != 2) {
+            trun *c = a->chain[i / 7];
+            x->fn = race_arm_next;
+            x->arg = &c[0];
+            for (int k = 0; k < RACE_CHAIN; k++) {
+                c[k].fn = k + 1 < RACE_CHAIN ? race_arm_next : count_done;
+                c[k].arg = k + 1 < RACE_CHAIN ? &c[k + 1] : NULL;
+            }
+            a->armed += RACE_CHAIN;
+        }
+        race_arm(x, (uint64_t)(rand_r(&a->seed) % 300) * 1000);   /* 0-300 us */
+        a->armed++;
+        if (i % 3 == 2) {
+            a->cancel_rc[i] = desc->ops.cancel_after(self, &x->base);
+            if (a->cancel_rc[i] == 0)
+                a->cancelled++;
+            else if (a->cancel_rc[i] != SCHED_ENOENT)
+                a->failed++;
+        }
+    }
+    return NULL;
+}
+
+static void test_timers_armed_from_racing_threads_run_or_drop_exactly_once(void)
+{
+    struct race_armer *a = calloc(RACE_ARMERS, sizeof *a);
+    int expected = 0, bad = 0, early = 0, failed = 0;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_EQUAL_FATAL(open_backend(2), 0);
+    atomic_store(&done_count, 0);
+    atomic_store(&race_arm_failures, 0);
+    for (int k = 0; k < RACE_ARMERS; k++) {
+        a[k].seed = 777u + (unsigned)k;
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&a[k].thread, NULL, race_arms, &a[k]), 0);
+    }
+    for (int k = 0; k < RACE_ARMERS; k++) {
+        pthread_join(a[k].thread, NULL);
+        expected += a[k].armed - a[k].cancelled;
+        failed += a[k].failed;
+    }
+    CU_ASSERT_EQUAL(wait_count(&done_count, expected), 0);
+    close_backend();
+    CU_ASSERT_EQUAL(atomic_load(&race_arm_failures), 0);
+    CU_ASSERT_EQUAL(failed, 0);
+    CU_ASSERT_EQUAL(atomic_load(&done_count), expected);
+    for (int k = 0; k < RACE_ARMERS; k++) {
+        for (int i = 0; i < RACE_TIMERS; i++) {
+            trun *x = &a[k].t[i];
+            int runs = atomic_load(&x->runs), drops = atomic_load(&x->drops);
+            early += atomic_load(&x->early);
+            if (i % 3 == 2 && a[k].cancel_rc[i] == 0)
+                bad += runs != 0 || drops != 1;     /* taken back: dropped, never run */
+            else
+                bad += runs != 1 || drops != 0;
+            if (i % 7 == 0 && i % 3 != 2)
+                for (int c = 0; c < RACE_CHAIN; c++) {
+                    trun *l = &a[k].chain[i / 7][c];
+                    early += atomic_load(&l->early);
+                    bad += atomic_load(&l->runs) != 1 || atomic_load(&l->drops) != 0;
+                }
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(early, 0);
+    free(a);
+}
+
 /* A runnable a timer fires may block on something only a later timer
  * provides; wherever the backend runs it (the timer thread runs due work
  * itself when it can), that later timer must still fire. */
@@ -715,6 +824,8 @@ int main(void)
     CU_add_test(s, "destroy drops everything queued exactly once", test_destroy_drops_everything_queued_exactly_once);
     CU_add_test(s, "destroy mid-batch runs or drops each once", test_destroy_mid_batch_runs_or_drops_each_once);
     CU_add_test(s, "unpark before park returns at once", test_unpark_before_park_returns_at_once);
+    CU_add_test(s, "timers armed from racing threads run or drop exactly once",
+                test_timers_armed_from_racing_threads_run_or_drop_exactly_once);
     CU_add_test(s, "a timer task blocking on a later timer does not deadlock", test_a_timer_task_blocking_on_a_later_timer_does_not_deadlock);
     CU_add_test(s, "unpark from a worker wakes a parked thread", test_unpark_from_a_worker_wakes_a_parked_thread);
     CU_add_test(s, "park on main thread runs main queue work", test_park_on_main_thread_runs_main_queue_work);

@@ -4,7 +4,13 @@
  *
  * A binary min-heap ordered by (due, sequence) under a mutex, fired by one
  * thread that sleeps on a futex with an absolute CLOCK_MONOTONIC deadline
- * (FUTEX_WAIT_BITSET), so it costs nothing while it waits.  The thread's
+ * (FUTEX_WAIT_BITSET), so it costs nothing while it waits.  An add takes
+ * no lock: it pushes the runnable on a lock-free stack that the thread
+ * (or whoever next holds the mutex) moves into the heap, and wakes the
+ * thread only when it is due before the time the thread waits for: a
+ * burst of thousands of timers armed from the workers then costs each
+ * arm one compare-and-swap, not a turn at a priority-inheriting mutex
+ * that the timer thread holds while it fires.  The thread's
  * timer slack is set to 1 ns: the default 50 us slack would be added to
  * every sleep.  It wakes LX_TIMER_SPIN_NS before the earliest due time and
  * spins the rest, because a futex sleep on a loaded machine overshoots by
@@ -33,9 +39,12 @@ __thread sched_runnable **lx_inline_slot __attribute__((tls_model("initial-exec"
 static __thread struct lx_timers *lx_timer_self __attribute__((tls_model("initial-exec")));
 
 /* A heap entry: 16 bytes, so that sifting moves little.  While r waits
- * here its backend_slot words are ours: [0] the sequence number that
- * orders equal due times (read only on a tie), [1] whether it runs on the
- * main thread. */
+ * in the heap its backend_slot words are ours: [0] the sequence number
+ * that orders equal due times (read only on a tie), [1] whether it runs
+ * on the main thread.  While it waits on the stack of adds, [0] links it
+ * to the add before it, with the main flag in the low bit, and [1] holds
+ * its due time: that needs 64-bit pointers, so elsewhere an add takes
+ * the mutex and goes straight into the heap. */
 struct lx_timer {
     uint64_t due;
     sched_runnable *r;
@@ -43,13 +52,20 @@ struct lx_timer {
 
 #define LX_SEQ(r) ((uintptr_t)(r)->backend_slot[0])
 #define LX_MAIN(r) ((r)->backend_slot[1] != NULL)
+#define LX_ADDS_LOCKFREE (UINTPTR_MAX >= UINT64_MAX)
+/* The stack of adds once lx_timers_stop has closed it: adds are refused. */
+#define LX_ADDS_CLOSED ((sched_runnable *)(uintptr_t)1)
 
 struct lx_timers {
     struct lx_backend *b;
     pthread_mutex_t mu;
-    struct lx_timer *heap;
-    size_t n, cap;
-    uint64_t next_seq;
+    struct lx_timer *heap;      /* under mu */
+    size_t n;                   /* under mu */
+    atomic_size_t cap;          /* written under mu: grows, never shrinks */
+    atomic_size_t held;         /* timers added and not yet popped or removed */
+    _Atomic(sched_runnable *) adds;  /* not yet in the heap, newest first */
+    _Atomic uint64_t sleep_due; /* the thread waits until then: an add due earlier wakes it */
+    uint64_t next_seq;          /* under mu */
     atomic_uint wake;           /* futex word: bumped when the thread must look again */
     int closing;
     int fifo;                   /* the thread runs SCHED_FIFO */
@@ -93,6 +109,55 @@ static void heap_down(struct lx_timer *h, size_t n, size_t i)
         i = c;
     }
     h[i] = x;
+}
+
+/* Put r in the heap, due at due, after every timer added before it.
+ * Holds t->mu; the heap has room (lx_timers_add reserved it). */
+static void heap_add(struct lx_timers *t, sched_runnable *r, uint64_t due, int main)
+{
+    r->backend_slot[0] = (void *)(uintptr_t)t->next_seq++;
+    r->backend_slot[1] = main ? (void *)r : NULL;
+    t->heap[t->n] = (struct lx_timer){ due, r };
+    heap_up(t->heap, t->n++);
+}
+
+/* Move the stack of adds into the heap, oldest first, so that equal due
+ * times keep the order they were added in.  Holds t->mu, which anyone
+ * taking the stack holds: so the stack is taken whole with one exchange,
+ * and it cannot be closed under us. */
+static void take_adds(struct lx_timers *t)
+{
+    sched_runnable *r = atomic_load_explicit(&t->adds, memory_order_relaxed), *oldest = NULL;
+
+    if (r == NULL || r == LX_ADDS_CLOSED)
+        return;
+    r = atomic_exchange_explicit(&t->adds, NULL, memory_order_acquire);
+    while (r) {
+        uintptr_t link = (uintptr_t)r->backend_slot[0];
+        r->backend_slot[0] = (void *)((uintptr_t)oldest | (link & 1u));
+        oldest = r;
+        r = (sched_runnable *)(link & ~(uintptr_t)1);
+    }
+    while (oldest) {
+        uintptr_t link = (uintptr_t)oldest->backend_slot[0];
+        uint64_t due = (uint64_t)(uintptr_t)oldest->backend_slot[1];
+        sched_runnable *next = (sched_runnable *)(link & ~(uintptr_t)1);
+        heap_add(t, oldest, due, (int)(link & 1u));
+        oldest = next;
+    }
+}
+
+/* The thread is about to wait (for the wake word, read before this) until
+ * due: an add due earlier must wake it.  1 if adds came in meanwhile (look
+ * again rather than wait).  Holds t->mu.  Both sequentially consistent, as
+ * is an add's push then load of sleep_due: either the add is seen here, or
+ * it sees this due and bumps the word. */
+static int about_to_wait(struct lx_timers *t, uint64_t due)
+{
+    sched_runnable *r;
+    atomic_store(&t->sleep_due, due);
+    r = atomic_load(&t->adds);
+    return r != NULL && r != LX_ADDS_CLOSED;
 }
 
 /* Remove and return the earliest timer.  Holds t->mu; t->n > 0.  The
@@ -214,6 +279,7 @@ static void timer_fire_due(struct lx_timers *t, uint64_t now)
 
     while (n < LX_TIMER_BATCH && t->n > 0 && t->heap[0].due <= now)
         batch[n++] = heap_pop(t);
+    atomic_fetch_sub_explicit(&t->held, n, memory_order_relaxed);
     pthread_mutex_unlock(&t->mu);
     for (size_t i = 0; i < n; i++)
         if (timer_fire(t, &batch[i]))
@@ -241,13 +307,16 @@ static void *timer_thread(void *arg)
     pthread_mutex_lock(&t->mu);
     while (!t->closing) {
         uint64_t now = lx_now_ns();
+        take_adds(t);
         if (t->n > 0 && t->heap[0].due <= now) {
             timer_fire_due(t, now);
             continue;
         }
         unsigned seen = atomic_load(&t->wake);
+        if (about_to_wait(t, t->n > 0 ? t->heap[0].due : UINT64_MAX))
+            continue;
         if (t->n > 0 && t->heap[0].due - now <= LX_TIMER_SPIN_NS) {
-            /* Close enough: spin, without the lock so adders get in; a
+            /* Close enough: spin, without the lock so removers get in; a
              * new earliest timer changes the wake word and ends the spin. */
             uint64_t due = t->heap[0].due;
             pthread_mutex_unlock(&t->mu);
@@ -295,11 +364,14 @@ int lx_timers_park(struct lx_timers *t, atomic_uint *s, uint64_t deadline)
             rc = lx_park_timed_out(s, PK_PARKED_TIMER);
             break;
         }
+        take_adds(t);
         if (t->n > 0 && t->heap[0].due <= now) {
             timer_fire_due(t, now);
             continue;
         }
         until = t->n > 0 && t->heap[0].due < deadline ? t->heap[0].due : deadline;
+        if (about_to_wait(t, until))
+            continue;
         pthread_mutex_unlock(&t->mu);
         lx_futex_wait(&t->wake, seen, until == UINT64_MAX ? NULL : &until);
         pthread_mutex_lock(&t->mu);
@@ -327,6 +399,10 @@ int lx_timers_new(struct lx_backend *b, struct lx_timers **out, char *err, size_
     }
     t->b = b;
     t->inline_ok = 1;
+    atomic_init(&t->cap, 0);
+    atomic_init(&t->held, 0);
+    atomic_init(&t->adds, NULL);
+    atomic_init(&t->sleep_due, UINT64_MAX);
     /* Priority inheritance: a normal thread adding a timer must not keep
      * the SCHED_FIFO timer thread waiting on the lock while it is itself
      * preempted. */
@@ -347,36 +423,81 @@ int lx_timers_new(struct lx_backend *b, struct lx_timers **out, char *err, size_
     return 0;
 }
 
-int lx_timers_add(struct lx_timers *t, sched_runnable *r, uint64_t due_ns, int main)
+/* Make room in the heap for want timers.  0 or SCHED_ENOMEM. */
+static int heap_reserve(struct lx_timers *t, size_t want)
 {
-    int wake;
+    size_t cap;
+    int rc = 0;
 
     pthread_mutex_lock(&t->mu);
-    if (t->closing) {
-        pthread_mutex_unlock(&t->mu);
-        return SCHED_ECLOSED;
-    }
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 64;
-        struct lx_timer *h = realloc(t->heap, cap * sizeof *h);
-        if (!h) {
-            pthread_mutex_unlock(&t->mu);
-            return SCHED_ENOMEM;
+    cap = atomic_load_explicit(&t->cap, memory_order_relaxed);
+    if (cap < want) {
+        struct lx_timer *h;
+        while (cap < want)
+            cap = cap ? 2 * cap : 64;
+        h = realloc(t->heap, cap * sizeof *h);
+        if (h) {
+            t->heap = h;
+            atomic_store_explicit(&t->cap, cap, memory_order_release);
+        } else {
+            rc = SCHED_ENOMEM;
         }
-        t->heap = h;
-        t->cap = cap;
     }
-    r->backend_slot[0] = (void *)(uintptr_t)t->next_seq++;
-    r->backend_slot[1] = main ? (void *)r : NULL;
-    t->heap[t->n] = (struct lx_timer){ due_ns, r };
-    heap_up(t->heap, t->n++);
-    /* Only a new earliest timer changes when the thread must wake. */
-    wake = t->heap[0].r == r;
-    if (wake)
-        atomic_fetch_add(&t->wake, 1);
     pthread_mutex_unlock(&t->mu);
-    if (wake)
-        lx_futex_wake(&t->wake, 1);
+    return rc;
+}
+
+/* Any thread.  First a place in the heap: held counts every timer added
+ * and not yet popped, and each add makes the heap at least as large as
+ * the count it saw, so whoever moves the adds into the heap finds room
+ * (of the timers present at any moment, the last to count saw them all). */
+int lx_timers_add(struct lx_timers *t, sched_runnable *r, uint64_t due_ns, int main)
+{
+    size_t held = atomic_fetch_add_explicit(&t->held, 1, memory_order_relaxed) + 1;
+    sched_runnable *head;
+    uint64_t sleep_due;
+    int rc = 0;
+
+    if (held > atomic_load_explicit(&t->cap, memory_order_acquire))
+        rc = heap_reserve(t, held);
+#if LX_ADDS_LOCKFREE
+    if (rc == 0) {
+        r->backend_slot[1] = (void *)(uintptr_t)due_ns;
+        head = atomic_load_explicit(&t->adds, memory_order_relaxed);
+        do {
+            if (head == LX_ADDS_CLOSED) {
+                rc = SCHED_ECLOSED;
+                break;
+            }
+            r->backend_slot[0] = (void *)((uintptr_t)head | (main ? 1u : 0u));
+        } while (!atomic_compare_exchange_weak_explicit(&t->adds, &head, r, memory_order_seq_cst,
+                                                        memory_order_relaxed));
+    }
+#else
+    if (rc == 0) {
+        pthread_mutex_lock(&t->mu);
+        head = atomic_load_explicit(&t->adds, memory_order_relaxed);
+        if (head == LX_ADDS_CLOSED)
+            rc = SCHED_ECLOSED;
+        else
+            heap_add(t, r, due_ns, main);
+        pthread_mutex_unlock(&t->mu);
+    }
+#endif
+    if (rc != 0) {
+        atomic_fetch_sub_explicit(&t->held, 1, memory_order_relaxed);
+        return rc;
+    }
+    /* Only a due time before the one the thread waits for changes when it
+     * must wake; lowering sleep_due spares the adds after this one, due
+     * no earlier, a wake-up of their own. */
+    sleep_due = atomic_load(&t->sleep_due);
+    while (due_ns < sleep_due) {
+        if (atomic_compare_exchange_weak(&t->sleep_due, &sleep_due, due_ns)) {
+            lx_timers_kick(t);
+            break;
+        }
+    }
     return 0;
 }
 
@@ -390,6 +511,7 @@ int lx_timers_add(struct lx_timers *t, sched_runnable *r, uint64_t due_ns, int m
 int lx_timers_remove(struct lx_timers *t, sched_runnable *r)
 {
     pthread_mutex_lock(&t->mu);
+    take_adds(t);
     for (size_t i = 0; i < t->n; i++) {
         if (t->heap[i].r != r)
             continue;
@@ -398,6 +520,7 @@ int lx_timers_remove(struct lx_timers *t, sched_runnable *r)
             heap_up(t->heap, i);
             heap_down(t->heap, t->n, i);
         }
+        atomic_fetch_sub_explicit(&t->held, 1, memory_order_relaxed);
         pthread_mutex_unlock(&t->mu);
         return 0;
     }
@@ -408,6 +531,8 @@ int lx_timers_remove(struct lx_timers *t, sched_runnable *r)
 void lx_timers_stop(struct lx_timers *t)
 {
     pthread_mutex_lock(&t->mu);
+    take_adds(t);
+    atomic_store(&t->adds, LX_ADDS_CLOSED);    /* from now on adds are refused */
     t->closing = 1;
     atomic_fetch_add(&t->wake, 1);
     pthread_mutex_unlock(&t->mu);
@@ -424,6 +549,7 @@ size_t lx_timers_drain(struct lx_timers *t)
     pthread_mutex_lock(&t->mu);
     while (t->n > 0) {
         struct lx_timer tm = heap_pop(t);
+        atomic_fetch_sub_explicit(&t->held, 1, memory_order_relaxed);
         pthread_mutex_unlock(&t->mu);
         t->b->svc->drop(tm.r);
         n++;
@@ -443,13 +569,21 @@ void lx_timers_free(struct lx_timers *t)
 }
 
 /* In a forked child: no timer thread, and t->mu may have been held at the
- * fork.  Drop what waits in the heap (a wake-up's drop touches only the
- * host's memory), so that none is later taken back from freed memory,
- * and free the rest without the lock. */
+ * fork.  Drop what waits in the heap and on the stack of adds (a
+ * wake-up's drop touches only the host's memory), so that none is later
+ * taken back from freed memory, and free the rest without the lock. */
 void lx_timers_abandon(struct lx_timers *t)
 {
+    sched_runnable *r;
+
     if (!t)
         return;
+    r = atomic_exchange(&t->adds, LX_ADDS_CLOSED);
+    while (r && r != LX_ADDS_CLOSED) {
+        sched_runnable *next = (sched_runnable *)((uintptr_t)r->backend_slot[0] & ~(uintptr_t)1);
+        t->b->svc->drop(r);
+        r = next;
+    }
     for (size_t i = 0; i < t->n; i++)
         t->b->svc->drop(t->heap[i].r);
     free(t->heap);
