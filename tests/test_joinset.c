@@ -110,6 +110,17 @@ static sched_future *signal_new(sched_oneshot **o)
     return sched_oneshot_recv(*o);
 }
 
+/* n children, each ready with what its own oneshot o[i] is sent and
+ * counted in c[i] (cleared). */
+static void oneshot_children(int n, sched_oneshot **o, struct counts *c, sched_future **kids)
+{
+    memset(c, 0, (size_t)n * sizeof *c);
+    for (int i = 0; i < n; i++) {
+        CU_ASSERT_EQUAL_FATAL(sched_oneshot_new(&o[i]), 0);
+        kids[i] = counted(sched_oneshot_recv(o[i]), &c[i]);
+    }
+}
+
 /* ---- a child that keeps its waker and never finishes by itself ------------- */
 
 /* Pending until `fail` is set: then it fails with -1234 and a message.
@@ -161,6 +172,23 @@ static sched_future *keeper(struct keeper_state *st)
     return &k->base;
 }
 
+/* n keepers of st[] (cleared), child i with index i and clones wakers; the
+ * last is counted in *last (cleared) and tells, through the returned
+ * future, when a poll of the set first got to it. */
+static sched_future *keeper_children(int n, int clones, struct keeper_state *st,
+                                     struct counts *last, sched_future **kids)
+{
+    memset(st, 0, (size_t)n * sizeof *st);
+    memset(last, 0, sizeof *last);
+    for (int i = 0; i < n; i++) {
+        st[i].index = i;
+        st[i].clones = clones;
+        kids[i] = keeper(&st[i]);
+    }
+    kids[n - 1] = counted(kids[n - 1], last);
+    return signal_new(&last->first);
+}
+
 /* ---- tests ------------------------------------------------------------------ */
 
 /* Children woken one at a time, in a shuffled order, each only once the
@@ -180,11 +208,7 @@ static void test_a_child_is_polled_again_only_after_its_own_wake(void)
     int i;
 
     CU_ASSERT_EQUAL_FATAL(sched_executor_new(h, &ex), 0);
-    memset(c, 0, sizeof c);
-    for (i = 0; i < N; i++) {
-        CU_ASSERT_EQUAL_FATAL(sched_oneshot_new(&o[i]), 0);
-        kids[i] = counted(sched_oneshot_recv(o[i]), &c[i]);
-    }
+    oneshot_children(N, o, c, kids);
     first = signal_new(&c[N - 1].first);   /* the first poll reached the last child */
     CU_ASSERT_EQUAL_FATAL(sched_spawn(ex, sched_all(kids, N), &t), 0);
     CU_ASSERT_EQUAL_FATAL(sched_block(ex, first, NULL, NULL), 0);
@@ -238,11 +262,7 @@ static void test_children_woken_from_other_threads_in_any_order(void)
 
     CU_ASSERT_EQUAL_FATAL(sched_executor_new(h, &ex), 0);
     allow_parking(h);
-    memset(c, 0, sizeof c);
-    for (i = 0; i < N; i++) {
-        CU_ASSERT_EQUAL_FATAL(sched_oneshot_new(&o[i]), 0);
-        kids[i] = counted(sched_oneshot_recv(o[i]), &c[i]);
-    }
+    oneshot_children(N, o, c, kids);
     for (i = 0; i < T; i++) {
         s[i] = (struct senders){ o, T - 1 - i, T, N };
         CU_ASSERT_EQUAL_FATAL(pthread_create(&th[i], NULL, send_strided, &s[i]), 0);
@@ -278,16 +298,7 @@ static void test_a_dropped_set_ignores_late_wakes(void)
     for (any = 0; any < 2; any++) {
         sched_task *t = NULL;
         sched_future *polled, *dropped;
-        memset(st, 0, sizeof st);
-        memset(&last, 0, sizeof last);
-        for (i = 0; i < N; i++) {
-            st[i].index = i;
-            st[i].clones = 1;
-            kids[i] = keeper(&st[i]);
-        }
-        /* The last child tells when the first poll got to it. */
-        kids[N - 1] = counted(kids[N - 1], &last);
-        polled = signal_new(&last.first);
+        polled = keeper_children(N, 1, st, &last, kids);
         dropped = signal_new(&st[N - 1].dropped);   /* children are dropped in order */
         CU_ASSERT_EQUAL_FATAL(sched_spawn(ex, any ? sched_any(kids, N, NULL) : sched_all(kids, N), &t), 0);
         CU_ASSERT_EQUAL_FATAL(sched_block(ex, polled, NULL, NULL), 0);
@@ -346,15 +357,7 @@ static void test_wakes_racing_the_drop_of_the_set(void)
 
     CU_ASSERT_EQUAL_FATAL(sched_executor_new(h, &ex), 0);
     allow_parking(h);
-    memset(st, 0, sizeof st);
-    memset(&last, 0, sizeof last);
-    for (i = 0; i < N; i++) {
-        st[i].index = i;
-        st[i].clones = C;
-        kids[i] = keeper(&st[i]);
-    }
-    kids[N - 1] = counted(kids[N - 1], &last);
-    polled = signal_new(&last.first);
+    polled = keeper_children(N, C, st, &last, kids);
     dropped = signal_new(&st[N - 1].dropped);   /* children are dropped in order */
     CU_ASSERT_EQUAL_FATAL(sched_spawn(ex, sched_all(kids, N), &t), 0);
     CU_ASSERT_EQUAL_FATAL(sched_block(ex, polled, NULL, NULL), 0);
@@ -392,15 +395,7 @@ static void test_a_failing_child_drops_the_others_once(void)
     int i;
 
     CU_ASSERT_EQUAL_FATAL(sched_executor_new(h, &ex), 0);
-    memset(st, 0, sizeof st);
-    memset(&last, 0, sizeof last);
-    for (i = 0; i < N; i++) {
-        st[i].index = i;
-        st[i].clones = 1;
-        kids[i] = keeper(&st[i]);
-    }
-    kids[N - 1] = counted(kids[N - 1], &last);
-    polled = signal_new(&last.first);
+    polled = keeper_children(N, 1, st, &last, kids);
     CU_ASSERT_EQUAL_FATAL(sched_spawn(ex, sched_all(kids, N), &t), 0);
     CU_ASSERT_EQUAL_FATAL(sched_block(ex, polled, NULL, NULL), 0);
     atomic_store(&st[BAD].fail, 1);
@@ -434,11 +429,7 @@ static void test_any_of_names_the_child_that_finished(void)
     int i;
 
     CU_ASSERT_EQUAL_FATAL(sched_executor_new(h, &ex), 0);
-    memset(c, 0, sizeof c);
-    for (i = 0; i < N; i++) {
-        CU_ASSERT_EQUAL_FATAL(sched_oneshot_new(&o[i]), 0);
-        kids[i] = counted(sched_oneshot_recv(o[i]), &c[i]);
-    }
+    oneshot_children(N, o, c, kids);
     first = signal_new(&c[N - 1].first);
     CU_ASSERT_EQUAL_FATAL(sched_spawn(ex, sched_any(kids, N, &winner), &t), 0);
     CU_ASSERT_EQUAL_FATAL(sched_block(ex, first, NULL, NULL), 0);
