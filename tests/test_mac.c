@@ -57,6 +57,24 @@ static void wait_done(int n)
     CU_ASSERT_EQUAL(wait_count(&consumed, n), 0);
 }
 
+/* Arm r to run after delay ns, on the main thread when on_main, noting the
+ * window its deadline lies in: [due, due_hi]. */
+static void arm(trun *r, uint64_t delay, int on_main)
+{
+    r->due = desc->ops.now(self) + delay;
+    CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &r->base, delay, on_main), 0);
+    r->due_hi = desc->ops.now(self) + delay;
+}
+
+/* Run the main loop until stop_after runnables ran there, wait until n
+ * were run or dropped, and close the backend. */
+static void run_until_done(int n)
+{
+    CU_ASSERT_EQUAL(desc->ops.run(self), 0);
+    wait_done(n);
+    close_backend();
+}
+
 static void test_descriptor_names_the_file_and_fills_required_ops(void)
 {
     CU_ASSERT_EQUAL(desc->abi_major, SCHED_PLUGIN_ABI_MAJOR);
@@ -136,14 +154,10 @@ static void test_delayed_runnables_never_run_early_and_main_ones_run_on_main(voi
     open_backend();
     atomic_store(&stop_after, N);
     for (int i = 0; i < N; i++) {
-        uint64_t delay = (uint64_t)(i % 20 + 1) * 1000000u;
         rs[i].prio = i % 4;
-        rs[i].due = desc->ops.now(self) + delay;
-        CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &rs[i].base, delay, i % 2), 0);
+        arm(&rs[i], (uint64_t)(i % 20 + 1) * 1000000u, i % 2);
     }
-    CU_ASSERT_EQUAL(desc->ops.run(self), 0);
-    wait_done(N);
-    close_backend();
+    run_until_done(N);
     for (int i = 0; i < N; i++) {
         CU_ASSERT_EQUAL(rs[i].runs, 1);
         CU_ASSERT_EQUAL(rs[i].early, 0);
@@ -283,10 +297,8 @@ static void test_timers_cancelled_from_another_thread_as_they_fire_run_or_drop_o
     for (int i = 0; i < NCANCEL; i++) {
         /* 0-2 ms in steps of 10 us: the source fires again and again
          * while the other thread cancels its way through them. */
-        uint64_t delay = (uint64_t)(i % 200) * 10000u;
         cancel_rs[i].prio = i % 4;
-        cancel_rs[i].due = desc->ops.now(self) + delay;
-        CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &cancel_rs[i].base, delay, 0), 0);
+        arm(&cancel_rs[i], (uint64_t)(i % 200) * 10000u, 0);
     }
     CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, cancel_all, NULL), 0);
     pthread_join(th, NULL);
@@ -457,15 +469,9 @@ static void test_main_timers_of_random_delays_run_in_deadline_order(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
     open_backend();
     atomic_store(&stop_after, N);
-    for (int i = 0; i < N; i++) {
-        uint64_t delay = (uint64_t)(rand_r(&seed) % 20000) * 1000;   /* 0-20 ms */
-        rs[i].due = desc->ops.now(self) + delay;
-        CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &rs[i].base, delay, 1), 0);
-        rs[i].due_hi = desc->ops.now(self) + delay;
-    }
-    CU_ASSERT_EQUAL(desc->ops.run(self), 0);
-    wait_done(N);
-    close_backend();
+    for (int i = 0; i < N; i++)
+        arm(&rs[i], (uint64_t)(rand_r(&seed) % 20000) * 1000, 1);    /* 0-20 ms */
+    run_until_done(N);
     for (int i = 0; i < N; i++) {
         CU_ASSERT_EQUAL(rs[i].runs, 1);
         CU_ASSERT_EQUAL(rs[i].early, 0);
@@ -488,10 +494,8 @@ static void test_timers_due_at_once_run_on_main_in_the_order_armed(void)
     /* All main-thread, so one thread runs them in the order they reach
      * the main queue. */
     for (int i = 0; i < N; i++)
-        CU_ASSERT_EQUAL(desc->ops.schedule_after(self, &rs[i].base, 0, 1), 0);
-    CU_ASSERT_EQUAL(desc->ops.run(self), 0);
-    wait_done(N);
-    close_backend();
+        arm(&rs[i], 0, 1);
+    run_until_done(N);
     for (int i = 0; i + 1 < N; i++)
         CU_ASSERT(rs[i].order < rs[i + 1].order);
 }
