@@ -252,6 +252,16 @@ if [ -r /proc/self/environ ]; then
     detached "a timed-out probe ends a daemon" hang env SCHEDCTL_PROBE_TIMEOUT=1 "$schedctl" check
     grep -qx "schedctl: $hostile/setsidctor.so: did not return within 1 s" "$tmp/err" ||
         fail "check of a hanging setsidctor: $(cat "$tmp/err")"
+    # conform runs the plugin in a child per test, and a first one that
+    # opens it: each is ended the same way.
+    detached "conform ends a daemon a constructor started" sleep \
+        "$schedctl" conform -t "spawn and await returns the value" setsidctor
+    grep -q '^PASS  spawn and await returns the value$' "$tmp/out" ||
+        fail "conform of setsidctor: $(cat "$tmp/out" "$tmp/err")"
+    detached "conform ends a daemon of a backend that hangs in its first open" hang \
+        "$schedctl" conform --timeout 1 setsidctor
+    grep -q '^conform: backend setsidctor cannot be opened: TIMEOUT$' "$tmp/out" ||
+        fail "conform of a hanging setsidctor: $(cat "$tmp/out" "$tmp/err")"
     # SIGINT while the constructor hangs: schedctl ends the probe, daemon
     # included, before it dies of the signal.
     if env --default-signal=INT true 2>/dev/null; then

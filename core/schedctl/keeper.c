@@ -19,7 +19,8 @@
  * The keeper hears the end of the probe as the end of a socket whose
  * other end schedctl holds, so that a schedctl killed outright ends the
  * probe too; on that socket it reports how the child ended.  The child
- * closes its copy, so what the plugin starts cannot write there.
+ * closes its copy, so what the plugin starts cannot write there.  The
+ * conformance runner keeps each test's child the same way.
  */
 #include "config.h"
 
@@ -38,7 +39,7 @@
 #include <sys/prctl.h>
 #endif
 
-#include "schedctl.h"
+#include "keeper.h"
 
 int sched__ctl_keeper_read(int ctl, struct sched__ctl_end *end)
 {
@@ -270,7 +271,7 @@ void sched__ctl_keeper(int ctl, int close_fd, void (*child_fn)(void *data), void
         for (size_t i = 0; i < NIGNORED; i++)
             sigaction(ignored[i], &saved[i], NULL);
         child_fn(data);
-        _exit(SCHEDCTL_FAIL);
+        _exit(1);
     }
     setpgid(child, child);  /* whichever of the two runs first */
     if (close_fd >= 0)

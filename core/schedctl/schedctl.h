@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "internal.h"
+#include "keeper.h"
 
 #define SCHEDCTL_OK 0
 #define SCHEDCTL_FAIL 1
@@ -89,33 +90,6 @@ int sched__ctl_load_config(int argc, char **argv, const char *usage, struct sche
 #define SCHEDCTL_TIMEDOUT (-3)
 #define SCHEDCTL_NORESULT (-4)
 int sched__ctl_isolated(int (*fn)(void *arg), void *arg, char *plugin, size_t len, int *sig);
-
-/*
- * The keeper (keeper.c), the process between schedctl and a probe child
- * that ends every process of the probe.  What it reports on its socket,
- * once: how the child ended, kind 'X' (exited with status value) or 'S'
- * (killed by signal value), or 'F' when it could not be started (value is
- * the errno); kind 0 when nothing was reported.
- */
-struct sched__ctl_end {
-    int kind;
-    int value;
-};
-
-/*
- * Become the keeper, in a fresh child of schedctl, ctl being its end of a
- * stream socket: start the probe child, which calls child_fn(data) in a
- * process group of its own, with ctl closed and the keeper's own signal
- * settings undone (child_fn must not return); close close_fd (unless -1)
- * once the child has it; report the child's end on ctl as soon as it
- * comes; and when the other end of ctl is shut down or closed, kill and
- * reap every process of the probe and _exit.  Never returns.
- */
-void sched__ctl_keeper(int ctl, int close_fd, void (*child_fn)(void *data), void *data);
-
-/* In schedctl: read the keeper's report from ctl.  0, or -1 when the
- * socket ended first (*end->kind is then 0). */
-int sched__ctl_keeper_read(int ctl, struct sched__ctl_end *end);
 
 /* $SCHEDCTL_PROBE_TIMEOUT, a whole number of seconds from 1 to 86400, or
  * the default when unset. */

@@ -14,9 +14,10 @@
  * count-results.sh counts.  The config file naming the backend is the
  * parent's, and the parent removes it, also when it is interrupted.
  *
- * On POSIX systems a child is a fork() of the runner, so a valgrind run
- * checks the children too.  Windows has no fork(): the child is this
- * program run again with CHILD_ENV naming the test.
+ * On POSIX systems a child is a fork() of the runner (by way of a keeper,
+ * see run_child), so a valgrind run checks the children too.  Windows has
+ * no fork(): the child is this program run again with CHILD_ENV naming
+ * the test.
  *
  * A test's time limit is SCHED_CONFORMANCE_TIMEOUT_MS (or --timeout),
  * times SCHED_CONFORM_TIMEOUT_SCALE when set (the valgrind pass sets it).
@@ -32,6 +33,7 @@
 #if !defined(_WIN32)
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +42,9 @@
 #include "conformance.h"
 #include "conformance_int.h"
 #include "internal.h"     /* plugin_of_config: the loader's search */
+#if !defined(_WIN32)
+#include "schedctl/keeper.h"
+#endif
 
 /* The environment variables that turn a re-run of this program into the
  * child for one test (Windows), and the one that scales every timeout. */
@@ -115,14 +120,19 @@ static unsigned long timeout_ms(unsigned base_ms)
 
 /* ---- POSIX: fork ---------------------------------------------------------------- */
 
-/* Set while a child runs, so that an interrupted runner takes it and the
- * config file with it. */
-static volatile pid_t running_child;
+/* Set while a child runs: its keeper and the runner's end of the keeper's
+ * socket, so that an interrupted runner ends the test, with whatever it
+ * started, and takes the config file with it. */
+static volatile pid_t running_keeper;
+static volatile int running_ctl = -1;
 
 static void on_signal(int sig)
 {
-    if (running_child > 0)
-        kill(-running_child, SIGKILL);
+    if (running_keeper > 0) {
+        shutdown(running_ctl, SHUT_WR);
+        while (waitpid(running_keeper, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
     unlink(conf_config_path);
     signal(sig, SIG_DFL);
     raise(sig);
@@ -143,24 +153,25 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Wait until nothing holds the write end of the pipe fd reads (the child
- * has ended) or limit_ms pass.  Returns 0, or -1 on timeout.  Sleeping in
- * poll() rather than polling waitpid() leaves the CPU to the child. */
-static int wait_hangup(int fd, unsigned long limit_ms)
+/* Wait for the keeper's word (on ctl) that the child has ended, or
+ * limit_ms.  Returns 0, or -1 on timeout.  Sleeping in poll() rather than
+ * polling waitpid() leaves the CPU to the child. */
+static int wait_end(int ctl, unsigned long limit_ms, struct sched__ctl_end *end)
 {
     uint64_t deadline = mono_ms() + limit_ms;
     for (;;) {
-        struct pollfd p = { fd, POLLIN, 0 };
+        struct pollfd p = { ctl, POLLIN, 0 };
         uint64_t now = mono_ms();
-        char buf[64];
         int n;
         if (now >= deadline)
             return -1;
         n = poll(&p, 1, (int)(deadline - now > 60000 ? 60000 : deadline - now));
         if (n < 0 && errno != EINTR)
             return 0;
-        if (n > 0 && read(fd, buf, sizeof buf) <= 0)
+        if (n > 0) {
+            sched__ctl_keeper_read(ctl, end);
             return 0;
+        }
     }
 }
 
@@ -174,57 +185,92 @@ static void plain_crash_signals(void)
         signal(sigs[k], SIG_DFL);
 }
 
-/* Run child i in a process group of its own, killed (with whatever it
- * started) after limit_ms.  *detail gets the signal or exit status. */
+/* What a child runs, and the runner's signal mask to run it with. */
+struct child_start {
+    size_t i;
+    const sigset_t *mask;
+};
+
+static void start_child(void *data)
+{
+    const struct child_start *c = data;
+    catch_signals(SIG_DFL);
+    sigprocmask(SIG_SETMASK, c->mask, NULL);
+    if (c->i == (size_t)-1)
+        plain_crash_signals();
+    _exit(child_main(c->i));
+}
+
+/* Run child i under a keeper (core/schedctl/keeper.c), in a process group
+ * of its own, ended with whatever it started (on Linux even what left
+ * that group) when it ends or after limit_ms.  *detail gets the signal or
+ * exit status. */
 static enum outcome run_child(size_t i, unsigned long limit_ms, int *detail)
 {
-    int status = 0, alive[2];
-    pid_t pid;
+    struct sched__ctl_end end = { 0, 0 };
+    sigset_t block, mask;
+    int ctl[2], kstatus = 0, timed_out;
+    pid_t keeper;
 
-    if (pipe(alive) != 0) {
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, ctl) != 0) {
         *detail = errno;
         return OUT_CRASH;
     }
+    fcntl(ctl[0], F_SETFD, FD_CLOEXEC);
+    fcntl(ctl[1], F_SETFD, FD_CLOEXEC);
+    /* The signals that end the runner wait until the keeper is known. */
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &block, &mask);
     fflush(NULL);
-    pid = fork();
-    if (pid < 0) {
+    keeper = fork();
+    if (keeper < 0) {
         *detail = errno;
-        close(alive[0]);
-        close(alive[1]);
+        sigprocmask(SIG_SETMASK, &mask, NULL);
+        close(ctl[0]);
+        close(ctl[1]);
         return OUT_CRASH;
     }
-    if (pid == 0) {
-        /* alive[1] stays open, unseen, until this process ends. */
-        close(alive[0]);
-        fcntl(alive[1], F_SETFD, FD_CLOEXEC);
-        setpgid(0, 0);
-        catch_signals(SIG_DFL);
-        if (i == (size_t)-1)
-            plain_crash_signals();
-        _exit(child_main(i));
+    if (keeper == 0) {
+        struct child_start c = { i, &mask };
+        close(ctl[0]);
+        sched__ctl_keeper(ctl[1], -1, start_child, &c);
     }
-    close(alive[1]);
-    setpgid(pid, pid);
-    running_child = pid;
-    if (wait_hangup(alive[0], limit_ms) != 0) {
-        kill(-pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        running_child = 0;
-        close(alive[0]);
+    close(ctl[1]);
+    running_ctl = ctl[0];
+    running_keeper = keeper;
+    sigprocmask(SIG_SETMASK, &mask, NULL);
+    timed_out = wait_end(ctl[0], limit_ms, &end) != 0;
+    /* Whatever the test left running goes with it. */
+    shutdown(ctl[0], SHUT_WR);
+    if (!timed_out && end.kind == 0)
+        sched__ctl_keeper_read(ctl[0], &end);
+    while (waitpid(keeper, &kstatus, 0) < 0 && errno == EINTR)
+        ;
+    sigprocmask(SIG_BLOCK, &block, NULL);
+    running_keeper = 0;
+    running_ctl = -1;
+    sigprocmask(SIG_SETMASK, &mask, NULL);
+    close(ctl[0]);
+    if (timed_out) {
         *detail = 0;
         return OUT_TIMEOUT;
     }
-    close(alive[0]);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    running_child = 0;
-    /* Whatever the test left running in its group goes with it. */
-    kill(-pid, SIGKILL);
-    if (WIFSIGNALED(status)) {
-        *detail = WTERMSIG(status);
+    if (end.kind == 'F') {
+        *detail = end.value;
         return OUT_CRASH;
     }
-    *detail = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    /* No word from the keeper: the test killed it, and that is its end. */
+    if (end.kind == 0 && WIFSIGNALED(kstatus))
+        end.kind = 'S', end.value = WTERMSIG(kstatus);
+    else if (end.kind == 0)
+        end.kind = 'X', end.value = WIFEXITED(kstatus) ? WEXITSTATUS(kstatus) : -1;
+    *detail = end.value;
+    if (end.kind == 'S')
+        return OUT_CRASH;
     return *detail == 0 ? OUT_PASS : OUT_FAIL;
 }
 
