@@ -94,17 +94,22 @@ struct sched__hooks {
      * still before sched_host_open returns (no task exists yet). */
     /* A waker of task r (one of this host's, unfinished) was woken
      * (SCHED__WAKER_WOKEN), cloned or dropped, or the task cancelled
-     * through its handle, on the calling thread, which may be any.  Called before the operation itself, holding no
-     * lock of the task core; it may abort (the documented misuse abort)
-     * but never calls back into the waker.  The task core calls it only
-     * for tasks spawned while it was set (the SCHED__WATCHED bit), so a
-     * host without it pays one bit test per waker operation.  NULL: no
-     * test layer watches. */
+     * through its handle, on the calling thread, which may be any; or r
+     * is being spawned (SCHED__TASK_SPAWNED: made, not queued yet).
+     * Called before the operation itself, holding no lock of the task
+     * core; it may abort (the documented misuse abort) but never calls
+     * back into the waker.  The task core calls it for waker operations
+     * only on tasks spawned while it was set (the SCHED__WATCHED bit), so
+     * a host without it pays one bit test per waker operation; for spawns
+     * only on the slow spawn path, which every spawn of a host with
+     * SCHED__SPAWNS_WATCHED in sessions_made takes.  NULL: no test layer
+     * watches. */
     void (*waker_activity)(sched_host *host, const sched_runnable *r, int what);
 };
 
 /* What waker_activity reports. */
 enum { SCHED__WAKER_WOKEN = 1, SCHED__WAKER_CLONED = 2, SCHED__WAKER_DROPPED = 3,
-       SCHED__TASK_CANCELLED = 4 /* sched_task_cancel, or sched_task_free unfinished */ };
+       SCHED__TASK_CANCELLED = 4 /* sched_task_cancel, or sched_task_free unfinished */,
+       SCHED__TASK_SPAWNED = 5 };
 
 #endif

@@ -36,6 +36,8 @@ struct sched_test {         /* test.c: the sched_as_test() handle */
     struct sched__foreign *foreign;     /* test_foreign.c; NULL: not watched */
 };
 
+enum { SCHED__SESSIONS_MADE = 1, SCHED__SPAWNS_WATCHED = 2 };
+
 struct sched_host {
     /* loader.c */
     void *lib;                              /* sched__dl_open handle */
@@ -62,7 +64,11 @@ struct sched_host {
     struct sched__tasks *tasks;             /* task.c */
     struct sched__timers *timers;           /* timer.c; NULL until first used */
     struct sched__sessions *sessions;       /* session.c; NULL until first used */
-    atomic_int sessions_made;               /* session.c: set once sessions is, never cleared */
+    /* Non-zero: a spawn takes the slow path's checks.  SCHED__SESSIONS_MADE
+     * (session.c) once sessions is set, SCHED__SPAWNS_WATCHED (test_foreign.c)
+     * at open when a test layer hears of every spawn; never cleared.  One
+     * word, so the detached spawn's fast path tests both with one load. */
+    atomic_int sessions_made;
     struct sched_test test;                 /* test.c; iface NULL when absent */
 
     /* host.c: 1 until closed, +1 per holder.  Apart from the fields every

@@ -35,7 +35,7 @@ uint64_t sched__session_current(sched_host *host)
     /* A host that never had sessions (the common case) answers without
      * the thread test: only the main thread sets the flag, and it sees
      * its own write. */
-    if (host == NULL || !atomic_load_explicit(&host->sessions_made, memory_order_relaxed)
+    if (host == NULL || !(atomic_load_explicit(&host->sessions_made, memory_order_relaxed) & SCHED__SESSIONS_MADE)
         || !sched__session_on_main(host) || host->sessions == NULL)
         return 0;
     return host->sessions->current;
@@ -47,7 +47,7 @@ static int check_await(sched_host *host, uint64_t awaited_session)
 {
     /* Every await of a task or timer asks: a host that never had sessions
      * answers without the thread test, as sched__session_current does. */
-    if (host == NULL || !atomic_load_explicit(&host->sessions_made, memory_order_relaxed)
+    if (host == NULL || !(atomic_load_explicit(&host->sessions_made, memory_order_relaxed) & SCHED__SESSIONS_MADE)
         || !sched__session_on_main(host) || host->sessions == NULL)
         return 0;
     struct sched__sessions *s = host->sessions;
@@ -319,7 +319,7 @@ static struct sched__sessions *host_sessions(sched_host *host)
     const char *seed = sched__secure_getenv("SCHED_SEED");
     sched_prng_seed(&s->rng, seed ? strtoull(seed, NULL, 0) : sched__mono_ns());
     host->sessions = s;
-    atomic_store_explicit(&host->sessions_made, 1, memory_order_relaxed);
+    atomic_fetch_or_explicit(&host->sessions_made, SCHED__SESSIONS_MADE, memory_order_relaxed);
     return s;
 }
 

@@ -139,6 +139,10 @@ int sched__task_spawn(sched_host *host, sched_future *fut, const char *label,
     t->id = next_id();
     t->site = site;
 
+    /* A test layer hears of every spawn before it is queued: one from a
+     * thread its backend does not run is outside the schedule. */
+    if (host->hooks.waker_activity)
+        host->hooks.waker_activity(host, &t->r, SCHED__TASK_SPAWNED);
     if (fg_executor_id)
         sched__registry_add(full_of(t));
     if (out)
@@ -170,13 +174,22 @@ static __attribute__((noinline)) int spawn_fn_slow(sched_host *host, sched_futur
     return sched__task_spawn(host, fut, NULL, prio, site, 0, NULL);
 }
 
+/* Whether a spawn on a host whose sessions_made is non-zero goes the slow
+ * way: every spawn of a host whose test layer watches spawns, else one
+ * that joins a session. */
+static __attribute__((noinline)) int spawn_fn_diverted(sched_host *host, int made)
+{
+    return (made & SCHED__SPAWNS_WATCHED)
+           || (host->hooks.spawn_session && host->hooks.spawn_session(host));
+}
+
 /*
  * The commonest spawn: a sched_future_fn() future, detached, unlabelled,
  * on a background executor.  It becomes a compact task in place and goes
- * straight to the backend, unless it joins a session (or is refused),
- * which sched__task_spawn handles.  A host that never had a session
- * (sessions_made is 0) is not asked for the current one: its hook would
- * answer 0.  Takes fut.
+ * straight to the backend, unless it joins a session, a test layer hears
+ * of it (or it is refused), which sched__task_spawn handles.  A host that
+ * never had a session nor a test layer watching (sessions_made is 0) is
+ * not asked for the current session: its hook would answer 0.  Takes fut.
  */
 int sched__task_spawn_fn(sched_host *host, sched_future *fut, sched_priority prio,
                          const sched_site *site)
@@ -185,12 +198,12 @@ int sched__task_spawn_fn(sched_host *host, sched_future *fut, sched_priority pri
     struct sched_task *t = (struct sched_task *)(void *)fut;
     sched_fn fn;
     void *arg;
-    int rc;
+    int rc, made;
 
     assert(fut && fut->ops == &sched__fn_future_ops);
     if (!host || (unsigned)prio > SCHED_PRIORITY_REALTIME || closing(host)
-        || (atomic_load_explicit(&host->sessions_made, memory_order_relaxed)
-            && host->hooks.spawn_session && host->hooks.spawn_session(host)))
+        || ((made = atomic_load_explicit(&host->sessions_made, memory_order_relaxed)) != 0
+            && spawn_fn_diverted(host, made)))
         return spawn_fn_slow(host, fut, prio, site);
     fn = ff->fn;        /* read both before the task's fields overwrite them */
     arg = ff->arg;

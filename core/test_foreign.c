@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * core/test_foreign.c - catching what a deterministic test cannot see: a
- * waker of the host's tasks woken, cloned or dropped on a thread the
- * backend does not run, while parking is forbidden (sched_test_end(3)).
+ * waker of the host's tasks woken, cloned or dropped, a task cancelled or
+ * spawned, on a thread the backend does not run, while parking is
+ * forbidden (sched_test_end(3)).
  *
  * Nothing of the test backend's schedule depends on such a thread, so a
  * test whose outcome does is deterministic by luck.  The task core tells
- * this layer of every waker operation on a watched task (the
- * waker_activity hook, hooks.h); on the main thread that is all it costs.
+ * this layer of every waker operation on a watched task and of every
+ * spawn (the waker_activity hook, hooks.h; SCHED__SPAWNS_WATCHED sends
+ * the detached spawns its way); on the main thread that is all it costs.
  * On another thread the backend says whether it is one of its own, or
  * parking is allowed (the test waits on real threads on purpose), and
  * otherwise the first such activity is kept, to fail the test at its end,
@@ -34,7 +36,7 @@ struct sched__foreign {
     sched__mutex lock;
     char *first;        /* the first activity's sentence, or NULL */
     char *stack;        /* where the first came from, frame lines, or NULL */
-    int first_cancel;   /* the first was a cancel, not a waker's use */
+    int first_what;     /* what the first was (hooks.h) */
     uint64_t seen;      /* activities so far; atomic, read before the lock */
     uint64_t more;      /* those not told in first */
     int nnamed;         /* of those, named in named[] */
@@ -51,7 +53,8 @@ static int (*foreign_op(sched_host *host))(void *self)
 }
 
 static const char *const verbs[] = { "", "woke", "cloned the waker of", "dropped the waker of",
-                                     "cancelled" };
+                                     "cancelled", "spawned" };
+#define NVERBS (int)(sizeof verbs / sizeof verbs[0])
 
 /* The sentence for one activity, in buf; with brief, only "THREAD VERB
  * task N "LABEL"", as the later ones are named. */
@@ -60,7 +63,7 @@ static void describe(sched_host *host, const sched_runnable *r, int what, int br
 {
     sched_runnable_info info = { .size = sizeof info };
     char self[96], owner[96], label[160] = "";
-    const char *verb = verbs[what >= 1 && what <= 4 ? what : 0];
+    const char *verb = verbs[what >= 1 && what < NVERBS ? what : 0];
     sched__runnable_info(r, &info);
     sched__thread_describe(sched__thread_self(), self, sizeof self);
     if (info.label)
@@ -111,7 +114,7 @@ static char *stack_here(void)
 static void waker_activity(sched_host *host, const sched_runnable *r, int what)
 {
     static const char *const funcs[] = { "sched_waker", "sched_waker_wake", "sched_waker_clone",
-                                         "sched_waker_drop", "sched_task_cancel" };
+                                         "sched_waker_drop", "sched_task_cancel", "sched_spawn" };
     struct sched__foreign *f = host->test.foreign;
     char msg[512];
     if (sched__thread_equal(sched__thread_self(), host->main_thread)
@@ -127,14 +130,15 @@ static void waker_activity(sched_host *host, const sched_runnable *r, int what)
         sched__mutex_unlock(&f->lock);
         if (seen > 0)
             describe(host, r, what, 0, msg, sizeof msg);
-        sched__misuse(funcs[what >= 1 && what <= 4 ? what : 0], "%s (after sched_test_end)", msg);
+        sched__misuse(funcs[what >= 1 && what < NVERBS ? what : 0], "%s (after sched_test_end)",
+                      msg);
     }
     /* Out of memory for the first sentence, it is counted with the rest
      * and the end says how many, without the detail. */
     if (__atomic_fetch_add(&f->seen, 1, __ATOMIC_RELAXED) == 0 && seen == 0) {
         f->first = strdup(msg);
         f->stack = stack;
-        f->first_cancel = what == SCHED__TASK_CANCELLED;
+        f->first_what = what;
         stack = NULL;
         if (f->first == NULL)
             f->more++;
@@ -160,6 +164,8 @@ int sched__test_hooks(sched_host *host)
     sched__mutex_init(&f->lock);
     host->test.foreign = f;
     host->hooks.waker_activity = waker_activity;
+    /* Every spawn comes here, the detached one too (task_spawn.c). */
+    atomic_fetch_or_explicit(&host->sessions_made, SCHED__SPAWNS_WATCHED, memory_order_relaxed);
     return 0;
 }
 
@@ -207,9 +213,10 @@ int sched_test_end(sched_test *t, sched_error **err)
                      unnamed == 1 ? "" : "s");
         rc = sched__error_set(err, SCHED_EBACKEND, "%s%s%s%s%s", f->first, others,
                               f->stack == NULL ? "" : f->more ? "; the first " : "; the ",
-                              f->stack == NULL   ? ""
-                              : f->first_cancel ? "task was cancelled from:"
-                                                : "waker was used from:",
+                              f->stack == NULL                          ? ""
+                              : f->first_what == SCHED__TASK_CANCELLED ? "task was cancelled from:"
+                              : f->first_what == SCHED__TASK_SPAWNED   ? "task was spawned from:"
+                                                                       : "waker was used from:",
                               f->stack ? f->stack : "");
     } else if (f->more) {
         rc = sched__error_set(err, SCHED_EBACKEND, "%" PRIu64 " wakers were used on threads the "
