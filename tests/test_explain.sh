@@ -64,6 +64,8 @@ expect "another version" 1 "" "schedctl: $fixtures/version2.replay:1: replay fil
     "$schedctl" explain "$fixtures/version2.replay"
 expect "a rank beyond the ready runnables" 1 "" "schedctl: $fixtures/corrupt.replay:5: rank 7 is not among 3 ready runnables" \
     "$schedctl" explain "$fixtures/corrupt.replay"
+expect "two picks for one step" 1 "" "schedctl: $fixtures/duplicate-pick.replay:14: a second pick for step 1 (line 13 has its pick): each step has one" \
+    "$schedctl" explain "$fixtures/duplicate-pick.replay"
 expect "not a replay file" 1 "" "schedctl: $fixtures/not-a-replay.replay:1: not a replay file (its first line must be \"sched-replay 1\")" \
     "$schedctl" explain "$fixtures/not-a-replay.replay"
 sed 's/^task 2 /task 4 /' "$f" >"$tmp/order.replay"

@@ -371,6 +371,8 @@ static void test_broken_replay_files_are_refused_naming_the_line(void)
         { "corrupt.replay", ":5: rank 7 is not among 3 ready runnables" },
         { "not-a-replay.replay", ":1: not a replay file (its first line must be "
                                  "\"sched-replay 1\")" },
+        { "duplicate-pick.replay", ":14: a second pick for step 1 (line 13 has its pick): each "
+                                   "step has one" },
     };
     clear_env();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -400,6 +402,56 @@ static void test_a_hand_written_lenient_schedule_runs_fifo_elsewhere(void)
     clear_env();
     setenv("SCHED_ITERATIONS", "5", 1);
     CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, race_argv, race, NULL, &err), 0);
+    clear_env();
+}
+
+/* The log's lines, level first, for the lenient replays below. */
+static char logged[8192];
+
+static void keep_log(int level, const char *msg, void *data)
+{
+    (void)data;
+    size_t used = strlen(logged);
+    snprintf(logged + used, sizeof logged - used, "%d %s\n", level, msg);
+}
+
+/* A lenient file goes on where the program changed, but the log says so,
+ * once: "late", spawned in run_y(), is like none of the file's tasks. */
+static void test_a_lenient_replay_says_when_the_program_no_longer_matches(void)
+{
+    char want[2048], path[256];
+    sched_error *err = NULL;
+    char *argv[] = { "./test_replay", NULL };
+    clear_env();
+    logged[0] = '\0';
+    sched_log_set_handler(keep_log, NULL);
+    setenv("SCHED_REPLAY", fixture("lenient-older-program.replay"), 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, argv, three, NULL, &err), 0);
+    sched_error_free(err);
+    err = NULL;
+    snprintf(want, sizeof want, "%d test: replay %s is lenient, and the program no longer matches it: "
+             "at step 3 task 4 \"late\" (spawned at %s:%d in run_y()) is ready, but no task of "
+             "the file has its label and was spawned in run_y(); the run goes on, in FIFO order "
+             "where the file's decisions do not apply\n", SCHED_LOG_WARN,
+             fixture("lenient-older-program.replay"), __FILE__, late_line);
+    CU_ASSERT_STRING_EQUAL(logged, want);
+
+    /* The same file knowing "late" matches: nothing is said. */
+    const char *text = read_text(fixture("lenient-older-program.replay"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    const char *p = strstr(text, "p 1 ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    snprintf(path, sizeof path, "%s/knows-late.replay", dir);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fprintf(f, "%.*stask 4 medium bg \"late\" - 0 \"run_y\"\n%s", (int)(p - text), text, p);
+    fclose(f);
+    logged[0] = '\0';
+    setenv("SCHED_REPLAY", path, 1);
+    CU_ASSERT_EQUAL(sched_test_run_seeds(conf_fifo, argv, three, NULL, &err), 0);
+    sched_error_free(err);
+    CU_ASSERT_STRING_EQUAL(logged, "");
+    sched_log_set_handler(NULL, NULL);
     clear_env();
 }
 
@@ -600,6 +652,7 @@ int main(int argc, char **argv)
     T(test_a_program_that_changed_is_stopped_at_the_step_it_departs);
     T(test_broken_replay_files_are_refused_naming_the_line);
     T(test_a_hand_written_lenient_schedule_runs_fifo_elsewhere);
+    T(test_a_lenient_replay_says_when_the_program_no_longer_matches);
     T(test_a_replay_file_in_a_pipe_is_read_once);
     T(test_an_endless_stream_of_nul_bytes_is_refused);
     T(test_shrinking_a_timeout_keeps_the_one_short_budget);

@@ -312,6 +312,8 @@ struct reader {
     size_t errlen;
     int in_records;         /* a task or record line was read: no more header */
     int ended;
+    unsigned pick_line;     /* the line of the last pick read, 0 before the first */
+    uint64_t pick_step;     /* and its step */
 };
 
 #if defined(__GNUC__)
@@ -464,6 +466,12 @@ static int read_record(struct reader *rd, struct lex *x, char kind)
         return bad(rd, "step %llu comes after step %llu", (unsigned long long)r.step,
                    (unsigned long long)rp->recs[rp->nrecs - 1].step);
     if (kind == SCHED__RP_PICK) {
+        /* A step is the pick that runs it: two for one step is no run's. */
+        if (rd->pick_line && r.step == rd->pick_step)
+            return bad(rd, "a second pick for step %llu (line %u has its pick): each step "
+                       "has one", (unsigned long long)r.step, rd->pick_line);
+        rd->pick_line = rd->line;
+        rd->pick_step = r.step;
         if ((rc = want_u64(rd, x, "the number of ready runnables", &r.n))
             || (rc = want_u64(rd, x, "the rank of the one that ran", &r.value))
             || (rc = want_u64(rd, x, "the task that ran", &r.task)))
@@ -568,7 +576,7 @@ static int read_magic(struct reader *rd, struct lex *x)
 int sched__rp_parse(struct sched__replay *rp, const char *text, size_t len, const char *name,
                     char *err, size_t errlen)
 {
-    struct reader rd = { rp, name ? name : "(replay)", 0, err, errlen, 0, 0 };
+    struct reader rd = { rp, name ? name : "(replay)", 0, err, errlen, 0, 0, 0, 0 };
     struct lex *x = malloc(sizeof *x);
     const char *p = text, *end = text + len;
     int rc = 0;

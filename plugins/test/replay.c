@@ -15,8 +15,9 @@
  *
  * An exact replay follows the file record by record and stops the run at
  * the first difference; a lenient one (for shrinking) looks each decision
- * up by its step and falls back to the canonical one.  Everything here
- * runs under tb->mu.
+ * up by its step and falls back to the canonical one, and says once, in
+ * the log, when a task is ready that is like none of the file's (the
+ * program changed).  Everything here runs under tb->mu.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -49,6 +50,13 @@ struct tb_replay {
      * lenient replay can tell two decisions of one step apart. */
     uint64_t occ_step;
     unsigned occ[5];
+
+    /* A lenient replay: the (label, function) of each of the file's
+     * tasks, open addressing on play's strings, to notice a task the
+     * file does not know; mismatch once it was told. */
+    const struct sched__rp_task **sites;
+    size_t capsites;            /* a power of two, or 0 */
+    int mismatch;
 };
 
 static const char kinds[6] = { SCHED__RP_PICK, SCHED__RP_WAKE, SCHED__RP_BUDGET, SCHED__RP_DELAY,
@@ -136,6 +144,8 @@ static void check_task(struct tb *tb, uint64_t num, const struct tb_cand *c)
     rp->odd_task = strdup(what);
 }
 
+static void check_site(struct tb *tb, uint64_t num, const struct tb_cand *c);
+
 /* The number of the candidate's task, given on first sight (and its task
  * line recorded); 0 for the waiter, or when out of memory. */
 static uint64_t task_number(struct tb *tb, const struct tb_cand *c)
@@ -158,7 +168,75 @@ static uint64_t task_number(struct tb *tb, const struct tb_cand *c)
     rp->map[j].num = rp->rec.ntasks;
     rp->maplen++;
     check_task(tb, rp->map[j].num, c);
+    check_site(tb, rp->map[j].num, c);
     return rp->map[j].num;
+}
+
+/* ---- a lenient replay's program ------------------------------------------ */
+
+static size_t str_hash(const char *s, size_t h)
+{
+    if (!s)
+        return h * 31 + 1;
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
+    return h;
+}
+
+static size_t site_hash(const char *label, const char *func)
+{
+    return str_hash(func, str_hash(label, 0xcbf29ce484222325ULL) * 0x9e3779b97f4a7c15ULL);
+}
+
+/* The slot of (label, func) in rp->sites: its task, or the empty slot. */
+static size_t site_slot(const struct tb_replay *rp, const char *label, const char *func)
+{
+    size_t j = site_hash(label, func) & (rp->capsites - 1);
+    while (rp->sites[j] && !(same(rp->sites[j]->label, label) && same(rp->sites[j]->func, func)))
+        j = (j + 1) & (rp->capsites - 1);
+    return j;
+}
+
+/* Index the file's tasks by label and function; 0 or SCHED_ENOMEM. */
+static int sites_index(struct tb_replay *rp)
+{
+    size_t cap = 16;
+    while (cap < 2 * rp->play.ntasks + 2)
+        cap *= 2;
+    free(rp->sites);
+    rp->capsites = 0;
+    if (!(rp->sites = calloc(cap, sizeof *rp->sites)))
+        return SCHED_ENOMEM;
+    rp->capsites = cap;
+    for (uint64_t n = 1; n <= rp->play.ntasks; n++) {
+        const struct sched__rp_task *t = sched__rp_task(&rp->play, n);
+        size_t j = site_slot(rp, t->label, t->func);
+        if (!rp->sites[j])
+            rp->sites[j] = t;
+    }
+    return 0;
+}
+
+static void describe(const struct tb *tb, const struct sched__replay *from, uint64_t num,
+                     char *buf, size_t len);
+
+/* A lenient replay goes on where the program changed, but says so, once:
+ * task num (this run's) is like none of the file's tasks. */
+static void check_site(struct tb *tb, uint64_t num, const struct tb_cand *c)
+{
+    struct tb_replay *rp = tb->replay;
+    char what[512], line[1536];
+    if (!rp->playing || !rp->play.lenient || rp->mismatch || !rp->capsites
+        || rp->sites[site_slot(rp, c->info.label, c->info.func)])
+        return;
+    rp->mismatch = 1;
+    describe(tb, &rp->rec, num, what, sizeof what);
+    snprintf(line, sizeof line, "replay %s is lenient, and the program no longer matches it: at "
+             "step %llu %s is ready, but no task of the file has its label and was spawned in "
+             "%s(); the run goes on, in FIFO order where the file's decisions do not apply",
+             rp->name, (unsigned long long)tb->steps, what,
+             c->info.func ? c->info.func : "(unknown)");
+    tb->svc->log(tb->host, SCHED_LOG_WARN, line);
 }
 
 /* "task 3 "parse" (spawned at x.c:10 in main())", or "the woken caller". */
@@ -499,6 +577,9 @@ int sched__tb_replay_start(struct tb *tb, const char *text, size_t len, const ch
     rp->play = play;
     rp->playing = 1;
     rp->pos = 0;
+    rp->mismatch = 0;
+    if (play.lenient && sites_index(rp))
+        return SCHED_ENOMEM;
     free(rp->failed);
     rp->failed = NULL;
     tb->seed = play.seed;
@@ -617,6 +698,7 @@ void sched__tb_replay_close(struct tb *tb)
     free(rp->record_path);
     free(rp->map);
     free(rp->cands);
+    free(rp->sites);
     free(rp);
     tb->replay = NULL;
 }
