@@ -9,16 +9,19 @@ status=0
 grep -q '^MIT License$' COPYING 2>/dev/null &&
     grep -q 'The libsched authors' COPYING ||
     { echo "FAIL: COPYING does not hold the MIT licence of The libsched authors"; status=1; }
-# The distribution's own files: what git tracks in a checkout; in a
-# release tarball, everything but the build directories (any directory
-# holding a config.status, such as make distcheck's _build/sub).
+# The distribution's own files: what git tracks in a checkout (and what
+# it would track, so that a new file is checked before it is added); in
+# a release tarball, everything.  Never a build directory's (any
+# directory below the top holding a config.status, such as make
+# distcheck's _build/sub, or a build/ made inside a checkout).
+builddirs=$(find . -mindepth 2 -name config.status -type f | sed 's,^\./,,; s,/config.status$,,')
 if git -C . rev-parse --is-inside-work-tree >/dev/null 2>&1 &&
    [ "$(git -C . rev-parse --show-toplevel)" = "$(pwd -P)" ]; then
     files=$(git ls-files --cached --others --exclude-standard)
 else
     prune=
-    for d in $(find . -name config.status -type f | sed 's,/config.status$,,'); do
-        prune="$prune -path $d -prune -o"
+    for d in $builddirs; do
+        prune="$prune -path ./$d -prune -o"
     done
     # shellcheck disable=SC2086
     files=$(find . $prune -path ./autom4te.cache -prune -o -path ./build-aux -prune -o \
@@ -26,6 +29,9 @@ else
 fi
 count=0
 for f in $files; do
+    for d in $builddirs; do
+        case $f in "$d"/*) continue 2 ;; esac
+    done
     case $f in
         *.[ch]|*.am|*.ac|*.m4|*.sh|*.[1-9]|*.conf|*.conform|*.test|*.supp|*.sym|*.pc.in) ;;
         *) continue ;;
