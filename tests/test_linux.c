@@ -533,12 +533,14 @@ static void wake_follow_up(trun *t)
  * runs them itself), each queueing a medium follow-up while it runs: run
  * with the gate open, or still queued when the backend is destroyed, every
  * one runs or is dropped exactly once, and so does the follow-up of every
- * one that ran. */
+ * one that ran.  More of them than the timer thread's ring holds (1024),
+ * so that some wait in the overflow queue; with the gate open they still
+ * run in due order. */
 static void test_fired_timers_and_what_they_wake_run_or_drop_exactly_once(void)
 {
-    enum { N = 100 };
+    enum { N = 1500 };
     trun gate, slow, *t = calloc(2 * N, sizeof *t);
-    int bad = 0, ran = 0;
+    int bad = 0, ran = 0, misordered = 0;
 
     for (int round = 0; round < 2; round++) {
         memset(t, 0, 2 * N * sizeof *t);
@@ -564,6 +566,8 @@ static void test_fired_timers_and_what_they_wake_run_or_drop_exactly_once(void)
             open_gate();
             CU_ASSERT_EQUAL(wait_count(&done_count, 1 + 2 * N), 0);
             close_backend();
+            for (int i = 1; i < N; i++)
+                misordered += t[i - 1].order > t[i].order;
         } else {
             /* Destroy with the worker still held: it lets go only once
              * destroy waits for it, so what is queued is dropped (a slow
@@ -585,6 +589,7 @@ static void test_fired_timers_and_what_they_wake_run_or_drop_exactly_once(void)
         }
     }
     CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(misordered, 0);
     CU_ASSERT_TRUE(ran >= 2 * N);
     free(t);
 }

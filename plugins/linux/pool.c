@@ -8,8 +8,11 @@
  * fan-out from a task touches no shared lock.  Medium work from other
  * threads (and a full ring's overflow) goes to the injection queue, a
  * lock-free intrusive MPSC list, so a thread spawning a burst never waits
- * on a lock.  High and low priorities go to mutex-guarded FIFOs with an
- * atomic length, so an empty one costs a single load to skip.
+ * on a lock.  Due timers' runnables go to a ring of the same kind that
+ * the timer thread owns, so a burst of fired timers takes no lock either.
+ * High and low priorities, and what the timer thread's ring has no room
+ * for, go to mutex-guarded FIFOs with an atomic length, so an empty one
+ * costs a single load to skip.
  *
  * A worker picks: due timers' runnables, then high; then its ring; then a batch of injected work
  * (moved into its ring, where others can steal it); then half of another
@@ -52,18 +55,24 @@ struct lx_shared {
     atomic_size_t len;
 } __attribute__((aligned(LX_CACHELINE)));
 
-struct lx_worker {
-    /* Written by thieves and the owner. */
+/* A bounded single-producer, multi-consumer FIFO: a worker's own, and
+ * the timer thread's for due timers' runnables. */
+struct lx_ring {
+    /* Written by consumers and the producer. */
     _Alignas(LX_CACHELINE) atomic_uint_fast64_t head;
-    /* Written by the owner only. */
+    /* Written by the producer only. */
     _Alignas(LX_CACHELINE) atomic_uint_fast64_t tail;
-    atomic_uint sleep;          /* futex: 1 while parked */
+    _Atomic(sched_runnable *) slot[LX_RING];
+};
+
+struct lx_worker {
+    struct lx_ring q;
+    _Alignas(LX_CACHELINE) atomic_uint sleep;   /* futex: 1 while parked */
     unsigned tick;
     unsigned idx;
     uint64_t rng;
     struct lx_pool *pool;
     pthread_t thread;
-    _Atomic(sched_runnable *) ring[LX_RING];
 };
 
 /* The injection queue: medium-priority work from threads that are not
@@ -81,7 +90,8 @@ struct lx_inject {
 struct lx_pool {
     struct lx_backend *b;
     struct lx_inject inject;
-    struct lx_shared fired, high, low;      /* fired: due timers' runnables */
+    struct lx_ring *fired_ring;             /* due timers' runnables: the timer thread's */
+    struct lx_shared fired, high, low;      /* fired: what the timer thread's ring had no room for */
     _Alignas(LX_CACHELINE) atomic_int searching;   /* workers looking for work */
     atomic_int nsleep;                              /* parked workers */
     atomic_int closing;
@@ -97,21 +107,21 @@ static __thread struct lx_worker *lx_self __attribute__((tls_model("initial-exec
 
 /* ---- the per-worker ring ----------------------------------------------- */
 
-/* Owner only.  0, or -1 when the ring is full. */
-static inline int ring_push(struct lx_worker *w, sched_runnable *r)
+/* Producer only.  0, or -1 when the ring is full. */
+static inline int ring_push(struct lx_ring *w, sched_runnable *r)
 {
     uint64_t t = atomic_load_explicit(&w->tail, memory_order_relaxed);
     uint64_t h = atomic_load_explicit(&w->head, memory_order_acquire);
 
     if (t - h >= LX_RING)
         return -1;
-    atomic_store_explicit(&w->ring[t & (LX_RING - 1)], r, memory_order_relaxed);
+    atomic_store_explicit(&w->slot[t & (LX_RING - 1)], r, memory_order_relaxed);
     atomic_store_explicit(&w->tail, t + 1, memory_order_release);
     return 0;
 }
 
 /* Any thread: take the oldest runnable of w's ring, or NULL. */
-static sched_runnable *ring_pop(struct lx_worker *w)
+static sched_runnable *ring_pop(struct lx_ring *w)
 {
     uint64_t h = atomic_load_explicit(&w->head, memory_order_acquire);
 
@@ -120,7 +130,7 @@ static sched_runnable *ring_pop(struct lx_worker *w)
         sched_runnable *r;
         if (h == t)
             return NULL;
-        r = atomic_load_explicit(&w->ring[h & (LX_RING - 1)], memory_order_relaxed);
+        r = atomic_load_explicit(&w->slot[h & (LX_RING - 1)], memory_order_relaxed);
         /* A slot is reused only after head has passed it, which fails
          * this CAS: r is valid whenever the CAS succeeds. */
         if (atomic_compare_exchange_weak_explicit(&w->head, &h, h + 1, memory_order_acq_rel,
@@ -129,14 +139,14 @@ static sched_runnable *ring_pop(struct lx_worker *w)
     }
 }
 
-static int ring_is_empty(struct lx_worker *w)
+static int ring_is_empty(struct lx_ring *w)
 {
     return atomic_load(&w->head) == atomic_load(&w->tail);
 }
 
 /* Move the older half of victim's ring into self's (empty) ring and take
- * the first of them.  self's owner only. */
-static sched_runnable *ring_steal(struct lx_worker *self, struct lx_worker *victim)
+ * the first of them.  self's producer only. */
+static sched_runnable *ring_steal(struct lx_ring *self, struct lx_ring *victim)
 {
     uint64_t dt = atomic_load_explicit(&self->tail, memory_order_relaxed);
 
@@ -151,9 +161,9 @@ static sched_runnable *ring_steal(struct lx_worker *self, struct lx_worker *vict
         n -= n / 2;
         /* Slots at and past our tail are invisible to our own thieves. */
         for (uint64_t i = 0; i < n; i++) {
-            sched_runnable *r = atomic_load_explicit(&victim->ring[(h + i) & (LX_RING - 1)],
+            sched_runnable *r = atomic_load_explicit(&victim->slot[(h + i) & (LX_RING - 1)],
                                                      memory_order_relaxed);
-            atomic_store_explicit(&self->ring[(dt + i) & (LX_RING - 1)], r, memory_order_relaxed);
+            atomic_store_explicit(&self->slot[(dt + i) & (LX_RING - 1)], r, memory_order_relaxed);
         }
         if (atomic_compare_exchange_strong_explicit(&victim->head, &h, h + n, memory_order_acq_rel,
                                                     memory_order_acquire)) {
@@ -300,12 +310,12 @@ static uint64_t inject_move(struct lx_inject *q, struct lx_worker *w, uint64_t t
 
     while (n < room && (next = atomic_load_explicit(next_of(cur), memory_order_acquire))) {
         if (cur != &q->stub)
-            atomic_store_explicit(&w->ring[(t + n++) & (LX_RING - 1)], cur, memory_order_relaxed);
+            atomic_store_explicit(&w->q.slot[(t + n++) & (LX_RING - 1)], cur, memory_order_relaxed);
         cur = next;
     }
     atomic_store_explicit(&q->tail, cur, memory_order_relaxed);
     if (n < room && (r = inject_pop(q)))
-        atomic_store_explicit(&w->ring[(t + n++) & (LX_RING - 1)], r, memory_order_relaxed);
+        atomic_store_explicit(&w->q.slot[(t + n++) & (LX_RING - 1)], r, memory_order_relaxed);
     return n;
 }
 
@@ -323,11 +333,11 @@ static sched_runnable *inject_take(struct lx_pool *p, struct lx_worker *w, size_
     if (first && max > 0) {
         /* Fill the free slots, then publish them with one store: only
          * we write our ring's tail, and thieves never take past it. */
-        uint64_t t = atomic_load_explicit(&w->tail, memory_order_relaxed);
-        uint64_t room = LX_RING - (t - atomic_load_explicit(&w->head, memory_order_acquire));
+        uint64_t t = atomic_load_explicit(&w->q.tail, memory_order_relaxed);
+        uint64_t room = LX_RING - (t - atomic_load_explicit(&w->q.head, memory_order_acquire));
         uint64_t n = inject_move(q, w, t, room > max ? max : room);
         if (n)
-            atomic_store_explicit(&w->tail, t + n, memory_order_release);
+            atomic_store_explicit(&w->q.tail, t + n, memory_order_release);
     }
     atomic_store_explicit(&q->consuming, 0, memory_order_release);
     return first;
@@ -386,11 +396,11 @@ static int any_work(struct lx_pool *p)
 {
     if (inject_maybe_nonempty(&p->inject))
         return 1;
-    if (atomic_load(&p->fired.len) > 0 || atomic_load(&p->high.len) > 0 ||
-        atomic_load(&p->low.len) > 0)
+    if (!ring_is_empty(p->fired_ring) || atomic_load(&p->fired.len) > 0 ||
+        atomic_load(&p->high.len) > 0 || atomic_load(&p->low.len) > 0)
         return 1;
     for (unsigned i = 0; i < p->nthreads; i++)
-        if (!ring_is_empty(p->workers[i]))
+        if (!ring_is_empty(&p->workers[i]->q))
             return 1;
     return 0;
 }
@@ -449,7 +459,7 @@ static __attribute__((noinline)) sched_runnable *find_work_steal(struct lx_pool 
         unsigned start = (unsigned)(xorshift(&w->rng) % p->nthreads);
         for (unsigned i = 0; i < p->nthreads; i++) {
             struct lx_worker *v = p->workers[(start + i) % p->nthreads];
-            if (v != w && (r = ring_steal(w, v)))
+            if (v != w && (r = ring_steal(&w->q, &v->q)))
                 return r;
         }
     }
@@ -467,7 +477,7 @@ static __attribute__((noinline)) sched_runnable *find_work_fair(struct lx_pool *
         return r;
     /* Queue injected work behind the ring (not ahead of it), so
      * first-queued still runs first on this worker. */
-    if ((r = inject_take(p, w, 0)) && ring_push(w, r) != 0)
+    if ((r = inject_take(p, w, 0)) && ring_push(&w->q, r) != 0)
         return r;
     return NULL;
 }
@@ -481,13 +491,13 @@ static inline sched_runnable *find_work(struct lx_pool *p, struct lx_worker *w, 
     *fired = 0;
     if (--w->tick == 0 && (r = find_work_fair(p, w)))
         return r;
-    if ((r = shared_take(&p->fired))) {
+    if ((r = ring_pop(p->fired_ring)) || (r = shared_take(&p->fired))) {
         *fired = 1;
         return r;
     }
     if ((r = shared_take(&p->high)))
         return r;
-    if ((r = ring_pop(w)))
+    if ((r = ring_pop(&w->q)))
         return r;
     if ((r = inject_take(p, w, LX_INJECT_BATCH)))
         return r;
@@ -577,14 +587,18 @@ int lx_pool_new(struct lx_backend *b, unsigned nthreads, struct lx_pool **out,
 
     assert(nthreads >= 1);
     if (!p || !(p->workers = calloc(nthreads, sizeof *p->workers)) ||
-        !(p->idle = calloc(nthreads, sizeof *p->idle))) {
-        if (p)
+        !(p->idle = calloc(nthreads, sizeof *p->idle)) ||
+        !(p->fired_ring = aligned_alloc(LX_CACHELINE, sizeof *p->fired_ring))) {
+        if (p) {
             free(p->workers);
+            free(p->idle);
+        }
         free(p);
         snprintf(err, errlen, "out of memory allocating the worker pool");
         return SCHED_ENOMEM;
     }
     p->b = b;
+    memset(p->fired_ring, 0, sizeof *p->fired_ring);
     inject_init(&p->inject);
     pthread_mutex_init(&p->fired.mu, NULL);
     pthread_mutex_init(&p->high.mu, NULL);
@@ -644,7 +658,7 @@ static __attribute__((noinline)) int push_other(struct lx_pool *p, sched_runnabl
         *lx_inline_slot = r;
         return 0;
     }
-    if (w && w->pool == p && ring_push(w, r) == 0) {
+    if (w && w->pool == p && ring_push(&w->q, r) == 0) {
         notify(p);
         return 0;
     }
@@ -669,7 +683,7 @@ int lx_pool_push(struct lx_pool *p, sched_runnable *r, sched_priority prio)
             return 0;
         }
         /* A worker's own ring: only while it runs, never after close. */
-        if (ring_push(w, r) == 0) {
+        if (ring_push(&w->q, r) == 0) {
             notify(p);
             return 0;
         }
@@ -677,9 +691,15 @@ int lx_pool_push(struct lx_pool *p, sched_runnable *r, sched_priority prio)
     return push_other(p, r, prio);
 }
 
+/* The timer thread only, and destroy joins it before the pool closes: so
+ * a push to its ring never overlaps the close.  The ring while the
+ * overflow queue is empty, so that due order holds. */
 int lx_pool_push_fired(struct lx_pool *p, sched_runnable *r)
 {
-    int rc = shared_push(p, &p->fired, r);
+    int rc = 0;
+    if (atomic_load_explicit(&p->fired.len, memory_order_relaxed) > 0 ||
+        ring_push(p->fired_ring, r) != 0)
+        rc = shared_push(p, &p->fired, r);
     if (rc == 0)
         notify(p);
     return rc;
@@ -716,14 +736,15 @@ size_t lx_pool_drain(struct lx_pool *p)
      * these queues while svc->drop runs.  Injected work is popped as the
      * consumer it now is (a push half done cannot remain: every pusher
      * that could overlap the close has been joined; inject_push). */
-    while ((r = shared_take(&p->fired)) || (r = shared_take(&p->high)) ||
+    while ((r = ring_pop(p->fired_ring)) || (r = shared_take(&p->fired)) ||
+           (r = shared_take(&p->high)) ||
            (r = shared_take(&p->low)) ||
            (r = inject_take(p, w0, 0))) {
         p->b->svc->drop(r);
         n++;
     }
     for (unsigned i = 0; i < p->nthreads; i++) {
-        while ((r = ring_pop(p->workers[i]))) {
+        while ((r = ring_pop(&p->workers[i]->q))) {
             p->b->svc->drop(r);
             n++;
         }
@@ -743,6 +764,7 @@ void lx_pool_free(struct lx_pool *p)
         free(p->workers[i]);
     free(p->workers);
     free(p->idle);
+    free(p->fired_ring);
     free(p);
 }
 
@@ -757,5 +779,6 @@ void lx_pool_abandon(struct lx_pool *p)
         free(p->workers[i]);
     free(p->workers);
     free(p->idle);
+    free(p->fired_ring);
     free(p);
 }
