@@ -180,14 +180,8 @@ static struct lx_timer heap_pop(struct lx_timers *t)
         h[i] = h[c];
         i = c;
     }
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!timer_less(&x, &h[parent]))
-            break;
-        h[i] = h[parent];
-        i = parent;
-    }
     h[i] = x;
+    heap_up(h, i);
     return top;
 }
 
