@@ -291,6 +291,36 @@ if [ -r /proc/self/environ ]; then
         rm -f "$tmp/daemon.pid"
         for p in $left; do kill -KILL "$p" 2>/dev/null; done
     fi
+    # schedctl killed outright (SIGKILL, which it cannot catch): the
+    # process keeping the probe sees its socket to schedctl end and ends
+    # the probe itself.  That is no child of this shell to wait for, so
+    # wait (up to 30 s) for the tagged processes to go.
+    rm -f "$tmp/daemon.pid"
+    env SETSIDCTOR_TAG="$tag" SETSIDCTOR_PIDFILE="$tmp/daemon.pid" SETSIDCTOR_MODE=hang \
+        SCHEDCTL_PROBE_TIMEOUT=600 SCHED_BACKEND=setsidctor SCHED_PLUGIN_PATH="$hostile" \
+        "$schedctl" check >"$tmp/out" 2>"$tmp/err" &
+    pid=$!
+    i=0
+    while [ ! -s "$tmp/daemon.pid" ] && [ $i -lt 1200 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -KILL "$pid"
+    wait "$pid"
+    i=0
+    while left=$(leftovers | sort -u) && [ -n "$left" ] && [ $i -lt 300 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    if [ ! -s "$tmp/daemon.pid" ]; then
+        fail "SIGKILL to schedctl during a probe: the daemon did not start"
+    elif [ -n "$left" ]; then
+        fail "SIGKILL to schedctl during a probe: the probe outlived it:" $left
+    else
+        echo "ok: SIGKILL to schedctl ends the probe, daemon included"
+    fi
+    rm -f "$tmp/daemon.pid"
+    for p in $left; do kill -KILL "$p" 2>/dev/null; done
 else
     echo "skip: daemons of the probe: no /proc"
 fi
