@@ -207,19 +207,16 @@ done
 # the probe, whether the probe finishes, times out or is interrupted, and
 # however often it moves to a new pid.  Every process of the probe has
 # SETSIDCTOR_TAG in its environment, so whatever is left is found by
-# that, not by a pid; a zombie not yet reaped counts as left too (the
-# probe must have reaped all of it before schedctl returns).
+# that, not by a pid (pids are reused).
 if [ -r /proc/self/environ ]; then
     tag=$tmp/setsidctor
-    # leftovers: the pids of live processes with the tag, and the daemon's
-    # first pid if it exists in any state.
+    # leftovers: the pids of live processes with the tag.  One grep reads
+    # every environment (NUL-separated): a process or two per entry of
+    # /proc is slow where thousands of processes are.  Not the daemon's
+    # pid: once the probe has reaped it, another process may have it.
     leftovers() {
-        for e in /proc/[0-9]*/environ; do
-            tr '\0' '\n' <"$e" 2>/dev/null | grep -qxF "SETSIDCTOR_TAG=$tag" || continue
-            p=${e#/proc/}
-            echo "${p%/environ}"
-        done
-        [ -s "$tmp/daemon.pid" ] && ps -o pid= -p "$(cat "$tmp/daemon.pid")"
+        grep -lxzF "SETSIDCTOR_TAG=$tag" /proc/[0-9]*/environ 2>/dev/null |
+            sed 's,^/proc/,,; s,/environ$,,'
     }
     # detached NAME MODE COMMAND...: run with the fixture in MODE, expect
     # that its daemon started, and that nothing of it is left after.
