@@ -294,12 +294,16 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
         return SCHED_ENOMEM;
     }
     atomic_init(&b->refs, 1);
+    int on_main = sched__thread_equal(sched__thread_self(), host->main_thread);
     /* On the main thread every block runs main-thread work while it
      * waits, as sched_foreground_block does: awaiting a foreground task
      * from sched_block there works on every backend.  (A simulated
      * backend's park runs everything already.) */
-    b->main = (main || sched__thread_equal(sched__thread_self(), host->main_thread))
-              && !sched__simulated(host);
+    b->main = (main || on_main) && !sched__simulated(host);
+    /* There a block drives a simulated backend's schedule: a test layer
+     * hears of what other threads do to its waker until it returns.  A
+     * block on another thread is outside the schedule itself. */
+    atomic_init(&b->head.watched, on_main && host->hooks.waker_activity != NULL);
     sched__host_ref(host);
     b->head.host = host;
     cx.host = host;
@@ -383,6 +387,7 @@ static int block_on(sched_host *host, int main, sched_future **fut, uint64_t ns,
         atomic_store(&host->tasks->main_run_state, outer_run_state);
         main_pop(host, b, outer);
     }
+    atomic_store_explicit(&b->head.watched, 0, memory_order_relaxed);
     blocker_unref(b);
 
     /* Only our own deadline keeps the future alive: one that failed with

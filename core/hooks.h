@@ -49,6 +49,10 @@
  */
 struct sched__waker_head {
     sched_host *host;
+    /* Non-zero while hooks.waker_activity hears of what is done to this
+     * waker, with r NULL: a call blocked on the host's main thread, of a
+     * host whose test layer watches, until the call returns. */
+    _Atomic int watched;
 };
 
 struct sched__hooks {
@@ -95,7 +99,9 @@ struct sched__hooks {
     /* A waker of task r (one of this host's, unfinished) was woken
      * (SCHED__WAKER_WOKEN), cloned or dropped, or the task cancelled
      * through its handle, on the calling thread, which may be any; or r
-     * is being spawned (SCHED__TASK_SPAWNED: made, not queued yet).
+     * is being spawned (SCHED__TASK_SPAWNED: made, not queued yet); r
+     * NULL: the same done to the waker of a call blocked on the main
+     * thread (a watched sched__waker_head).
      * Called before the operation itself, holding no lock of the task
      * core; it may abort (the documented misuse abort) but never calls
      * back into the waker.  The task core calls it for waker operations

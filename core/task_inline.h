@@ -63,6 +63,14 @@ static inline void watch(struct sched_task *t, int what)
         t->host->hooks.waker_activity(t->host, &t->r, what);
 }
 
+/* The same for the waker of a blocked call (hooks.h): only a call
+ * blocked on a watched host's main thread pays more than the load. */
+static inline void watch_block(struct sched__waker_head *b, int what)
+{
+    if (atomic_load_explicit(&b->watched, memory_order_relaxed))
+        b->host->hooks.waker_activity(b->host, NULL, what);
+}
+
 /* Wake whoever awaits t's result (the join future). */
 static inline void wake_awaiter(struct sched_task *t)
 {

@@ -69,6 +69,7 @@ sched_waker *sched_waker_clone(sched_waker *w)
         return w;
     }
     if ((b = sched__waker_check(w, "sched_waker_clone"))) {
+        watch_block(b, SCHED__WAKER_CLONED);
         b->host->hooks.waker_ref(b);
     } else {
         watch((struct sched_task *)w, SCHED__WAKER_CLONED);
@@ -87,6 +88,7 @@ void sched_waker_drop(sched_waker *w)
         return;
     }
     if ((b = sched__waker_check(w, "sched_waker_drop"))) {
+        watch_block(b, SCHED__WAKER_DROPPED);
         b->host->hooks.waker_unref(b);
     } else {
         watch((struct sched_task *)w, SCHED__WAKER_DROPPED);
@@ -104,6 +106,7 @@ void sched_waker_wake_by_ref(sched_waker *w)
         return;
     }
     if ((b = sched__waker_check(w, "sched_waker_wake_by_ref"))) {
+        watch_block(b, SCHED__WAKER_WOKEN);
         b->host->hooks.waker_wake(b);
     } else {
         watch((struct sched_task *)w, SCHED__WAKER_WOKEN);
@@ -122,6 +125,7 @@ void sched_waker_wake(sched_waker *w)
         return;
     }
     if ((b = sched__waker_check(w, "sched_waker_wake"))) {
+        watch_block(b, SCHED__WAKER_WOKEN);
         b->host->hooks.waker_wake(b);
         b->host->hooks.waker_unref(b);
     } else {

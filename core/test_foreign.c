@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * core/test_foreign.c - catching what a deterministic test cannot see: a
- * waker of the host's tasks woken, cloned or dropped, a task cancelled or
- * spawned, on a thread the backend does not run, while parking is
- * forbidden (sched_test_end(3)).
+ * waker of the host's tasks, or of a call blocked on the main thread,
+ * woken, cloned or dropped, a task cancelled or spawned, on a thread the
+ * backend does not run, while parking is forbidden (sched_test_end(3)).
  *
  * Nothing of the test backend's schedule depends on such a thread, so a
  * test whose outcome does is deterministic by luck.  The task core tells
@@ -64,8 +64,20 @@ static void describe(sched_host *host, const sched_runnable *r, int what, int br
     sched_runnable_info info = { .size = sizeof info };
     char self[96], owner[96], label[160] = "";
     const char *verb = verbs[what >= 1 && what < NVERBS ? what : 0];
-    sched__runnable_info(r, &info);
     sched__thread_describe(sched__thread_self(), self, sizeof self);
+    if (r == NULL) {
+        /* The waker of a call blocked on the main thread: no task. */
+        if (brief) {
+            snprintf(buf, len, "%s %s a call blocked on the main thread", self, verb);
+            return;
+        }
+        sched__thread_describe(host->main_thread, owner, sizeof owner);
+        snprintf(buf, len,
+                 "activity on %s %s a call blocked on the main thread, but the test scheduler "
+                 "runs on %s: this test is not deterministic", self, verb, owner);
+        return;
+    }
+    sched__runnable_info(r, &info);
     if (info.label)
         snprintf(label, sizeof label, " \"%s\"", info.label);
     if (brief) {

@@ -8,7 +8,10 @@
  *     with a handle or a detached function: with parking forbidden the
  *     test fails at its end, naming the thread, the task, its label and
  *     spawn site, as a foreign wake does; with parking allowed it passes;
- *     after the end such a spawn aborts at once.
+ *     after the end such a spawn aborts at once;
+ *   - a real thread wakes, or drops, the waker of a call blocked on the
+ *     main thread: the same, in one activity for a wake; a call blocked on
+ *     a real thread, which is outside the schedule itself, is not watched.
  */
 #include "config.h"
 
@@ -253,6 +256,185 @@ static void test_after_the_end_a_spawn_from_a_real_thread_aborts_at_once(void)
 }
 #endif
 
+/* ---- the waker of a blocked call ---------------------------------------------- */
+
+enum foreign_act { ACT_WAKE, ACT_DROP };
+
+struct io_thread {
+    pthread_t th;
+    sched_waker *w;
+    enum foreign_act act;
+};
+
+static void *io_main(void *arg)
+{
+    struct io_thread *io = arg;
+#if defined(__GLIBC__)
+    pthread_setname_np(pthread_self(), "io-worker");
+#endif
+    if (io->act == ACT_WAKE)
+        sched_waker_wake(io->w);
+    else
+        sched_waker_drop(io->w);
+    return NULL;
+}
+
+/* First poll: hand a clone of the waker to a real thread and wait for it
+ * to be done with it (so the test does not depend on timing), waking
+ * itself when the thread only drops it; second poll: done.  Whoever polls
+ * it, a task or a blocked call, its waker is what the thread uses. */
+struct handoff {
+    sched_future base;
+    enum foreign_act act;
+    int polls;
+};
+
+static int handoff_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct handoff *h = (struct handoff *)f;
+    struct io_thread io = { .act = h->act };
+    if (h->polls++ > 0) {
+        out->i = 1;
+        return 0;
+    }
+    io.w = sched_waker_clone(sched_context_waker(cx));
+    if (pthread_create(&io.th, NULL, io_main, &io) != 0)
+        return SCHED_ENOMEM;
+    pthread_join(io.th, NULL);
+    if (h->act == ACT_DROP)
+        sched_waker_wake_by_ref(sched_context_waker(cx));
+    return SCHED_PENDING;
+}
+
+static void handoff_drop(sched_future *f)
+{
+    free(f);
+}
+
+static const sched_future_ops handoff_ops = { handoff_poll, handoff_drop };
+
+static sched_future *handoff(enum foreign_act act)
+{
+    struct handoff *h = calloc(1, sizeof *h);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    h->base.ops = &handoff_ops;
+    h->act = act;
+    return &h->base;
+}
+
+/* Block the main thread on a handoff: it returns, and the end says what
+ * the real thread did to the blocked call's waker. */
+static void a_blocked_calls_waker_used_on_a_real_thread_fails_the_test(const char *config,
+                                                                       enum foreign_act act)
+{
+    sched_host *host = open_host(config);
+    sched_test *t = sched_as_test(host);
+    sched_executor *ex;
+    sched_value v = { .i = 0 };
+    sched_error *err = NULL;
+    char want[512];
+    CU_ASSERT_EQUAL_FATAL(sched_executor_new(host, &ex), 0);
+    CU_ASSERT_EQUAL(sched_block(ex, handoff(act), &v, NULL), 0);
+    CU_ASSERT_EQUAL(v.i, 1);
+    CU_ASSERT_EQUAL(sched_test_end(t, &err), SCHED_EBACKEND);
+    const char *msg = err ? sched_error_message(err) : "";
+    CU_ASSERT_EQUAL(strncmp(msg, "activity on thread ", 19), 0);
+    snprintf(want, sizeof want, " %s a call blocked on the main thread, but the test scheduler "
+             "runs on thread ", act == ACT_WAKE ? "woke" : "dropped the waker of");
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, want));
+#if defined(__GLIBC__)
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, " (io-worker) "));
+    /* One activity: a wake is not also counted as its drop. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, ": this test is not deterministic; the waker was used "
+                                       "from:\n  "));
+#else
+    CU_ASSERT_PTR_NULL(strstr(msg, "more such"));
+#endif
+    sched_error_free(err);
+    sched_executor_free(ex);
+    sched_host_close(host);
+}
+
+static void test_a_blocked_calls_waker_used_on_a_real_thread_fails_the_test(void)
+{
+    a_blocked_calls_waker_used_on_a_real_thread_fails_the_test(conf_test, ACT_WAKE);
+    a_blocked_calls_waker_used_on_a_real_thread_fails_the_test(conf_test, ACT_DROP);
+}
+
+static void test_a_blocked_calls_waker_used_on_a_real_thread_fails_on_cloudflare_sim(void)
+{
+    a_blocked_calls_waker_used_on_a_real_thread_fails_the_test(conf_cfsim, ACT_WAKE);
+    a_blocked_calls_waker_used_on_a_real_thread_fails_the_test(conf_cfsim, ACT_DROP);
+}
+
+/* A real thread that blocks itself: its poll clones, wakes and drops its
+ * own waker on that thread, outside the schedule from the start. */
+struct self_wake {
+    sched_future base;
+    int polls;
+};
+
+static int self_wake_poll(sched_future *f, sched_context *cx, sched_value *out)
+{
+    struct self_wake *sw = (struct self_wake *)f;
+    if (sw->polls++ > 0) {
+        out->i = 2;
+        return 0;
+    }
+    sched_waker_wake(sched_waker_clone(sched_context_waker(cx)));
+    return SCHED_PENDING;
+}
+
+static void self_wake_drop(sched_future *f)
+{
+    free(f);
+}
+
+static const sched_future_ops self_wake_ops = { self_wake_poll, self_wake_drop };
+
+struct blocker_thread {
+    sched_executor *ex;
+    int rc;
+    sched_value v;
+};
+
+static void *blocker_main(void *arg)
+{
+    struct blocker_thread *bt = arg;
+    struct self_wake *sw = calloc(1, sizeof *sw);
+    if (sw == NULL) {
+        bt->rc = SCHED_ENOMEM;
+        return NULL;
+    }
+    sw->base.ops = &self_wake_ops;
+    bt->rc = sched_block(bt->ex, &sw->base, &bt->v, NULL);
+    return NULL;
+}
+
+/* With parking allowed, the blocked call's waker is the test's to hand
+ * out; a call blocked on another thread is not the schedule's.  Neither
+ * is recorded. */
+static void test_a_blocked_calls_waker_is_not_watched_with_parking_allowed_or_off_main(void)
+{
+    sched_host *host = open_host(conf_test);
+    sched_test *t = sched_as_test(host);
+    sched_executor *ex;
+    sched_value v = { .i = 0 };
+    CU_ASSERT_EQUAL_FATAL(sched_executor_new(host, &ex), 0);
+    struct blocker_thread bt = { .ex = ex, .rc = -1 };
+    pthread_t th;
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, blocker_main, &bt), 0);
+    pthread_join(th, NULL);
+    CU_ASSERT_EQUAL(bt.rc, 0);
+    CU_ASSERT_EQUAL(bt.v.i, 2);
+    sched_test_allow_parking(t);
+    CU_ASSERT_EQUAL(sched_block(ex, handoff(ACT_WAKE), &v, NULL), 0);
+    CU_ASSERT_EQUAL(v.i, 1);
+    CU_ASSERT_EQUAL(sched_test_end(t, NULL), 0);
+    sched_executor_free(ex);
+    sched_host_close(host);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -266,6 +448,9 @@ int main(void)
 #if !defined(_WIN32)
     T(test_after_the_end_a_spawn_from_a_real_thread_aborts_at_once);
 #endif
+    T(test_a_blocked_calls_waker_used_on_a_real_thread_fails_the_test);
+    T(test_a_blocked_calls_waker_used_on_a_real_thread_fails_on_cloudflare_sim);
+    T(test_a_blocked_calls_waker_is_not_watched_with_parking_allowed_or_off_main);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
