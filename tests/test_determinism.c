@@ -39,6 +39,7 @@
 #include <sched/sched.h>
 #include <sched/test.h>
 
+#include "foreign_io.h"
 #include "tb_conf.h"
 
 #define MS 1000000ull
@@ -63,27 +64,7 @@ static int suite_fini(void)
 
 /* ---- activity on threads the scheduler does not run ------------------------- */
 
-enum foreign_act { ACT_WAKE, ACT_DROP };
-
-/* A real thread that wakes, or only drops, the waker clone it is given. */
-struct io_thread {
-    pthread_t th;
-    sched_waker *w;
-    enum foreign_act act;
-};
-
-static void *io_main(void *arg)
-{
-    struct io_thread *io = arg;
-#if defined(__GLIBC__)
-    pthread_setname_np(pthread_self(), "io-worker");
-#endif
-    if (io->act == ACT_WAKE)
-        sched_waker_wake(io->w);
-    else
-        sched_waker_drop(io->w);
-    return NULL;
-}
+/* The io-worker thread: tests/foreign_io.h. */
 
 /* First poll: hand a clone of the waker to a new io thread (and, when the
  * thread only drops it, wake itself so that it still finishes); second

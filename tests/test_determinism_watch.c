@@ -31,6 +31,7 @@
 #include <sched/sched.h>
 #include <sched/test.h>
 
+#include "foreign_io.h"
 #include "tb_conf.h"
 
 static const char *conf_test, *conf_cfsim;
@@ -258,26 +259,7 @@ static void test_after_the_end_a_spawn_from_a_real_thread_aborts_at_once(void)
 
 /* ---- the waker of a blocked call ---------------------------------------------- */
 
-enum foreign_act { ACT_WAKE, ACT_DROP };
-
-struct io_thread {
-    pthread_t th;
-    sched_waker *w;
-    enum foreign_act act;
-};
-
-static void *io_main(void *arg)
-{
-    struct io_thread *io = arg;
-#if defined(__GLIBC__)
-    pthread_setname_np(pthread_self(), "io-worker");
-#endif
-    if (io->act == ACT_WAKE)
-        sched_waker_wake(io->w);
-    else
-        sched_waker_drop(io->w);
-    return NULL;
-}
+/* The io-worker thread: tests/foreign_io.h. */
 
 /* First poll: hand a clone of the waker to a real thread and wait for it
  * to be done with it (so the test does not depend on timing), waking
