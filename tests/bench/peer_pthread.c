@@ -116,20 +116,43 @@ static void pp_grow(ppool *p)
     p->head = 0;
 }
 
-static void pp_submit(void *ctx, void (*fn)(void *), void *arg)
+/* Append a job to the ring, growing it when full; the caller holds mu. */
+static inline void pp_push(ppool *p, void (*fn)(void *), void *arg)
 {
-    ppool *p = ctx;
-    pthread_mutex_lock(&p->mu);
     if (p->len == p->cap)
         pp_grow(p);
     p->ring[(p->head + p->len) & (p->cap - 1)] = (job){ fn, arg };
     p->len++;
+}
+
+static void pp_submit(void *ctx, void (*fn)(void *), void *arg)
+{
+    ppool *p = ctx;
+    pthread_mutex_lock(&p->mu);
+    pp_push(p, fn, arg);
     if (p->idle)
         pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }
 
 enum { PB_BATCH = 64 };
+
+/* Take a worker's share of a non-empty ring into batch: len / workers, at
+ * least one, at most PB_BATCH; the caller holds mu.  Returns the count. */
+static inline size_t pb_take(ppool *p, job *batch)
+{
+    size_t take = p->len / p->n;
+    if (take == 0)
+        take = 1;
+    if (take > PB_BATCH)
+        take = PB_BATCH;
+    for (size_t i = 0; i < take; i++) {
+        batch[i] = p->ring[p->head];
+        p->head = (p->head + 1) & (p->cap - 1);
+    }
+    p->len -= take;
+    return take;
+}
 
 static void *pb_worker(void *arg)
 {
@@ -150,16 +173,7 @@ static void *pb_worker(void *arg)
                 p->wakeups--;
             continue;
         }
-        size_t take = p->len / p->n;
-        if (take == 0)
-            take = 1;
-        if (take > PB_BATCH)
-            take = PB_BATCH;
-        for (size_t i = 0; i < take; i++) {
-            batch[i] = p->ring[p->head];
-            p->head = (p->head + 1) & (p->cap - 1);
-        }
-        p->len -= take;
+        size_t take = pb_take(p, batch);
         if (p->len > 0 && p->waiting > p->wakeups) {
             p->wakeups++;
             pthread_cond_signal(&p->cv);
@@ -177,10 +191,7 @@ static void pb_submit(void *ctx, void (*fn)(void *), void *arg)
 {
     ppool *p = ctx;
     pthread_mutex_lock(&p->mu);
-    if (p->len == p->cap)
-        pp_grow(p);
-    p->ring[(p->head + p->len) & (p->cap - 1)] = (job){ fn, arg };
-    p->len++;
+    pp_push(p, fn, arg);
     if (p->waiting > p->wakeups) {
         p->wakeups++;
         pthread_cond_signal(&p->cv);
@@ -236,16 +247,7 @@ static void *ps_worker(void *arg)
             continue;
         }
         spun = 0;
-        size_t take = p->len / p->n;
-        if (take == 0)
-            take = 1;
-        if (take > PB_BATCH)
-            take = PB_BATCH;
-        for (size_t i = 0; i < take; i++) {
-            batch[i] = p->ring[p->head];
-            p->head = (p->head + 1) & (p->cap - 1);
-        }
-        p->len -= take;
+        size_t take = pb_take(p, batch);
         atomic_store_explicit(&p->avail, p->len, memory_order_relaxed);
         if (p->len > 0 && p->waiting > p->wakeups) {
             p->wakeups++;
@@ -264,10 +266,7 @@ static void ps_submit(void *ctx, void (*fn)(void *), void *arg)
 {
     ppool *p = ctx;
     pthread_mutex_lock(&p->mu);
-    if (p->len == p->cap)
-        pp_grow(p);
-    p->ring[(p->head + p->len) & (p->cap - 1)] = (job){ fn, arg };
-    p->len++;
+    pp_push(p, fn, arg);
     atomic_store_explicit(&p->avail, p->len, memory_order_relaxed);
     if (p->spinning == 0 && p->waiting > p->wakeups) {
         p->wakeups++;
