@@ -259,11 +259,12 @@ if [ -r /proc/self/environ ]; then
         "$schedctl" conform --timeout 1 setsidctor
     grep -q '^conform: backend setsidctor cannot be opened: TIMEOUT$' "$tmp/out" ||
         fail "conform of a hanging setsidctor: $(cat "$tmp/out" "$tmp/err")"
-    # SIGINT while the constructor hangs: schedctl ends the probe, daemon
-    # included, before it dies of the signal.
-    if env --default-signal=INT true 2>/dev/null; then
+    # hanging_probe [ENV-OPTIONS]: schedctl check in the background (pid),
+    # its constructor's daemon started and hanging; waits up to 120 s for
+    # the daemon's pid file.
+    hanging_probe() {
         rm -f "$tmp/daemon.pid"
-        env --default-signal=INT SETSIDCTOR_TAG="$tag" SETSIDCTOR_PIDFILE="$tmp/daemon.pid" \
+        env "$@" SETSIDCTOR_TAG="$tag" SETSIDCTOR_PIDFILE="$tmp/daemon.pid" \
             SETSIDCTOR_MODE=hang SCHEDCTL_PROBE_TIMEOUT=600 SCHED_BACKEND=setsidctor \
             SCHED_PLUGIN_PATH="$hostile" "$schedctl" check >"$tmp/out" 2>"$tmp/err" &
         pid=$!
@@ -272,6 +273,11 @@ if [ -r /proc/self/environ ]; then
             sleep 0.1
             i=$((i + 1))
         done
+    }
+    # SIGINT while the constructor hangs: schedctl ends the probe, daemon
+    # included, before it dies of the signal.
+    if env --default-signal=INT true 2>/dev/null; then
+        hanging_probe --default-signal=INT
         kill -INT "$pid"
         wait "$pid"
         status=$?
@@ -292,16 +298,7 @@ if [ -r /proc/self/environ ]; then
     # process keeping the probe sees its socket to schedctl end and ends
     # the probe itself.  That is no child of this shell to wait for, so
     # wait (up to 30 s) for the tagged processes to go.
-    rm -f "$tmp/daemon.pid"
-    env SETSIDCTOR_TAG="$tag" SETSIDCTOR_PIDFILE="$tmp/daemon.pid" SETSIDCTOR_MODE=hang \
-        SCHEDCTL_PROBE_TIMEOUT=600 SCHED_BACKEND=setsidctor SCHED_PLUGIN_PATH="$hostile" \
-        "$schedctl" check >"$tmp/out" 2>"$tmp/err" &
-    pid=$!
-    i=0
-    while [ ! -s "$tmp/daemon.pid" ] && [ $i -lt 1200 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
+    hanging_probe
     kill -KILL "$pid"
     wait "$pid"
     i=0
